@@ -35,13 +35,23 @@ DEFAULT_MISSING_VALUES = ["", "NULL", "null", "N/A", "n/a", "NA", "#N/A", "-", "
 class Privacy(BaseModel):
     """How a field is protected before anything is stored."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     treatment: PrivacyTreatment
     method: GeneralizeMethod | None = None
     reason: str = ""
     # For ``age``: the field holding the event date the age is computed at.
     reference_field: str | None = Field(default=None, alias="referenceField")
+    # The name the generalized value is published under (``date_of_birth`` -> ``age``).
+    published_as: str | None = Field(default=None, alias="as")
+
+    def published_type(self, original: FieldType) -> FieldType:
+        """The type of the published column after this treatment."""
+        if self.treatment == "hash" or self.method == "hundred_block":
+            return "string"
+        if self.method == "age":
+            return "integer"
+        return original
 
     @model_validator(mode="after")
     def _method_matches(self) -> Privacy:
@@ -159,12 +169,27 @@ class TableSchema(BaseModel):
     def published_fields(self) -> list[SchemaField]:
         return [f for f in self.fields if f.published]
 
-    def public_schema(self) -> TableSchema:
-        """The schema of the release file: dropped fields removed, key kept if still present."""
-        kept = self.published_fields()
+    def public_schema(self, *, free_text_allowed: set[str] | None = None) -> TableSchema:
+        """The schema of the release file: what a reader of the published data sees.
+
+        Dropped fields (and free text not allowed by the portal) are removed;
+        generalized fields carry their published name and type.
+        """
+        allowed = free_text_allowed or set()
+        kept: list[SchemaField] = []
+        renames: dict[str, str] = {}
+        for f in self.fields:
+            if not f.published or (f.free_text and f.name not in allowed):
+                continue
+            if f.privacy is not None:
+                name = f.privacy.published_as or f.name
+                renames[f.name] = name
+                f = f.model_copy(update={"name": name, "type": f.privacy.published_type(f.type)})
+            kept.append(f)
         names = {f.name for f in kept}
+        key = [renames.get(k, k) for k in self.primary_key]
         return self.model_copy(
-            update={"fields": kept, "primary_key": [k for k in self.primary_key if k in names]}
+            update={"fields": kept, "primary_key": [k for k in key if k in names]}
         )
 
     def to_descriptor(self) -> dict[str, Any]:

@@ -1,0 +1,122 @@
+"""Settings: one typed object, the only reader of the environment.
+
+Values come from (highest first): arguments given in code, environment
+variables prefixed ``OPENBLOTTER_``, a TOML config file (``OPENBLOTTER_CONFIG``
+or ``./openblotter.toml``), then the defaults below. Outside demo mode the
+portal refuses to publish or serve with the development salt.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from openblotter.domain.errors import ConfigurationError
+
+#: The salt every fresh checkout shares. Only the demo may run with it.
+DEVELOPMENT_SALT = "openblotter-development-salt-not-for-production"
+
+DEFAULT_PURPOSE = (
+    "We publish these datasets so that residents can see what their police department does, "
+    "measure it against the community it serves, and hold it to account. Each dataset is "
+    "updated every quarter and every earlier release stays available."
+)
+
+
+def _config_file() -> Path | None:
+    named = os.environ.get("OPENBLOTTER_CONFIG")
+    if named:
+        return Path(named)
+    local = Path("openblotter.toml")
+    return local if local.exists() else None
+
+
+class Settings(BaseSettings):
+    """Everything the portal can be configured with; documented in docs/operations.md."""
+
+    model_config = SettingsConfigDict(env_prefix="OPENBLOTTER_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("data"), description="Where the catalog and release files live.")
+    catalog_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the catalog; default: SQLite file in the data directory. "
+        "PostgreSQL works by changing it (postgresql+psycopg://...).",
+    )
+    portal_name: str = Field(default="OpenBlotter", description="Shown in the header of every page.")
+    agency: str = Field(default="Norman Police Department (demo)", description="The publishing agency.")
+    statement_of_purpose: str = Field(default=DEFAULT_PURPOSE, description="Why the department publishes.")
+    salt: SecretStr = Field(
+        default=SecretStr(DEVELOPMENT_SALT),
+        description="Secret mixed into hashed IDs so that they cannot be recovered by guessing.",
+    )
+    demo: bool = Field(default=False, description="Demo mode: synthetic data, development salt allowed.")
+    host: str = Field(default="127.0.0.1", description="Address the server listens on.")
+    port: int = Field(default=8000, description="Port the server listens on.")
+    publish_free_text: list[str] = Field(
+        default_factory=list,
+        description="Free-text fields (dataset.field or field) allowed in releases, masked for PII.",
+    )
+    small_number_threshold: int = Field(
+        default=20, description="Rates from fewer events than this are marked unreliable."
+    )
+    suppression_threshold: int = Field(
+        default=0, description="Aggregate cells below this count are suppressed (0: off)."
+    )
+    reference_group: str = Field(
+        default="all", description="Reference group of rate ratios: 'all' (the whole population) or a group."
+    )
+    upload_max_bytes: int = Field(default=512 * 1024 * 1024, description="Largest file a publish accepts.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = _config_file()
+        if config_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+        return tuple(sources)
+
+    @cached_property
+    def resolved_catalog_url(self) -> str:
+        if self.catalog_url:
+            return self.catalog_url
+        return f"sqlite:///{(self.data_dir / 'catalog.sqlite').resolve()}"
+
+    @property
+    def uses_development_salt(self) -> bool:
+        return self.salt.get_secret_value() == DEVELOPMENT_SALT
+
+    def require_safe(self) -> None:
+        """Refuse unsafe settings outside demo mode (the shared development salt)."""
+        if not self.demo and self.uses_development_salt:
+            raise ConfigurationError(
+                "OPENBLOTTER_SALT is not set: hashed officer and subject IDs would use the public "
+                "development salt and could be recovered by guessing. Set OPENBLOTTER_SALT to a long "
+                "random secret (for example: python -c 'import secrets; print(secrets.token_hex(32))') "
+                "and keep it the same for every release of this portal.",
+                detail={"setting": "OPENBLOTTER_SALT"},
+            )
+
+    def free_text_allowed(self, dataset_id: str, field: str) -> bool:
+        return field in self.publish_free_text or f"{dataset_id}.{field}" in self.publish_free_text
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings from the environment and config file, with explicit overrides on top."""
+    return Settings(**overrides)

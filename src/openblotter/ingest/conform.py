@@ -1,0 +1,275 @@
+"""Make a text table fit its schema: trim, recognize blanks, normalize codes, type, check.
+
+Everything is done column-wise over the whole table. Every problem is counted
+exactly and reported with the row (as a spreadsheet numbers it), column, value
+and a plain-English message. Nothing is dropped silently: a blank coded value
+is stored as the field's Unknown code and counted; a code in no value map is
+kept as written and reported; a cell that does not fit its type blocks the
+publish unless the publisher accepts storing it as blank (``allow_invalid``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from openblotter.domain.report import Problem, Severity, ValidationReport
+from openblotter.domain.schema import SchemaField, TableSchema
+from openblotter.ingest.parsing import parse_column
+
+ROW = "__row"
+_EXAMPLES = 50
+
+_TYPE_WORDS = {
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "yes/no (true/false)",
+    "date": "a date (for example 2026-07-31 or 7/31/2026)",
+    "time": "a time of day (for example 14:05 or 2:05 PM)",
+    "datetime": "a date and time (for example 2026-07-31 14:05)",
+    "year": "a year (1900-2100)",
+}
+
+
+@dataclass
+class Conformed:
+    """A typed table in schema order (plus ``__row``) and what was found on the way."""
+
+    frame: pl.DataFrame
+    report: ValidationReport
+
+
+def conform(
+    frame: pl.DataFrame,
+    schema: TableSchema,
+    report: ValidationReport,
+    *,
+    allow_invalid: bool = False,
+) -> Conformed:
+    """Conform ``frame`` (text columns named as the schema's fields, plus ``__row``) to ``schema``."""
+    rows = frame[ROW] if ROW in frame.columns else pl.Series(ROW, range(2, frame.height + 2))
+    columns: list[pl.Series] = []
+    unknown_counts: dict[str, int] = {}
+    for field in schema.fields:
+        if field.name not in frame.columns:
+            columns.append(_missing_column(field, frame.height, report))
+            continue
+        text = _clean(frame[field.name], schema.missing_values)
+        if field.coded:
+            typed, blanks = _normalize_codes(text, field, rows, report)
+            unknown_counts[field.name] = blanks
+        else:
+            typed = _typed(text, field, rows, report, allow_invalid)
+        _check_constraints(typed, field, rows, report)
+        columns.append(typed)
+    _report_extra_columns(frame, schema, report)
+    typed_frame = pl.DataFrame([*columns, rows.alias(ROW)])
+    _check_primary_key(typed_frame, schema, report)
+    report.facts["rows"] = typed_frame.height
+    report.facts["blank_coded_as_unknown"] = {k: v for k, v in unknown_counts.items() if v}
+    return Conformed(typed_frame, report)
+
+
+def _clean(values: pl.Series, missing_values: list[str]) -> pl.Series:
+    """Trim surrounding spaces; the schema's missing-value tokens become null."""
+    trimmed = values.cast(pl.String).str.strip_chars()
+    tokens = [m for m in missing_values if m != ""]
+    return (
+        pl.select(pl.when(trimmed.is_in(tokens) | (trimmed == "")).then(None).otherwise(trimmed))
+        .to_series()
+        .alias(values.name)
+    )
+
+
+def _missing_column(field: SchemaField, height: int, report: ValidationReport) -> pl.Series:
+    severity: Severity = "error" if field.constraints.required else "warning"
+    action = (
+        "It is required: add the column (or map a source column to it in the mapping file)."
+        if severity == "error"
+        else "It is stored as blank for every row."
+    )
+    report.add(
+        Problem(
+            code="missing_column",
+            severity=severity,
+            column=field.name,
+            message=f"The file has no column '{field.name}' ({field.title or field.description[:60]}). {action}",
+        )
+    )
+    if field.coded:
+        return pl.Series(field.name, [field.unknown_value] * height, dtype=pl.String)
+    return parse_column(pl.Series(field.name, [None] * height, dtype=pl.String), field.type)
+
+
+def _normalize_codes(
+    text: pl.Series, field: SchemaField, rows: pl.Series, report: ValidationReport
+) -> tuple[pl.Series, int]:
+    """Map spellings to codes; blanks -> Unknown (counted); unmapped codes kept and reported."""
+    lookup = field.normalized_value_map()
+    folded = text.str.to_lowercase()
+    mapped = (
+        folded.replace_strict(lookup, default=None, return_dtype=pl.String)
+        if lookup
+        else folded.clear(folded.len())
+    )
+    normalized = pl.select(pl.coalesce(mapped, text)).to_series()
+    blanks = int(text.is_null().sum())
+    result = normalized.fill_null(field.unknown_value).alias(field.name)
+    allowed = {str(v) for v in field.enum or []} | {field.unknown_value}
+    if field.enum:
+        unmapped = text.is_not_null() & mapped.is_null() & ~normalized.is_in(list(allowed))
+        _report_unmapped(text, unmapped, field, rows, report)
+    return result, blanks
+
+
+def _report_unmapped(
+    text: pl.Series, mask: pl.Series, field: SchemaField, rows: pl.Series, report: ValidationReport
+) -> None:
+    count = int(mask.sum())
+    if not count:
+        return
+    bad = pl.DataFrame({"value": text.filter(mask), "row": rows.filter(mask)})
+    per_value = bad.group_by("value").agg(pl.len().alias("n"), pl.col("row").min().alias("first"))
+    per_value = per_value.sort(["n", "value"], descending=[True, False])
+    allowed = ", ".join(str(v) for v in (field.enum or [])[:12])
+    examples = [
+        Problem(
+            code="unmapped_value",
+            severity="warning",
+            row=int(r["first"]),
+            column=field.name,
+            value=str(r["value"]),
+            message=(
+                f"'{r['value']}' is not one of the codes of {field.name} and no value map turns it "
+                f"into one; it is kept as written ({r['n']} rows, first on row {r['first']}). "
+                f"Known codes: {allowed}. Add it to the mapping file's value map if it means one of them."
+            ),
+        )
+        for r in per_value.head(_EXAMPLES).iter_rows(named=True)
+    ]
+    report.add_counted("unmapped_value", "warning", count, examples)
+
+
+def _typed(
+    text: pl.Series,
+    field: SchemaField,
+    rows: pl.Series,
+    report: ValidationReport,
+    allow_invalid: bool,
+) -> pl.Series:
+    typed = parse_column(text, field.type, field.format).alias(field.name)
+    failed = text.is_not_null() & typed.is_null()
+    count = int(failed.sum())
+    if count:
+        severity: Severity = "warning" if allow_invalid else "error"
+        what = _TYPE_WORDS.get(field.type, field.type)
+        consequence = (
+            "Stored as blank because invalid cells were allowed for this publish."
+            if allow_invalid
+            else "Correct the cell, give the field's format in the schema or mapping, or publish with "
+            "--allow-invalid to store such cells as blank."
+        )
+        examples = [
+            Problem(
+                code="type_error",
+                severity=severity,
+                row=int(row),
+                column=field.name,
+                value=str(value),
+                message=f"'{value}' is not {what}. {consequence}",
+            )
+            for value, row in zip(
+                text.filter(failed).head(_EXAMPLES),
+                rows.filter(failed).head(_EXAMPLES),
+                strict=True,
+            )
+        ]
+        report.add_counted("type_error", severity, count, examples)
+    return typed
+
+
+def _check_constraints(
+    typed: pl.Series, field: SchemaField, rows: pl.Series, report: ValidationReport
+) -> None:
+    if field.constraints.required and not field.coded:
+        missing = typed.is_null()
+        count = int(missing.sum())
+        if count:
+            examples = [
+                Problem(
+                    code="required_missing",
+                    severity="error",
+                    row=int(row),
+                    column=field.name,
+                    message=f"{field.name} is required but this row has no value.",
+                )
+                for row in rows.filter(missing).head(_EXAMPLES)
+            ]
+            report.add_counted("required_missing", "error", count, examples)
+    for bound, op in ((field.constraints.minimum, "ge"), (field.constraints.maximum, "le")):
+        if bound is None or typed.dtype not in (pl.Int64, pl.Float64):
+            continue
+        outside = (typed < bound) if op == "ge" else (typed > bound)
+        outside = outside.fill_null(False)
+        count = int(outside.sum())
+        if count:
+            word = "below the minimum" if op == "ge" else "above the maximum"
+            examples = [
+                Problem(
+                    code="out_of_range",
+                    severity="warning",
+                    row=int(row),
+                    column=field.name,
+                    value=str(value),
+                    message=f"{value} is {word} of {bound} for {field.name}; kept, please check it.",
+                )
+                for value, row in zip(
+                    typed.filter(outside).head(_EXAMPLES),
+                    rows.filter(outside).head(_EXAMPLES),
+                    strict=True,
+                )
+            ]
+            report.add_counted("out_of_range", "warning", count, examples)
+
+
+def _report_extra_columns(
+    frame: pl.DataFrame, schema: TableSchema, report: ValidationReport
+) -> None:
+    known = set(schema.field_names) | {ROW}
+    for name in frame.columns:
+        if name not in known:
+            report.add(
+                Problem(
+                    code="extra_column",
+                    severity="warning",
+                    column=name,
+                    message=f"Column '{name}' is not in the dataset's schema, so it is not published.",
+                )
+            )
+
+
+def _check_primary_key(frame: pl.DataFrame, schema: TableSchema, report: ValidationReport) -> None:
+    key = [k for k in schema.primary_key if k in frame.columns]
+    if not key:
+        return
+    duplicated = frame.select(pl.struct(key).is_duplicated()).to_series()
+    count = int(duplicated.sum())
+    if not count:
+        return
+    dupes = frame.filter(duplicated).select([*key, ROW]).head(_EXAMPLES)
+    examples = [
+        Problem(
+            code="duplicate_key",
+            severity="error",
+            row=int(r[ROW]),
+            column=",".join(key),
+            value=", ".join(str(r[k]) for k in key),
+            message=(
+                f"Primary key ({', '.join(key)}) = ({', '.join(str(r[k]) for k in key)}) appears on "
+                "more than one row; each row must be identified once. Remove the duplicate or correct the key."
+            ),
+        )
+        for r in dupes.iter_rows(named=True)
+    ]
+    report.add_counted("duplicate_key", "error", count, examples)

@@ -1,0 +1,111 @@
+"""Infer a Table Schema for a custom dataset from the whole file (never a sample).
+
+A column gets the narrowest type that every non-blank cell fits: boolean,
+integer, number, date, time, datetime, else string. Identifiers with leading
+zeros stay text. Text columns with few distinct values are marked categorical
+(codes to facet and chart). Headers become snake_case field names; the
+original header is kept as the title and as a source name, so later releases
+with the same headers line up.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+import polars as pl
+
+from openblotter.domain.schema import DEFAULT_MISSING_VALUES, FieldType, SchemaField, TableSchema
+from openblotter.ingest.conform import ROW, _clean
+from openblotter.ingest.parsing import parse_column
+
+#: Text columns with at most this many distinct values (and few per row) are categorical.
+CATEGORICAL_MAX_DISTINCT = 60
+
+_ORDER: list[FieldType] = ["boolean", "integer", "number", "date", "time", "datetime"]
+
+
+def field_name(header: str) -> str:
+    """A header as a snake_case identifier: ``GO / SC Num`` -> ``go_sc_num``."""
+    ascii_text = unicodedata.normalize("NFKD", header).encode("ascii", "ignore").decode()
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", ascii_text)
+    name = re.sub(r"[^0-9a-zA-Z]+", "_", spaced).strip("_").lower()
+    if not name:
+        name = "column"
+    if name[0].isdigit():
+        name = f"c_{name}"
+    return name[:100]
+
+
+def field_names(headers: list[str]) -> dict[str, str]:
+    """Header -> unique field name."""
+    taken: dict[str, int] = {}
+    out: dict[str, str] = {}
+    for header in headers:
+        base = field_name(header)
+        taken[base] = taken.get(base, 0) + 1
+        out[header] = base if taken[base] == 1 else f"{base}_{taken[base]}"
+    return out
+
+
+def infer_type(values: pl.Series) -> FieldType:
+    """The narrowest type every non-blank cell of ``values`` (already cleaned) parses as."""
+    present = values.drop_nulls()
+    if present.len() == 0:
+        return "string"
+    if present.str.contains(r"^0\d+$").any():
+        # Leading zeros carry meaning in IDs and codes (beats, ZIPs): keep as text.
+        return "string"
+    for candidate in _ORDER:
+        if candidate == "boolean" and present.n_unique() > 2:
+            continue
+        parsed = parse_column(present, candidate)
+        if parsed.null_count() == 0:
+            if candidate == "number" and present.str.contains(r"^-?\d+$").all():
+                return "integer"
+            return candidate
+    return "string"
+
+
+def is_categorical(values: pl.Series) -> bool:
+    present = values.drop_nulls()
+    if present.len() == 0:
+        return False
+    distinct = present.n_unique()
+    return distinct <= CATEGORICAL_MAX_DISTINCT and distinct <= max(2, present.len() // 2)
+
+
+def infer_schema(frame: pl.DataFrame) -> tuple[TableSchema, dict[str, str]]:
+    """Infer a schema from a text frame; returns it and the header -> field name renames."""
+    headers = [c for c in frame.columns if c != ROW]
+    renames = field_names(headers)
+    fields: list[SchemaField] = []
+    for header in headers:
+        cleaned = _clean(frame[header], DEFAULT_MISSING_VALUES)
+        field_type = infer_type(cleaned)
+        categorical = field_type == "string" and is_categorical(cleaned)
+        fields.append(
+            SchemaField.model_validate(
+                {
+                    "name": renames[header],
+                    "type": field_type,
+                    "title": header,
+                    "description": "",
+                    "categorical": categorical,
+                    "sourceNames": [header] if header != renames[header] else [],
+                }
+            )
+        )
+    schema = TableSchema(fields=fields, primary_key=_candidate_key(frame, renames))
+    return schema, renames
+
+
+def _candidate_key(frame: pl.DataFrame, renames: dict[str, str]) -> list[str]:
+    """A column that names each row once (an id, a number), if the file has one."""
+    for header, name in renames.items():
+        if not re.search(r"(^|_)(id|number|num|no|key)$", name):
+            continue
+        column = frame[header]
+        if column.null_count() == 0 and column.n_unique() == frame.height:
+            return [name]
+    return []

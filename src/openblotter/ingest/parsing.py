@@ -1,0 +1,203 @@
+"""Vectorized parsing of text cells into typed columns (polars expressions).
+
+Real exports write the same thing many ways: ``9/3/16``, ``2016-09-03``,
+``1/7/2010 0:00``; times as ``4:14:00 AM``, ``21:08:00.0000000`` or ``800``.
+Each parser tries the formats in order and takes the first that fits each
+cell, over the whole column (never a sample). A format may be given
+explicitly (a strptime pattern, or several separated by ``||``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import polars as pl
+
+from openblotter.domain.schema import FieldType
+
+_DATE_FORMATS = ["%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y", "%m-%d-%Y", "%m-%d-%y", "%Y/%m/%d", "%Y%m%d"]
+_TIME_FORMATS = [
+    "%H:%M:%S%.f",
+    "%H:%M:%S",
+    "%H:%M",
+    "%I:%M:%S %p",
+    "%I:%M %p",
+    "%I:%M:%S%p",
+    "%I:%M%p",
+]
+_DATETIME_FORMATS = [
+    f"{d}{sep}{t}"
+    for d in ["%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y", "%Y/%m/%d"]
+    for sep in (" ", "T")
+    for t in ["%H:%M:%S%.f", "%H:%M:%S", "%H:%M", "%I:%M:%S %p", "%I:%M %p"]
+    if not (sep == "T" and "%p" in t)
+]
+_DATETIME_FORMATS += ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M:%S%z"]
+
+TRUE_WORDS = {"true", "t", "yes", "y", "1"}
+FALSE_WORDS = {"false", "f", "no", "n", "0"}
+
+# Plausible years for police records; a two-digit year read as 0016 is a misparse.
+_MIN_YEAR, _MAX_YEAR = 1900, 2100
+
+
+def _formats(explicit: str | None, defaults: list[str]) -> list[str]:
+    if explicit and explicit not in ("default", "any"):
+        return [f.strip() for f in explicit.split("||") if f.strip()]
+    return defaults
+
+
+def _where(values: pl.Series, keep: pl.Series) -> pl.Series:
+    """``values`` where ``keep`` holds, null elsewhere."""
+    return pl.select(pl.when(keep).then(values)).to_series().alias(values.name)
+
+
+def _plausible(values: pl.Series) -> pl.Series:
+    years = values.dt.year()
+    return _where(values, (years >= _MIN_YEAR) & (years <= _MAX_YEAR))
+
+
+Attempt = Callable[[pl.Series], pl.Series]
+
+
+def _date_attempts(fmt: str | None) -> list[Attempt]:
+    attempts: list[Attempt] = [
+        lambda s, f=f: _plausible(s.str.to_date(f, strict=False))
+        for f in _formats(fmt, _DATE_FORMATS)
+    ]
+    if not fmt or fmt in ("default", "any"):
+        attempts += [
+            lambda s, f=f: _plausible(
+                _naive(s.str.to_datetime(f, strict=False, time_unit="us"))
+            ).dt.date()
+            for f in _DATETIME_FORMATS
+        ]
+    return attempts
+
+
+def _time_attempts(fmt: str | None) -> list[Attempt]:
+    attempts: list[Attempt] = [
+        lambda s, f=f: s.str.to_time(f, strict=False) for f in _formats(fmt, _TIME_FORMATS)
+    ]
+    if not fmt or fmt in ("default", "any"):
+        # Integer clock times: 800 is 08:00, 0 is midnight.
+        attempts.append(
+            lambda s: _where(
+                s.str.zfill(4).str.to_time("%H%M", strict=False), s.str.contains(r"^\d{1,4}$")
+            )
+        )
+    return attempts
+
+
+def _datetime_attempts(fmt: str | None) -> list[Attempt]:
+    attempts: list[Attempt] = [
+        lambda s, f=f: _plausible(_naive(s.str.to_datetime(f, strict=False, time_unit="us")))
+        for f in _formats(fmt, _DATETIME_FORMATS)
+    ]
+    if not fmt or fmt in ("default", "any"):
+        attempts += [
+            lambda s, a=a: a(s).cast(pl.Datetime("us"))
+            for a in _date_attempts(None)[: len(_DATE_FORMATS)]
+        ]
+    return attempts
+
+
+def _naive(values: pl.Series) -> pl.Series:
+    if getattr(values.dtype, "time_zone", None):
+        return values.dt.replace_time_zone(None)
+    return values
+
+
+_TARGET: dict[str, pl.DataType] = {
+    "date": pl.Date(),
+    "time": pl.Time(),
+    "datetime": pl.Datetime("us"),
+}
+
+
+def _parse_progressively(
+    values: pl.Series, attempts: list[Attempt], target: pl.DataType
+) -> pl.Series:
+    """Try each format only on the cells no earlier format could read.
+
+    The formats are first ordered by how many cells of a spread-out sample each
+    reads, so a column written one way costs one pass; the decision for every
+    cell is still made on the cell itself, never on the sample.
+    """
+    sample = values.drop_nulls().gather_every(max(1, values.len() // 500))
+    scored = (
+        sorted(attempts, key=lambda a: -a(sample).is_not_null().sum()) if sample.len() else attempts
+    )
+    out = pl.Series(values.name, [None] * values.len(), dtype=target)
+    remaining = values.is_not_null()
+    for attempt in scored:
+        positions = remaining.arg_true()
+        if positions.len() == 0:
+            break
+        parsed = attempt(values.gather(positions))
+        found = parsed.is_not_null()
+        if not found.any():
+            continue
+        out = out.scatter(positions.filter(found), parsed.filter(found))
+        remaining = remaining.scatter(positions.filter(found), False)
+    return out
+
+
+def _integer(col: pl.Expr) -> pl.Expr:
+    """Text -> Int64; thousands separators allowed; ``12.0`` (a spreadsheet's integer) accepted."""
+    cleaned = col.str.replace_all(",", "", literal=True)
+    as_float = cleaned.cast(pl.Float64, strict=False)
+    integral = pl.when(as_float == as_float.floor()).then(as_float)
+    return pl.coalesce(cleaned.cast(pl.Int64, strict=False), integral.cast(pl.Int64, strict=False))
+
+
+def _number(col: pl.Expr) -> pl.Expr:
+    """Text -> Float64; thousands separators, ``$`` and ``%`` signs allowed."""
+    cleaned = col.str.replace_all(r"[,$%]", "")
+    return cleaned.cast(pl.Float64, strict=False)
+
+
+def _boolean(col: pl.Expr) -> pl.Expr:
+    """Text -> Boolean from true/false, yes/no, y/n, t/f, 1/0 (any case)."""
+    lowered = col.str.to_lowercase()
+    return (
+        pl.when(lowered.is_in(list(TRUE_WORDS)))
+        .then(True)
+        .when(lowered.is_in(list(FALSE_WORDS)))
+        .then(False)
+        .otherwise(None)
+    )
+
+
+def _year(col: pl.Expr) -> pl.Expr:
+    years = _integer(col)
+    return pl.when((years >= _MIN_YEAR) & (years <= _MAX_YEAR)).then(years)
+
+
+_EXPRESSIONS: dict[str, Callable[[pl.Expr], pl.Expr]] = {
+    "integer": _integer,
+    "number": _number,
+    "boolean": _boolean,
+    "year": _year,
+}
+_ATTEMPTS: dict[str, Callable[[str | None], list[Attempt]]] = {
+    "date": _date_attempts,
+    "time": _time_attempts,
+    "datetime": _datetime_attempts,
+}
+
+
+def parse_column(values: pl.Series, field_type: FieldType, fmt: str | None = None) -> pl.Series:
+    """Parse one text Series into ``field_type``; cells that do not fit become null.
+
+    Text types (string, any) come back unchanged. Callers compare nulls before
+    and after to count and report the cells that did not parse.
+    """
+    if field_type in _EXPRESSIONS:
+        frame = pl.DataFrame({"__value": values})
+        return frame.select(
+            _EXPRESSIONS[field_type](pl.col("__value")).alias(values.name)
+        ).to_series()
+    if field_type in _ATTEMPTS:
+        return _parse_progressively(values, _ATTEMPTS[field_type](fmt), _TARGET[field_type])
+    return values

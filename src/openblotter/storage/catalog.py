@@ -1,0 +1,189 @@
+"""The catalog database: datasets, releases, audit log (SQLAlchemy Core).
+
+SQLite by default; PostgreSQL by changing the URL. The schema is created and
+upgraded by Alembic migrations on open. Every change that makes a release
+current happens in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, event, insert, select, update
+from sqlalchemy.engine import RowMapping
+
+from openblotter.domain.releases import Dataset, Release
+from openblotter.storage import tables
+
+_MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets readers keep reading the old catalog state while a publish commits.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+class Catalog:
+    """Reads and writes the catalog. One instance per process; connections are pooled."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = create_engine(url, future=True)
+        if url.startswith("sqlite"):
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+
+    def migrate(self) -> None:
+        """Bring the catalog schema to the newest migration (creates it when empty)."""
+        config = Config()
+        config.set_main_option("script_location", str(_MIGRATIONS))
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        with self.engine.begin() as connection:
+            yield connection
+
+    # -- datasets -----------------------------------------------------------------
+
+    def datasets(self) -> list[Dataset]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(tables.datasets).order_by(tables.datasets.c.id)).mappings()
+            return [_dataset(r) for r in rows]
+
+    def dataset(self, dataset_id: str) -> Dataset | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(tables.datasets).where(tables.datasets.c.id == dataset_id)
+            ).mappings().first()
+            return _dataset(row) if row else None
+
+    def save_dataset(self, conn: Connection, dataset: Dataset) -> None:
+        """Insert or update a dataset's descriptive columns (not its current release)."""
+        values = asdict(dataset)
+        values.pop("current_release_id")
+        exists = conn.execute(
+            select(tables.datasets.c.id).where(tables.datasets.c.id == dataset.id)
+        ).first()
+        if exists:
+            values.pop("created_at")
+            conn.execute(
+                update(tables.datasets).where(tables.datasets.c.id == dataset.id).values(**values)
+            )
+        else:
+            conn.execute(insert(tables.datasets).values(**values))
+
+    def set_current(self, conn: Connection, dataset_id: str, release_id: int | None) -> None:
+        conn.execute(
+            update(tables.datasets)
+            .where(tables.datasets.c.id == dataset_id)
+            .values(current_release_id=release_id, updated_at=_now())
+        )
+
+    # -- releases -----------------------------------------------------------------
+
+    def releases(self, dataset_id: str) -> list[Release]:
+        """Every release of a dataset, oldest quarter first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(tables.releases)
+                .where(tables.releases.c.dataset_id == dataset_id)
+                .order_by(tables.releases.c.label, tables.releases.c.id)
+            ).mappings()
+            return [_release(r) for r in rows]
+
+    def release(self, release_id: int) -> Release | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(tables.releases).where(tables.releases.c.id == release_id)
+            ).mappings().first()
+            return _release(row) if row else None
+
+    def current_releases(self) -> dict[str, Release]:
+        """The current release of every dataset that has one, in one query."""
+        join = tables.datasets.join(
+            tables.releases, tables.datasets.c.current_release_id == tables.releases.c.id
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(tables.releases).select_from(join)).mappings()
+            return {r["dataset_id"]: _release(r) for r in rows}
+
+    def insert_release(self, conn: Connection, values: dict[str, Any]) -> int:
+        result = conn.execute(insert(tables.releases).values(**values))
+        key = result.inserted_primary_key
+        assert key is not None
+        return int(key[0])
+
+    def set_status(
+        self, conn: Connection, release_id: int, status: str, reason: str | None = None
+    ) -> None:
+        values: dict[str, Any] = {"status": status}
+        if status == "withdrawn":
+            values.update(withdrawn_at=_now(), withdrawn_reason=reason)
+        conn.execute(
+            update(tables.releases).where(tables.releases.c.id == release_id).values(**values)
+        )
+
+    # -- audit --------------------------------------------------------------------
+
+    def audit(
+        self,
+        conn: Connection,
+        *,
+        actor: str,
+        action: str,
+        dataset_id: str | None,
+        label: str | None,
+        detail: dict[str, Any],
+    ) -> None:
+        conn.execute(
+            insert(tables.audit_log).values(
+                at=_now(), actor=actor, action=action, dataset_id=dataset_id, label=label,
+                detail=detail,
+            )
+        )
+
+    def audit_entries(self, dataset_id: str | None = None) -> list[dict[str, Any]]:
+        query = select(tables.audit_log).order_by(tables.audit_log.c.id)
+        if dataset_id is not None:
+            query = query.where(tables.audit_log.c.dataset_id == dataset_id)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # SQLite returns naive datetimes; everything the catalog writes is UTC.
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _dataset(row: RowMapping) -> Dataset:
+    values = dict(row)
+    values["created_at"] = _aware(values["created_at"])
+    values["updated_at"] = _aware(values["updated_at"])
+    return Dataset(**values)
+
+
+def _release(row: RowMapping) -> Release:
+    values = dict(row)
+    for key in ("created_at", "published_at", "withdrawn_at"):
+        values[key] = _aware(values[key])
+    return Release(**values)
