@@ -1,0 +1,299 @@
+"""The ``openblotter`` command: a thin wrapper over the services.
+
+Errors are printed for people (what, where, what to do), never as a
+traceback; set OPENBLOTTER_DEBUG=1 to see one for an unexpected failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from openblotter.config import Settings, load_settings
+from openblotter.domain.errors import OpenBlotterError
+from openblotter.services import releases as release_service
+from openblotter.services.portal import Portal
+from openblotter.services.publishing import PublishRequest, PublishResult, publish
+
+app = typer.Typer(
+    name="openblotter",
+    help="OpenBlotter: publish and serve a police department's open data.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+errors = Console(stderr=True)
+
+#: How many examples of each problem the terminal shows (the JSON report keeps more).
+SHOWN_PER_PROBLEM = 10
+
+
+def _portal(**overrides: Any) -> Portal:
+    return Portal.open(load_settings(**overrides))
+
+
+class _Bar:
+    """Rich progress bar over the bytes of the file being read, plus stage names."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self.task = progress.add_task("Reading", total=None)
+
+    def stage(self, name: str) -> None:
+        self.progress.update(self.task, description=name)
+
+    def advance(self, done: int, total: int) -> None:
+        self.progress.update(self.task, completed=done, total=total)
+
+
+@app.command("publish")
+def publish_command(
+    file: Annotated[Path, typer.Argument(help="The export to publish (CSV or XLSX).")],
+    dataset: Annotated[str, typer.Option("--dataset", help="Dataset id, e.g. use_of_force.")],
+    release: Annotated[str, typer.Option("--release", help="Quarter label, e.g. 2026-Q3.")],
+    family: Annotated[str | None, typer.Option(help="Dataset family (see `openblotter families`).")] = None,
+    mapping: Annotated[Path | None, typer.Option(help="Mapping file of the source layout (TOML).")] = None,
+    schema: Annotated[Path | None, typer.Option("--schema", help="Frictionless Table Schema (JSON).")] = None,
+    title: Annotated[str | None, typer.Option(help="Title of a new dataset.")] = None,
+    sheet: Annotated[str | None, typer.Option(help="XLSX sheet name (default: the first with data).")] = None,
+    allow_invalid: Annotated[bool, typer.Option(help="Store cells that do not fit their type as blank (counted in the report).")] = False,
+    accept_layout_change: Annotated[bool, typer.Option(help="Accept a changed column layout and infer the schema anew.")] = False,
+    report: Annotated[Path | None, typer.Option(help="Also write the full validation report as JSON here.")] = None,
+) -> None:
+    """Validate, scrub and publish FILE as a dataset's release for a quarter."""
+    portal = _portal()
+    request = PublishRequest(
+        path=file, dataset_id=dataset, label=release, family=family, mapping=mapping,
+        schema_file=schema, title=title, sheet=sheet, allow_invalid=allow_invalid,
+        accept_layout_change=accept_layout_change,
+    )
+    columns = [TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeElapsedColumn()]
+    with Progress(*columns, console=errors, transient=True) as bar:
+        result = publish(portal, request, _Bar(bar))
+    if report:
+        report.write_text(json.dumps(result.report.to_dict(), indent=2, default=str), encoding="utf-8")
+    _print_publish(result)
+    if result.release is None:
+        raise typer.Exit(1)
+
+
+def _print_publish(result: PublishResult) -> None:
+    if result.schema_inferred:
+        _print_schema(result)
+    _print_report(result.report.to_dict())
+    if result.release is None:
+        errors.print(
+            f"[bold red]Not published:[/] {result.report.error_count} error(s) above. "
+            "Nothing was stored; the current release is unchanged."
+        )
+        return
+    r = result.release
+    console.print(
+        f"[bold green]Published[/] {r.dataset_id} {r.label}: {r.row_count:,} rows, "
+        f"sha256 {r.checksum[:16]}…"
+    )
+    log = result.changelog
+    if log.get("previous"):
+        console.print(
+            f"Since {log['previous']}: {log['added']:,} added, {log['removed']:,} removed, "
+            f"{log['changed']:,} changed."
+        )
+
+
+def _print_schema(result: PublishResult) -> None:
+    table = Table(title="Inferred schema (new dataset)")
+    for column in ("field", "type", "categorical", "source header"):
+        table.add_column(column)
+    for f in result.schema.fields:
+        table.add_row(f.name, f.type, "yes" if f.categorical else "", f.title or "")
+    key = ", ".join(result.schema.primary_key) or "none found (diffs compare whole rows)"
+    console.print(table)
+    console.print(f"Primary key: {key}")
+
+
+def _print_report(report: dict[str, Any]) -> None:
+    facts = report.get("facts", {})
+    console.print(
+        f"Read {facts.get('source_rows', '?'):,} rows from {report['source']} "
+        f"({facts.get('format')}, {facts.get('encoding') or 'xlsx'}"
+        + (f", header on row {facts['header_row']}" if facts.get("header_row", 1) != 1 else "")
+        + ")."
+    )
+    if not report["problems"]:
+        console.print("Validation: no problems found.")
+        return
+    counts = Table(title=f"Validation: {report['errors']} error(s), {report['warnings']} warning(s)")
+    for column in ("problem", "severity", "count"):
+        counts.add_column(column)
+    for group in report["problems"]:
+        counts.add_row(group["code"], group["severity"], f"{group['count']:,}")
+    console.print(counts)
+    for group in report["problems"]:
+        console.print(f"[bold]{group['code']}[/] ({group['severity']}, {group['count']:,}):")
+        for example in group["examples"][:SHOWN_PER_PROBLEM]:
+            where = ", ".join(
+                f"{k} {example[k]}" for k in ("row", "column") if example.get(k) is not None
+            )
+            console.print(f"  {where}: {example['message']}", highlight=False, markup=False)
+        not_shown = group["count"] - min(len(group["examples"]), SHOWN_PER_PROBLEM)
+        if not_shown > 0:
+            console.print(f"  … and {not_shown:,} more of this kind not listed here"
+                          " (--report FILE writes the report as JSON).")
+
+
+@app.command("releases")
+def releases_command(dataset: Annotated[str, typer.Argument(help="Dataset id.")]) -> None:
+    """List every release of a dataset."""
+    portal = _portal()
+    current = portal.dataset(dataset).current_release_id
+    table = Table(title=f"Releases of {dataset}")
+    for column in ("label", "status", "rows", "period", "published", "source", "changes"):
+        table.add_column(column)
+    for r in release_service.list_releases(portal, dataset):
+        log = r.changelog
+        changes = (
+            f"+{log.get('added', 0):,} -{log.get('removed', 0):,} ~{log.get('changed', 0):,}"
+            if log.get("previous") else "first"
+        )
+        status = r.status + (" (current)" if r.id == current else "")
+        period = f"{r.period_start or '?'} – {r.period_end}"
+        published = f"{r.published_at:%Y-%m-%d %H:%M}" if r.published_at else ""
+        table.add_row(r.label, status, f"{r.row_count:,}", period, published, r.source_name, changes)
+    console.print(table)
+
+
+@app.command("diff")
+def diff_command(
+    dataset: Annotated[str, typer.Argument(help="Dataset id.")],
+    old: Annotated[str, typer.Argument(help="Older release label.")],
+    new: Annotated[str, typer.Argument(help="Newer release label.")],
+    show: Annotated[int, typer.Option(help="Rows of each kind of change to show.")] = 5,
+) -> None:
+    """Rows added, removed and changed between two releases (by primary key)."""
+    portal = _portal()
+    summary = release_service.diff_releases(portal, dataset, old, new)
+    key = ", ".join(summary.key) or "whole rows (no primary key)"
+    console.print(f"{dataset}: {old} -> {new}, compared by {key}")
+    console.print(
+        f"  added {summary.added:,}   removed {summary.removed:,}   changed {summary.changed:,}"
+        f"   unchanged {summary.unchanged:,}"
+    )
+    for name, count in sorted(summary.changed_fields.items(), key=lambda kv: -kv[1]):
+        console.print(f"    {name}: changed in {count:,} rows")
+    for change in release_service.DIFF_CHANGES:
+        rows = release_service.diff_releases(portal, dataset, old, new, change=change, limit=show).rows
+        for row in rows:
+            console.print(f"  {change}: {json.dumps(row, default=str)}", highlight=False, markup=False)
+
+
+@app.command("withdraw")
+def withdraw_command(
+    dataset: Annotated[str, typer.Argument(help="Dataset id.")],
+    label: Annotated[str, typer.Argument(help="Release label to withdraw.")],
+    reason: Annotated[str, typer.Option(help="Why (kept in the audit log).")] = "",
+) -> None:
+    """Withdraw a release; if it was current, the latest remaining one becomes current."""
+    current = release_service.withdraw(_portal(), dataset, label, reason=reason)
+    after = current.label if current else "none (no published release left)"
+    console.print(f"Withdrew {dataset} {label}. Current release: {after}.")
+
+
+@app.command("rollback")
+def rollback_command(
+    dataset: Annotated[str, typer.Argument(help="Dataset id.")],
+    reason: Annotated[str, typer.Option(help="Why (kept in the audit log).")] = "",
+) -> None:
+    """Withdraw the current release and make the previous one current again."""
+    previous = release_service.rollback(_portal(), dataset, reason=reason)
+    console.print(f"Rolled back {dataset}: current release is {previous.label} again.")
+
+
+@app.command("serve")
+def serve_command(
+    host: Annotated[str | None, typer.Option(help="Address to listen on (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
+) -> None:
+    """Serve the portal: pages, JSON API, downloads."""
+    overrides: dict[str, Any] = {}
+    if host:
+        overrides["host"] = host
+    if port:
+        overrides["port"] = port
+    _serve(load_settings(**overrides))
+
+
+def _serve(settings: Settings) -> None:
+    import uvicorn
+
+    from openblotter.web.app import create_app
+
+    settings.require_safe()
+    console.print(f"Serving {settings.portal_name} on http://{settings.host}:{settings.port}")
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+
+
+@app.command("demo")
+def demo_command(
+    serve: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve after loading.")] = True,
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port.")] = None,
+) -> None:
+    """Load the synthetic demo data (when not loaded yet) and serve it."""
+    from openblotter.services.demo import load_demo
+
+    overrides: dict[str, Any] = {"demo": True}
+    if host:
+        overrides["host"] = host
+    if port:
+        overrides["port"] = port
+    settings = load_settings(**overrides)
+    portal = Portal.open(settings)
+    loaded = load_demo(portal, progress=lambda message: console.print(message))
+    console.print(loaded)
+    if serve:
+        _serve(settings)
+
+
+@app.command("families")
+def families_command() -> None:
+    """List the dataset families and their fields."""
+    from openblotter.ingest.families import list_families
+
+    for family in list_families():
+        table = Table(title=f"{family.name}: {family.title}", title_justify="left")
+        for column in ("field", "type", "privacy", "description"):
+            table.add_column(column)
+        for f in family.schema.fields:
+            table.add_row(f.name, f.type, f.privacy_label() or "", f.description)
+        console.print(table)
+
+
+def main() -> None:
+    """Entry point: run the app, turning portal errors into plain messages."""
+    try:
+        app()
+    except OpenBlotterError as error:
+        errors.print(f"[bold red]Error:[/] {error.message}", highlight=False)
+        sys.exit(2)
+    except Exception as error:  # noqa: BLE001 - the last line of defence for people, not code
+        if os.environ.get("OPENBLOTTER_DEBUG"):
+            raise
+        errors.print(
+            f"[bold red]Unexpected error:[/] {type(error).__name__}: {error}. "
+            "Nothing was changed unless a message above says so. Run again with "
+            "OPENBLOTTER_DEBUG=1 for the details, and please report it."
+        )
+        sys.exit(70)
+
+
+if __name__ == "__main__":
+    main()

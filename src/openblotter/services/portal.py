@@ -1,0 +1,72 @@
+"""The portal's infrastructure, opened once per process from settings.
+
+Services receive this object and the explicit arguments of their use case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from openblotter.config import Settings
+from openblotter.domain.errors import NotFound
+from openblotter.domain.releases import Dataset, Release
+from openblotter.storage.catalog import Catalog
+from openblotter.storage.files import LocalReleaseFiles
+
+
+@dataclass
+class Portal:
+    """Settings, catalog and release files of one portal."""
+
+    settings: Settings
+    catalog: Catalog
+    files: LocalReleaseFiles
+
+    @classmethod
+    def open(cls, settings: Settings) -> Portal:
+        """Open (and create or migrate when needed) the catalog and data directory."""
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        catalog = Catalog(settings.resolved_catalog_url)
+        catalog.migrate()
+        return cls(settings=settings, catalog=catalog, files=LocalReleaseFiles(settings.data_dir))
+
+    def dataset(self, dataset_id: str) -> Dataset:
+        """The dataset, or NotFound naming the datasets that exist."""
+        dataset = self.catalog.dataset(dataset_id)
+        if dataset is None:
+            known = [d.id for d in self.catalog.datasets()]
+            raise NotFound(
+                f"There is no dataset '{dataset_id}'."
+                + (f" Datasets: {', '.join(known)}." if known else " The catalog is empty."),
+                detail={"parameter": "dataset", "value": dataset_id, "allowed": known},
+            )
+        return dataset
+
+    def release(self, dataset_id: str, label: str | None = None) -> Release:
+        """The current release, or the named one; withdrawn releases are not served."""
+        dataset = self.dataset(dataset_id)
+        if label is None:
+            if dataset.current_release_id is None:
+                raise NotFound(
+                    f"Dataset '{dataset_id}' has no published release yet.",
+                    detail={"dataset": dataset_id},
+                )
+            current = self.catalog.release(dataset.current_release_id)
+            assert current is not None
+            return current
+        releases = self.catalog.releases(dataset_id)
+        live = [r for r in releases if r.label == label and r.status == "published"]
+        if not live:
+            labels = [r.label for r in releases if r.status == "published"]
+            withdrawn = any(r.label == label and r.status == "withdrawn" for r in releases)
+            reason = "was withdrawn" if withdrawn else "does not exist"
+            raise NotFound(
+                f"Release {label} of '{dataset_id}' {reason}. Published releases: "
+                f"{', '.join(labels) or 'none'}.",
+                detail={"parameter": "_release", "value": label, "allowed": labels},
+            )
+        return live[-1]
+
+    def release_path(self, release: Release) -> Path:
+        return self.files.local_path(release.file_key)

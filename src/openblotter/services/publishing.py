@@ -1,0 +1,344 @@
+"""Publish a quarter's export file as a dataset's release.
+
+read -> map (family datasets) -> conform to the schema -> scrub personal data
+-> write Parquet to staging -> store under a content-addressed key -> in one
+catalog transaction: record the release, make it current, audit it.
+
+A failure or a kill before that transaction commits leaves the previous
+release current and nothing new visible; files are never overwritten.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+import polars as pl
+
+from openblotter.domain.errors import InvalidInput
+from openblotter.domain.quarters import Quarter
+from openblotter.domain.releases import Dataset, Release, check_dataset_id, check_new_label
+from openblotter.domain.report import ValidationReport
+from openblotter.domain.schema import TableSchema
+from openblotter.ingest.conform import ROW, conform
+from openblotter.ingest.families import load_family
+from openblotter.ingest.infer import field_name, infer_schema
+from openblotter.ingest.mapping import apply_mapping, load_mapping
+from openblotter.ingest.privacy import scrub
+from openblotter.ingest.readers import RawTable, read_table
+from openblotter.services.portal import Portal
+from openblotter.storage.diffing import diff_files
+from openblotter.storage.files import sha256_file
+
+ROW_ID = "_row_id"
+_SUPPORTED = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm"}
+
+
+class Progress(Protocol):
+    """Where a long publish reports what it is doing (a progress bar in the CLI)."""
+
+    def stage(self, name: str) -> None: ...
+
+    def advance(self, done: int, total: int) -> None: ...
+
+
+class _Silent:
+    def stage(self, name: str) -> None:
+        pass
+
+    def advance(self, done: int, total: int) -> None:
+        pass
+
+
+@dataclass
+class PublishRequest:
+    """What a publisher asks for; every option of ``openblotter publish``."""
+
+    path: Path
+    dataset_id: str
+    label: str
+    family: str | None = None
+    mapping: Path | None = None
+    schema_file: Path | None = None
+    title: str | None = None
+    description: str | None = None
+    sheet: str | None = None
+    allow_invalid: bool = False
+    accept_layout_change: bool = False
+    synthetic: bool = False
+    actor: str = "cli"
+
+
+@dataclass
+class PublishResult:
+    """The release (None when the report has errors and nothing was stored) and the report."""
+
+    report: ValidationReport
+    schema: TableSchema
+    schema_inferred: bool = False
+    release: Release | None = None
+    changelog: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _Prepared:
+    frame: pl.DataFrame
+    schema: TableSchema
+    inferred: bool
+    dropped_source: list[str]
+
+
+def publish(portal: Portal, request: PublishRequest, progress: Progress | None = None) -> PublishResult:
+    """Validate, scrub and publish ``request.path`` as release ``request.label``."""
+    progress = progress or _Silent()
+    portal.settings.require_safe()
+    check_dataset_id(request.dataset_id)
+    _check_file(request.path, portal.settings.upload_max_bytes)
+    existing = portal.catalog.dataset(request.dataset_id)
+    quarter = check_new_label(request.label, portal.catalog.releases(request.dataset_id))
+
+    progress.stage("Reading")
+    raw = read_table(request.path, sheet=request.sheet, progress=progress.advance)
+    report = ValidationReport(source=raw.source_name)
+    for problem in raw.problems:
+        report.add(problem)
+    report.facts.update(_read_facts(raw))
+
+    progress.stage("Validating")
+    prepared = _prepare(raw, request, existing, report)
+    conformed = conform(prepared.frame, prepared.schema, report, allow_invalid=request.allow_invalid)
+    result = PublishResult(report=report, schema=prepared.schema, schema_inferred=prepared.inferred)
+    if not report.ok:
+        return result
+
+    progress.stage("Scrubbing personal data")
+    allowed = {
+        f.name for f in prepared.schema.fields
+        if f.free_text and portal.settings.free_text_allowed(request.dataset_id, f.name)
+    }
+    scrubbed = scrub(
+        conformed.frame, prepared.schema, salt=portal.settings.salt.get_secret_value(),
+        free_text_allowed=allowed, reference_date=quarter.end,
+    )
+    report.facts["privacy"] = scrubbed.treatments
+
+    progress.stage("Writing release file")
+    staged, checksum = _write_parquet(portal, scrubbed.frame)
+    key = f"releases/{request.dataset_id}/{quarter.label}-{checksum[:16]}.parquet"
+    portal.files.store(staged, key)
+
+    previous = portal.release(request.dataset_id) if existing and existing.current_release_id else None
+    changelog = _changelog(portal, previous, key, prepared.schema)
+    dataset = _dataset_record(request, existing, prepared, scrubbed.dropped)
+    release = _commit(portal, request, dataset, quarter, raw, report, prepared.schema, key, checksum,
+                      scrubbed.frame, changelog, previous)
+    result.release = release
+    result.changelog = changelog
+    return result
+
+
+def _check_file(path: Path, max_bytes: int) -> None:
+    if not path.is_file():
+        raise InvalidInput(f"File not found: {path}. Check the path.", detail={"file": str(path)})
+    if path.suffix.lower() not in _SUPPORTED:
+        raise InvalidInput(
+            f"{path.name}: only CSV and XLSX files can be published (got '{path.suffix or 'no extension'}'). "
+            "Save the export as CSV or XLSX.",
+            detail={"file": path.name, "allowed": sorted(_SUPPORTED)},
+        )
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise InvalidInput(
+            f"{path.name} is {size:,} bytes; the portal accepts files up to {max_bytes:,} bytes "
+            "(setting OPENBLOTTER_UPLOAD_MAX_BYTES).",
+            detail={"file": path.name, "size": size, "limit": max_bytes},
+        )
+
+
+def _read_facts(raw: RawTable) -> dict[str, Any]:
+    return {
+        "file": raw.source_name,
+        "format": raw.format,
+        "encoding": raw.encoding,
+        "delimiter": raw.delimiter,
+        "header_row": raw.header_row,
+        "second_header": raw.second_header,
+        "sheet": raw.sheet,
+        "source_rows": raw.frame.height,
+    }
+
+
+def _prepare(
+    raw: RawTable, request: PublishRequest, existing: Dataset | None, report: ValidationReport
+) -> _Prepared:
+    family_name = request.family or (existing.family if existing else None)
+    if family_name:
+        family = load_family(family_name)
+        mapping = load_mapping(request.mapping) if request.mapping else None
+        mapped = apply_mapping(raw, mapping, family.schema)
+        for problem in mapped.problems:
+            report.add(problem)
+        return _Prepared(mapped.frame, mapped.schema, False, mapped.dropped_source_columns)
+    if request.schema_file:
+        schema = _load_schema_file(request.schema_file)
+        return _Prepared(_rename_to_schema(raw.frame, schema), schema, False, [])
+    if existing and not request.accept_layout_change:
+        schema = TableSchema.from_descriptor(existing.schema)
+        _check_layout(raw, schema, request.dataset_id)
+        return _Prepared(_rename_to_schema(raw.frame, schema), schema, False, [])
+    schema, renames = infer_schema(raw.frame)
+    if existing:
+        schema = _keep_descriptions(schema, TableSchema.from_descriptor(existing.schema))
+    return _Prepared(raw.frame.rename(renames), schema, True, [])
+
+
+def _load_schema_file(path: Path) -> TableSchema:
+    try:
+        descriptor = json.loads(path.read_text(encoding="utf-8"))
+        return TableSchema.from_descriptor(descriptor)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InvalidInput(f"Cannot read the schema file {path}: {error}", detail={"file": str(path)}) from error
+    except ValueError as error:
+        raise InvalidInput(
+            f"{path} is not a valid Table Schema: {error}", detail={"file": str(path)}
+        ) from error
+
+
+def _header_lookup(schema: TableSchema) -> dict[str, str]:
+    lookup: dict[str, str] = {}
+    for f in schema.fields:
+        for alias in [f.name, f.title or "", *f.source_names]:
+            if alias:
+                lookup[field_name(alias)] = f.name
+    return lookup
+
+
+def _rename_to_schema(frame: pl.DataFrame, schema: TableSchema) -> pl.DataFrame:
+    """Headers -> field names (by name, title or a former source name); others stay as they are."""
+    lookup = _header_lookup(schema)
+    renames: dict[str, str] = {}
+    for column in frame.columns:
+        target = lookup.get(field_name(column)) if column != ROW else None
+        if target and target not in renames.values() and target not in frame.columns:
+            renames[column] = target
+    return frame.rename(renames)
+
+
+def _check_layout(raw: RawTable, schema: TableSchema, dataset_id: str) -> None:
+    lookup = _header_lookup(schema)
+    headers = [c for c in raw.frame.columns if c != ROW]
+    matched = {lookup[field_name(h)] for h in headers if field_name(h) in lookup}
+    new_columns = [h for h in headers if field_name(h) not in lookup]
+    missing = [f.name for f in schema.fields if f.name not in matched]
+    if not new_columns and not missing:
+        return
+    parts = []
+    if missing:
+        parts.append(f"columns no longer in the file: {', '.join(missing)}")
+    if new_columns:
+        parts.append(f"new columns: {', '.join(new_columns)}")
+    raise InvalidInput(
+        f"The layout of {raw.source_name} differs from dataset '{dataset_id}': {'; '.join(parts)}. "
+        "If the new layout is intended, publish again with --accept-layout-change (the schema is "
+        "inferred anew and the change is recorded in the release); otherwise fix the export.",
+        detail={"file": raw.source_name, "missing_columns": missing, "new_columns": new_columns},
+    )
+
+
+def _keep_descriptions(new: TableSchema, old: TableSchema) -> TableSchema:
+    fields = []
+    for f in new.fields:
+        before = old.field(f.name)
+        fields.append(f.model_copy(update={"description": before.description}) if before else f)
+    return new.model_copy(update={"fields": fields})
+
+
+def _write_parquet(portal: Portal, frame: pl.DataFrame) -> tuple[Path, str]:
+    staged = portal.files.staging_path(".parquet")
+    published = frame.drop(ROW).with_row_index(ROW_ID, offset=1).with_columns(
+        pl.col(ROW_ID).cast(pl.Int64)
+    )
+    published.write_parquet(staged, compression="zstd", statistics=True, row_group_size=131_072)
+    return staged, sha256_file(staged)
+
+
+def _changelog(
+    portal: Portal, previous: Release | None, key: str, schema: TableSchema
+) -> dict[str, Any]:
+    if previous is None:
+        return {"previous": None, "note": "First release of this dataset."}
+    public_key = schema.public_schema().primary_key
+    diff = diff_files(portal.release_path(previous), portal.files.local_path(key), public_key)
+    return {"previous": previous.label, **diff.counts()}
+
+
+def _dataset_record(
+    request: PublishRequest, existing: Dataset | None, prepared: _Prepared, dropped: list[str]
+) -> Dataset:
+    now = datetime.now(UTC)
+    descriptor = prepared.schema.to_descriptor()
+    extras = prepared.schema.model_extra or {}
+    title = request.title or (existing.title if existing else None) or extras.get("title") or request.dataset_id.replace("_", " ").capitalize()
+    description = request.description or (existing.description if existing else "") or extras.get("description", "")
+    return Dataset(
+        id=request.dataset_id,
+        title=str(title),
+        family=request.family or (existing.family if existing else None),
+        description=str(description),
+        schema=descriptor,
+        created_at=existing.created_at if existing else now,
+        updated_at=now,
+        mapping=request.mapping.name if request.mapping else (existing.mapping if existing else None),
+        dropped_source_fields=sorted(set(prepared.dropped_source) | set(dropped)),
+        synthetic=request.synthetic or (existing.synthetic if existing else False),
+    )
+
+
+def _period(frame: pl.DataFrame, schema: TableSchema) -> date | None:
+    date_field = (schema.model_extra or {}).get("dateField")
+    candidates = [date_field] if date_field else [
+        f.name for f in schema.fields if f.type in ("date", "datetime")
+    ]
+    for name in candidates:
+        if name in frame.columns and frame[name].null_count() < frame.height:
+            first = frame[name].min()
+            if isinstance(first, datetime):
+                return first.date()
+            if isinstance(first, date):
+                return first
+    return None
+
+
+def _commit(
+    portal: Portal, request: PublishRequest, dataset: Dataset, quarter: Quarter, raw: RawTable,
+    report: ValidationReport, schema: TableSchema, key: str, checksum: str, frame: pl.DataFrame,
+    changelog: dict[str, Any], previous: Release | None,
+) -> Release:
+    now = datetime.now(UTC)
+    values = {
+        "dataset_id": request.dataset_id, "label": quarter.label, "status": "published",
+        "period_start": _period(frame, schema), "period_end": quarter.end,
+        "row_count": frame.height, "file_key": key,
+        "file_size": portal.files.local_path(key).stat().st_size, "checksum": checksum,
+        "source_name": raw.source_name, "source_checksum": raw.source_checksum,
+        "schema": schema.to_descriptor(), "report": report.to_dict(), "changelog": changelog,
+        "created_at": now, "published_at": now,
+    }
+    becomes_current = previous is None or quarter >= previous.quarter
+    with portal.catalog.transaction() as conn:
+        portal.catalog.save_dataset(conn, dataset)
+        release_id = portal.catalog.insert_release(conn, values)
+        if becomes_current:
+            portal.catalog.set_current(conn, request.dataset_id, release_id)
+        portal.catalog.audit(
+            conn, actor=request.actor, action="publish", dataset_id=request.dataset_id,
+            label=quarter.label,
+            detail={"rows": frame.height, "checksum": checksum, "source": raw.source_name,
+                    "current": becomes_current},
+        )
+    release = portal.catalog.release(release_id)
+    assert release is not None
+    return release

@@ -1,0 +1,31 @@
+"""The web application: JSON API, downloads, pages and compatibility layers."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import ORJSONResponse
+
+from openblotter import __version__
+from openblotter.config import Settings
+from openblotter.services.portal import Portal
+from openblotter.web import api, errors
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the app for one portal (the settings decide the catalog and data directory)."""
+    portal = Portal.open(settings)
+    app = FastAPI(
+        title=f"{settings.portal_name} API",
+        version=__version__,
+        description=(
+            f"Open data of {settings.agency}: every release of every dataset, queryable. "
+            "Errors have one shape: {\"error\": {\"code\", \"message\", \"detail\"}}."
+        ),
+        default_response_class=ORJSONResponse,
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.portal = portal
+    errors.install(app)
+    app.include_router(api.router)
+    return app

@@ -1,0 +1,17 @@
+"""Dependencies injected into routes through typed aliases."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from openblotter.services.portal import Portal
+
+
+def get_portal(request: Request) -> Portal:
+    portal: Portal = request.app.state.portal
+    return portal
+
+
+PortalDep = Annotated[Portal, Depends(get_portal)]

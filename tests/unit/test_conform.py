@@ -1,0 +1,74 @@
+"""Conforming a text table to a schema: codes, blanks, types, keys, and the report."""
+
+import polars as pl
+
+from openblotter.domain.report import EXAMPLES_PER_CODE, ValidationReport
+from openblotter.domain.schema import TableSchema
+from openblotter.ingest.conform import conform
+
+SCHEMA = TableSchema.from_descriptor(
+    {
+        "fields": [
+            {"name": "case_id", "type": "integer", "constraints": {"required": True}},
+            {
+                "name": "subject_race",
+                "valueMap": {"B": "Black", "BLACK": "Black", "W": "White"},
+                "constraints": {"enum": ["Black", "White", "Unknown"]},
+            },
+            {"name": "incident_date", "type": "date"},
+        ],
+        "primaryKey": ["case_id"],
+    }
+)
+
+
+def frame(**columns):
+    height = len(next(iter(columns.values())))
+    return pl.DataFrame({**columns, "__row": list(range(2, height + 2))})
+
+
+def test_codes_are_normalized_blanks_become_unknown_and_unmapped_are_kept():
+    result = conform(
+        frame(case_id=["1", "2", "3", "4", "5"], subject_race=["B", " black ", None, "NULL", "Martian"],
+              incident_date=["2020-01-01"] * 5),
+        SCHEMA, ValidationReport("f.csv"),
+    )
+    assert result.frame["subject_race"].to_list() == ["Black", "Black", "Unknown", "Unknown", "Martian"]
+    assert result.report.facts["blank_coded_as_unknown"] == {"subject_race": 2}
+    group = result.report.groups["unmapped_value"]
+    assert group.count == 1 and group.severity == "warning"
+    assert group.examples[0].row == 6 and group.examples[0].value == "Martian"
+    assert result.report.ok
+
+
+def test_type_errors_block_with_row_column_value_unless_allowed():
+    data = frame(case_id=["1", "x"], subject_race=["W", "W"], incident_date=["2020-13-01", "1/2/2020"])
+    strict = conform(data, SCHEMA, ValidationReport("f.csv"))
+    assert not strict.report.ok
+    examples = {(p.row, p.column, p.value) for p in strict.report.groups["type_error"].examples}
+    assert examples == {(3, "case_id", "x"), (2, "incident_date", "2020-13-01")}
+    lenient = conform(data, SCHEMA, ValidationReport("f.csv"), allow_invalid=True)
+    assert lenient.report.groups["type_error"].severity == "warning"
+    assert lenient.frame["incident_date"].to_list()[0] is None
+
+
+def test_duplicate_keys_and_missing_required_column_are_errors():
+    dupes = conform(frame(case_id=["7", "7"], subject_race=["W", "B"], incident_date=["", ""]),
+                    SCHEMA, ValidationReport("f.csv"))
+    assert dupes.report.groups["duplicate_key"].count == 2
+    missing = conform(frame(subject_race=["W"]), SCHEMA, ValidationReport("f.csv"))
+    assert missing.report.groups["missing_column"].severity == "error"
+
+
+def test_report_counts_everything_and_says_how_many_it_did_not_list():
+    n = EXAMPLES_PER_CODE + 25
+    result = conform(
+        frame(case_id=[str(i) for i in range(n)], subject_race=["Z"] * n, incident_date=["nope"] * n),
+        SCHEMA, ValidationReport("f.csv"),
+    )
+    group = result.report.groups["type_error"]
+    assert group.count == n and len(group.examples) == EXAMPLES_PER_CODE and group.more == 25
+    listed = result.report.to_dict()["problems"]
+    assert {"code": "type_error", "more": 25}.items() <= next(
+        g for g in listed if g["code"] == "type_error"
+    ).items()
