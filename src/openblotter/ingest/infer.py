@@ -56,8 +56,11 @@ def infer_type(values: pl.Series) -> FieldType:
     if present.str.contains(r"^0\d+$").any():
         # Leading zeros carry meaning in IDs and codes (beats, ZIPs): keep as text.
         return "string"
+    has_clock = bool(present.str.contains(r"\d:\d\d").any())
     for candidate in _ORDER:
         if candidate == "boolean" and present.n_unique() > 2:
+            continue
+        if candidate == "date" and has_clock and not _all_midnight(present):
             continue
         parsed = parse_column(present, candidate)
         if parsed.null_count() == 0:
@@ -65,6 +68,18 @@ def infer_type(values: pl.Series) -> FieldType:
                 return "integer"
             return candidate
     return "string"
+
+
+def _all_midnight(present: pl.Series) -> bool:
+    """Datetimes that are all at 00:00 (``1/7/2010 0:00``) are dates written long-hand."""
+    moments = parse_column(present, "datetime")
+    if moments.null_count():
+        return False
+    return bool(
+        (moments.dt.hour() == 0).all()
+        and (moments.dt.minute() == 0).all()
+        and (moments.dt.second() == 0).all()
+    )
 
 
 def is_categorical(values: pl.Series) -> bool:

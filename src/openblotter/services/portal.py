@@ -5,13 +5,14 @@ Services receive this object and the explicit arguments of their use case.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from openblotter.config import Settings
 from openblotter.domain.errors import NotFound
 from openblotter.domain.releases import Dataset, Release
 from openblotter.storage.catalog import Catalog
+from openblotter.storage.engine import QueryEngine
 from openblotter.storage.files import LocalReleaseFiles
 
 
@@ -22,6 +23,13 @@ class Portal:
     settings: Settings
     catalog: Catalog
     files: LocalReleaseFiles
+    _engine: QueryEngine | None = field(default=None, repr=False)
+
+    def query_engine(self) -> QueryEngine:
+        """The DuckDB engine, created on first use (publishing never needs it)."""
+        if self._engine is None:
+            self._engine = QueryEngine(temp_directory=str(self.settings.data_dir / ".duckdb-tmp"))
+        return self._engine
 
     @classmethod
     def open(cls, settings: Settings) -> Portal:

@@ -14,15 +14,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, insert, select, update
+from sqlalchemy import Connection, Engine, create_engine, event, insert, inspect, select, text, update
 from sqlalchemy.engine import RowMapping
 
 from openblotter.domain.releases import Dataset, Release
 from openblotter.storage import tables
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
+#: The newest migration; a test checks it against the migrations folder.
+SCHEMA_HEAD = "0001"
 
 
 def _now() -> datetime:
@@ -50,11 +50,25 @@ class Catalog:
 
     def migrate(self) -> None:
         """Bring the catalog schema to the newest migration (creates it when empty)."""
+        if self.schema_version() == SCHEMA_HEAD:
+            return
+        # Alembic is imported only when there is something to migrate: it is slow to import.
+        from alembic import command
+        from alembic.config import Config
+
         config = Config()
         config.set_main_option("script_location", str(_MIGRATIONS))
         with self.engine.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
+
+    def schema_version(self) -> str | None:
+        """The migration the catalog is at (None for an empty database)."""
+        with self.engine.connect() as conn:
+            if not inspect(conn).has_table("alembic_version"):
+                return None
+            row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+            return str(row[0]) if row else None
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import FileResponse, StreamingResponse
 
-from openblotter.services import metadata
-from openblotter.services.releases import find_release_or_404, release_summary
+from openblotter.services import metadata, query
+from openblotter.services.releases import diff_releases, find_release_or_404, release_summary
 from openblotter.web.deps import PortalDep
 
 router = APIRouter()
@@ -57,3 +58,119 @@ def download_release_file(dataset_id: str, label: str, portal: PortalDep) -> Fil
             "Digest": f"sha-256={release.checksum}",
         },
     )
+
+
+# --- the query API -------------------------------------------------------------------------
+
+_FILTER_DOC = (
+    "Filters: any column as `col=value` (repeat for any of), `col__ne`, `col__gt`, `col__gte`, "
+    "`col__lt`, `col__lte`, `col__contains`, `col__in=a,b`, `col__isnull=true|false`; the date "
+    "parts `quarter`, `year`, `month` of the dataset's main date."
+)
+
+
+def _params(request: Request) -> list[tuple[str, str]]:
+    return list(request.query_params.multi_items())
+
+
+def _with_notice(portal_dataset_synthetic: bool, body: dict[str, Any]) -> dict[str, Any]:
+    if portal_dataset_synthetic:
+        body["notice"] = metadata.SYNTHETIC_NOTICE
+    return body
+
+
+@router.get("/api/v1/datasets/{dataset_id}/rows", tags=["query"], description=_FILTER_DOC)
+def get_rows(
+    dataset_id: str,
+    request: Request,
+    response: Response,
+    portal: PortalDep,
+    _release: Annotated[str | None, Query(description="Release label (default: current).")] = None,
+    _q: Annotated[str | None, Query(description="Full-text search over text columns.")] = None,
+    _sort: Annotated[str | None, Query(description="Sort: col,-col2.")] = None,
+    _fields: Annotated[str | None, Query(description="Columns to return: a,b.")] = None,
+    _size: Annotated[int | None, Query(ge=1, le=1000, description="Rows per page (default 100).")] = None,
+    _next: Annotated[str | None, Query(description="Opaque token from `next`.")] = None,
+    _count: Annotated[bool | None, Query(description="Add the exact `total`.")] = None,
+) -> dict[str, Any]:
+    """Rows of the current release (or `_release`), filtered, sorted, keyset-paged."""
+    page = query.rows_page(portal, dataset_id, _params(request))
+    if page["next"]:
+        link = request.url.include_query_params(_next=page["next"])
+        response.headers["Link"] = f'<{link}>; rel="next"'
+    page.pop("columns")
+    return _with_notice(portal.dataset(dataset_id).synthetic, page)
+
+
+@router.get("/api/v1/datasets/{dataset_id}/rows.{fmt}", tags=["query"], description=_FILTER_DOC)
+def export_rows(
+    dataset_id: str,
+    fmt: Annotated[str, Path(description="csv, ndjson, parquet or xlsx")],
+    request: Request,
+    portal: PortalDep,
+    _release: Annotated[str | None, Query(description="Release label (default: current).")] = None,
+    _q: Annotated[str | None, Query(description="Full-text search over text columns.")] = None,
+    _sort: Annotated[str | None, Query(description="Sort: col,-col2.")] = None,
+    _fields: Annotated[str | None, Query(description="Columns: a,b.")] = None,
+) -> StreamingResponse:
+    """Every matching row, streamed (no row cap). CSV cells that would run as formulas are inert."""
+    download = query.export(portal, dataset_id, _params(request), fmt)
+    headers = {"Content-Disposition": f'attachment; filename="{download.filename}"'}
+    if download.synthetic:
+        headers["X-Data-Notice"] = metadata.SYNTHETIC_NOTICE
+    return StreamingResponse(download.chunks, media_type=download.media_type, headers=headers)
+
+
+@router.get("/api/v1/datasets/{dataset_id}/facets", tags=["query"], description=_FILTER_DOC)
+def get_facets(
+    dataset_id: str,
+    request: Request,
+    portal: PortalDep,
+    _facet: Annotated[list[str] | None, Query(description="Column to count values of (repeat).")] = None,
+    _release: Annotated[str | None, Query(description="Release label (default: current).")] = None,
+    _q: Annotated[str | None, Query(description="Full-text search over text columns.")] = None,
+) -> dict[str, Any]:
+    """Value counts per `_facet` column under the same filters."""
+    result = query.facet_counts(portal, dataset_id, _params(request))
+    return _with_notice(portal.dataset(dataset_id).synthetic, result)
+
+
+@router.get("/api/v1/datasets/{dataset_id}/aggregate", tags=["query"], description=_FILTER_DOC)
+def get_aggregate(
+    dataset_id: str,
+    request: Request,
+    portal: PortalDep,
+    _group: Annotated[str | None, Query(description="Group by: quarter,subject_race.")] = None,
+    _agg: Annotated[list[str] | None, Query(description="count, sum:col, avg:col, min:col, max:col.")] = None,
+    _release: Annotated[str | None, Query(description="Release label (default: current).")] = None,
+    _q: Annotated[str | None, Query(description="Full-text search over text columns.")] = None,
+    _sort: Annotated[str | None, Query(description="Sort groups: col,-count.")] = None,
+    _size: Annotated[int | None, Query(ge=1, description="Most groups to return.")] = None,
+) -> dict[str, Any]:
+    """Grouped counts and sums under the filters."""
+    result = query.aggregate(portal, dataset_id, _params(request))
+    return _with_notice(portal.dataset(dataset_id).synthetic, result)
+
+
+@router.get("/api/v1/datasets/{dataset_id}/releases/{old}/diff/{new}", tags=["releases"])
+def get_diff(
+    dataset_id: str,
+    old: str,
+    new: str,
+    portal: PortalDep,
+    change: Annotated[Literal["added", "removed", "changed"] | None, Query(description="Which rows to list.")] = None,
+    _size: Annotated[int, Query(ge=1, le=1000, description="Rows per page.")] = 100,
+    _offset: Annotated[int, Query(ge=0, description="Rows to skip.")] = 0,
+) -> dict[str, Any]:
+    """Rows added, removed and changed (by primary key) between two releases, with paged rows."""
+    result = diff_releases(
+        portal, dataset_id, old, new, change=change, limit=_size if change else 0, offset=_offset
+    )
+    body: dict[str, Any] = {"dataset": dataset_id, "old": old, "new": new, **result.counts()}
+    if change:
+        body["change"] = change
+        body["rows"] = jsonable_encoder(result.rows)
+        total = {"added": result.added, "removed": result.removed, "changed": result.changed}[change]
+        if _offset + _size < total:
+            body["next_offset"] = _offset + _size
+    return _with_notice(portal.dataset(dataset_id).synthetic, body)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from fastapi.responses import ORJSONResponse
 
 from openblotter import __version__
 from openblotter.config import Settings
@@ -21,7 +20,6 @@ def create_app(settings: Settings) -> FastAPI:
             f"Open data of {settings.agency}: every release of every dataset, queryable. "
             "Errors have one shape: {\"error\": {\"code\", \"message\", \"detail\"}}."
         ),
-        default_response_class=ORJSONResponse,
         docs_url="/api/docs",
         redoc_url=None,
     )

@@ -1,0 +1,153 @@
+"""Query use cases: one model (domain/query.py), one engine, for every door.
+
+The native API, the pages and (later) the CKAN and Socrata layers call these
+functions with the raw query parameters; the release to read is chosen by
+``_release`` (default: the current release).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from openblotter.domain.errors import InvalidInput
+from openblotter.domain.query import QuerySpec, parse_query
+from openblotter.domain.releases import Dataset, Release
+from openblotter.domain.schema import TableSchema
+from openblotter.services.portal import Portal
+from openblotter.storage import exports
+from openblotter.storage.engine import QueryEngine
+
+Params = Sequence[tuple[str, str]]
+
+EXPORT_FORMATS: dict[str, str] = {
+    "csv": "text/csv; charset=utf-8",
+    "ndjson": "application/x-ndjson",
+    "parquet": "application/vnd.apache.parquet",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    """The dataset, the release a query reads, its file and the schema of that file."""
+
+    dataset: Dataset
+    release: Release
+    path: Path
+    schema: TableSchema
+
+
+@lru_cache(maxsize=512)
+def _file_columns(path: Path) -> frozenset[str]:
+    # Release files are immutable, so their column list can be cached by path.
+    return frozenset(pq.read_schema(path).names)
+
+
+def release_schema(release: Release, path: Path) -> TableSchema:
+    """The schema of the published file: the release's schema as published, fields in the file."""
+    full = TableSchema.from_descriptor(release.schema)
+    free_text = {f.name for f in full.fields if f.free_text}
+    public = full.public_schema(free_text_allowed=free_text)
+    present = _file_columns(path)
+    return public.model_copy(update={"fields": [f for f in public.fields if f.name in present]})
+
+
+def target(portal: Portal, dataset_id: str, params: Iterable[tuple[str, str]]) -> Target:
+    """Resolve ``_release`` (or the current release) of a dataset."""
+    labels = [value for key, value in params if key == "_release"]
+    if len(labels) > 1:
+        raise InvalidInput(
+            "_release is given more than once; give one release label.",
+            detail={"parameter": "_release"},
+        )
+    dataset = portal.dataset(dataset_id)
+    release = portal.release(dataset_id, labels[0] if labels else None)
+    path = portal.release_path(release)
+    return Target(dataset, release, path, release_schema(release, path))
+
+
+def engine(portal: Portal) -> QueryEngine:
+    """The portal's query engine (one DuckDB connection per process)."""
+    return portal.query_engine()
+
+
+def spec_for(t: Target, params: Params) -> QuerySpec:
+    return parse_query(list(params), t.schema)
+
+
+def rows_page(portal: Portal, dataset_id: str, params: Params) -> dict[str, Any]:
+    """A page of rows: ``{"rows", "next", "total", "release", "columns"}``."""
+    t = target(portal, dataset_id, params)
+    spec = spec_for(t, params)
+    page = engine(portal).rows(t.path, t.schema, spec)
+    columns = list(spec.fields or [f.name for f in t.schema.fields])
+    return {"rows": page.rows, "next": page.next, "total": page.total,
+            "release": t.release.label, "columns": columns}
+
+
+def facet_counts(
+    portal: Portal, dataset_id: str, params: Params, columns: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """Value counts per facet column under the filters (contract shape), plus per-facet info."""
+    t = target(portal, dataset_id, params)
+    spec = spec_for(t, params)
+    result = engine(portal).facets(t.path, t.schema, spec, columns)
+    facets = {name: info["values"] for name, info in result["facets"].items()}
+    info = {
+        name: {k: v for k, v in details.items() if k != "values"}
+        for name, details in result["facets"].items()
+    }
+    return {"facets": facets, "facet_info": info, "total": result["total"], "release": t.release.label}
+
+
+def aggregate(portal: Portal, dataset_id: str, params: Params) -> dict[str, Any]:
+    """Grouped aggregates: ``{"groups": [...], "total_groups", "truncated", "release"}``."""
+    t = target(portal, dataset_id, params)
+    spec = spec_for(t, params)
+    if not spec.is_aggregate:
+        raise InvalidInput(
+            "Give _group=column[,column] and/or _agg=count|sum:col|avg:col|min:col|max:col.",
+            detail={"parameter": "_group", "allowed": [f.name for f in t.schema.fields]},
+        )
+    result = engine(portal).aggregate(t.path, t.schema, spec)
+    return {"groups": result.groups, "total_groups": result.total_groups,
+            "truncated": result.truncated, "release": t.release.label}
+
+
+@dataclass(frozen=True)
+class Export:
+    """A streamed download: bytes, media type and a file name."""
+
+    chunks: Iterator[bytes]
+    media_type: str
+    filename: str
+    synthetic: bool
+
+
+def export(portal: Portal, dataset_id: str, params: Params, fmt: str) -> Export:
+    """Every matching row as CSV, NDJSON, Parquet or XLSX (streamed; no row cap)."""
+    if fmt not in EXPORT_FORMATS:
+        raise InvalidInput(
+            f"'{fmt}' is not a download format; use one of {', '.join(EXPORT_FORMATS)}.",
+            detail={"parameter": "format", "allowed": list(EXPORT_FORMATS)},
+        )
+    t = target(portal, dataset_id, params)
+    # Exports ignore paging: every matching row, in file order unless sorted.
+    unpaged = [(k, v) for k, v in params if k not in ("_size", "_next", "_count")]
+    spec = spec_for(t, unpaged)
+    writer = {
+        "csv": exports.stream_csv,
+        "ndjson": exports.stream_ndjson,
+        "parquet": exports.stream_parquet,
+        "xlsx": exports.write_xlsx,
+    }[fmt]
+    chunks = writer(engine(portal), t.path, t.schema, spec)
+    prefix = "synthetic-demo-" if t.dataset.synthetic else ""
+    return Export(chunks, EXPORT_FORMATS[fmt], f"{prefix}{dataset_id}-{t.release.label}.{fmt}",
+                  t.dataset.synthetic)
