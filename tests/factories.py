@@ -1,0 +1,35 @@
+"""Factories for test portals and releases: each test gets its own data directory."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+from openblotter.config import Settings
+from openblotter.services.portal import Portal
+from openblotter.services.publishing import PublishRequest, PublishResult, publish
+
+TEST_SALT = "test-salt-not-secret-0123456789abcdef"
+
+
+def make_settings(data_dir: Path, **overrides: Any) -> Settings:
+    return Settings(data_dir=data_dir, salt=TEST_SALT, **overrides)
+
+
+def make_portal(data_dir: Path, **overrides: Any) -> Portal:
+    return Portal.open(make_settings(data_dir, **overrides))
+
+
+def publish_file(portal: Portal, path: Path, dataset_id: str, label: str, **options: Any) -> PublishResult:
+    result = publish(portal, PublishRequest(path=path, dataset_id=dataset_id, label=label, **options))
+    assert result.release is not None, result.report.to_dict()
+    return result
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
