@@ -103,8 +103,7 @@ def publish(portal: Portal, request: PublishRequest, progress: Progress | None =
     progress.stage("Reading")
     raw = read_table(request.path, sheet=request.sheet, progress=progress.advance)
     report = ValidationReport(source=raw.source_name)
-    for problem in raw.problems:
-        report.add(problem)
+    raw.add_problems_to(report)
     report.facts.update(_read_facts(raw))
 
     progress.stage("Validating")
