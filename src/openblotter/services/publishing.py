@@ -26,7 +26,14 @@ from openblotter.domain.schema import TableSchema
 from openblotter.ingest.conform import ROW, conform
 from openblotter.ingest.families import load_family
 from openblotter.ingest.infer import field_name, infer_schema
-from openblotter.ingest.mapping import apply_mapping, load_mapping
+from openblotter.ingest.mapping import (
+    Mapping,
+    apply_mapping,
+    bundled_mapping,
+    bundled_mappings,
+    load_mapping,
+    related_paths,
+)
 from openblotter.ingest.privacy import scrub
 from openblotter.ingest.readers import RawTable, read_table
 from openblotter.services.portal import Portal
@@ -176,10 +183,17 @@ def _prepare(
     family_name = request.family or (existing.family if existing else None)
     if family_name:
         family = load_family(family_name)
-        mapping = load_mapping(request.mapping) if request.mapping else None
-        mapped = apply_mapping(raw, mapping, family.schema)
+        mapping = _mapping(request.mapping) if request.mapping else None
+        related = {
+            name: read_table(path)
+            for name, path in (related_paths(mapping, request.path) if mapping else {}).items()
+        }
+        mapped = apply_mapping(raw, mapping, family.schema, related=related)
         for problem in mapped.problems:
-            report.add(problem)
+            # Without a mapping, conform reports missing columns itself; do not count them twice.
+            if mapping is not None or problem.code != "missing_column":
+                report.add(problem)
+        report.facts["related_files"] = {n: t.source_name for n, t in related.items()}
         return _Prepared(mapped.frame, mapped.schema, False, mapped.dropped_source_columns)
     if request.schema_file:
         schema = _load_schema_file(request.schema_file)
@@ -192,6 +206,13 @@ def _prepare(
     if existing:
         schema = _keep_descriptions(schema, TableSchema.from_descriptor(existing.schema))
     return _Prepared(raw.frame.rename(renames), schema, True, [])
+
+
+def _mapping(path: Path) -> Mapping:
+    """A mapping file, or a bundled mapping by name (``--mapping dallas_use_of_force``)."""
+    if not path.exists() and path.suffix == "" and str(path) in bundled_mappings():
+        return bundled_mapping(str(path))
+    return load_mapping(path)
 
 
 def _load_schema_file(path: Path) -> TableSchema:

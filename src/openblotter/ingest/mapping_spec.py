@@ -1,0 +1,187 @@
+"""The pieces of a mapping file, parsed and checked (the format is in ingest.mapping)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from openblotter.domain.errors import InvalidInput
+from openblotter.domain.schema import TableSchema
+
+if TYPE_CHECKING:
+    from openblotter.ingest.mapping import Mapping
+
+
+@dataclass(frozen=True)
+class Source:
+    """One source column, or alternatives: the first the file has is used."""
+
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Concat:
+    """Several columns joined into one value (a key made of parts)."""
+
+    columns: tuple[str, ...]
+    separator: str = "-"
+
+
+@dataclass(frozen=True)
+class Combine:
+    """Several columns as one multi-valued field (non-blank cells, in column order)."""
+
+    columns: tuple[str, ...]
+    separator: str = ", "
+
+
+@dataclass(frozen=True)
+class RowNumber:
+    """The row's number in the source file (spreadsheet numbering), with an optional prefix."""
+
+    prefix: str = ""
+
+
+@dataclass(frozen=True)
+class Copy:
+    """The values of another family field, after that field's value map."""
+
+    field: str
+
+
+ColumnSpec = Source | Concat | Combine | RowNumber | Copy
+
+
+@dataclass(frozen=True)
+class Explode:
+    fields: tuple[str, ...]
+    separator: str | None = None
+    number: str | None = None
+
+
+@dataclass(frozen=True)
+class Join:
+    name: str
+    files: tuple[str, ...]
+    on: tuple[str, ...]
+    columns: dict[str, ColumnSpec]
+    number: str | None = None
+
+
+@dataclass(frozen=True)
+class Unpivot:
+    column: str
+    value_field: str
+    set: dict[str, str]
+
+
+def as_strings(value: Any, where: str) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list) and all(isinstance(v, str | int) for v in value):
+        return [str(v) for v in value]
+    raise InvalidInput(f"{where}: expected text or a list of text, got {value!r}.")
+
+
+def column_spec(value: Any, where: str) -> ColumnSpec:
+    if isinstance(value, str | list):
+        return Source(tuple(as_strings(value, where)))
+    if isinstance(value, dict):
+        keys = set(value) - {"separator", "prefix"}
+        if keys == {"concat"}:
+            return Concat(tuple(as_strings(value["concat"], where)), value.get("separator", "-"))
+        if keys == {"combine"}:
+            return Combine(tuple(as_strings(value["combine"], where)), value.get("separator", ", "))
+        if keys == {"row_number"} and value["row_number"] is True:
+            return RowNumber(str(value.get("prefix", "")))
+        if keys == {"copy"}:
+            return Copy(str(value["copy"]))
+    raise InvalidInput(
+        f"{where}: {value!r} is not a column source. Use a column name, a list of alternative "
+        "names, or one of {{ concat = [...] }}, {{ combine = [...] }}, {{ row_number = true }}, "
+        "{{ copy = \"field\" }}."
+    )
+
+
+def explode_spec(value: dict[str, Any], where: str) -> Explode:
+    if "fields" not in value or set(value) - {"fields", "separator", "number"}:
+        raise InvalidInput(f"{where}: needs 'fields' and may have 'separator' and 'number'.")
+    return Explode(tuple(as_strings(value["fields"], where)), value.get("separator"),
+                   value.get("number"))
+
+
+def join_spec(value: dict[str, Any], where: str) -> Join:
+    missing = {"name", "files", "on", "columns"} - set(value)
+    if missing:
+        raise InvalidInput(f"{where}: missing {', '.join(sorted(missing))}.")
+    name = str(value["name"])
+    return Join(
+        name=name,
+        files=tuple(as_strings(value["files"], where)),
+        on=tuple(as_strings(value["on"], where)),
+        columns={k: column_spec(v, f"{where} {name} columns {k}")
+                 for k, v in value["columns"].items()},
+        number=value.get("number"),
+    )
+
+
+def unpivot_spec(value: dict[str, Any], where: str) -> Unpivot:
+    if not {"column", "value_field"} <= set(value):
+        raise InvalidInput(f"{where}: each entry needs 'column' and 'value_field'.")
+    return Unpivot(str(value["column"]), str(value["value_field"]),
+                   {k: str(v) for k, v in value.get("set", {}).items()})
+
+
+def check_targets(mapping: Mapping, schema: TableSchema, source: str) -> None:
+    """Every field a mapping fills must be a field of its family."""
+    names = set(schema.field_names)
+    targets: dict[str, list[str]] = {
+        "[columns]": list(mapping.columns), "[constants]": list(mapping.constants),
+        "[values]": list(mapping.values), "[formats]": list(mapping.formats),
+        "[[explode]]": [f for g in mapping.explode for f in g.fields]
+        + [g.number for g in mapping.explode if g.number],
+        "[[join]]": [f for j in mapping.joins for f in j.columns]
+        + [j.number for j in mapping.joins if j.number],
+        "[[unpivot]]": [u.value_field for u in mapping.unpivot]
+        + [f for u in mapping.unpivot for f in u.set],
+    }
+    for section, fields in targets.items():
+        bad = sorted({f for f in fields if f not in names})
+        if bad:
+            raise InvalidInput(
+                f"{source} {section}: {', '.join(bad)} not field(s) of {mapping.family}. "
+                f"Its fields are: {', '.join(schema.field_names)}.",
+                detail={"file": source},
+            )
+    copies = {k: s.field for k, s in mapping.columns.items() if isinstance(s, Copy)}
+    for target, origin in copies.items():
+        if origin not in mapping.columns or origin in copies:
+            raise InvalidInput(f"{source} [columns] {target}: copies '{origin}', which the "
+                               "mapping does not fill from a column.", detail={"file": source})
+    exploded = {f for g in mapping.explode for f in g.fields}
+    if exploded & set(copies):
+        raise InvalidInput(f"{source} [[explode]]: copied fields follow their source; do not "
+                           f"explode {', '.join(sorted(exploded & set(copies)))}.")
+    _check_filled_once(mapping, source)
+
+
+def _check_filled_once(mapping: Mapping, source: str) -> None:
+    """Each field gets its value from one place: a column, a constant, an unpivot or a join."""
+    sections: dict[str, set[str]] = {
+        "[columns]": set(mapping.columns),
+        "[constants]": set(mapping.constants),
+        "[[unpivot]]": {u.value_field for u in mapping.unpivot}
+        | {f for u in mapping.unpivot for f in u.set},
+        "[[explode]] number": {g.number for g in mapping.explode if g.number},
+    }
+    for join in mapping.joins:
+        sections[f"[[join]] {join.name}"] = (set(join.columns) - set(join.on)) | (
+            {join.number} if join.number else set())
+    seen: dict[str, str] = {}
+    for section, fields in sections.items():
+        for name in sorted(fields):
+            if name in seen:
+                raise InvalidInput(
+                    f"{source}: {name} is filled both in {seen[name]} and in {section}; "
+                    "give each field one source.", detail={"file": source})
+            seen[name] = section
