@@ -36,11 +36,9 @@ from openblotter.ingest.mapping import (
 )
 from openblotter.ingest.privacy import scrub
 from openblotter.ingest.readers import RawTable, read_table
+from openblotter.services.derived import publish_derived_views
 from openblotter.services.portal import Portal
-from openblotter.storage.diffing import diff_files
-from openblotter.storage.files import sha256_file
-
-ROW_ID = "_row_id"
+from openblotter.services.storing import NewRelease, store_release
 _SUPPORTED = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm"}
 
 
@@ -120,27 +118,19 @@ def publish(portal: Portal, request: PublishRequest, progress: Progress | None =
     if not report.ok:
         return result
 
-    progress.stage("Scrubbing personal data")
-    allowed = {
-        f.name for f in prepared.schema.fields
-        if f.free_text and portal.settings.free_text_allowed(request.dataset_id, f.name)
-    }
-    scrubbed = scrub(
-        conformed.frame, prepared.schema, salt=portal.settings.salt.get_secret_value(),
-        free_text_allowed=allowed, reference_date=quarter.end,
-    )
-    report.facts["privacy"] = scrubbed.treatments
-
     progress.stage("Writing release file")
-    staged, checksum = _write_parquet(portal, scrubbed.frame)
-    key = f"releases/{request.dataset_id}/{quarter.label}-{checksum[:16]}.parquet"
-    portal.files.store(staged, key)
-
-    previous = portal.release(request.dataset_id) if existing and existing.current_release_id else None
-    changelog = _changelog(portal, previous, key, prepared.schema)
-    dataset = _dataset_record(request, existing, prepared, scrubbed.dropped)
-    release = _commit(portal, request, dataset, quarter, raw, report, prepared.schema, key, checksum,
-                      scrubbed.frame, changelog, previous)
+    dataset = _dataset_record(request, existing, prepared)
+    stored = store_release(
+        portal,
+        NewRelease(
+            dataset=dataset, quarter=quarter, frame=conformed.frame, schema=prepared.schema,
+            report=report, source_name=raw.source_name, source_checksum=raw.source_checksum,
+            actor=request.actor,
+        ),
+    )
+    release, changelog = stored.release, stored.changelog
+    progress.stage("Deriving views")
+    publish_derived_views(portal, dataset, quarter, conformed.frame, request.actor)
     result.release = release
     result.changelog = changelog
     return result
@@ -276,28 +266,7 @@ def _keep_descriptions(new: TableSchema, old: TableSchema) -> TableSchema:
     return new.model_copy(update={"fields": fields})
 
 
-def _write_parquet(portal: Portal, frame: pl.DataFrame) -> tuple[Path, str]:
-    staged = portal.files.staging_path(".parquet")
-    published = frame.drop(ROW).with_row_index(ROW_ID, offset=1).with_columns(
-        pl.col(ROW_ID).cast(pl.Int64)
-    )
-    published.write_parquet(staged, compression="zstd", statistics=True, row_group_size=131_072)
-    return staged, sha256_file(staged)
-
-
-def _changelog(
-    portal: Portal, previous: Release | None, key: str, schema: TableSchema
-) -> dict[str, Any]:
-    if previous is None:
-        return {"previous": None, "note": "First release of this dataset."}
-    public_key = schema.public_schema().primary_key
-    diff = diff_files(portal.release_path(previous), portal.files.local_path(key), public_key)
-    return {"previous": previous.label, **diff.counts()}
-
-
-def _dataset_record(
-    request: PublishRequest, existing: Dataset | None, prepared: _Prepared, dropped: list[str]
-) -> Dataset:
+def _dataset_record(request: PublishRequest, existing: Dataset | None, prepared: _Prepared) -> Dataset:
     now = datetime.now(UTC)
     descriptor = prepared.schema.to_descriptor()
     extras = prepared.schema.model_extra or {}
@@ -312,53 +281,8 @@ def _dataset_record(
         created_at=existing.created_at if existing else now,
         updated_at=now,
         mapping=request.mapping.name if request.mapping else (existing.mapping if existing else None),
-        dropped_source_fields=sorted(set(prepared.dropped_source) | set(dropped)),
+        dropped_source_fields=sorted(prepared.dropped_source),
         synthetic=request.synthetic or (existing.synthetic if existing else False),
     )
 
 
-def _period(frame: pl.DataFrame, schema: TableSchema) -> date | None:
-    date_field = (schema.model_extra or {}).get("dateField")
-    candidates = [date_field] if date_field else [
-        f.name for f in schema.fields if f.type in ("date", "datetime")
-    ]
-    for name in candidates:
-        if name in frame.columns and frame[name].null_count() < frame.height:
-            first = frame[name].min()
-            if isinstance(first, datetime):
-                return first.date()
-            if isinstance(first, date):
-                return first
-    return None
-
-
-def _commit(
-    portal: Portal, request: PublishRequest, dataset: Dataset, quarter: Quarter, raw: RawTable,
-    report: ValidationReport, schema: TableSchema, key: str, checksum: str, frame: pl.DataFrame,
-    changelog: dict[str, Any], previous: Release | None,
-) -> Release:
-    now = datetime.now(UTC)
-    values = {
-        "dataset_id": request.dataset_id, "label": quarter.label, "status": "published",
-        "period_start": _period(frame, schema), "period_end": quarter.end,
-        "row_count": frame.height, "file_key": key,
-        "file_size": portal.files.local_path(key).stat().st_size, "checksum": checksum,
-        "source_name": raw.source_name, "source_checksum": raw.source_checksum,
-        "schema": schema.to_descriptor(), "report": report.to_dict(), "changelog": changelog,
-        "created_at": now, "published_at": now,
-    }
-    becomes_current = previous is None or quarter >= previous.quarter
-    with portal.catalog.transaction() as conn:
-        portal.catalog.save_dataset(conn, dataset)
-        release_id = portal.catalog.insert_release(conn, values)
-        if becomes_current:
-            portal.catalog.set_current(conn, request.dataset_id, release_id)
-        portal.catalog.audit(
-            conn, actor=request.actor, action="publish", dataset_id=request.dataset_id,
-            label=quarter.label,
-            detail={"rows": frame.height, "checksum": checksum, "source": raw.source_name,
-                    "current": becomes_current},
-        )
-    release = portal.catalog.release(release_id)
-    assert release is not None
-    return release

@@ -1,0 +1,121 @@
+"""Caveats as data: plain words shown beside every comparison with the population.
+
+Each caveat has a stable key (pages and the API can link to it), a short
+title and a paragraph a resident can read. ``EVENT_UNITS`` says what one
+counted event is in each dataset family, because "events" means different
+things in different datasets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Caveat:
+    """One plain-language warning about what a number can and cannot show."""
+
+    key: str
+    title: str
+    text: str
+
+    def to_dict(self) -> dict[str, str]:
+        return asdict(self)
+
+
+RESIDENTS_ARE_NOT_THE_POPULATION_AT_RISK = Caveat(
+    key="residents_not_population_at_risk",
+    title="Residents are not everyone the police meet",
+    text=(
+        "The census counts people who live in the city. The people police stop, arrest or "
+        "use force on also include visitors, commuters, students and people driving through, "
+        "and contact depends on where officers are sent, how much traffic there is and when "
+        "and where people are out. A rate per 1,000 residents is a yardstick, not the true "
+        "chance that a resident of a group has contact with police."
+    ),
+)
+
+RECORDED_RACE_IS_OFTEN_PERCEIVED = Caveat(
+    key="recorded_race_perceived",
+    title="Race in police records is often what the officer saw",
+    text=(
+        "The census asks people to describe their own race and ethnicity. Police records "
+        "often hold the race an officer perceived, sometimes without a separate Hispanic or "
+        "Latino field. The two can differ, especially for Hispanic or Latino, multiracial "
+        "and Native people, so a group's count in police records may not match how its "
+        "members would describe themselves."
+    ),
+)
+
+DISPARITY_IS_NOT_PROOF_OF_BIAS = Caveat(
+    key="disparity_not_proof",
+    title="A difference is not by itself proof of bias",
+    text=(
+        "A group with a higher rate than its share of residents shows a disparity: a "
+        "difference worth asking about. On its own it does not show why the difference "
+        "exists. Where people live, travel and are policed, and who calls the police, can "
+        "all produce differences; so can biased decisions. Telling these apart needs more "
+        "than a comparison with the census."
+    ),
+)
+
+SMALL_NUMBERS = Caveat(
+    key="small_numbers",
+    title="Small numbers move a lot",
+    text=(
+        "When a group has few events or few residents, its rate can rise or fall sharply "
+        "from one year to the next by chance alone. Rows marked not reliable have too few "
+        "events (or too uncertain a population count) to read much into; the confidence "
+        "interval shows how wide the plausible range is."
+    ),
+)
+
+UNKNOWN_GROUP = Caveat(
+    key="unknown_group",
+    title="Some records do not say",
+    text=(
+        "Events whose record gives no race, or a value the portal cannot match to a census "
+        "group, are shown in their own rows and not compared with any residents. The rates "
+        "of the other groups count only the events that were recorded for them, so when "
+        "many records are unknown every group's rate may be too low."
+    ),
+)
+
+CENSUS_IS_AN_ESTIMATE = Caveat(
+    key="census_estimate",
+    title="The population counts are estimates too",
+    text=(
+        "American Community Survey counts come from a sample and have a margin of error; "
+        "the confidence intervals here include it. Population also changes between the "
+        "census year and the year of the police data."
+    ),
+)
+
+#: The caveats shown with every community benchmark, in display order.
+BENCHMARK_CAVEATS: tuple[Caveat, ...] = (
+    RESIDENTS_ARE_NOT_THE_POPULATION_AT_RISK,
+    RECORDED_RACE_IS_OFTEN_PERCEIVED,
+    DISPARITY_IS_NOT_PROOF_OF_BIAS,
+    SMALL_NUMBERS,
+    UNKNOWN_GROUP,
+    CENSUS_IS_AN_ESTIMATE,
+)
+
+#: What one counted event is, per dataset family.
+EVENT_UNITS: dict[str, str] = {
+    "use_of_force": (
+        "one person on whom force was used in one incident (a person counted once per "
+        "incident however many force applications the incident has)"
+    ),
+    "contacts": "one community member in one contact (a case, a citation or an arrest)",
+    "traffic_stops": "one driver in one traffic stop",
+    "complaints": "one complainant in one complaint",
+    "hate_crimes": "one offense with a bias motivation",
+    "department_demographics": "one staff member",
+    "community_engagement": "one engagement effort",
+}
+
+
+def event_unit(family: str) -> str:
+    """What one event is in a dataset family; a generic phrase for a family not listed."""
+    return EVENT_UNITS.get(family, "one row of the dataset")

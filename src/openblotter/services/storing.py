@@ -1,0 +1,135 @@
+"""Store a conformed table as a release: scrub, write Parquet, record it in one transaction.
+
+Shared by publishing (a file) and derived views (hate crimes from contacts).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from openblotter.domain.quarters import Quarter
+from openblotter.domain.releases import Dataset, Release
+from openblotter.domain.report import ValidationReport
+from openblotter.domain.schema import TableSchema
+from openblotter.ingest.conform import ROW
+from openblotter.ingest.privacy import scrub
+from openblotter.services.portal import Portal
+from openblotter.storage.diffing import diff_files
+from openblotter.storage.files import sha256_file
+
+ROW_ID = "_row_id"
+
+
+@dataclass
+class NewRelease:
+    """A conformed (typed, validated, not yet scrubbed) table to store as a release."""
+
+    dataset: Dataset
+    quarter: Quarter
+    frame: pl.DataFrame
+    schema: TableSchema
+    report: ValidationReport
+    source_name: str
+    source_checksum: str
+    actor: str
+
+
+@dataclass
+class Stored:
+    release: Release
+    changelog: dict[str, Any]
+
+
+def store_release(portal: Portal, new: NewRelease) -> Stored:
+    """Scrub, write the file, and make the release current in one catalog transaction."""
+    dataset_id = new.dataset.id
+    allowed = {
+        f.name for f in new.schema.fields
+        if f.free_text and portal.settings.free_text_allowed(dataset_id, f.name)
+    }
+    scrubbed = scrub(
+        new.frame, new.schema, salt=portal.settings.salt.get_secret_value(),
+        free_text_allowed=allowed, reference_date=new.quarter.end,
+    )
+    new.report.facts["privacy"] = scrubbed.treatments
+    staged, checksum = _write_parquet(portal, scrubbed.frame)
+    key = f"releases/{dataset_id}/{new.quarter.label}-{checksum[:16]}.parquet"
+    portal.files.store(staged, key)
+    existing = portal.catalog.dataset(dataset_id)
+    previous = portal.release(dataset_id) if existing and existing.current_release_id else None
+    changelog = _changelog(portal, previous, key, new.schema)
+    dataset = replace(
+        new.dataset,
+        dropped_source_fields=sorted(set(new.dataset.dropped_source_fields) | set(scrubbed.dropped)),
+    )
+    release = _commit(portal, new, dataset, key, checksum, scrubbed.frame, changelog, previous)
+    return Stored(release, changelog)
+
+
+def _write_parquet(portal: Portal, frame: pl.DataFrame) -> tuple[Path, str]:
+    staged = portal.files.staging_path(".parquet")
+    published = frame.drop(ROW).with_row_index(ROW_ID, offset=1).with_columns(
+        pl.col(ROW_ID).cast(pl.Int64)
+    )
+    published.write_parquet(staged, compression="zstd", statistics=True, row_group_size=131_072)
+    return staged, sha256_file(staged)
+
+
+def _changelog(
+    portal: Portal, previous: Release | None, key: str, schema: TableSchema
+) -> dict[str, Any]:
+    if previous is None:
+        return {"previous": None, "note": "First release of this dataset."}
+    public_key = schema.public_schema().primary_key
+    diff = diff_files(portal.release_path(previous), portal.files.local_path(key), public_key)
+    return {"previous": previous.label, **diff.counts()}
+
+
+def _period(frame: pl.DataFrame, schema: TableSchema) -> date | None:
+    date_field = (schema.model_extra or {}).get("dateField")
+    candidates = [date_field] if date_field else [
+        f.name for f in schema.fields if f.type in ("date", "datetime")
+    ]
+    for name in candidates:
+        if name in frame.columns and frame[name].null_count() < frame.height:
+            first = frame[name].min()
+            if isinstance(first, datetime):
+                return first.date()
+            if isinstance(first, date):
+                return first
+    return None
+
+
+def _commit(
+    portal: Portal, new: NewRelease, dataset: Dataset, key: str, checksum: str,
+    frame: pl.DataFrame, changelog: dict[str, Any], previous: Release | None,
+) -> Release:
+    now = datetime.now(UTC)
+    values = {
+        "dataset_id": dataset.id, "label": new.quarter.label, "status": "published",
+        "period_start": _period(frame, new.schema), "period_end": new.quarter.end,
+        "row_count": frame.height, "file_key": key,
+        "file_size": portal.files.local_path(key).stat().st_size, "checksum": checksum,
+        "source_name": new.source_name, "source_checksum": new.source_checksum,
+        "schema": new.schema.to_descriptor(), "report": new.report.to_dict(),
+        "changelog": changelog, "created_at": now, "published_at": now,
+    }
+    becomes_current = previous is None or new.quarter >= previous.quarter
+    with portal.catalog.transaction() as conn:
+        portal.catalog.save_dataset(conn, dataset)
+        release_id = portal.catalog.insert_release(conn, values)
+        if becomes_current:
+            portal.catalog.set_current(conn, dataset.id, release_id)
+        portal.catalog.audit(
+            conn, actor=new.actor, action="publish", dataset_id=dataset.id, label=new.quarter.label,
+            detail={"rows": frame.height, "checksum": checksum, "source": new.source_name,
+                    "current": becomes_current},
+        )
+    release = portal.catalog.release(release_id)
+    assert release is not None
+    return release
