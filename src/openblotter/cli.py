@@ -263,6 +263,46 @@ def demo_command(
         _serve(settings)
 
 
+analyze_app = typer.Typer(help="Measure police actions against the community they serve.")
+app.add_typer(analyze_app, name="analyze")
+
+
+def _number(value: Any, digits: int = 2) -> str:
+    return "" if value is None else f"{value:,.{digits}f}"
+
+
+@analyze_app.command("benchmark")
+def analyze_benchmark(
+    dataset: Annotated[str, typer.Argument(help="Dataset id (use of force, contacts, complaints).")],
+    by: Annotated[str, typer.Option(help="subject_race or subject_sex.")] = "subject_race",
+    period: Annotated[str, typer.Option(help="2025, 2025-Q3 or last4q.")] = "last4q",
+    reference: Annotated[str | None, typer.Option(help="Reference group (default: all residents).")] = None,
+    filter_: Annotated[list[str] | None, typer.Option("--filter", help="A query filter, e.g. contact_type=Arrest.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON (unrounded).")] = False,
+) -> None:
+    """Rates per 1,000 residents and rate ratios by group, with 95% intervals."""
+    from openblotter.services.analysis import benchmark
+
+    filters = [tuple(f.split("=", 1)) for f in filter_ or [] if "=" in f]
+    result = benchmark(_portal(), dataset, by=by, period=period, reference=reference,
+                       filters=[(k, v) for k, v in filters])
+    if as_json:
+        console.print_json(json.dumps(result, default=str))
+        return
+    table = Table(title=f"{dataset} {result['release']}, {period}: one event is {result['event_unit']}")
+    for column in ("group", "events", "residents", "per 1,000", "ratio", "95% CI", "reliable"):
+        table.add_column(column, justify="left" if column == "group" else "right")
+    for r in result["rows"]:
+        interval = f"{_number(r['ci_low'])}–{_number(r['ci_high'])}" if r["ci_low"] is not None else ""
+        reliable = "" if r["reliable"] is None else ("yes" if r["reliable"] else "no")
+        table.add_row(r["group"], f"{r['events']:,}", _number(r["population"], 0),
+                      _number(r["rate_per_1000"]), _number(r["rate_ratio"]), interval, reliable)
+    console.print(table)
+    console.print(f"Reference: {result['reference']}. Residents: {result['population_source']}.")
+    for caveat in result["caveats"]:
+        console.print(f"- {caveat['title']}: {caveat['text']}", highlight=False)
+
+
 @app.command("families")
 def families_command() -> None:
     """List the dataset families and their fields."""

@@ -75,6 +75,15 @@ class Settings(BaseSettings):
     reference_group: str = Field(
         default="all", description="Reference group of rate ratios: 'all' (the whole population) or a group."
     )
+    demographics_dataset: str = Field(
+        default="community_demographics",
+        description="The dataset of residents by group that benchmarks divide by.",
+    )
+    race_mapping_file: Path | None = Field(
+        default=None,
+        description="JSON file mapping the department's race codes to census categories "
+        "(default: the built-in mapping, shown beside every benchmark).",
+    )
     upload_max_bytes: int = Field(default=512 * 1024 * 1024, description="Largest file a publish accepts.")
 
     @classmethod

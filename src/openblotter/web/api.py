@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import FileResponse, StreamingResponse
 
-from openblotter.services import metadata, query
+from openblotter.services import analysis, metadata, query
 from openblotter.services.releases import diff_releases, find_release_or_404, release_summary
 from openblotter.web.deps import PortalDep
 
@@ -174,3 +174,23 @@ def get_diff(
         if _offset + _size < total:
             body["next_offset"] = _offset + _size
     return _with_notice(portal.dataset(dataset_id).synthetic, body)
+
+
+# --- analysis ------------------------------------------------------------------------------
+
+
+@router.get("/api/v1/analysis/benchmark", tags=["analysis"], description=_FILTER_DOC)
+def get_benchmark(
+    request: Request,
+    portal: PortalDep,
+    dataset: Annotated[str, Query(description="Dataset id (use of force, contacts, complaints).")],
+    by: Annotated[str, Query(description="subject_race or subject_sex.")] = "subject_race",
+    period: Annotated[str, Query(description="2025, 2025-Q3 or last4q.")] = "last4q",
+    reference: Annotated[str | None, Query(description="Reference group (default: all residents).")] = None,
+) -> dict[str, Any]:
+    """Events by group against residents by group: rates per 1,000, rate ratios, 95% intervals."""
+    own = {"dataset", "by", "period", "reference"}
+    filters = [(k, v) for k, v in request.query_params.multi_items() if k not in own]
+    return jsonable_encoder(analysis.benchmark(
+        portal, dataset, by=by, period=period, reference=reference, filters=filters
+    ))
