@@ -27,7 +27,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time
-from typing import Any, Literal, cast, get_args
+from typing import Any, Literal, get_args
 
 from openblotter.domain.errors import InvalidInput, NotFound
 from openblotter.domain.quarters import Quarter
@@ -173,7 +173,7 @@ def parse_query(
         size=_parse_size(one.get("_size")),
         size_given="_size" in one,
         count=_parse_flag("_count", one.get("_count", "false")),
-        facets=_unique(_group_key(schema, name, "_facet") for name in controls.get("_facet", [])),
+        facets=_unique(group_key(schema, name, "_facet") for name in controls.get("_facet", [])),
         group=group,
         aggregates=aggregates,
     )
@@ -273,7 +273,7 @@ def _split_filter_key(schema: TableSchema, key: str) -> tuple[str, Operator]:
             f"'{suffix}' in '{key}' is not a filter operator.",
             detail={"parameter": key, "allowed": list(SUFFIX_OPERATORS)},
         )
-    return column, cast(Operator, suffix)
+    return column, suffix
 
 
 def _parse_filters(schema: TableSchema, pairs: list[tuple[str, str]]) -> tuple[Filter, ...]:
@@ -312,7 +312,7 @@ def _make_filter(
     if operator == "isnull":
         return Filter(column, operator, (_parse_flag(parameter, texts[0]),), parameter=parameter)
     if operator == "contains":
-        return Filter(column, operator, (texts[0].casefold(),), parameter=parameter)
+        return Filter(column, operator, (texts[0].lower(),), parameter=parameter)
     values = tuple(dict.fromkeys(convert_value(target, t, parameter) for t in texts))
     return Filter(column, operator, values, parameter=parameter)
 
@@ -338,7 +338,7 @@ def _operators_for(target: SchemaField) -> list[str]:
 def _date_part(schema: TableSchema, name: str) -> DatePart | None:
     """``name`` as a derived date part, when the schema has no column of that name."""
     if name in DATE_PARTS and schema.field(name) is None:
-        return cast(DatePart, name)
+        return name
     return None
 
 
@@ -366,7 +366,7 @@ def _require_date_field(schema: TableSchema, parameter: str) -> SchemaField:
     source = main_date_field(schema)
     if source is None:
         raise NotFound(
-            f"'{parameter}': this dataset has no date column to take a {parameter} from.",
+            f"'{parameter}': this dataset has no date column for quarters, years or months.",
             detail={"parameter": parameter, "allowed": published_names(schema)},
         )
     return source
@@ -379,7 +379,7 @@ def _temporal_names(schema: TableSchema) -> list[str]:
 def _parse_search(schema: TableSchema, text: str | None) -> tuple[str, ...]:
     if text is None or not text.strip():
         return ()
-    terms = tuple(dict.fromkeys(term.casefold() for term in text.split()))
+    terms = tuple(dict.fromkeys(term.lower() for term in text.split()))
     if len(terms) > MAX_SEARCH_TERMS:
         raise InvalidInput(
             f"_q has {len(terms)} words; search with at most {MAX_SEARCH_TERMS}.",
@@ -450,7 +450,7 @@ def _parse_flag(parameter: str, text: str) -> bool:
     return bool(convert_value(SchemaField(name="flag", type="boolean"), text, parameter))
 
 
-def _group_key(schema: TableSchema, name: str, parameter: str) -> GroupKey:
+def group_key(schema: TableSchema, name: str, parameter: str) -> GroupKey:
     part = _date_part(schema, name.strip())
     if part is not None:
         return GroupKey(part, _require_date_field(schema, parameter).name, part)
@@ -460,7 +460,7 @@ def _group_key(schema: TableSchema, name: str, parameter: str) -> GroupKey:
 def _parse_group(schema: TableSchema, text: str | None) -> tuple[GroupKey, ...]:
     if text is None:
         return ()
-    return tuple(_group_key(schema, name, "_group") for name in _names(text, "_group"))
+    return tuple(group_key(schema, name, "_group") for name in _names(text, "_group"))
 
 
 def _parse_aggregates(schema: TableSchema, texts: list[str]) -> tuple[Aggregate, ...]:
@@ -476,7 +476,7 @@ def _parse_aggregates(schema: TableSchema, texts: list[str]) -> tuple[Aggregate,
                         "allowed": ["count", "sum:col", "avg:col", "min:col", "max:col"],
                     },
                 )
-            aggregate = Aggregate(cast(AggFunction, function), column or None)
+            aggregate = Aggregate(function, column or None)
             _check_aggregate(schema, aggregate, "_agg")
             out.append(aggregate)
     return _unique(out)
@@ -679,7 +679,7 @@ def _cursor_value(schema: TableSchema, key: SortKey, value: Any) -> Any:
     if not isinstance(value, expected) or (isinstance(value, bool) and bool not in expected):
         raise _bad_token()
     if target.type in ("date", "datetime", "time"):
-        return convert_value(target, value, "_next")
+        return convert_value(target, str(value), "_next")
     return value
 
 

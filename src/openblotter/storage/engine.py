@@ -1,0 +1,531 @@
+"""The query engine: a QuerySpec run by DuckDB over one release's Parquet file.
+
+SQL text is built only from names checked against the schema (and quoted) and
+from fixed keywords; every value, the file path included, is a bound
+parameter. One DuckDB connection serves the process; each call takes its own
+cursor, so threads can share the engine. Release files never change once
+written, so small results are cached by file (path, size, modification time)
+and query.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+import pyarrow as pa
+
+from openblotter.domain.errors import NotFound
+from openblotter.domain.query import (
+    FACET_VALUE_LIMIT,
+    TEXT_TYPES,
+    Aggregate,
+    Filter,
+    GroupKey,
+    QuerySpec,
+    check_spec,
+    encode_cursor,
+    group_key,
+    json_value,
+)
+from openblotter.domain.schema import SchemaField, TableSchema
+
+ROW_ID = "_row_id"
+#: How an export wants its columns: as stored, or as text for CSV or JSON lines.
+ExportStyle = Literal["typed", "csv", "json"]
+_RANGE_SYMBOLS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+# A spreadsheet runs a cell starting with = + - @ tab or CR as a formula (OWASP CSV
+# injection). Tested with ascii() (the first code point) in an OR chain, not an IN list:
+# DuckDB turns IN lists of 5+ constants into a hash join, which loses the file's row order.
+_FORMULA_CODES = [ord(c) for c in "=+-@\t\r"]
+_IN_LIST_JOIN = 5
+
+
+@dataclass(frozen=True)
+class RowsPage:
+    """A page of rows (JSON-ready values), the next page's token, the exact total if asked."""
+
+    rows: list[dict[str, Any]]
+    next: str | None
+    total: int | None
+
+
+@dataclass(frozen=True)
+class AggregateResult:
+    """Groups with their aggregates; ``truncated`` when more groups exist than were returned."""
+
+    groups: list[dict[str, Any]]
+    total_groups: int
+    truncated: bool
+
+
+def quote(name: str) -> str:
+    """A SQL identifier, quoted."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+class _Statement:
+    """SQL text built from schema-checked names, and the values bound to it."""
+
+    def __init__(self, path: Path, schema: TableSchema) -> None:
+        self.fields = {f.name: f for f in schema.published_fields()}
+        self.params: list[Any] = []
+        self.source = f"read_parquet({self.bind(str(path))})"
+
+    def bind(self, value: Any) -> str:
+        self.params.append(value)
+        return f"${len(self.params)}"
+
+    def column(self, name: str) -> str:
+        if name not in self.fields:
+            raise NotFound(
+                f"There is no column '{name}' in this dataset.",
+                detail={"parameter": name, "allowed": list(self.fields)},
+            )
+        return quote(name)
+
+    def where(self, spec: QuerySpec, *, keyset: bool = False) -> str:
+        parts = [self._condition(item) for item in spec.filters]
+        parts += [self._search(term) for term in spec.search]
+        if keyset and spec.after is not None:
+            parts.append(self._after(spec))
+        return "WHERE " + " AND ".join(parts) if parts else ""
+
+    def _condition(self, item: Filter) -> str:
+        column = self.column(item.column)
+        if item.operator == "isnull":
+            return f"{column} IS {'' if item.values[0] else 'NOT '}NULL"
+        if item.part is not None:
+            return self._period_condition(column, item)
+        if item.operator == "contains":
+            return f"contains(lower({column}), {self.bind(str(item.values[0]).lower())})"
+        if item.operator in ("eq", "in", "ne"):
+            listed = ", ".join(self.bind(v) for v in item.values) or "NULL"
+            if item.operator == "ne":
+                return f"({column} IS NULL OR {column} NOT IN ({listed}))"
+            return f"{column} IN ({listed})"
+        symbol = _RANGE_SYMBOLS[item.operator]
+        return " AND ".join(f"{column} {symbol} {self.bind(v)}" for v in item.values) or "TRUE"
+
+    def _period_condition(self, column: str, item: Filter) -> str:
+        as_datetime = self.fields[item.column].type == "datetime"
+        bounds = [(_bound(s, as_datetime), _bound(e, as_datetime)) for s, e in item.values]
+        if item.operator in ("eq", "in", "ne"):
+            inside = " OR ".join(
+                f"({column} >= {self.bind(s)} AND {column} < {self.bind(e)})" for s, e in bounds
+            )
+            if item.operator == "ne":
+                return f"({column} IS NULL OR NOT ({inside or 'FALSE'}))"
+            return f"({inside or 'FALSE'})"
+        pick = {"gt": (1, ">="), "gte": (0, ">="), "lt": (0, "<"), "lte": (1, "<")}
+        index, symbol = pick[item.operator]
+        return " AND ".join(f"{column} {symbol} {self.bind(b[index])}" for b in bounds) or "TRUE"
+
+    def _search(self, term: str) -> str:
+        value = self.bind(term.lower())
+        texts = [quote(n) for n, f in self.fields.items() if f.type in TEXT_TYPES]
+        return "(" + (" OR ".join(f"contains(lower({c}), {value})" for c in texts) or "FALSE") + ")"
+
+    def _after(self, spec: QuerySpec) -> str:
+        """Rows after the cursor in (sort keys..., _row_id) order; nulls sort last."""
+        assert spec.after is not None
+        ties: list[str] = []
+        options: list[str] = []
+        for key, value in zip(spec.sort, spec.after.values, strict=True):
+            column = self.column(key.column)
+            if value is not None:
+                bound = self.bind(_bound(value, self.fields[key.column].type == "datetime"))
+                beyond = f"{column} {'<' if key.descending else '>'} {bound}"
+                options.append("(" + " AND ".join([*ties, f"({beyond} OR {column} IS NULL)"]) + ")")
+                ties.append(f"{column} = {bound}")
+            else:
+                ties.append(f"{column} IS NULL")
+        options.append(
+            "(" + " AND ".join([*ties, f"{ROW_ID} > {self.bind(spec.after.row_id)}"]) + ")"
+        )
+        return "(" + " OR ".join(options) + ")"
+
+    def order_by(self, spec: QuerySpec) -> str:
+        keys = [
+            f"{self.column(k.column)} {'DESC' if k.descending else 'ASC'} NULLS LAST"
+            for k in spec.sort
+        ]
+        return "ORDER BY " + ", ".join([*keys, f"{ROW_ID} ASC"])
+
+    def group_expression(self, key: GroupKey) -> str:
+        """A per-row key; date parts are integers (2024*10+2) so they group and sort cheaply."""
+        column = self.column(key.column)
+        if key.part == "year":
+            return f"year({column})"
+        if key.part == "quarter":
+            return f"(year({column}) * 10 + quarter({column}))"
+        if key.part == "month":
+            return f"(year({column}) * 100 + month({column}))"
+        return column
+
+    def aggregate_expression(self, aggregate: Aggregate) -> str:
+        if aggregate.column is None:
+            return "count(*)"
+        column = self.column(aggregate.column)
+        if self.fields[aggregate.column].type == "number" and aggregate.function in ("sum", "avg"):
+            return f"{'fsum' if aggregate.function == 'sum' else 'favg'}({column})"
+        return f"{aggregate.function}({column})"
+
+
+def _bound(value: Any, as_datetime: bool) -> Any:
+    if as_datetime and isinstance(value, date) and not isinstance(value, datetime):
+        return datetime.combine(value, time())
+    return value
+
+
+def _label(key: GroupKey, inner: str) -> str:
+    """The integer key of a date part as people read it (2024-Q2, 2024-05)."""
+    if key.part == "quarter":
+        return f"printf('%04d-Q%d', {inner} // 10, {inner} % 10)"
+    if key.part == "month":
+        return f"printf('%04d-%02d', {inner} // 100, {inner} % 100)"
+    return inner
+
+
+class _ResultCache:
+    """A small LRU of query results keyed by file identity and query; bounded by cell count."""
+
+    def __init__(self, max_cells: int) -> None:
+        self.max_cells = max_cells
+        self._entries: OrderedDict[Any, tuple[Any, int]] = OrderedDict()
+        self._cells = 0
+        self._lock = threading.Lock()
+
+    def get_or_compute(
+        self, key: Any, cells: Callable[[Any], int], compute: Callable[[], Any]
+    ) -> Any:
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                return self._entries[key][0]
+        value = compute()
+        size = cells(value)
+        if self.max_cells and size <= self.max_cells // 4:
+            with self._lock:
+                self._entries[key] = (value, size)
+                self._cells += size
+                while self._cells > self.max_cells:
+                    _, (_, dropped) = self._entries.popitem(last=False)
+                    self._cells -= dropped
+        return value
+
+
+class QueryEngine:
+    """Runs QuerySpecs over release Parquet files with one shared DuckDB connection."""
+
+    def __init__(
+        self,
+        *,
+        threads: int | None = None,
+        memory_limit: str | None = None,
+        temp_directory: str | None = None,
+        cache_cells: int = 2_000_000,
+    ) -> None:
+        config: dict[str, Any] = {}
+        if threads:
+            config["threads"] = threads
+        if memory_limit:
+            config["memory_limit"] = memory_limit
+        if temp_directory:
+            config["temp_directory"] = temp_directory
+        self._connection = duckdb.connect(config=config)
+        # Release files never change: keep their footers instead of re-reading them per query.
+        self._connection.execute("SET parquet_metadata_cache = true")
+        self._cache = _ResultCache(cache_cells)
+        self._ordered: dict[tuple[str, int, int], bool] = {}
+
+    def close(self) -> None:
+        """Close the DuckDB connection."""
+        self._connection.close()
+
+    # --- queries ---------------------------------------------------------------------
+
+    def rows(self, path: Path, schema: TableSchema, spec: QuerySpec) -> RowsPage:
+        """A page of matching rows in ``spec.sort`` then ``_row_id`` order, after ``spec.after``."""
+        statement = self._statement(path, schema, spec)
+        fields = list(spec.fields or statement.fields)
+        sort_names = [k.column for k in spec.sort]
+        selected = fields + [n for n in sort_names if n not in fields]
+        sql = (
+            f"SELECT {', '.join(statement.column(n) for n in selected)}, {ROW_ID} "
+            f"FROM {statement.source} {statement.where(spec, keyset=True)} "
+            f"{self._order(path, statement, spec)} LIMIT {int(spec.size) + 1}"
+        )
+        fetched = self._cached(path, sql, statement.params, self._fetch, len(selected) + 1)
+        page = fetched[: spec.size]
+        token = None
+        if len(fetched) > spec.size:
+            last = page[-1]
+            values = [last[selected.index(n)] for n in sort_names]
+            token = encode_cursor(spec.sort, values, last[-1])
+        rows = _as_json(page, fields)
+        return RowsPage(rows, token, self.count(path, schema, spec) if spec.count else None)
+
+    def count(self, path: Path, schema: TableSchema, spec: QuerySpec) -> int:
+        """The exact number of rows matching the filters and search (the cursor is ignored)."""
+        statement = self._statement(path, schema, spec)
+        sql = f"SELECT count(*) FROM {statement.source} {statement.where(spec)}"
+        return int(self._cached(path, sql, statement.params, self._fetch, 1)[0][0])
+
+    def facets(
+        self, path: Path, schema: TableSchema, spec: QuerySpec, columns: Sequence[str] | None = None
+    ) -> dict[str, Any]:
+        """Value counts per facet under the filters, in one pass (GROUPING SETS).
+
+        Returns ``{"facets": {name: {"values": [{"value", "count"}], "distinct",
+        "truncated_values", "truncated"}}, "total": N}``; values by count, then value;
+        nulls counted as ``None``; at most FACET_VALUE_LIMIT listed per facet.
+        """
+        statement = self._statement(path, schema, spec)
+        keys = (
+            list(spec.facets)
+            if columns is None
+            else [group_key(schema, c, "_facet") for c in columns]
+        )
+        keys = list(dict.fromkeys(keys))
+        if not keys:
+            return {"facets": {}, "total": self.count(path, schema, spec)}
+        names = [f"f{i}" for i in range(len(keys))]
+        matched = ", ".join(
+            f"{statement.group_expression(k)} AS {n}" for k, n in zip(keys, names, strict=True)
+        )
+        sets = ", ".join(f"({n})" for n in names)
+        by_value = ", ".join(f"{n} ASC NULLS LAST" for n in names)
+        labels = ", ".join(_label(k, n) for k, n in zip(keys, names, strict=True))
+        sql = (
+            f"WITH matched AS (SELECT {matched} FROM {statement.source} {statement.where(spec)}), "
+            f"grouped AS (SELECT GROUPING({', '.join(names)}) AS gid, {', '.join(names)}, "
+            f"count(*) AS n FROM matched GROUP BY GROUPING SETS ({sets}, ())), "
+            f"ranked AS (SELECT *, count(*) OVER (PARTITION BY gid) AS distinct_values, "
+            f"row_number() OVER (PARTITION BY gid ORDER BY n DESC, {by_value}) AS position "
+            f"FROM grouped) "
+            f"SELECT gid, {labels}, n, distinct_values FROM ranked "
+            f"WHERE position <= {statement.bind(FACET_VALUE_LIMIT)} ORDER BY gid, position"
+        )
+        fetched = self._cached(path, sql, statement.params, self._fetch, len(keys) + 3)
+        return _facet_result(keys, fetched)
+
+    def aggregate(self, path: Path, schema: TableSchema, spec: QuerySpec) -> AggregateResult:
+        """``spec.group`` groups with ``spec.aggregates``, by ``spec.sort`` then the groups."""
+        statement = self._statement(path, schema, spec)
+        aggregates = list(spec.aggregates) or [Aggregate("count")]
+        inner = [f"{statement.group_expression(k)} AS g{i}" for i, k in enumerate(spec.group)]
+        inner += [f"{statement.aggregate_expression(a)} AS a{j}" for j, a in enumerate(aggregates)]
+        group_by = (
+            "GROUP BY " + ", ".join(f"g{i}" for i in range(len(spec.group))) if spec.group else ""
+        )
+        outer = [f"{_label(k, f'g{i}')} AS {quote(k.name)}" for i, k in enumerate(spec.group)]
+        outer += [f"a{j} AS {quote(a.name)}" for j, a in enumerate(aggregates)]
+        positions = {k.name: f"g{i}" for i, k in enumerate(spec.group)}
+        positions.update({a.name: f"a{j}" for j, a in enumerate(aggregates)})
+        order = [
+            f"{positions[k.column]} {'DESC' if k.descending else 'ASC'} NULLS LAST"
+            for k in spec.sort
+        ]
+        order += [f"g{i} ASC NULLS LAST" for i in range(len(spec.group))]
+        sql = (
+            f"WITH grouped AS (SELECT {', '.join(inner)} FROM {statement.source} "
+            f"{statement.where(spec)} {group_by}) "
+            f"SELECT {', '.join(outer)}, count(*) OVER () AS total_groups FROM grouped "
+            f"{'ORDER BY ' + ', '.join(order) if order else ''} LIMIT {int(spec.group_limit)}"
+        )
+        fetched = self._cached(path, sql, statement.params, self._fetch, len(outer) + 1)
+        names = [k.name for k in spec.group] + [a.name for a in aggregates]
+        groups = _as_json(fetched, names)
+        total = int(fetched[0][-1]) if fetched else 0
+        return AggregateResult(groups, total, total > len(groups))
+
+    # --- exports ---------------------------------------------------------------------
+
+    def batches(
+        self,
+        path: Path,
+        schema: TableSchema,
+        spec: QuerySpec,
+        *,
+        style: ExportStyle = "typed",
+        batch_rows: int = 65_536,
+    ) -> Iterator[pa.RecordBatch]:
+        """Every matching row (no cap) as Arrow record batches, streamed with constant memory.
+
+        ``spec.fields`` and ``spec.sort`` apply; ``_size`` and ``_next`` do not.
+        Without a sort, rows come in file (``_row_id``) order without sorting.
+        Checks run now; rows are read as the iterator is consumed.
+        """
+        statement = self._statement(path, schema, spec)
+        fields = list(spec.fields or statement.fields)
+        project = {"typed": _typed, "csv": _csv_text, "json": _json_text}[style]
+        columns = [project(statement.column(n), statement.fields[n]) for n in fields]
+        select = (
+            _json_line(columns, fields)
+            if style == "json"
+            else ", ".join(
+                f"{expression} AS {quote(name)}"
+                for expression, name in zip(columns, fields, strict=True)
+            )
+        )
+        order = self._order(path, statement, spec)
+        sql = f"SELECT {select} FROM {statement.source} {statement.where(spec)} {order}"
+        return self._stream(sql, statement.params, batch_rows)
+
+    def _stream(self, sql: str, params: list[Any], batch_rows: int) -> Iterator[pa.RecordBatch]:
+        cursor = self._connection.cursor()
+        try:
+            yield from cursor.sql(sql, params=params).to_arrow_reader(batch_rows)
+        finally:
+            cursor.close()
+
+    # --- helpers ---------------------------------------------------------------------
+
+    def _statement(self, path: Path, schema: TableSchema, spec: QuerySpec) -> _Statement:
+        check_spec(spec, schema)
+        return _Statement(Path(path), schema)
+
+    def _fetch(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        cursor = self._connection.cursor()
+        try:
+            return cursor.execute(sql, params).fetchall()
+        finally:
+            cursor.close()
+
+    def _cached(
+        self,
+        path: Path,
+        sql: str,
+        params: list[Any],
+        run: Callable[[str, list[Any]], list[tuple[Any, ...]]],
+        width: int,
+    ) -> list[tuple[Any, ...]]:
+        key = (_identity(path), sql, tuple(params))
+        result: list[tuple[Any, ...]] = self._cache.get_or_compute(
+            key, lambda rows: len(rows) * width, lambda: run(sql, params)
+        )
+        return result
+
+    def _order(self, path: Path, statement: _Statement, spec: QuerySpec) -> str:
+        """ORDER BY, left out for file order: DuckDB keeps a scan's order and stops early.
+
+        Not when a filter lists 5+ values: DuckDB runs those as a join, which may reorder.
+        """
+        long_lists = any(len(f.values) >= _IN_LIST_JOIN for f in spec.filters if f.part is None)
+        if not spec.sort and not long_lists and self._in_row_id_order(path):
+            return ""
+        return statement.order_by(spec)
+
+    def _in_row_id_order(self, path: Path) -> bool:
+        """Whether the file's rows are stored in ``_row_id`` order (checked once per file)."""
+        identity = _identity(path)
+        if identity not in self._ordered:
+            sql = (
+                "SELECT count(*) FROM read_parquet($1, file_row_number = true) "
+                f"WHERE {ROW_ID} IS DISTINCT FROM file_row_number + 1"
+            )
+            self._ordered[identity] = self._fetch(sql, [str(path)])[0][0] == 0
+        return self._ordered[identity]
+
+
+def _identity(path: Path) -> tuple[str, int, int]:
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        raise NotFound(
+            "The release file is missing from the data directory; ask the portal's operator.",
+            detail={"parameter": "_release", "allowed": "a published release"},
+        ) from None
+    return str(path), stat.st_size, stat.st_mtime_ns
+
+
+def _as_json(fetched: list[tuple[Any, ...]], names: list[str]) -> list[dict[str, Any]]:
+    """Rows as dicts of JSON-ready values (dates and times as ISO strings)."""
+    rows = [dict(zip(names, row, strict=False)) for row in fetched]
+    if rows:
+        temporal = [n for i, n in enumerate(names) if isinstance(_first(fetched, i), date | time)]
+        for row in rows:
+            for name in temporal:
+                row[name] = json_value(row[name])
+    return rows
+
+
+def _first(fetched: list[tuple[Any, ...]], index: int) -> Any:
+    return next((row[index] for row in fetched if row[index] is not None), None)
+
+
+def _facet_result(keys: list[GroupKey], fetched: list[tuple[Any, ...]]) -> dict[str, Any]:
+    width = len(keys)
+    everything = (1 << width) - 1
+    facets: dict[str, Any] = {}
+    total = 0
+    for i, key in enumerate(keys):
+        gid = everything ^ (1 << (width - 1 - i))
+        rows = [row for row in fetched if row[0] == gid]
+        distinct = int(rows[0][-1]) if rows else 0
+        facets[key.name] = {
+            "values": [{"value": json_value(row[1 + i]), "count": int(row[-2])} for row in rows],
+            "distinct": distinct,
+            "truncated_values": distinct - len(rows),
+            "truncated": distinct > len(rows),
+        }
+    for row in fetched:
+        if row[0] == everything:
+            total = int(row[-2])
+    return {"facets": facets, "total": total}
+
+
+def _typed(column: str, field: SchemaField) -> str:
+    return column
+
+
+def _csv_text(column: str, field: SchemaField) -> str:
+    """Text cells a spreadsheet would run as a formula get a leading quote; times as text."""
+    if field.type in TEXT_TYPES:
+        inert = "'''' || " + column
+        starts = " OR ".join(f"ascii({column}) = {code}" for code in _FORMULA_CODES)
+        return f"CASE WHEN {starts} THEN {inert} ELSE {column} END"
+    return _temporal_text(column, field, " ")
+
+
+def _json_text(column: str, field: SchemaField) -> str:
+    if field.type == "number":
+        # JSON has no NaN or infinity; they become null, as in the API.
+        return f"CASE WHEN isfinite({column}::DOUBLE) THEN {column} END"
+    return _temporal_text(column, field, "T")
+
+
+def _temporal_text(column: str, field: SchemaField, separator: str) -> str:
+    """Dates and times as Python writes them (``isoformat``): microseconds only when not zero."""
+    if field.type == "date":
+        return f"CAST({column} AS VARCHAR)"
+    if field.type == "datetime":
+        moment, pattern = column, f"%Y-%m-%d{separator}%H:%M:%S"
+    elif field.type == "time":
+        moment, pattern = f"(DATE '2000-01-01' + {column})", "%H:%M:%S"
+    else:
+        return column
+    return (
+        f"CASE WHEN microsecond({column}) % 1000000 = 0 THEN strftime({moment}, '{pattern}') "
+        f"ELSE strftime({moment}, '{pattern}.%f') END"
+    )
+
+
+def _json_line(columns: list[str], fields: list[str]) -> str:
+    members = ", ".join(
+        f"{_sql_string(name)}: {expression}"
+        for expression, name in zip(columns, fields, strict=True)
+    )
+    return f"to_json({{{members}}}) || chr(10) AS line"
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

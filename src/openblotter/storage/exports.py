@@ -1,0 +1,241 @@
+"""Streamed downloads of a query's rows: CSV, JSON lines, Parquet and XLSX.
+
+Every matching row is written, with no cap, from Arrow record batches that
+DuckDB streams, so memory stays flat however large the release. Each function
+checks the query when called (errors surface before a response starts) and
+returns an iterator of bytes to send as the body.
+
+CSV cells that a spreadsheet would run as a formula (text starting with
+``= + - @``, tab or carriage return) get a leading single quote; XLSX cells are
+written as text, never as formulas.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, cast
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
+import xlsxwriter
+
+from openblotter.domain.errors import TooLarge
+from openblotter.domain.query import QuerySpec
+from openblotter.domain.schema import TableSchema
+from openblotter.storage.engine import QueryEngine
+
+#: Data rows an XLSX sheet holds (Excel's 1,048,576 rows less the header).
+XLSX_MAX_ROWS = 1_048_575
+BATCH_ROWS = 16_384
+_CHUNK = 1 << 20
+
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "ndjson": "application/x-ndjson",
+    "parquet": "application/vnd.apache.parquet",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+class _Drain:
+    """A write-only file that hands over what was written since the last drain."""
+
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+        self._position = 0
+        self.closed = False
+
+    def write(self, data: bytes | memoryview) -> int:
+        chunk = bytes(data)
+        self._parts.append(chunk)
+        self._position += len(chunk)
+        return len(chunk)
+
+    def tell(self) -> int:
+        return self._position
+
+    def flush(self) -> None:
+        return None
+
+    def close(self) -> None:
+        self.closed = True
+
+    def drain(self) -> bytes:
+        data = b"".join(self._parts)
+        self._parts.clear()
+        return data
+
+
+def stream_csv(
+    engine: QueryEngine, path: Path, schema: TableSchema, spec: QuerySpec
+) -> Iterator[bytes]:
+    """CSV with a header row, UTF-8; dates and times as ISO text; formulas made inert."""
+    batches = engine.batches(path, schema, spec, style="csv", batch_rows=BATCH_ROWS)
+    return _csv_bytes(batches, _header(schema, spec))
+
+
+def _csv_bytes(batches: Iterator[pa.RecordBatch], header: list[str]) -> Iterator[bytes]:
+    sink = _Drain()
+    writer: pa_csv.CSVWriter | None = None
+    for batch in batches:
+        if writer is None:
+            writer = pa_csv.CSVWriter(sink, batch.schema)
+        writer.write_batch(batch)
+        yield sink.drain()
+    if writer is None:  # nothing matched: still a header
+        yield _csv_line(header)
+    else:
+        writer.close()
+        yield sink.drain()
+
+
+def _csv_line(names: list[str]) -> bytes:
+    quoted = ['"' + name.replace('"', '""') + '"' for name in names]
+    return (",".join(quoted) + "\n").encode()
+
+
+def stream_ndjson(
+    engine: QueryEngine, path: Path, schema: TableSchema, spec: QuerySpec
+) -> Iterator[bytes]:
+    """One JSON object per line; dates and times as ISO strings, NaN as null."""
+    batches = engine.batches(path, schema, spec, style="json", batch_rows=BATCH_ROWS)
+    return _ndjson_bytes(batches)
+
+
+def _ndjson_bytes(batches: Iterator[pa.RecordBatch]) -> Iterator[bytes]:
+    for batch in batches:
+        if batch.num_rows:
+            yield _joined(batch.column(0))
+
+
+def _joined(lines: pa.Array) -> bytes:
+    """The lines' bytes back to back (each already ends in a newline), without a Python loop."""
+    if pa.types.is_string(lines.type) and lines.null_count == 0:
+        _, offsets, data = lines.buffers()
+        bounds = np.frombuffer(offsets, dtype=np.int32, count=len(lines) + 1, offset=lines.offset * 4)
+        first, last = int(bounds[0]), int(bounds[-1])
+        return bytes(data.slice(first, last - first).to_pybytes())
+    return "".join(line or "" for line in lines.to_pylist()).encode()
+
+
+def stream_parquet(
+    engine: QueryEngine, path: Path, schema: TableSchema, spec: QuerySpec
+) -> Iterator[bytes]:
+    """A Parquet file of the matching rows (zstd), one row group per batch."""
+    batches = engine.batches(path, schema, spec, style="typed", batch_rows=BATCH_ROWS)
+    return _parquet_bytes(batches)
+
+
+def _parquet_bytes(batches: Iterator[pa.RecordBatch]) -> Iterator[bytes]:
+    sink = _Drain()
+    writer: pq.ParquetWriter | None = None
+    for batch in batches:
+        if writer is None:
+            writer = pq.ParquetWriter(sink, batch.schema, compression="zstd")
+        writer.write_batch(batch)
+        yield sink.drain()
+    if writer is not None:
+        writer.close()
+        yield sink.drain()
+
+
+def write_xlsx(
+    engine: QueryEngine, path: Path, schema: TableSchema, spec: QuerySpec
+) -> Iterator[bytes]:
+    """An XLSX workbook (one sheet, header row), built in constant memory in a temporary file.
+
+    Raises TooLarge before writing anything when more rows match than a sheet holds.
+    """
+    matched = engine.count(path, schema, spec)
+    if matched > XLSX_MAX_ROWS:
+        raise TooLarge(
+            f"{matched:,} rows match, more than the {XLSX_MAX_ROWS:,} an Excel sheet holds; "
+            "download CSV or Parquet, or filter to fewer rows.",
+            detail={
+                "parameter": "format",
+                "allowed": ["csv", "ndjson", "parquet"],
+                "rows": matched,
+            },
+        )
+    batches = engine.batches(path, schema, spec, style="typed", batch_rows=BATCH_ROWS)
+    return _xlsx_bytes(batches, _header(schema, spec))
+
+
+def _xlsx_bytes(batches: Iterator[pa.RecordBatch], header: list[str]) -> Iterator[bytes]:
+    handle, name = tempfile.mkstemp(suffix=".xlsx")
+    os.close(handle)
+    try:
+        _fill_workbook(name, batches, header)
+        with open(name, "rb") as workbook:
+            while chunk := workbook.read(_CHUNK):
+                yield chunk
+    finally:
+        os.unlink(name)
+
+
+def _fill_workbook(name: str, batches: Iterator[pa.RecordBatch], header: list[str]) -> None:
+    workbook = xlsxwriter.Workbook(
+        name,
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+            "nan_inf_to_errors": True,
+        },
+    )
+    sheet = workbook.add_worksheet("data")
+    formats = {
+        "datetime": workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"}),
+        "date": workbook.add_format({"num_format": "yyyy-mm-dd"}),
+        "time": workbook.add_format({"num_format": "hh:mm:ss"}),
+    }
+    sheet.write_row(0, 0, header)
+    row_number = 1
+    for batch in batches:
+        writers = [_cell_writer(sheet, field.type, formats) for field in batch.schema]
+        columns = [column.to_pylist() for column in batch.columns]
+        for values in zip(*columns, strict=True):
+            for column_number, (write, value) in enumerate(zip(writers, values, strict=True)):
+                if value is not None:
+                    write(row_number, column_number, value)
+            row_number += 1
+    workbook.close()
+
+
+def _cell_writer(sheet: Any, kind: pa.DataType, formats: dict[str, Any]) -> Callable[..., Any]:
+    """The worksheet method for a column's Arrow type; text always as text."""
+    if pa.types.is_boolean(kind):
+        return cast(Callable[..., Any], sheet.write_boolean)
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind):
+        return cast(Callable[..., Any], sheet.write_number)
+    for name, test in (
+        ("datetime", pa.types.is_timestamp),
+        ("date", pa.types.is_date),
+        ("time", pa.types.is_time),
+    ):
+        if test(kind):
+            number_format = formats[name]
+            return lambda row, column, value: sheet.write_datetime(
+                row, column, value, number_format
+            )
+    return lambda row, column, value: sheet.write_string(row, column, str(value))
+
+
+def _header(schema: TableSchema, spec: QuerySpec) -> list[str]:
+    return list(spec.fields or [f.name for f in schema.published_fields()])
+
+
+Writer = Callable[[QueryEngine, Path, TableSchema, QuerySpec], Iterator[bytes]]
+#: Export functions by format name, for routes that take ``format`` as a parameter.
+EXPORTS: dict[str, Writer] = {
+    "csv": stream_csv,
+    "ndjson": stream_ndjson,
+    "parquet": stream_parquet,
+    "xlsx": write_xlsx,
+}

@@ -1,0 +1,717 @@
+"""The DuckDB engine and the exports, checked against polars computing the same thing.
+
+Two release files: a small contacts table built to have ties, nulls, every
+column type and spreadsheet-formula text, and the Washington Post's real
+fatal police shootings file (messy: blank races and ages, 2,467 cities).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import random
+import subprocess
+import sys
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import openpyxl
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from openblotter.domain.errors import OpenBlotterError, TooLarge
+from openblotter.domain.query import FACET_VALUE_LIMIT, SUFFIX_OPERATORS, json_value, parse_query
+from openblotter.domain.schema import TableSchema
+from openblotter.storage import exports
+from openblotter.storage.engine import QueryEngine
+
+REAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real"
+SHOOTINGS_CSV = REAL / "national" / "fatal-police-shootings-data_wapo_2021snapshot.csv"
+
+CONTACTS = TableSchema.from_descriptor(
+    {
+        "fields": [
+            {"name": "case_number", "type": "string"},
+            {"name": "contact_date", "type": "date"},
+            {"name": "contact_time", "type": "time"},
+            {"name": "reported_at", "type": "datetime"},
+            {"name": "subject_race", "type": "string", "categorical": True},
+            {"name": "subject_age", "type": "integer"},
+            {"name": "fine_amount", "type": "number"},
+            {"name": "arrested", "type": "boolean"},
+            {"name": "narrative", "type": "string"},
+        ]
+    }
+)
+ARROW_TYPES = {
+    "case_number": pa.string(),
+    "contact_date": pa.date32(),
+    "contact_time": pa.time64("us"),
+    "reported_at": pa.timestamp("us"),
+    "subject_race": pa.string(),
+    "subject_age": pa.int64(),
+    "fine_amount": pa.float64(),
+    "arrested": pa.bool_(),
+    "narrative": pa.string(),
+}
+FORMULAS = ['=HYPERLINK("http://x")', "+1+1", "-2", "@SUM(A1)", "\tindent", "\rreturn"]
+
+
+def _contacts(rows: int = 260) -> pa.Table:
+    rng = random.Random(20240501)
+    races = ["White", "Black", "Hispanic", "Asian", None]
+    columns: dict[str, list[Any]] = {name: [] for name in ARROW_TYPES}
+    for i in range(rows):
+        day = date(2023, 1, 1) + timedelta(days=rng.randrange(0, 540))
+        columns["case_number"].append(f"C-{i:04d}")
+        columns["contact_date"].append(None if i % 37 == 5 else day)
+        columns["contact_time"].append(time(rng.randrange(24), rng.choice([0, 30])))
+        columns["reported_at"].append(
+            datetime.combine(day, time(rng.randrange(24), 15, 0, rng.choice([0, 250])))
+        )
+        columns["subject_race"].append(rng.choice(races))
+        columns["subject_age"].append(None if i % 11 == 3 else rng.choice([19, 25, 25, 40, 61]))
+        columns["fine_amount"].append(
+            None if i % 13 == 7 else rng.choice([0.0, 50.0, 100.5, 100.5, 250.25])
+        )
+        columns["arrested"].append(None if i % 17 == 2 else rng.random() < 0.3)
+        narrative = (
+            FORMULAS[i % len(FORMULAS)]
+            if i % 9 == 0
+            else rng.choice(['Stop, "quoted"', "Line\nbreak", "", "plain text", None])
+        )
+        columns["narrative"].append(narrative)
+    table = pa.table(
+        {name: pa.array(values, ARROW_TYPES[name]) for name, values in columns.items()}
+    )
+    return table.append_column("_row_id", pa.array(range(1, rows + 1), pa.int64()))
+
+
+@pytest.fixture(scope="module")
+def engine() -> QueryEngine:
+    return QueryEngine(cache_cells=0)
+
+
+@pytest.fixture(scope="module")
+def contacts(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pl.DataFrame]:
+    table = _contacts()
+    path = tmp_path_factory.mktemp("release") / "contacts.parquet"
+    pq.write_table(table, path, row_group_size=64)
+    return path, pl.from_arrow(table)  # type: ignore[return-value]
+
+
+@pytest.fixture(scope="module")
+def shuffled(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The same rows stored out of ``_row_id`` order."""
+    table = _contacts()
+    order = list(range(table.num_rows))
+    random.Random(7).shuffle(order)
+    path = tmp_path_factory.mktemp("release") / "shuffled.parquet"
+    pq.write_table(table.take(order), path, row_group_size=64)
+    return path
+
+
+SHOOTINGS = TableSchema.from_descriptor(
+    {
+        "fields": [
+            {"name": "id", "type": "integer"},
+            {"name": "name", "type": "string", "privacy": {"treatment": "drop"}},
+            {"name": "date", "type": "date"},
+            *({"name": n, "type": "string"} for n in ("manner_of_death", "armed")),
+            {"name": "age", "type": "integer"},
+            *({"name": n, "type": "string"} for n in ("gender", "race", "city", "state")),
+            {"name": "signs_of_mental_illness", "type": "boolean"},
+            *({"name": n, "type": "string"} for n in ("threat_level", "flee")),
+            {"name": "body_camera", "type": "boolean"},
+        ]
+    }
+)
+
+
+@pytest.fixture(scope="module")
+def shootings(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, pl.DataFrame]:
+    raw = pl.read_csv(SHOOTINGS_CSV, infer_schema=False)
+    frame = raw.drop("name").with_columns(
+        pl.col("id").cast(pl.Int64),
+        pl.col("date").str.to_date("%Y-%m-%d"),
+        pl.col("age").cast(pl.Int64),
+        *(pl.col(c) == "True" for c in ("signs_of_mental_illness", "body_camera")),
+        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("_row_id"),
+    )
+    path = tmp_path_factory.mktemp("release") / "shootings.parquet"
+    frame.write_parquet(path, row_group_size=1000)
+    return path, frame
+
+
+def all_rows(
+    engine: QueryEngine, path: Path, schema: TableSchema, params: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """Every row, by following ``_next`` tokens."""
+    rows: list[dict[str, Any]] = []
+    token: str | None = None
+    while True:
+        page_params = dict(params) | ({"_next": token} if token else {})
+        page = engine.rows(path, schema, parse_query(page_params, schema))
+        rows += page.rows
+        token = page.next
+        if token is None:
+            return rows
+
+
+def as_json(frame: pl.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
+    return [{k: json_value(v) for k, v in row.items()} for row in frame.select(columns).to_dicts()]
+
+
+def _quarter_label(column: str) -> pl.Expr:
+    return pl.format("{}-Q{}", pl.col(column).dt.year(), pl.col(column).dt.quarter())
+
+
+# --- filters and search ----------------------------------------------------------------------
+
+c = pl.col
+FILTERS: list[tuple[dict[str, Any], pl.Expr]] = [
+    ({"subject_race": ["Black", "Asian"]}, c("subject_race").is_in(["Black", "Asian"])),
+    ({"subject_race__ne": "White"}, c("subject_race").ne_missing("White")),
+    (
+        {"subject_race__in": "White,Hispanic", "arrested": "yes"},
+        c("subject_race").is_in(["White", "Hispanic"]) & c("arrested"),
+    ),
+    ({"fine_amount__gt": "100"}, c("fine_amount") > 100),
+    (
+        {"fine_amount__gte": "100.5", "fine_amount__lt": "250.25"},
+        (c("fine_amount") >= 100.5) & (c("fine_amount") < 250.25),
+    ),
+    ({"subject_age__lte": "25"}, c("subject_age") <= 25),
+    ({"subject_age__isnull": "true"}, c("subject_age").is_null()),
+    (
+        {"arrested__isnull": "false", "arrested__ne": "true"},
+        c("arrested").is_not_null() & ~c("arrested"),
+    ),
+    ({"contact_date": "2023-03-05"}, c("contact_date") == date(2023, 3, 5)),
+    ({"contact_date__lt": "2023-06-30"}, c("contact_date") < date(2023, 6, 30)),
+    ({"reported_at__gte": "2024-01-01T12:00"}, c("reported_at") >= datetime(2024, 1, 1, 12)),
+    ({"contact_time__lt": "06:30:00"}, c("contact_time") < time(6, 30)),
+    (
+        {"narrative__contains": "QUOTED"},
+        c("narrative").str.to_lowercase().str.contains("quoted", literal=True),
+    ),
+    ({"narrative__contains": "%"}, c("narrative").str.contains("%", literal=True)),
+    ({"narrative": ""}, c("narrative") == ""),
+    (
+        {"quarter": ["2023-Q2", "2024-Q1"]},
+        _quarter_label("contact_date").is_in(["2023-Q2", "2024-Q1"]),
+    ),
+    ({"quarter__gte": "2024-Q2"}, c("contact_date") >= date(2024, 4, 1)),
+    ({"year__ne": "2023"}, c("contact_date").dt.year().ne_missing(2023)),
+    ({"month__lte": "2023-02"}, c("contact_date") < date(2023, 3, 1)),
+    (
+        {"_q": "c-01 white"},
+        c("case_number").str.to_lowercase().str.contains("c-01", literal=True)
+        & pl.any_horizontal(
+            c(n).str.to_lowercase().str.contains("white", literal=True)
+            for n in ("case_number", "subject_race", "narrative")
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(("params", "expected"), FILTERS, ids=[str(p) for p, _ in FILTERS])
+def test_filters_match_polars(
+    engine: QueryEngine,
+    contacts: tuple[Path, pl.DataFrame],
+    params: dict[str, Any],
+    expected: pl.Expr,
+) -> None:
+    path, frame = contacts
+    page = engine.rows(
+        path, CONTACTS, parse_query(params | {"_size": "1000", "_count": "true"}, CONTACTS)
+    )
+    wanted = frame.filter(expected)
+    assert [r["case_number"] for r in page.rows] == wanted["case_number"].to_list()
+    assert page.total == wanted.height and page.next is None
+
+
+def test_rows_are_json_ready_and_hide_the_row_id(
+    engine: QueryEngine, contacts: tuple[Path, pl.DataFrame]
+) -> None:
+    path, frame = contacts
+    page = engine.rows(path, CONTACTS, parse_query({"_size": "5"}, CONTACTS))
+    assert page.rows == as_json(frame.head(5), CONTACTS.field_names)
+    assert all("_row_id" not in row for row in page.rows)
+    assert page.rows[0]["reported_at"].count("T") == 1 and page.total is None
+    narrow = engine.rows(
+        path,
+        CONTACTS,
+        parse_query({"_fields": "fine_amount,case_number", "_sort": "subject_age"}, CONTACTS),
+    )
+    assert list(narrow.rows[0]) == ["fine_amount", "case_number"]
+
+
+# --- sort and keyset pages ------------------------------------------------------------------
+
+SORTS = [
+    "",
+    "subject_race",
+    "-fine_amount,contact_date",
+    "arrested,-subject_age",
+    "-reported_at",
+    "contact_time,-subject_race,narrative",
+]
+
+
+@pytest.mark.parametrize("sort", SORTS)
+def test_keyset_pages_visit_every_row_once_in_sort_order(
+    engine: QueryEngine, contacts: tuple[Path, pl.DataFrame], sort: str
+) -> None:
+    path, frame = contacts
+    params = {"_size": "7"} | ({"_sort": sort} if sort else {})
+    seen = [row["case_number"] for row in all_rows(engine, path, CONTACTS, params)]
+    keys = [k for k in sort.split(",") if k]
+    expected = frame.sort(
+        [k.lstrip("-") for k in keys] + ["_row_id"],
+        descending=[k.startswith("-") for k in keys] + [False],
+        nulls_last=True,
+        maintain_order=True,
+    )
+    assert seen == expected["case_number"].to_list()
+    assert len(set(seen)) == frame.height
+
+
+def test_keyset_pages_under_a_filter(
+    engine: QueryEngine, contacts: tuple[Path, pl.DataFrame]
+) -> None:
+    path, frame = contacts
+    params = {"_size": "4", "_sort": "-subject_age,fine_amount", "subject_race__ne": "White"}
+    seen = [row["case_number"] for row in all_rows(engine, path, CONTACTS, params)]
+    expected = frame.filter(c("subject_race").ne_missing("White")).sort(
+        ["subject_age", "fine_amount", "_row_id"], descending=[True, False, False], nulls_last=True
+    )
+    assert seen == expected["case_number"].to_list()
+
+
+@pytest.mark.parametrize("ages", ["19,25", "19,25,40,61,99", "19,25,40,61,99,7,8"])
+def test_file_order_holds_under_short_and_long_value_lists(
+    engine: QueryEngine, contacts: tuple[Path, pl.DataFrame], ages: str
+) -> None:
+    """DuckDB runs long IN lists as a join (which may reorder); pages must not notice."""
+    path, frame = contacts
+    wanted = frame.filter(c("subject_age").is_in([int(a) for a in ages.split(",")]))
+    for _ in range(5):
+        seen = all_rows(engine, path, CONTACTS, {"_size": "9", "subject_age__in": ages})
+        assert [r["case_number"] for r in seen] == wanted["case_number"].to_list()
+        text = body(
+            exports.stream_csv(
+                engine, path, CONTACTS, parse_query({"subject_age__in": ages}, CONTACTS)
+            )
+        )
+        assert [r[0] for r in csv.reader(io.StringIO(text.decode(), newline=""))][1:] == wanted[
+            "case_number"
+        ].to_list()
+
+
+def test_rows_of_a_file_stored_out_of_order_come_in_row_id_order(
+    engine: QueryEngine, shuffled: Path, contacts: tuple[Path, pl.DataFrame]
+) -> None:
+    seen = [row["case_number"] for row in all_rows(engine, shuffled, CONTACTS, {"_size": "50"})]
+    assert seen == contacts[1]["case_number"].to_list()
+
+
+# --- facets ------------------------------------------------------------------------------
+
+
+def polars_facet(frame: pl.DataFrame, expression: pl.Expr) -> list[dict[str, Any]]:
+    counted = frame.group_by(expression.alias("value")).len("count")
+    ordered = counted.sort(["count", "value"], descending=[True, False], nulls_last=True)
+    return [
+        {"value": json_value(r["value"]), "count": r["count"]}
+        for r in ordered.head(FACET_VALUE_LIMIT).to_dicts()
+    ]
+
+
+def test_facets_match_polars_under_filters(
+    engine: QueryEngine, contacts: tuple[Path, pl.DataFrame]
+) -> None:
+    path, frame = contacts
+    spec = parse_query(
+        {"_facet": ["subject_race", "arrested", "quarter", "subject_age"], "fine_amount__gt": "0"},
+        CONTACTS,
+    )
+    result = engine.facets(path, CONTACTS, spec)
+    matched = frame.filter(c("fine_amount") > 0)
+    assert result["total"] == matched.height
+    assert list(result["facets"]) == ["subject_race", "arrested", "quarter", "subject_age"]
+    for name, expression in [
+        ("subject_race", c("subject_race")),
+        ("arrested", c("arrested")),
+        ("quarter", _quarter_label("contact_date")),
+        ("subject_age", c("subject_age")),
+    ]:
+        facet = result["facets"][name]
+        assert facet["values"] == polars_facet(matched, expression), name
+        assert facet["truncated_values"] == 0 and facet["truncated"] is False
+        assert sum(v["count"] for v in facet["values"]) == matched.height
+    assert {"value": None, "count": matched["subject_race"].null_count()} in result["facets"][
+        "subject_race"
+    ]["values"]
+
+
+def test_a_facet_with_many_values_lists_the_cap_and_says_how_many_it_left_out(
+    engine: QueryEngine, shootings: tuple[Path, pl.DataFrame]
+) -> None:
+    path, frame = shootings
+    result = engine.facets(path, SHOOTINGS, parse_query({}, SHOOTINGS), ["city", "race", "flee"])
+    city = result["facets"]["city"]
+    distinct = frame["city"].n_unique()
+    assert distinct > FACET_VALUE_LIMIT
+    assert city["values"] == polars_facet(frame, c("city"))
+    assert len(city["values"]) == FACET_VALUE_LIMIT
+    assert city["distinct"] == distinct and city["truncated_values"] == distinct - FACET_VALUE_LIMIT
+    assert city["truncated"] is True
+    assert result["facets"]["race"]["values"] == polars_facet(frame, c("race"))
+    assert result["facets"]["flee"]["values"] == polars_facet(frame, c("flee"))
+    assert result["total"] == frame.height == 5407
+
+
+# --- aggregates ---------------------------------------------------------------------------
+
+
+def test_group_by_quarter_and_race_matches_polars(
+    engine: QueryEngine, contacts: tuple[Path, pl.DataFrame]
+) -> None:
+    path, frame = contacts
+    params = [
+        ("_group", "quarter,subject_race"),
+        ("_agg", "count"),
+        ("_agg", "sum:fine_amount,avg:subject_age"),
+        ("_agg", "min:contact_time"),
+        ("_agg", "max:reported_at"),
+        ("arrested__ne", "true"),
+    ]
+    result = engine.aggregate(path, CONTACTS, parse_query(params, CONTACTS))
+    expected = (
+        frame.filter(c("arrested").ne_missing(True))
+        .group_by(_quarter_label("contact_date").alias("quarter"), "subject_race")
+        .agg(
+            pl.len().alias("count"),
+            c("fine_amount").sum().alias("sum_fine_amount"),
+            c("subject_age").mean().alias("avg_subject_age"),
+            c("contact_time").min().alias("min_contact_time"),
+            c("reported_at").max().alias("max_reported_at"),
+        )
+        .sort(["quarter", "subject_race"], nulls_last=True)
+    )
+    assert result.total_groups == expected.height and result.truncated is False
+    for got, want in zip(result.groups, as_json(expected, expected.columns), strict=True):
+        assert got == want | {
+            "sum_fine_amount": pytest.approx(want["sum_fine_amount"]),
+            "avg_subject_age": pytest.approx(want["avg_subject_age"]),
+        }
+
+
+def test_groups_sorted_by_an_aggregate_and_cut_short_say_so(
+    engine: QueryEngine, shootings: tuple[Path, pl.DataFrame]
+) -> None:
+    path, frame = shootings
+    spec = parse_query({"_group": "year,race", "_sort": "-count,year", "_size": "5"}, SHOOTINGS)
+    result = engine.aggregate(path, SHOOTINGS, spec)
+    expected = (
+        frame.group_by(c("date").dt.year().alias("year"), "race")
+        .len("count")
+        .sort(["count", "year", "race"], descending=[True, False, False], nulls_last=True)
+    )
+    assert result.groups == expected.head(5).to_dicts()
+    assert result.total_groups == expected.height and result.truncated is True
+
+
+def test_an_aggregate_without_groups_is_one_row(
+    engine: QueryEngine, shootings: tuple[Path, pl.DataFrame]
+) -> None:
+    path, frame = shootings
+    spec = parse_query({"_agg": ["count", "avg:age", "min:date"], "race": "B"}, SHOOTINGS)
+    result = engine.aggregate(path, SHOOTINGS, spec)
+    black = frame.filter(c("race") == "B")
+    assert result.groups == [
+        {
+            "count": black.height,
+            "avg_age": pytest.approx(black["age"].mean()),
+            "min_date": black["date"].min().isoformat(),
+        }
+    ]  # type: ignore[union-attr]
+
+
+def test_real_file_pages_counts_and_search(
+    engine: QueryEngine, shootings: tuple[Path, pl.DataFrame]
+) -> None:
+    path, frame = shootings
+    seen = [
+        r["id"] for r in all_rows(engine, path, SHOOTINGS, {"_sort": "-age,state", "_size": "1000"})
+    ]
+    assert (
+        seen
+        == frame.sort(
+            ["age", "state", "_row_id"], descending=[True, False, False], nulls_last=True
+        )["id"].to_list()
+    )
+    knife = engine.count(path, SHOOTINGS, parse_query({"_q": "KNIFE", "state": "TX"}, SHOOTINGS))
+    strings = [n for n, t in frame.schema.items() if t == pl.String]
+    expected = frame.filter(
+        (c("state") == "TX")
+        & pl.any_horizontal(
+            c(n).str.to_lowercase().str.contains("knife", literal=True) for n in strings
+        )
+    )
+    assert knife == expected.height > 0
+
+
+# --- exports -------------------------------------------------------------------------------
+
+
+def body(chunks: Any) -> bytes:
+    return b"".join(chunks)
+
+
+def test_csv_export_has_every_row_and_inert_formulas(
+    engine: QueryEngine, contacts: tuple[Path, pl.DataFrame]
+) -> None:
+    path, frame = contacts
+    text = body(exports.stream_csv(engine, path, CONTACTS, parse_query({}, CONTACTS))).decode()
+    records = list(csv.reader(io.StringIO(text, newline="")))
+    assert records[0] == CONTACTS.field_names
+    assert [r[0] for r in records[1:]] == frame["case_number"].to_list()
+    narratives = [r[-1] for r in records[1:]]
+    for original, written in zip(frame["narrative"].to_list(), narratives, strict=True):
+        if original and original[0] in "=+-@\t\r":
+            assert written == "'" + original
+        else:
+            assert written == (original or "")
+    first = records[1]
+    assert first[:4] == [
+        "C-0000",
+        frame["contact_date"][0].isoformat(),
+        frame["contact_time"][0].isoformat(),
+        str(frame["reported_at"][0]),
+    ]
+
+
+def test_ndjson_export_lines_equal_the_rows_api(
+    engine: QueryEngine, contacts: tuple[Path, pl.DataFrame]
+) -> None:
+    path, _ = contacts
+    params = {
+        "_sort": "-fine_amount",
+        "subject_race__ne": "Asian",
+        "_fields": "case_number,reported_at,fine_amount,arrested,narrative",
+    }
+    lines = (
+        body(exports.stream_ndjson(engine, path, CONTACTS, parse_query(params, CONTACTS)))
+        .decode()
+        .splitlines()
+    )
+    assert [json.loads(line) for line in lines] == all_rows(
+        engine, path, CONTACTS, params | {"_size": "1000"}
+    )
+
+
+def test_ndjson_writes_nan_as_null(engine: QueryEngine, tmp_path: Path) -> None:
+    schema = TableSchema.from_descriptor({"fields": [{"name": "x", "type": "number"}]})
+    path = tmp_path / "nan.parquet"
+    pq.write_table(
+        pa.table({"x": [1.5, float("nan"), float("inf"), None], "_row_id": [1, 2, 3, 4]}), path
+    )
+    lines = (
+        body(exports.stream_ndjson(engine, path, schema, parse_query({}, schema)))
+        .decode()
+        .splitlines()
+    )
+    assert [json.loads(line) for line in lines] == [
+        {"x": 1.5},
+        {"x": None},
+        {"x": None},
+        {"x": None},
+    ]
+
+
+def test_parquet_export_round_trips_without_the_row_id(
+    engine: QueryEngine, shuffled: Path, contacts: tuple[Path, pl.DataFrame]
+) -> None:
+    table = pq.read_table(
+        io.BytesIO(
+            body(exports.stream_parquet(engine, shuffled, CONTACTS, parse_query({}, CONTACTS)))
+        )
+    )
+    assert table.column_names == CONTACTS.field_names
+    assert table.equals(_contacts().drop(["_row_id"]))
+
+
+def test_xlsx_export_keeps_text_as_text(
+    engine: QueryEngine, contacts: tuple[Path, pl.DataFrame]
+) -> None:
+    path, frame = contacts
+    spec = parse_query(
+        {"_fields": "case_number,contact_date,reported_at,fine_amount,arrested,narrative"}, CONTACTS
+    )
+    workbook = openpyxl.load_workbook(
+        io.BytesIO(body(exports.write_xlsx(engine, path, CONTACTS, spec))), read_only=True
+    )
+    rows = list(workbook.active.iter_rows(values_only=True))
+    assert list(rows[0]) == list(spec.fields or ())
+    assert len(rows) == frame.height + 1
+    first = frame.row(0, named=True)
+    assert rows[1][:5] == (
+        "C-0000",
+        datetime.combine(first["contact_date"], time()),
+        first["reported_at"],
+        first["fine_amount"],
+        first["arrested"],
+    )
+    formulas = [r[5] for r in rows[1:] if isinstance(r[5], str) and r[5][:1] in ("=", "+", "@")]
+    assert formulas and all(value in FORMULAS for value in formulas)
+
+
+def test_xlsx_over_the_sheet_limit_is_refused_before_writing(
+    engine: QueryEngine, contacts: tuple[Path, pl.DataFrame], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path, frame = contacts
+    monkeypatch.setattr(exports, "XLSX_MAX_ROWS", frame.height - 1)
+    with pytest.raises(TooLarge) as caught:
+        exports.write_xlsx(engine, path, CONTACTS, parse_query({}, CONTACTS))
+    assert caught.value.detail["rows"] == frame.height
+    assert body(
+        exports.write_xlsx(engine, path, CONTACTS, parse_query({"arrested": "true"}, CONTACTS))
+    )
+
+
+def test_an_export_with_no_rows_is_a_header(
+    engine: QueryEngine, contacts: tuple[Path, pl.DataFrame]
+) -> None:
+    path, _ = contacts
+    spec = parse_query({"subject_age__gt": "1000", "_fields": "case_number,subject_age"}, CONTACTS)
+    assert (
+        body(exports.stream_csv(engine, path, CONTACTS, spec)) == b'"case_number","subject_age"\n'
+    )
+    assert body(exports.stream_ndjson(engine, path, CONTACTS, spec)) == b""
+
+
+# --- property: only our own errors, whatever the parameters ------------------------------------
+
+_NAMES = [*CONTACTS.field_names, "quarter", "year", "month", "zzz"]
+_PARAMS = st.lists(
+    st.tuples(
+        st.one_of(
+            st.sampled_from(_NAMES),
+            st.builds("{}__{}".format, st.sampled_from(_NAMES), st.sampled_from(SUFFIX_OPERATORS)),
+            st.sampled_from(["_q", "_sort", "_size", "_facet", "_group", "_agg", "_count"]),
+        ),
+        st.one_of(
+            st.sampled_from(
+                [
+                    "White",
+                    "2023-05-01",
+                    "2024-Q1",
+                    "2023",
+                    "10:00",
+                    "2023-06-01T10:00",
+                    "25",
+                    "100.5",
+                    "true",
+                    "-fine_amount",
+                    "subject_race",
+                    "quarter,arrested",
+                    "sum:fine_amount",
+                    "max:narrative",
+                    "C-01,C-02",
+                    "1000",
+                    "'; DROP TABLE x; --",
+                    '"',
+                    "%_",
+                ]
+            ),
+            st.text(max_size=10),
+        ),
+    ),
+    max_size=6,
+)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(_PARAMS)
+def test_any_parameters_run_or_fail_with_our_errors(
+    engine: QueryEngine, contacts: tuple[Path, pl.DataFrame], params: list[tuple[str, str]]
+) -> None:
+    path, _ = contacts
+    try:
+        spec = parse_query(params, CONTACTS)
+        if spec.is_aggregate:
+            engine.aggregate(path, CONTACTS, spec)
+        else:
+            engine.rows(path, CONTACTS, spec)
+            engine.facets(path, CONTACTS, spec, ["subject_race", "quarter"])
+    except OpenBlotterError:
+        pass
+
+
+# --- memory -----------------------------------------------------------------------------
+
+
+def _million_row_release(path: Path) -> None:
+    rows = 1_000_000
+    rng = np.random.default_rng(1)
+    races = np.array(["White", "Black", "Hispanic", "Asian", "=cmd|' /C calc'!A0"])
+    table = pa.table(
+        {
+            "case_number": pa.array(np.char.add("C-", np.arange(rows).astype(str))),
+            "contact_date": pa.array(
+                np.datetime64("2016-01-01") + np.sort(rng.integers(0, 3650, rows)), pa.date32()
+            ),
+            "subject_race": pa.array(races[rng.integers(0, 5, rows)]),
+            "fine_amount": rng.gamma(2, 80, rows),
+            "_row_id": np.arange(1, rows + 1),
+        }
+    )
+    pq.write_table(table, path, row_group_size=65_536)
+
+
+# Peak memory is the process's VmHWM: unlike ru_maxrss, it is not inherited from the parent
+# across fork and exec (the parent holds the generated million rows).
+_EXPORT = """
+import sys
+from pathlib import Path
+from openblotter.domain.query import parse_query
+from openblotter.domain.schema import TableSchema
+from openblotter.storage import exports
+from openblotter.storage.engine import QueryEngine
+schema = TableSchema.from_descriptor({"fields": [
+    {"name": "case_number"}, {"name": "contact_date", "type": "date"},
+    {"name": "subject_race"}, {"name": "fine_amount", "type": "number"}]})
+spec = parse_query({}, schema)
+chunks = exports.EXPORTS[sys.argv[2]](QueryEngine(), Path(sys.argv[1]), schema, spec)
+written = sum(len(chunk) for chunk in chunks)
+status = Path("/proc/self/status").read_text()
+print(written, int(status.split("VmHWM:")[1].split()[0]) // 1024)
+"""
+
+
+@pytest.mark.slow
+def test_million_row_exports_stay_small(tmp_path: Path) -> None:
+    path = tmp_path / "million.parquet"
+    _million_row_release(path)
+    for name in ("csv", "ndjson", "parquet"):
+        done = subprocess.run(
+            [sys.executable, "-c", _EXPORT, str(path), name],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=300,
+        )
+        written, peak_mb = (int(x) for x in done.stdout.split())
+        assert written > 10_000_000, name
+        assert peak_mb < 300, f"{name}: peak RSS {peak_mb} MB"
