@@ -191,13 +191,25 @@ def parse_column(values: pl.Series, field_type: FieldType, fmt: str | None = Non
     """Parse one text Series into ``field_type``; cells that do not fit become null.
 
     Text types (string, any) come back unchanged. Callers compare nulls before
-    and after to count and report the cells that did not parse.
+    and after to count and report the cells that did not parse. Police exports
+    repeat the same dates, times and codes on many rows, so each distinct text
+    is parsed once and the results are joined back.
     """
+    if field_type not in _EXPRESSIONS and field_type not in _ATTEMPTS:
+        return values
+    distinct = values.drop_nulls().unique()
+    if distinct.len() * 2 > values.len():
+        return _parse_all(values, field_type, fmt)
+    parsed = _parse_all(distinct, field_type, fmt)
+    lookup = pl.DataFrame({"__text": distinct, "__parsed": parsed})
+    joined = pl.DataFrame({"__text": values}).join(
+        lookup, on="__text", how="left", maintain_order="left"
+    )
+    return joined["__parsed"].alias(values.name)
+
+
+def _parse_all(values: pl.Series, field_type: FieldType, fmt: str | None) -> pl.Series:
     if field_type in _EXPRESSIONS:
         frame = pl.DataFrame({"__value": values})
-        return frame.select(
-            _EXPRESSIONS[field_type](pl.col("__value")).alias(values.name)
-        ).to_series()
-    if field_type in _ATTEMPTS:
-        return _parse_progressively(values, _ATTEMPTS[field_type](fmt), _TARGET[field_type])
-    return values
+        return frame.select(_EXPRESSIONS[field_type](pl.col("__value")).alias(values.name)).to_series()
+    return _parse_progressively(values, _ATTEMPTS[field_type](fmt), _TARGET[field_type])
