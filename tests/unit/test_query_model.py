@@ -321,8 +321,10 @@ def test_a_real_column_named_quarter_wins_over_the_date_part() -> None:
 def test_the_main_date_field_can_be_named_by_the_schema() -> None:
     descriptor = CONTACTS.to_descriptor() | {"dateField": "reported_at"}
     schema = TableSchema.from_descriptor(descriptor)
-    assert main_date_field(schema) is not None and main_date_field(schema).name == "reported_at"  # type: ignore[union-attr]
-    assert main_date_field(CONTACTS).name == "contact_date"  # type: ignore[union-attr]
+    assert [main_date_field(s) for s in (schema, CONTACTS)] == [
+        schema.field("reported_at"),
+        CONTACTS.field("contact_date"),
+    ]
     broken = TableSchema.from_descriptor(CONTACTS.to_descriptor() | {"dateField": "subject_race"})
     with pytest.raises(InvalidInput, match="dateField"):
         parse_query({"_group": "quarter"}, broken)
@@ -418,3 +420,39 @@ def test_any_parameters_give_a_spec_or_one_of_our_errors(pairs: list[tuple[str, 
         assert error.message and isinstance(error.detail, dict)
         return
     check_spec(spec, CONTACTS)
+
+
+def test_column_names_with_spaces_and_punctuation_work_as_written() -> None:
+    schema = TableSchema.from_descriptor(
+        {
+            "fields": [
+                {"name": "GO / SC Num"},
+                {"name": "Officer, ID"},
+                {"name": "age", "type": "integer"},
+            ]
+        }
+    )
+    spec = parse_query({"GO / SC Num__contains": "2015", "_sort": "-GO / SC Num,age"}, schema)
+    assert spec.filters[0].column == "GO / SC Num"
+    assert spec.sort == (SortKey("GO / SC Num", True), SortKey("age"))
+    assert parse_query({"Officer, ID": ["7"]}, schema).filters[0].values == ("7",)
+
+
+def test_check_spec_checks_the_sort_and_size_of_grouped_specs() -> None:
+    grouped = QuerySpec(
+        group=(GroupKey("subject_race", "subject_race"),), aggregates=(Aggregate("count"),)
+    )
+    check_spec(grouped, CONTACTS)
+    with pytest.raises(NotFound):
+        check_spec(
+            QuerySpec(
+                group=grouped.group, aggregates=grouped.aggregates, sort=(SortKey("fine_amount"),)
+            ),
+            CONTACTS,
+        )
+    with pytest.raises(InvalidInput):
+        check_spec(QuerySpec(size=5000), CONTACTS)
+    with pytest.raises(InvalidInput):
+        check_spec(
+            QuerySpec(filters=(Filter("contact_date", "contains", ("1",), part="year"),)), CONTACTS
+        )

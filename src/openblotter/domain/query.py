@@ -60,7 +60,7 @@ RESERVED_PARAMETERS = frozenset(
 #: Parameters a caller handles itself (``_release`` picks the file); parsing ignores them.
 CALLER_PARAMETERS = frozenset({"_release"})
 _REPEATABLE = frozenset({"_facet", "_agg"})
-_RANGE_OPERATORS = frozenset({"gt", "gte", "lt", "lte"})
+_RANGE_OPERATORS = ("gt", "gte", "lt", "lte")
 _LIST_OPERATORS = frozenset({"eq", "in", "ne"})
 
 
@@ -181,25 +181,33 @@ def parse_query(
         return _with_aggregate_sort(spec, one)
     sort = _parse_sort(one.get("_sort"), published_names(schema), "_sort")
     after = decode_cursor(one["_next"], schema, sort) if "_next" in one else None
-    return _replace(spec, sort=sort, after=after)
+    return replace(spec, sort=sort, after=after)
 
 
 def check_spec(spec: QuerySpec, schema: TableSchema) -> None:
-    """Re-check a QuerySpec built in code (compat layers) against ``schema``."""
+    """Re-check a QuerySpec built in code (the compat layers) against ``schema``."""
     for item in spec.filters:
-        target = _field(schema, item.column, item.parameter or item.column)
+        parameter = item.parameter or item.column
+        target = _field(schema, item.column, parameter)
         if item.part is None:
-            _check_operator(target, item.operator, item.parameter or item.column)
-    names = published_names(schema)
-    for name in [*(spec.fields or ()), *(k.column for k in spec.sort if not spec.is_aggregate)]:
-        if name not in names:
-            _field(schema, name, "_fields")
+            _check_operator(target, item.operator, parameter)
+        elif item.operator == "contains":
+            raise _no_contains(item.part, parameter)
+    for name in spec.fields or ():
+        _field(schema, name, "_fields")
     for key in (*spec.group, *spec.facets):
         _field(schema, key.column, "_group")
     for aggregate in spec.aggregates:
         _check_aggregate(schema, aggregate, "_agg")
-    if not 1 <= spec.size <= max(MAX_PAGE_SIZE, AGGREGATE_GROUP_LIMIT):
-        raise InvalidInput(f"size {spec.size} is out of range.", detail={"parameter": "_size"})
+    outputs = [k.name for k in spec.group] + [a.name for a in spec.aggregates]
+    sortable = outputs if spec.is_aggregate else published_names(schema)
+    _parse_sort(",".join(k.label for k in spec.sort) or None, sortable, "_sort")
+    limit = AGGREGATE_GROUP_LIMIT if spec.is_aggregate else MAX_PAGE_SIZE
+    if not 1 <= spec.size <= limit:
+        raise InvalidInput(
+            f"A page holds 1 to {limit} rows, not {spec.size}.",
+            detail={"parameter": "_size", "allowed": f"1..{limit}"},
+        )
 
 
 def published_names(schema: TableSchema) -> list[str]:
@@ -232,7 +240,7 @@ def _pairs(params: Params) -> list[tuple[str, str]]:
     if isinstance(params, Mapping):
         out: list[tuple[str, str]] = []
         for key, value in params.items():
-            values = [value] if isinstance(value, str) else list(value)
+            values = list(value) if isinstance(value, list | tuple) else [value]
             out.extend((str(key), str(v)) for v in values)
         return out
     return [(str(key), str(value)) for key, value in params]
@@ -329,7 +337,7 @@ def _check_operator(target: SchemaField, operator: Operator, parameter: str) -> 
 def _operators_for(target: SchemaField) -> list[str]:
     names = ["eq", "ne", "in", "isnull"]
     if target.type != "boolean":
-        names += sorted(_RANGE_OPERATORS)
+        names += _RANGE_OPERATORS
     if target.type in TEXT_TYPES:
         names.append("contains")
     return names
@@ -349,17 +357,18 @@ def _part_filter(
     if operator == "isnull":
         return Filter(source.name, operator, (_parse_flag(parameter, texts[0]),), None, parameter)
     if operator == "contains":
-        raise InvalidInput(
-            f"'{parameter}': {part} is a date part and does not take 'contains'.",
-            detail={
-                "parameter": parameter,
-                "allowed": ["eq", "ne", "in", "isnull", "gt", "gte", "lt", "lte"],
-            },
-        )
+        raise _no_contains(part, parameter)
     periods: tuple[Period, ...] = tuple(
         dict.fromkeys(parse_period(part, text, parameter) for text in texts)
     )
     return Filter(source.name, operator, periods, part, parameter)
+
+
+def _no_contains(part: DatePart, parameter: str) -> InvalidInput:
+    return InvalidInput(
+        f"'{parameter}': {part} is a date part and does not take 'contains'.",
+        detail={"parameter": parameter, "allowed": ["eq", "ne", "in", "isnull", *_RANGE_OPERATORS]},
+    )
 
 
 def _require_date_field(schema: TableSchema, parameter: str) -> SchemaField:
@@ -418,7 +427,7 @@ def _parse_sort(text: str | None, allowed: list[str], parameter: str) -> tuple[S
     if text is None:
         return ()
     keys = []
-    for name in _names(text.replace(" ", ""), parameter):
+    for name in _names(text, parameter):
         key = SortKey(name[1:], True) if name.startswith("-") else SortKey(name)
         if key.column not in allowed:
             raise NotFound(
@@ -451,6 +460,7 @@ def _parse_flag(parameter: str, text: str) -> bool:
 
 
 def group_key(schema: TableSchema, name: str, parameter: str) -> GroupKey:
+    """A column to group or facet by, or a date part (quarter/year/month) of the main date."""
     part = _date_part(schema, name.strip())
     if part is not None:
         return GroupKey(part, _require_date_field(schema, parameter).name, part)
@@ -508,17 +518,11 @@ def _with_aggregate_sort(spec: QuerySpec, one: Mapping[str, str]) -> QuerySpec:
             "A group column and an aggregate share a name; group by or aggregate something else.",
             detail={"parameter": "_group", "allowed": outputs},
         )
-    if spec.size_given and spec.size > AGGREGATE_GROUP_LIMIT:
-        raise InvalidInput("too many groups asked for", detail={"parameter": "_size"})
-    return _replace(spec, sort=_parse_sort(one.get("_sort"), outputs, "_sort"))
+    return replace(spec, sort=_parse_sort(one.get("_sort"), outputs, "_sort"))
 
 
 def _unique(items: Iterable[Any]) -> tuple[Any, ...]:
     return tuple(dict.fromkeys(items))
-
-
-def _replace(spec: QuerySpec, **changes: Any) -> QuerySpec:
-    return replace(spec, **changes)
 
 
 # --- values ------------------------------------------------------------------------------

@@ -76,7 +76,7 @@ def _write_parquet(portal: Portal, frame: pl.DataFrame) -> tuple[Path, str]:
     published = frame.drop(ROW).with_row_index(ROW_ID, offset=1).with_columns(
         pl.col(ROW_ID).cast(pl.Int64)
     )
-    published.write_parquet(staged, compression="zstd", statistics=True, row_group_size=131_072)
+    published.write_parquet(staged, compression="zstd", statistics=True, row_group_size=32_768)
     return staged, sha256_file(staged)
 
 

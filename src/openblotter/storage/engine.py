@@ -13,11 +13,11 @@ from __future__ import annotations
 import os
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -38,14 +38,22 @@ from openblotter.domain.query import (
 from openblotter.domain.schema import SchemaField, TableSchema
 
 ROW_ID = "_row_id"
-#: How an export wants its columns: as stored, or as text for CSV or JSON lines.
-ExportStyle = Literal["typed", "csv", "json"]
 _RANGE_SYMBOLS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
-# A spreadsheet runs a cell starting with = + - @ tab or CR as a formula (OWASP CSV
-# injection). Tested with ascii() (the first code point) in an OR chain, not an IN list:
-# DuckDB turns IN lists of 5+ constants into a hash join, which loses the file's row order.
-_FORMULA_CODES = [ord(c) for c in "=+-@\t\r"]
+# DuckDB runs an IN list of 5+ constants as a hash join, which loses the file's row order.
 _IN_LIST_JOIN = 5
+
+
+@dataclass(frozen=True)
+class ExportColumn:
+    """A column of an export: its name, its SQL (a checked, quoted name), its schema field."""
+
+    name: str
+    sql: str
+    field: SchemaField
+
+
+#: Builds an export's SELECT list from its columns (SQL from fixed templates only).
+SelectList = Callable[[list[ExportColumn]], str]
 
 
 @dataclass(frozen=True)
@@ -74,8 +82,9 @@ def quote(name: str) -> str:
 class _Statement:
     """SQL text built from schema-checked names, and the values bound to it."""
 
-    def __init__(self, path: Path, schema: TableSchema) -> None:
+    def __init__(self, path: Path, schema: TableSchema, stored: Mapping[str, str]) -> None:
         self.fields = {f.name: f for f in schema.published_fields()}
+        self.stored = stored
         self.params: list[Any] = []
         self.source = f"read_parquet({self.bind(str(path))})"
 
@@ -89,6 +98,9 @@ class _Statement:
                 f"There is no column '{name}' in this dataset.",
                 detail={"parameter": name, "allowed": list(self.fields)},
             )
+        if self.stored.get(name) == "TIME_NS":
+            # polars writes times in nanoseconds; DuckDB will not compare TIME_NS with TIME.
+            return f"CAST({quote(name)} AS TIME)"
         return quote(name)
 
     def where(self, spec: QuerySpec, *, keyset: bool = False) -> str:
@@ -245,6 +257,7 @@ class QueryEngine:
         self._connection.execute("SET parquet_metadata_cache = true")
         self._cache = _ResultCache(cache_cells)
         self._ordered: dict[tuple[str, int, int], bool] = {}
+        self._types: dict[tuple[str, int, int], dict[str, str]] = {}
 
     def close(self) -> None:
         """Close the DuckDB connection."""
@@ -355,29 +368,25 @@ class QueryEngine:
         schema: TableSchema,
         spec: QuerySpec,
         *,
-        style: ExportStyle = "typed",
-        batch_rows: int = 65_536,
+        select: SelectList | None = None,
+        batch_rows: int = 16_384,
     ) -> Iterator[pa.RecordBatch]:
         """Every matching row (no cap) as Arrow record batches, streamed with constant memory.
 
         ``spec.fields`` and ``spec.sort`` apply; ``_size`` and ``_next`` do not.
-        Without a sort, rows come in file (``_row_id``) order without sorting.
-        Checks run now; rows are read as the iterator is consumed.
+        ``select`` turns the checked, quoted columns into the SELECT list (exports use it
+        to render cells as text); by default the columns as stored. Without a sort, rows
+        come in file (``_row_id``) order without sorting. Checks run now; rows are read
+        as the iterator is consumed.
         """
         statement = self._statement(path, schema, spec)
-        fields = list(spec.fields or statement.fields)
-        project = {"typed": _typed, "csv": _csv_text, "json": _json_text}[style]
-        columns = [project(statement.column(n), statement.fields[n]) for n in fields]
-        select = (
-            _json_line(columns, fields)
-            if style == "json"
-            else ", ".join(
-                f"{expression} AS {quote(name)}"
-                for expression, name in zip(columns, fields, strict=True)
-            )
-        )
+        columns = [
+            ExportColumn(name, statement.column(name), statement.fields[name])
+            for name in spec.fields or statement.fields
+        ]
+        listed = (select or _as_stored)(columns)
         order = self._order(path, statement, spec)
-        sql = f"SELECT {select} FROM {statement.source} {statement.where(spec)} {order}"
+        sql = f"SELECT {listed} FROM {statement.source} {statement.where(spec)} {order}"
         return self._stream(sql, statement.params, batch_rows)
 
     def _stream(self, sql: str, params: list[Any], batch_rows: int) -> Iterator[pa.RecordBatch]:
@@ -391,7 +400,15 @@ class QueryEngine:
 
     def _statement(self, path: Path, schema: TableSchema, spec: QuerySpec) -> _Statement:
         check_spec(spec, schema)
-        return _Statement(Path(path), schema)
+        return _Statement(Path(path), schema, self._stored_types(path))
+
+    def _stored_types(self, path: Path) -> dict[str, str]:
+        """The file's DuckDB column types (checked once per file)."""
+        identity = _identity(path)
+        if identity not in self._types:
+            described = self._fetch("DESCRIBE SELECT * FROM read_parquet($1)", [str(path)])
+            self._types[identity] = {str(row[0]): str(row[1]) for row in described}
+        return self._types[identity]
 
     def _fetch(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         cursor = self._connection.cursor()
@@ -483,49 +500,5 @@ def _facet_result(keys: list[GroupKey], fetched: list[tuple[Any, ...]]) -> dict[
     return {"facets": facets, "total": total}
 
 
-def _typed(column: str, field: SchemaField) -> str:
-    return column
-
-
-def _csv_text(column: str, field: SchemaField) -> str:
-    """Text cells a spreadsheet would run as a formula get a leading quote; times as text."""
-    if field.type in TEXT_TYPES:
-        inert = "'''' || " + column
-        starts = " OR ".join(f"ascii({column}) = {code}" for code in _FORMULA_CODES)
-        return f"CASE WHEN {starts} THEN {inert} ELSE {column} END"
-    return _temporal_text(column, field, " ")
-
-
-def _json_text(column: str, field: SchemaField) -> str:
-    if field.type == "number":
-        # JSON has no NaN or infinity; they become null, as in the API.
-        return f"CASE WHEN isfinite({column}::DOUBLE) THEN {column} END"
-    return _temporal_text(column, field, "T")
-
-
-def _temporal_text(column: str, field: SchemaField, separator: str) -> str:
-    """Dates and times as Python writes them (``isoformat``): microseconds only when not zero."""
-    if field.type == "date":
-        return f"CAST({column} AS VARCHAR)"
-    if field.type == "datetime":
-        moment, pattern = column, f"%Y-%m-%d{separator}%H:%M:%S"
-    elif field.type == "time":
-        moment, pattern = f"(DATE '2000-01-01' + {column})", "%H:%M:%S"
-    else:
-        return column
-    return (
-        f"CASE WHEN microsecond({column}) % 1000000 = 0 THEN strftime({moment}, '{pattern}') "
-        f"ELSE strftime({moment}, '{pattern}.%f') END"
-    )
-
-
-def _json_line(columns: list[str], fields: list[str]) -> str:
-    members = ", ".join(
-        f"{_sql_string(name)}: {expression}"
-        for expression, name in zip(columns, fields, strict=True)
-    )
-    return f"to_json({{{members}}}) || chr(10) AS line"
-
-
-def _sql_string(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+def _as_stored(columns: list[ExportColumn]) -> str:
+    return ", ".join(f"{c.sql} AS {quote(c.name)}" for c in columns)

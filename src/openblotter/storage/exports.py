@@ -25,9 +25,9 @@ import pyarrow.parquet as pq
 import xlsxwriter
 
 from openblotter.domain.errors import TooLarge
-from openblotter.domain.query import QuerySpec
-from openblotter.domain.schema import TableSchema
-from openblotter.storage.engine import QueryEngine
+from openblotter.domain.query import TEXT_TYPES, QuerySpec
+from openblotter.domain.schema import SchemaField, TableSchema
+from openblotter.storage.engine import ExportColumn, QueryEngine, quote
 
 #: Data rows an XLSX sheet holds (Excel's 1,048,576 rows less the header).
 XLSX_MAX_ROWS = 1_048_575
@@ -75,7 +75,7 @@ def stream_csv(
     engine: QueryEngine, path: Path, schema: TableSchema, spec: QuerySpec
 ) -> Iterator[bytes]:
     """CSV with a header row, UTF-8; dates and times as ISO text; formulas made inert."""
-    batches = engine.batches(path, schema, spec, style="csv", batch_rows=BATCH_ROWS)
+    batches = engine.batches(path, schema, spec, select=_csv_cells, batch_rows=BATCH_ROWS)
     return _csv_bytes(batches, _header(schema, spec))
 
 
@@ -103,7 +103,7 @@ def stream_ndjson(
     engine: QueryEngine, path: Path, schema: TableSchema, spec: QuerySpec
 ) -> Iterator[bytes]:
     """One JSON object per line; dates and times as ISO strings, NaN as null."""
-    batches = engine.batches(path, schema, spec, style="json", batch_rows=BATCH_ROWS)
+    batches = engine.batches(path, schema, spec, select=_json_lines, batch_rows=BATCH_ROWS)
     return _ndjson_bytes(batches)
 
 
@@ -117,7 +117,9 @@ def _joined(lines: pa.Array) -> bytes:
     """The lines' bytes back to back (each already ends in a newline), without a Python loop."""
     if pa.types.is_string(lines.type) and lines.null_count == 0:
         _, offsets, data = lines.buffers()
-        bounds = np.frombuffer(offsets, dtype=np.int32, count=len(lines) + 1, offset=lines.offset * 4)
+        bounds = np.frombuffer(
+            offsets, dtype=np.int32, count=len(lines) + 1, offset=lines.offset * 4
+        )
         first, last = int(bounds[0]), int(bounds[-1])
         return bytes(data.slice(first, last - first).to_pybytes())
     return "".join(line or "" for line in lines.to_pylist()).encode()
@@ -127,7 +129,7 @@ def stream_parquet(
     engine: QueryEngine, path: Path, schema: TableSchema, spec: QuerySpec
 ) -> Iterator[bytes]:
     """A Parquet file of the matching rows (zstd), one row group per batch."""
-    batches = engine.batches(path, schema, spec, style="typed", batch_rows=BATCH_ROWS)
+    batches = engine.batches(path, schema, spec, batch_rows=BATCH_ROWS)
     return _parquet_bytes(batches)
 
 
@@ -162,7 +164,7 @@ def write_xlsx(
                 "rows": matched,
             },
         )
-    batches = engine.batches(path, schema, spec, style="typed", batch_rows=BATCH_ROWS)
+    batches = engine.batches(path, schema, spec, batch_rows=BATCH_ROWS)
     return _xlsx_bytes(batches, _header(schema, spec))
 
 
@@ -229,6 +231,62 @@ def _cell_writer(sheet: Any, kind: pa.DataType, formats: dict[str, Any]) -> Call
 
 def _header(schema: TableSchema, spec: QuerySpec) -> list[str]:
     return list(spec.fields or [f.name for f in schema.published_fields()])
+
+
+# --- cells as text, rendered by DuckDB in parallel ------------------------------------------
+
+# A spreadsheet runs a cell starting with = + - @ tab or CR as a formula (OWASP CSV
+# injection). The test is an OR chain on ascii() (the first code point), not an IN list:
+# DuckDB runs IN lists of 5+ constants as a join, which loses the file's row order.
+_FORMULA_CODES = [ord(c) for c in "=+-@\t\r"]
+
+
+def _csv_cells(columns: list[ExportColumn]) -> str:
+    """Text made inert for spreadsheets; dates and times as ``str()`` writes them."""
+    cells = []
+    for column in columns:
+        cell = _temporal_text(column.sql, column.field, " ")
+        if column.field.type in TEXT_TYPES:
+            # Every formula character sorts before 'A': DuckDB drops the test from the plan
+            # when the file's statistics show a column has no value below 'A'.
+            codes = " OR ".join(f"ascii({column.sql}) = {code}" for code in _FORMULA_CODES)
+            starts = f"{column.sql} < 'A' AND ({codes})"
+            cell = f"CASE WHEN {starts} THEN '''' || {column.sql} ELSE {column.sql} END"
+        cells.append(f"{cell} AS {quote(column.name)}")
+    return ", ".join(cells)
+
+
+def _json_lines(columns: list[ExportColumn]) -> str:
+    """One JSON object per row, ending in a newline; NaN and infinity as null."""
+    members = []
+    for column in columns:
+        value = _temporal_text(column.sql, column.field, "T")
+        if column.field.type == "number":
+            value = f"CASE WHEN isfinite({column.sql}::DOUBLE) THEN {column.sql} END"
+        members.append(f"{_sql_string(column.name)}: {value}")
+    return f"to_json({{{', '.join(members)}}}) || chr(10) AS line"
+
+
+def _temporal_text(sql: str, field: SchemaField, separator: str) -> str:
+    """Dates and times as Python writes them (``isoformat``): microseconds only when not zero."""
+    if field.type == "date":
+        return f"CAST({sql} AS VARCHAR)"
+    if field.type == "datetime":
+        whole = f"CAST({sql} AS VARCHAR)"  # 2024-05-01 13:45:00
+        if separator != " ":
+            whole = f"replace({whole}, ' ', '{separator}')"
+        exact = f"strftime({sql}, '%Y-%m-%d{separator}%H:%M:%S.%f')"
+    elif field.type == "time":
+        whole = f"CAST({sql} AS VARCHAR)"
+        exact = f"strftime(DATE '2000-01-01' + {sql}, '%H:%M:%S.%f')"
+    else:
+        return sql
+    # DuckDB's own text drops trailing zeros of a fraction (.00025); Python writes six digits.
+    return f"CASE WHEN microsecond({sql}) % 1000000 = 0 THEN {whole} ELSE {exact} END"
+
+
+def _sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 Writer = Callable[[QueryEngine, Path, TableSchema, QuerySpec], Iterator[bytes]]
