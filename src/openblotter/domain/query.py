@@ -15,26 +15,33 @@ allowed. Query parameters (see ``docs`` for the full contract)::
 ``quarter``, ``year`` and ``month`` are date parts of the schema's main date
 field when the schema has no column of that name: they can be grouped,
 faceted and filtered on (``quarter=2024-Q2``, ``year__gte=2020``).
+
+Typed values and date-part periods live in :mod:`openblotter.domain.query_values`,
+the ``_next`` token in :mod:`openblotter.domain.cursor`; their public names are
+re-exported here, so callers import the whole query vocabulary from this module.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import json
-import math
-import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time
 from typing import Any, Literal, get_args
 
+from openblotter.domain.cursor import Cursor as Cursor
+from openblotter.domain.cursor import decode_cursor as decode_cursor
+from openblotter.domain.cursor import encode_cursor as encode_cursor
+from openblotter.domain.cursor import sort_fingerprint as sort_fingerprint
 from openblotter.domain.errors import InvalidInput, NotFound
-from openblotter.domain.quarters import Quarter
+from openblotter.domain.query_values import DatePart as DatePart
+from openblotter.domain.query_values import Period as Period
+from openblotter.domain.query_values import convert_value as convert_value
+from openblotter.domain.query_values import json_value as json_value
+from openblotter.domain.query_values import parse_period as parse_period
+from openblotter.domain.query_values import published_field
+from openblotter.domain.query_values import published_names as published_names
 from openblotter.domain.schema import SchemaField, TableSchema
 
 Operator = Literal["eq", "ne", "gt", "gte", "lt", "lte", "contains", "in", "isnull"]
-DatePart = Literal["quarter", "year", "month"]
 AggFunction = Literal["count", "sum", "avg", "min", "max"]
 
 DEFAULT_PAGE_SIZE = 100
@@ -83,14 +90,6 @@ class SortKey:
     @property
     def label(self) -> str:
         return f"-{self.column}" if self.descending else self.column
-
-
-@dataclass(frozen=True)
-class Cursor:
-    """Where the previous page ended: its sort values and ``_row_id``."""
-
-    values: tuple[Any, ...]
-    row_id: int
 
 
 @dataclass(frozen=True)
@@ -188,15 +187,15 @@ def check_spec(spec: QuerySpec, schema: TableSchema) -> None:
     """Re-check a QuerySpec built in code (the compat layers) against ``schema``."""
     for item in spec.filters:
         parameter = item.parameter or item.column
-        target = _field(schema, item.column, parameter)
+        target = published_field(schema, item.column, parameter)
         if item.part is None:
             _check_operator(target, item.operator, parameter)
         elif item.operator == "contains":
             raise _no_contains(item.part, parameter)
     for name in spec.fields or ():
-        _field(schema, name, "_fields")
+        published_field(schema, name, "_fields")
     for key in (*spec.group, *spec.facets):
-        _field(schema, key.column, "_group")
+        published_field(schema, key.column, "_group")
     for aggregate in spec.aggregates:
         _check_aggregate(schema, aggregate, "_agg")
     outputs = [k.name for k in spec.group] + [a.name for a in spec.aggregates]
@@ -208,11 +207,6 @@ def check_spec(spec: QuerySpec, schema: TableSchema) -> None:
             f"A page holds 1 to {limit} rows, not {spec.size}.",
             detail={"parameter": "_size", "allowed": f"1..{limit}"},
         )
-
-
-def published_names(schema: TableSchema) -> list[str]:
-    """The user-visible columns of a release file, in schema order."""
-    return [f.name for f in schema.published_fields()]
 
 
 def main_date_field(schema: TableSchema) -> SchemaField | None:
@@ -257,16 +251,6 @@ def _check_control(key: str, seen: Mapping[str, list[str]]) -> None:
             f"'{key}' was given more than once; give it once.",
             detail={"parameter": key, "allowed": "one value"},
         )
-
-
-def _field(schema: TableSchema, name: str, parameter: str) -> SchemaField:
-    found = schema.field(name)
-    if found is None or not found.published:
-        raise NotFound(
-            f"There is no column '{name}' in this dataset (parameter '{parameter}').",
-            detail={"parameter": parameter, "allowed": published_names(schema)},
-        )
-    return found
 
 
 def _split_filter_key(schema: TableSchema, key: str) -> tuple[str, Operator]:
@@ -315,7 +299,7 @@ def _make_filter(
     part = _date_part(schema, column)
     if part is not None:
         return _part_filter(schema, part, operator, texts, parameter)
-    target = _field(schema, column, parameter)
+    target = published_field(schema, column, parameter)
     _check_operator(target, operator, parameter)
     if operator == "isnull":
         return Filter(column, operator, (_parse_flag(parameter, texts[0]),), parameter=parameter)
@@ -420,7 +404,7 @@ def _names(text: str, parameter: str) -> list[str]:
 def _parse_fields(schema: TableSchema, text: str | None) -> tuple[str, ...] | None:
     if text is None:
         return None
-    return tuple(_field(schema, name, "_fields").name for name in _names(text, "_fields"))
+    return tuple(published_field(schema, name, "_fields").name for name in _names(text, "_fields"))
 
 
 def _parse_sort(text: str | None, allowed: list[str], parameter: str) -> tuple[SortKey, ...]:
@@ -464,7 +448,7 @@ def group_key(schema: TableSchema, name: str, parameter: str) -> GroupKey:
     part = _date_part(schema, name.strip())
     if part is not None:
         return GroupKey(part, _require_date_field(schema, parameter).name, part)
-    return GroupKey(name.strip(), _field(schema, name.strip(), parameter).name)
+    return GroupKey(name.strip(), published_field(schema, name.strip(), parameter).name)
 
 
 def _parse_group(schema: TableSchema, text: str | None) -> tuple[GroupKey, ...]:
@@ -495,7 +479,7 @@ def _parse_aggregates(schema: TableSchema, texts: list[str]) -> tuple[Aggregate,
 def _check_aggregate(schema: TableSchema, aggregate: Aggregate, parameter: str) -> None:
     if aggregate.column is None:
         return
-    target = _field(schema, aggregate.column, parameter)
+    target = published_field(schema, aggregate.column, parameter)
     if aggregate.function in ("sum", "avg") and target.type not in NUMERIC_TYPES:
         numeric = [f.name for f in schema.published_fields() if f.type in NUMERIC_TYPES]
         raise InvalidInput(
@@ -523,172 +507,3 @@ def _with_aggregate_sort(spec: QuerySpec, one: Mapping[str, str]) -> QuerySpec:
 
 def _unique(items: Iterable[Any]) -> tuple[Any, ...]:
     return tuple(dict.fromkeys(items))
-
-
-# --- values ------------------------------------------------------------------------------
-
-#: A date part's period: first day, and the first day after it.
-Period = tuple[date, date]
-
-_EXAMPLES = {
-    "integer": "42", "year": "2024", "number": "12.5", "boolean": "true (or false, 1, 0, yes, no)",
-    "date": "2024-05-01", "datetime": "2024-05-01T13:45:00", "time": "13:45:00",
-    "quarter": "2024-Q2", "month": "2024-05",
-}  # fmt: skip
-_INTEGER = re.compile(r"[+-]?\d{1,19}")
-_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,4})?")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?)?")
-_TIME = re.compile(r"\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?")
-_QUARTER = re.compile(r"(\d{4})-Q([1-4])", re.IGNORECASE)
-_MONTH = re.compile(r"(\d{4})-(\d{2})")
-_BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
-_INT64 = 2**63
-
-
-def _to_integer(text: str) -> int:
-    if not _INTEGER.fullmatch(text) or not -_INT64 <= int(text) < _INT64:
-        raise ValueError(text)
-    return int(text)
-
-
-def _to_number(text: str) -> float:
-    if not _NUMBER.fullmatch(text) or not math.isfinite(float(text)):
-        raise ValueError(text)
-    return float(text)
-
-
-def _to_boolean(text: str) -> bool:
-    return _BOOLEANS[text.lower()]
-
-
-def _matched(pattern: re.Pattern[str], parse: Callable[[str], Any]) -> Callable[[str], Any]:
-    def convert(text: str) -> Any:
-        if not pattern.fullmatch(text):
-            raise ValueError(text)
-        return parse(text)
-
-    return convert
-
-
-_CONVERTERS: dict[str, Callable[[str], Any]] = {
-    "integer": _to_integer,
-    "year": _to_integer,
-    "number": _to_number,
-    "boolean": _to_boolean,
-    "date": _matched(_DATE, date.fromisoformat),
-    "datetime": _matched(_DATETIME, datetime.fromisoformat),
-    "time": _matched(_TIME, time.fromisoformat),
-}
-
-
-def convert_value(target: SchemaField, text: str, parameter: str) -> Any:
-    """``text`` as a value of ``target``'s type; InvalidInput naming the type and an example."""
-    convert = _CONVERTERS.get(target.type)
-    if convert is None:
-        return text
-    try:
-        return convert(text.strip())
-    except (ValueError, KeyError):
-        raise _bad_value(parameter, text, target.type) from None
-
-
-def _bad_value(parameter: str, text: str, kind: str) -> InvalidInput:
-    example = _EXAMPLES.get(kind, "a value")
-    return InvalidInput(
-        f"'{parameter}': '{text[:80]}' is not a {kind}; write it like {example}.",
-        detail={"parameter": parameter, "value": text[:200], "type": kind, "allowed": example},
-    )
-
-
-def parse_period(part: DatePart, text: str, parameter: str) -> Period:
-    """The period a ``quarter`` (2024-Q2), ``year`` (2024) or ``month`` (2024-05) value covers."""
-    stripped = text.strip()
-    try:
-        if part == "quarter" and (match := _QUARTER.fullmatch(stripped)):
-            quarter = Quarter(int(match[1]), int(match[2]))
-            return quarter.start, quarter.next().start
-        if part == "month" and (match := _MONTH.fullmatch(stripped)):
-            start = date(int(match[1]), int(match[2]), 1)
-            return start, date(start.year + start.month // 12, start.month % 12 + 1, 1)
-        if part == "year" and re.fullmatch(r"\d{4}", stripped):
-            return date(int(stripped), 1, 1), date(int(stripped) + 1, 1, 1)
-    except ValueError:
-        pass
-    raise _bad_value(parameter, text, part)
-
-
-# --- keyset cursor -----------------------------------------------------------------------
-
-_MAX_TOKEN = 16_384
-_JSON_TYPES: dict[str, tuple[type, ...]] = {
-    "integer": (int,), "year": (int,), "number": (int, float), "boolean": (bool,),
-    "string": (str,), "any": (str,), "date": (str,), "datetime": (str,), "time": (str,),
-}  # fmt: skip
-
-
-def sort_fingerprint(sort: Sequence[SortKey]) -> str:
-    """A short digest of a sort, so a token is only used with the sort that made it."""
-    return hashlib.sha256(",".join(k.label for k in sort).encode()).hexdigest()[:16]
-
-
-def json_value(value: Any) -> Any:
-    """A value as JSON holds it: dates, datetimes and times as ISO strings."""
-    if isinstance(value, date | time):  # datetime is a date
-        return value.isoformat()
-    return value
-
-
-def encode_cursor(sort: Sequence[SortKey], values: Sequence[Any], row_id: int) -> str:
-    """The opaque, URL-safe ``_next`` token for the page after a row."""
-    payload = {"s": sort_fingerprint(sort), "v": [json_value(v) for v in values], "r": row_id}
-    raw = json.dumps(payload, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-
-
-def decode_cursor(token: str, schema: TableSchema, sort: Sequence[SortKey]) -> Cursor:
-    """Check a ``_next`` token against the sort and the column types; InvalidInput if it fails."""
-    payload = _token_payload(token)
-    if payload.get("s") != sort_fingerprint(sort):
-        raise InvalidInput(
-            "This _next token was made for another _sort; start again from the first page.",
-            detail={"parameter": "_next", "allowed": "the token from a page with the same _sort"},
-        )
-    values, row_id = payload.get("v"), payload.get("r")
-    if not isinstance(values, list) or len(values) != len(sort) or type(row_id) is not int:
-        raise _bad_token()
-    typed = tuple(
-        _cursor_value(schema, key, value) for key, value in zip(sort, values, strict=True)
-    )
-    return Cursor(typed, row_id)
-
-
-def _token_payload(token: str) -> dict[str, Any]:
-    if len(token) > _MAX_TOKEN:
-        raise _bad_token()
-    try:
-        payload = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-    except (ValueError, RecursionError):
-        raise _bad_token() from None
-    if not isinstance(payload, dict):
-        raise _bad_token()
-    return payload
-
-
-def _cursor_value(schema: TableSchema, key: SortKey, value: Any) -> Any:
-    target = _field(schema, key.column, "_next")
-    if value is None:
-        return None
-    expected = _JSON_TYPES.get(target.type, (str,))
-    if not isinstance(value, expected) or (isinstance(value, bool) and bool not in expected):
-        raise _bad_token()
-    if target.type in ("date", "datetime", "time"):
-        return convert_value(target, str(value), "_next")
-    return value
-
-
-def _bad_token() -> InvalidInput:
-    return InvalidInput(
-        "This _next token is damaged or not one of ours; use the 'next' link of the previous page.",
-        detail={"parameter": "_next", "allowed": "the token from the previous page"},
-    )
