@@ -178,8 +178,8 @@ def benchmark(
     events = _events(portal, dataset_id, family, by, chosen)
     population, total, source = _population(portal, portal.settings.demographics_dataset, dimension)
     mapping = race_mapping(portal) if dimension == "race_ethnicity" else DEFAULT_SEX_MAPPING
-    ref = reference or portal.settings.reference_group
-    ref = None if ref == "all" else ref
+    chosen_reference = reference or portal.settings.reference_group
+    ref = None if chosen_reference == "all" else chosen_reference
     result = community_benchmark(
         dict(events), population, mapping=mapping, total_population=total, reference=ref,
         min_events=portal.settings.small_number_threshold, event_unit=event_unit(family),

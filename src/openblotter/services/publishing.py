@@ -28,6 +28,7 @@ from openblotter.ingest.families import load_family
 from openblotter.ingest.infer import field_name, infer_schema
 from openblotter.ingest.mapping import (
     Mapping,
+    RawTableLike,
     apply_mapping,
     bundled_mapping,
     bundled_mappings,
@@ -174,7 +175,7 @@ def _prepare(
     if family_name:
         family = load_family(family_name)
         mapping = _mapping(request.mapping) if request.mapping else None
-        related = {
+        related: dict[str, RawTableLike] = {
             name: read_table(path)
             for name, path in (related_paths(mapping, request.path) if mapping else {}).items()
         }
