@@ -303,6 +303,37 @@ def analyze_benchmark(
         console.print(f"- {caveat['title']}: {caveat['text']}", highlight=False)
 
 
+@analyze_app.command("darkness")
+def analyze_darkness(
+    dataset: Annotated[str, typer.Argument(help="Traffic stops / contacts dataset id.")],
+    group: Annotated[str, typer.Option(help="Driver group of interest.")] = "Black or African American",
+    filter_: Annotated[list[str] | None, typer.Option("--filter", help="A query filter, e.g. contact_type=Traffic stop.")] = None,
+) -> None:
+    """Veil of darkness: are drivers of a group stopped less often after dark?"""
+    from openblotter.services.community import darkness
+
+    filters = [(k, v) for k, _, v in (f.partition("=") for f in filter_ or [])]
+    result = darkness(_portal(), dataset, group=group, filters=filters)
+    ci = result["ci"]
+    console.print(
+        f"Odds ratio (dark vs light) of a stopped driver being {group}: {result['odds_ratio']:.3f} "
+        f"(95% CI {ci['low']:.3f}–{ci['high']:.3f}, p = {result['p_value']:.3g}, n = {result['n']:,})."
+    )
+    for assumption in result.get("assumptions", []):
+        console.print(f"- {assumption}", highlight=False)
+
+
+@analyze_app.command("representation")
+def analyze_representation(
+    dataset: Annotated[str, typer.Argument(help="Department demographics dataset id.")] = "department_demographics",
+) -> None:
+    """Staff by race and ethnicity against residents (representation index)."""
+    from openblotter.services.community import representation
+
+    result = representation(_portal(), dataset)
+    console.print_json(json.dumps(result, default=str))
+
+
 @app.command("families")
 def families_command() -> None:
     """List the dataset families and their fields."""

@@ -84,6 +84,10 @@ class Settings(BaseSettings):
         description="JSON file mapping the department's race codes to census categories "
         "(default: the built-in mapping, shown beside every benchmark).",
     )
+    city_name: str = Field(default="Norman, Oklahoma", description="The city the portal serves (sunset times).")
+    city_latitude: float = Field(default=35.2226, description="The city's latitude (veil of darkness).")
+    city_longitude: float = Field(default=-97.4395, description="The city's longitude (veil of darkness).")
+    city_timezone: str = Field(default="America/Chicago", description="The city's IANA time zone.")
     upload_max_bytes: int = Field(default=512 * 1024 * 1024, description="Largest file a publish accepts.")
 
     @classmethod

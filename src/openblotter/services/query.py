@@ -13,6 +13,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import polars as pl
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from openblotter.domain.errors import InvalidInput
@@ -151,3 +153,16 @@ def export(portal: Portal, dataset_id: str, params: Params, fmt: str) -> Export:
     prefix = "synthetic-demo-" if t.dataset.synthetic else ""
     return Export(chunks, EXPORT_FORMATS[fmt], f"{prefix}{dataset_id}-{t.release.label}.{fmt}",
                   t.dataset.synthetic)
+
+
+def table(
+    portal: Portal, dataset_id: str, params: Params, columns: Sequence[str]
+) -> pl.DataFrame:
+    """Every matching row of ``columns`` as a polars frame (for analyses, not for responses)."""
+    t = target(portal, dataset_id, params)
+    present = [c for c in columns if t.schema.field(c) is not None]
+    spec = spec_for(t, [*params, ("_fields", ",".join(present))] if present else list(params))
+    batches = list(engine(portal).batches(t.path, t.schema, spec))
+    if not batches:
+        return pl.DataFrame({c: [] for c in present})
+    return pl.from_arrow(pa.Table.from_batches(batches))  # type: ignore[return-value]

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import FileResponse, StreamingResponse
 
-from openblotter.services import analysis, metadata, query
+from openblotter.services import analysis, community, metadata, query
 from openblotter.services.releases import diff_releases, find_release_or_404, release_summary
 from openblotter.web.deps import PortalDep
 
@@ -194,3 +194,26 @@ def get_benchmark(
     return jsonable_encoder(analysis.benchmark(
         portal, dataset, by=by, period=period, reference=reference, filters=filters
     ))
+
+
+@router.get("/api/v1/analysis/representation", tags=["analysis"])
+def get_representation(
+    request: Request,
+    portal: PortalDep,
+    dataset: Annotated[str, Query(description="Department demographics dataset id.")] = "department_demographics",
+) -> dict[str, Any]:
+    """Staff by race and ethnicity against residents: representation index, by sworn status and rank."""
+    filters = [(k, v) for k, v in request.query_params.multi_items() if k != "dataset"]
+    return jsonable_encoder(community.representation(portal, dataset, filters=filters))
+
+
+@router.get("/api/v1/analysis/veil-of-darkness", tags=["analysis"])
+def get_veil_of_darkness(
+    request: Request,
+    portal: PortalDep,
+    dataset: Annotated[str, Query(description="Traffic stops / contacts dataset id.")],
+    group: Annotated[str, Query(description="The driver group of interest.")] = "Black or African American",
+) -> dict[str, Any]:
+    """Are drivers of a group stopped less often after dark? (Grogger & Ridgeway 2006)."""
+    filters = [(k, v) for k, v in request.query_params.multi_items() if k not in ("dataset", "group")]
+    return jsonable_encoder(community.darkness(portal, dataset, group=group, filters=filters))

@@ -1,0 +1,63 @@
+"""More measurements against the community: staff representation and the veil of darkness."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import polars as pl
+
+from openblotter.analysis.darkness import Place, veil_of_darkness
+from openblotter.analysis.representation import representation_by
+from openblotter.domain.errors import InvalidInput
+from openblotter.services import query
+from openblotter.services.analysis import _population, race_mapping
+from openblotter.services.portal import Portal
+
+
+def representation(portal: Portal, dataset_id: str, *, filters: list[tuple[str, str]] | None = None) -> dict[str, Any]:
+    """Staff by race/ethnicity against residents: the representation index, by sworn status and rank."""
+    columns = ["officer_race", "officer_ethnicity", "employee_type", "rank", "count", "measure"]
+    staff = query.table(portal, dataset_id, filters or [], columns)
+    if "measure" in staff.columns:
+        actual = staff.filter(pl.col("measure").is_in(["Actual", "Employees", "Current"]) | pl.col("measure").is_null())
+        staff = actual if actual.height else staff
+    if "officer_ethnicity" in staff.columns:
+        staff = staff.with_columns(
+            pl.when(pl.col("officer_ethnicity") == "Hispanic or Latino")
+            .then(pl.lit("Hispanic or Latino"))
+            .otherwise(pl.col("officer_race"))
+            .alias("officer_race")
+        )
+    by = [c for c in ("employee_type", "rank") if c in staff.columns]
+    population, total, source = _population(portal, portal.settings.demographics_dataset, "race_ethnicity")
+    results = representation_by(
+        staff.with_columns([pl.col(c).fill_null("Unknown") for c in ["officer_race", *by]]),
+        population, group_column="officer_race", by=by, mapping=race_mapping(portal),
+        total_population=total, count_column="count" if "count" in staff.columns else None,
+    )
+    return {"dataset": dataset_id, "population_source": source,
+            "results": [r.to_dict() for r in results]}
+
+
+def darkness(
+    portal: Portal, dataset_id: str, *, group: str = "Black or African American",
+    filters: list[tuple[str, str]] | None = None,
+) -> dict[str, Any]:
+    """Veil of darkness for stops with a date and a clock time, at the portal's city."""
+    frame = query.table(portal, dataset_id, filters or [], ["incident_date", "incident_time", "subject_race"])
+    if not {"incident_date", "incident_time", "subject_race"} <= set(frame.columns):
+        raise InvalidInput(
+            f"Dataset '{dataset_id}' has no incident_date, incident_time and subject_race: the veil "
+            "of darkness needs the date and clock time of each stop and the driver's recorded race.",
+            detail={"dataset": dataset_id},
+        )
+    stops = frame.drop_nulls(["incident_date", "incident_time"])
+    moments = [
+        datetime.combine(d, t) for d, t in zip(stops["incident_date"], stops["incident_time"], strict=True)
+    ]
+    settings = portal.settings
+    place = Place(settings.city_name, settings.city_latitude, settings.city_longitude, settings.city_timezone)
+    result = veil_of_darkness(moments, stops["subject_race"].to_list(), group_of_interest=group, place=place)
+    return {"dataset": dataset_id, "group": group,
+            "stops_without_time": frame.height - stops.height, **result.to_dict()}
