@@ -111,13 +111,17 @@ def _print_publish(result: PublishResult) -> None:
 
 def _print_schema(result: PublishResult) -> None:
     table = Table(title="Inferred schema (new dataset)")
-    for column in ("field", "type", "categorical", "source header"):
+    for column in ("field", "type", "categorical", "free text", "source header"):
         table.add_column(column)
     for f in result.schema.fields:
-        table.add_row(f.name, f.type, "yes" if f.categorical else "", f.title or "")
+        narrative = "withheld" if f.free_text else ""
+        table.add_row(f.name, f.type, "yes" if f.categorical else "", narrative, f.title or "")
     key = ", ".join(result.schema.primary_key) or "none found (diffs compare whole rows)"
     console.print(table)
     console.print(f"Primary key: {key}")
+    if any(f.free_text for f in result.schema.fields):
+        console.print("Free-text fields are not published unless OPENBLOTTER_PUBLISH_FREE_TEXT allows "
+                      "them; allowed ones are masked for personal details.")
 
 
 def _print_report(report: dict[str, Any]) -> None:

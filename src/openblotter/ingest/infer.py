@@ -76,6 +76,20 @@ def infer_type(values: pl.Series) -> FieldType:
     return "string"
 
 
+#: Text this long on average, in sentences, is a narrative: withheld unless the portal allows it.
+FREE_TEXT_MIN_MEAN_LENGTH = 60
+
+
+def is_free_text(values: pl.Series) -> bool:
+    """Narratives and remarks (long, mostly distinct, with spaces) may hold personal details."""
+    present = values.drop_nulls()
+    if present.len() == 0:
+        return False
+    mean_length = present.str.len_chars().mean()
+    spaced = present.str.contains(" ").mean()
+    return bool(mean_length is not None and mean_length >= FREE_TEXT_MIN_MEAN_LENGTH and (spaced or 0) > 0.5)
+
+
 def _all_midnight(present: pl.Series) -> bool:
     """Datetimes that are all at 00:00 (``1/7/2010 0:00``) are dates written long-hand."""
     moments = parse_column(present.unique(), "datetime")
@@ -105,6 +119,7 @@ def infer_schema(frame: pl.DataFrame) -> tuple[TableSchema, dict[str, str]]:
         cleaned = _clean(frame[header], DEFAULT_MISSING_VALUES)
         field_type = infer_type(cleaned)
         categorical = field_type == "string" and is_categorical(cleaned)
+        narrative = field_type == "string" and not categorical and is_free_text(cleaned)
         fields.append(
             SchemaField.model_validate(
                 {
@@ -113,6 +128,7 @@ def infer_schema(frame: pl.DataFrame) -> tuple[TableSchema, dict[str, str]]:
                     "title": header,
                     "description": "",
                     "categorical": categorical,
+                    "freeText": narrative,
                     "sourceNames": [header] if header != renames[header] else [],
                 }
             )

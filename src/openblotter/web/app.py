@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from openblotter import __version__
 from openblotter.config import Settings
 from openblotter.services.portal import Portal
-from openblotter.web import api, errors
+from openblotter.web import api, errors, pages
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -24,6 +24,8 @@ def create_app(settings: Settings) -> FastAPI:
         redoc_url=None,
     )
     app.state.portal = portal
-    errors.install(app)
+    errors.install(app, html_error=pages.html_error)
     app.include_router(api.router)
+    app.include_router(pages.router)
+    app.mount("/static", pages.static_files(), name="static")
     return app
