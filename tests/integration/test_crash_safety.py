@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from openblotter.services.releases import withdraw
 from tests.factories import TEST_SALT, make_portal, publish_file, write_csv
 
 ROWS = 120_000
@@ -55,22 +56,25 @@ def test_sigkill_at_any_point_leaves_the_previous_release_current(tmp_path):
         time.sleep(full * fraction)
         if child.poll() is not None:
             # Finished before the kill: undo it so the next round starts from 2026-Q2 again.
-            from openblotter.services.releases import withdraw
-
             withdraw(make_portal(data_dir), "contacts", "2026-Q3")
             continue
         child.send_signal(signal.SIGKILL)
         child.wait()
-        killed += 1
         after = make_portal(data_dir)
         current = after.release("contacts")
-        assert current.label == "2026-Q2"
         path = after.release_path(current)
         count = duckdb.connect().execute(f"SELECT count(*) FROM '{path}'").fetchall()[0][0]
-        assert count == 2
-        live = [r for r in after.catalog.releases("contacts") if r.status == "published"]
-        assert [r.label for r in live] == ["2026-Q2"]
-    assert killed >= 3, "the publish finished too fast to be killed midway"
+        live = [r.label for r in after.catalog.releases("contacts") if r.status == "published"]
+        if current.label == "2026-Q3":
+            # Killed after the commit: the new release is whole, the old one intact.
+            assert count == current.row_count == ROWS
+            assert live == ["2026-Q2", "2026-Q3"]
+            withdraw(after, "contacts", "2026-Q3")
+            continue
+        killed += 1
+        assert current.label == "2026-Q2" and count == 2
+        assert live == ["2026-Q2"]
+    assert killed >= 3, "the publish finished too fast to be killed before its commit"
 
     # The portal is still usable: the next publish succeeds and becomes current.
     final = make_portal(data_dir)
