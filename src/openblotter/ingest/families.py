@@ -9,6 +9,7 @@ family is editing those files, never code.
 
 from __future__ import annotations
 
+
 import json
 import re
 from dataclasses import dataclass, field
@@ -85,6 +86,7 @@ def list_families() -> list[Family]:
     return [load_family(name) for name in FAMILY_NAMES]
 
 
+@cache
 def load_family(name: str) -> Family:
     """The family called ``name``; InvalidInput naming the families if there is none."""
     if name not in FAMILY_NAMES:

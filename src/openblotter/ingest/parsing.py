@@ -115,6 +115,19 @@ _TARGET: dict[str, pl.DataType] = {
 }
 
 
+def _ordered(attempts: list[Attempt], sample: pl.Series) -> list[Attempt]:
+    """Formats by how much of the sample each reads; the first that reads all of it wins at once."""
+    if not sample.len():
+        return attempts
+    scores: list[tuple[int, int]] = []
+    for position, attempt in enumerate(attempts):
+        read = int(attempt(sample).is_not_null().sum())
+        if read == sample.len():
+            return [attempt, *attempts[:position], *attempts[position + 1 :]]
+        scores.append((-read, position))
+    return [attempts[position] for _, position in sorted(scores)]
+
+
 def _parse_progressively(
     values: pl.Series, attempts: list[Attempt], target: pl.DataType
 ) -> pl.Series:
@@ -125,9 +138,7 @@ def _parse_progressively(
     cell is still made on the cell itself, never on the sample.
     """
     sample = values.drop_nulls().gather_every(max(1, values.len() // 500))
-    scored = (
-        sorted(attempts, key=lambda a: -a(sample).is_not_null().sum()) if sample.len() else attempts
-    )
+    scored = _ordered(attempts, sample)
     out = pl.Series(values.name, [None] * values.len(), dtype=target)
     remaining = values.is_not_null()
     for attempt in scored:

@@ -125,9 +125,8 @@ def _population(portal: Portal, demographics_id: str, dimension: str) -> tuple[d
         ) from error
     if not rows:
         raise NotFound(f"Dataset '{demographics_id}' has no rows.", detail={"dataset": demographics_id})
-    year, geography = rows[0]["year"], rows[0]["geography_id"]
-    rows = [r for r in rows if r["year"] == year and r["geography_id"] == geography]
-    source = {"dataset": demographics_id, "geography": rows[0].get("geography_name"), "year": year,
+    rows = _newest_complete_year(rows)
+    source = {"dataset": demographics_id, "geography": rows[0].get("geography_name"), "year": rows[0]["year"],
               "source": rows[0].get("source")}
 
     def estimate(r: dict[str, Any]) -> PopulationEstimate:
@@ -147,6 +146,17 @@ def _population(portal: Portal, demographics_id: str, dimension: str) -> tuple[d
             if category:
                 by[category] = estimate(r)
     return by, estimate(everyone[0]), source
+
+
+def _newest_complete_year(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows of the newest year (first geography) that counts residents by group, not only a total."""
+    geography = rows[0]["geography_id"]
+    years = sorted({r["year"] for r in rows if r["geography_id"] == geography}, reverse=True)
+    for year in years:
+        chosen = [r for r in rows if r["year"] == year and r["geography_id"] == geography]
+        if any(r["race"] != "All" or r["sex"] != "All" for r in chosen):
+            return chosen
+    return [r for r in rows if r["year"] == years[0] and r["geography_id"] == geography]
 
 
 def _census_category(race: str, ethnicity: str) -> str | None:

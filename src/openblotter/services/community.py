@@ -17,8 +17,12 @@ from openblotter.services.portal import Portal
 
 def representation(portal: Portal, dataset_id: str, *, filters: list[tuple[str, str]] | None = None) -> dict[str, Any]:
     """Staff by race/ethnicity against residents: the representation index, by sworn status and rank."""
-    columns = ["officer_race", "officer_ethnicity", "employee_type", "rank", "count", "measure"]
+    columns = ["officer_race", "officer_ethnicity", "employee_type", "rank", "count", "measure", "as_of_date"]
     staff = query.table(portal, dataset_id, filters or [], columns)
+    if "as_of_date" in staff.columns and staff["as_of_date"].drop_nulls().len():
+        # A cumulative release holds a snapshot per date: the newest describes the department now.
+        latest = staff["as_of_date"].max()
+        staff = staff.filter(pl.col("as_of_date") == latest)
     if "measure" in staff.columns:
         actual = staff.filter(pl.col("measure").is_in(["Actual", "Employees", "Current"]) | pl.col("measure").is_null())
         staff = actual if actual.height else staff
@@ -36,7 +40,8 @@ def representation(portal: Portal, dataset_id: str, *, filters: list[tuple[str, 
         population, group_column="officer_race", by=by, mapping=race_mapping(portal),
         total_population=total, count_column="count" if "count" in staff.columns else None,
     )
-    return {"dataset": dataset_id, "population_source": source,
+    as_of = str(staff["as_of_date"][0]) if "as_of_date" in staff.columns and staff.height else None
+    return {"dataset": dataset_id, "as_of": as_of, "population_source": source,
             "results": [r.to_dict() for r in results]}
 
 
