@@ -21,8 +21,12 @@ def make_portal(data_dir: Path, **overrides: Any) -> Portal:
     return Portal.open(make_settings(data_dir, **overrides))
 
 
-def publish_file(portal: Portal, path: Path, dataset_id: str, label: str, **options: Any) -> PublishResult:
-    result = publish(portal, PublishRequest(path=path, dataset_id=dataset_id, label=label, **options))
+def publish_file(
+    portal: Portal, path: Path, dataset_id: str, label: str, **options: Any
+) -> PublishResult:
+    result = publish(
+        portal, PublishRequest(path=path, dataset_id=dataset_id, label=label, **options)
+    )
     assert result.release is not None, result.report.to_dict()
     return result
 

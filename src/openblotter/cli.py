@@ -60,27 +60,53 @@ def publish_command(
     file: Annotated[Path, typer.Argument(help="The export to publish (CSV or XLSX).")],
     dataset: Annotated[str, typer.Option("--dataset", help="Dataset id, e.g. use_of_force.")],
     release: Annotated[str, typer.Option("--release", help="Quarter label, e.g. 2026-Q3.")],
-    family: Annotated[str | None, typer.Option(help="Dataset family (see `openblotter families`).")] = None,
-    mapping: Annotated[Path | None, typer.Option(help="Mapping file of the source layout (TOML).")] = None,
-    schema: Annotated[Path | None, typer.Option("--schema", help="Frictionless Table Schema (JSON).")] = None,
+    family: Annotated[
+        str | None, typer.Option(help="Dataset family (see `openblotter families`).")
+    ] = None,
+    mapping: Annotated[
+        Path | None, typer.Option(help="Mapping file of the source layout (TOML).")
+    ] = None,
+    schema: Annotated[
+        Path | None, typer.Option("--schema", help="Frictionless Table Schema (JSON).")
+    ] = None,
     title: Annotated[str | None, typer.Option(help="Title of a new dataset.")] = None,
-    sheet: Annotated[str | None, typer.Option(help="XLSX sheet name (default: the first with data).")] = None,
-    allow_invalid: Annotated[bool, typer.Option(help="Store cells that do not fit their type as blank (counted in the report).")] = False,
-    accept_layout_change: Annotated[bool, typer.Option(help="Accept a changed column layout and infer the schema anew.")] = False,
-    report: Annotated[Path | None, typer.Option(help="Also write the full validation report as JSON here.")] = None,
+    sheet: Annotated[
+        str | None, typer.Option(help="XLSX sheet name (default: the first with data).")
+    ] = None,
+    allow_invalid: Annotated[
+        bool,
+        typer.Option(
+            help="Store cells that do not fit their type as blank (counted in the report)."
+        ),
+    ] = False,
+    accept_layout_change: Annotated[
+        bool, typer.Option(help="Accept a changed column layout and infer the schema anew.")
+    ] = False,
+    report: Annotated[
+        Path | None, typer.Option(help="Also write the full validation report as JSON here.")
+    ] = None,
 ) -> None:
     """Validate, scrub and publish FILE as a dataset's release for a quarter."""
     portal = _portal()
     request = PublishRequest(
-        path=file, dataset_id=dataset, label=release, family=family, mapping=mapping,
-        schema_file=schema, title=title, sheet=sheet, allow_invalid=allow_invalid,
+        path=file,
+        dataset_id=dataset,
+        label=release,
+        family=family,
+        mapping=mapping,
+        schema_file=schema,
+        title=title,
+        sheet=sheet,
+        allow_invalid=allow_invalid,
         accept_layout_change=accept_layout_change,
     )
     columns = [TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeElapsedColumn()]
     with Progress(*columns, console=errors, transient=True) as bar:
         result = publish(portal, request, _Bar(bar))
     if report:
-        report.write_text(json.dumps(result.report.to_dict(), indent=2, default=str), encoding="utf-8")
+        report.write_text(
+            json.dumps(result.report.to_dict(), indent=2, default=str), encoding="utf-8"
+        )
     _print_publish(result)
     if result.release is None:
         raise typer.Exit(1)
@@ -120,8 +146,10 @@ def _print_schema(result: PublishResult) -> None:
     console.print(table)
     console.print(f"Primary key: {key}")
     if any(f.free_text for f in result.schema.fields):
-        console.print("Free-text fields are not published unless OPENBLOTTER_PUBLISH_FREE_TEXT allows "
-                      "them; allowed ones are masked for personal details.")
+        console.print(
+            "Free-text fields are not published unless OPENBLOTTER_PUBLISH_FREE_TEXT allows "
+            "them; allowed ones are masked for personal details."
+        )
 
 
 def _print_report(report: dict[str, Any]) -> None:
@@ -135,7 +163,9 @@ def _print_report(report: dict[str, Any]) -> None:
     if not report["problems"]:
         console.print("Validation: no problems found.")
         return
-    counts = Table(title=f"Validation: {report['errors']} error(s), {report['warnings']} warning(s)")
+    counts = Table(
+        title=f"Validation: {report['errors']} error(s), {report['warnings']} warning(s)"
+    )
     for column in ("problem", "severity", "count"):
         counts.add_column(column)
     for group in report["problems"]:
@@ -150,8 +180,10 @@ def _print_report(report: dict[str, Any]) -> None:
             console.print(f"  {where}: {example['message']}", highlight=False, markup=False)
         not_shown = group["count"] - min(len(group["examples"]), SHOWN_PER_PROBLEM)
         if not_shown > 0:
-            console.print(f"  … and {not_shown:,} more of this kind not listed here"
-                          " (--report FILE writes the report as JSON).")
+            console.print(
+                f"  … and {not_shown:,} more of this kind not listed here"
+                " (--report FILE writes the report as JSON)."
+            )
 
 
 @app.command("releases")
@@ -166,12 +198,15 @@ def releases_command(dataset: Annotated[str, typer.Argument(help="Dataset id.")]
         log = r.changelog
         changes = (
             f"+{log.get('added', 0):,} -{log.get('removed', 0):,} ~{log.get('changed', 0):,}"
-            if log.get("previous") else "first"
+            if log.get("previous")
+            else "first"
         )
         status = r.status + (" (current)" if r.id == current else "")
         period = f"{r.period_start or '?'} – {r.period_end}"
         published = f"{r.published_at:%Y-%m-%d %H:%M}" if r.published_at else ""
-        table.add_row(r.label, status, f"{r.row_count:,}", period, published, r.source_name, changes)
+        table.add_row(
+            r.label, status, f"{r.row_count:,}", period, published, r.source_name, changes
+        )
     console.print(table)
 
 
@@ -194,9 +229,13 @@ def diff_command(
     for name, count in sorted(summary.changed_fields.items(), key=lambda kv: -kv[1]):
         console.print(f"    {name}: changed in {count:,} rows")
     for change in release_service.DIFF_CHANGES:
-        rows = release_service.diff_releases(portal, dataset, old, new, change=change, limit=show).rows
+        rows = release_service.diff_releases(
+            portal, dataset, old, new, change=change, limit=show
+        ).rows
         for row in rows:
-            console.print(f"  {change}: {json.dumps(row, default=str)}", highlight=False, markup=False)
+            console.print(
+                f"  {change}: {json.dumps(row, default=str)}", highlight=False, markup=False
+            )
 
 
 @app.command("withdraw")
@@ -223,7 +262,9 @@ def rollback_command(
 
 @app.command("serve")
 def serve_command(
-    host: Annotated[str | None, typer.Option(help="Address to listen on (default 127.0.0.1).")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Address to listen on (default 127.0.0.1).")
+    ] = None,
     port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
 ) -> None:
     """Serve the portal: pages, JSON API, downloads."""
@@ -277,30 +318,55 @@ def _number(value: Any, digits: int = 2) -> str:
 
 @analyze_app.command("benchmark")
 def analyze_benchmark(
-    dataset: Annotated[str, typer.Argument(help="Dataset id (use of force, contacts, complaints).")],
+    dataset: Annotated[
+        str, typer.Argument(help="Dataset id (use of force, contacts, complaints).")
+    ],
     by: Annotated[str, typer.Option(help="subject_race or subject_sex.")] = "subject_race",
     period: Annotated[str, typer.Option(help="2025, 2025-Q3 or last4q.")] = "last4q",
-    reference: Annotated[str | None, typer.Option(help="Reference group (default: all residents).")] = None,
-    filter_: Annotated[list[str] | None, typer.Option("--filter", help="A query filter, e.g. contact_type=Arrest.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON (unrounded).")] = False,
+    reference: Annotated[
+        str | None, typer.Option(help="Reference group (default: all residents).")
+    ] = None,
+    filter_: Annotated[
+        list[str] | None, typer.Option("--filter", help="A query filter, e.g. contact_type=Arrest.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the result as JSON (unrounded).")
+    ] = False,
 ) -> None:
     """Rates per 1,000 residents and rate ratios by group, with 95% intervals."""
     from openblotter.services.analysis import benchmark
 
     filters = [tuple(f.split("=", 1)) for f in filter_ or [] if "=" in f]
-    result = benchmark(_portal(), dataset, by=by, period=period, reference=reference,
-                       filters=[(k, v) for k, v in filters])
+    result = benchmark(
+        _portal(),
+        dataset,
+        by=by,
+        period=period,
+        reference=reference,
+        filters=[(k, v) for k, v in filters],
+    )
     if as_json:
         console.print_json(json.dumps(result, default=str))
         return
-    table = Table(title=f"{dataset} {result['release']}, {period}: one event is {result['event_unit']}")
+    table = Table(
+        title=f"{dataset} {result['release']}, {period}: one event is {result['event_unit']}"
+    )
     for column in ("group", "events", "residents", "per 1,000", "ratio", "95% CI", "reliable"):
         table.add_column(column, justify="left" if column == "group" else "right")
     for r in result["rows"]:
-        interval = f"{_number(r['ci_low'])}–{_number(r['ci_high'])}" if r["ci_low"] is not None else ""
+        interval = (
+            f"{_number(r['ci_low'])}–{_number(r['ci_high'])}" if r["ci_low"] is not None else ""
+        )
         reliable = "" if r["reliable"] is None else ("yes" if r["reliable"] else "no")
-        table.add_row(r["group"], f"{r['events']:,}", _number(r["population"], 0),
-                      _number(r["rate_per_1000"]), _number(r["rate_ratio"]), interval, reliable)
+        table.add_row(
+            r["group"],
+            f"{r['events']:,}",
+            _number(r["population"], 0),
+            _number(r["rate_per_1000"]),
+            _number(r["rate_ratio"]),
+            interval,
+            reliable,
+        )
     console.print(table)
     console.print(f"Reference: {result['reference']}. Residents: {result['population_source']}.")
     for caveat in result["caveats"]:
@@ -310,8 +376,13 @@ def analyze_benchmark(
 @analyze_app.command("darkness")
 def analyze_darkness(
     dataset: Annotated[str, typer.Argument(help="Traffic stops / contacts dataset id.")],
-    group: Annotated[str, typer.Option(help="Driver group of interest.")] = "Black or African American",
-    filter_: Annotated[list[str] | None, typer.Option("--filter", help="A query filter, e.g. contact_type=Traffic stop.")] = None,
+    group: Annotated[
+        str, typer.Option(help="Driver group of interest.")
+    ] = "Black or African American",
+    filter_: Annotated[
+        list[str] | None,
+        typer.Option("--filter", help="A query filter, e.g. contact_type=Traffic stop."),
+    ] = None,
 ) -> None:
     """Veil of darkness: are drivers of a group stopped less often after dark?"""
     from openblotter.services.community import darkness
@@ -329,7 +400,9 @@ def analyze_darkness(
 
 @analyze_app.command("representation")
 def analyze_representation(
-    dataset: Annotated[str, typer.Argument(help="Department demographics dataset id.")] = "department_demographics",
+    dataset: Annotated[
+        str, typer.Argument(help="Department demographics dataset id.")
+    ] = "department_demographics",
 ) -> None:
     """Staff by race and ethnicity against residents (representation index)."""
     from openblotter.services.community import representation

@@ -46,20 +46,30 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="OPENBLOTTER_", extra="ignore")
 
-    data_dir: Path = Field(default=Path("data"), description="Where the catalog and release files live.")
+    data_dir: Path = Field(
+        default=Path("data"), description="Where the catalog and release files live."
+    )
     catalog_url: str | None = Field(
         default=None,
         description="SQLAlchemy URL of the catalog; default: SQLite file in the data directory. "
         "PostgreSQL works by changing it (postgresql+psycopg://...).",
     )
-    portal_name: str = Field(default="OpenBlotter", description="Shown in the header of every page.")
-    agency: str = Field(default="Norman Police Department (demo)", description="The publishing agency.")
-    statement_of_purpose: str = Field(default=DEFAULT_PURPOSE, description="Why the department publishes.")
+    portal_name: str = Field(
+        default="OpenBlotter", description="Shown in the header of every page."
+    )
+    agency: str = Field(
+        default="Norman Police Department (demo)", description="The publishing agency."
+    )
+    statement_of_purpose: str = Field(
+        default=DEFAULT_PURPOSE, description="Why the department publishes."
+    )
     salt: SecretStr = Field(
         default=SecretStr(DEVELOPMENT_SALT),
         description="Secret mixed into hashed IDs so that they cannot be recovered by guessing.",
     )
-    demo: bool = Field(default=False, description="Demo mode: synthetic data, development salt allowed.")
+    demo: bool = Field(
+        default=False, description="Demo mode: synthetic data, development salt allowed."
+    )
     host: str = Field(default="127.0.0.1", description="Address the server listens on.")
     port: int = Field(default=8000, description="Port the server listens on.")
     publish_free_text: list[str] = Field(
@@ -73,7 +83,8 @@ class Settings(BaseSettings):
         default=0, description="Aggregate cells below this count are suppressed (0: off)."
     )
     reference_group: str = Field(
-        default="all", description="Reference group of rate ratios: 'all' (the whole population) or a group."
+        default="all",
+        description="Reference group of rate ratios: 'all' (the whole population) or a group.",
     )
     demographics_dataset: str = Field(
         default="community_demographics",
@@ -84,11 +95,19 @@ class Settings(BaseSettings):
         description="JSON file mapping the department's race codes to census categories "
         "(default: the built-in mapping, shown beside every benchmark).",
     )
-    city_name: str = Field(default="Norman, Oklahoma", description="The city the portal serves (sunset times).")
-    city_latitude: float = Field(default=35.2226, description="The city's latitude (veil of darkness).")
-    city_longitude: float = Field(default=-97.4395, description="The city's longitude (veil of darkness).")
+    city_name: str = Field(
+        default="Norman, Oklahoma", description="The city the portal serves (sunset times)."
+    )
+    city_latitude: float = Field(
+        default=35.2226, description="The city's latitude (veil of darkness)."
+    )
+    city_longitude: float = Field(
+        default=-97.4395, description="The city's longitude (veil of darkness)."
+    )
     city_timezone: str = Field(default="America/Chicago", description="The city's IANA time zone.")
-    upload_max_bytes: int = Field(default=512 * 1024 * 1024, description="Largest file a publish accepts.")
+    upload_max_bytes: int = Field(
+        default=512 * 1024 * 1024, description="Largest file a publish accepts."
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -17,9 +17,16 @@ def api(tmp_path_factory):
     app = create_app(settings)
     portal = app.state.portal
     publish_file(portal, REAL_DATA / "seattle/Use_Of_Force.csv", "seattle_uof", "2026-Q2")
-    formulas = write_csv(data_dir / "formulas.csv", ["case_id", "note", "amount"], [
-        [1, "=HYPERLINK(\"http://x\")", 5], [2, "+1+1", -3], [3, "@SUM(A1)", 7], [4, "plain", 0],
-    ])
+    formulas = write_csv(
+        data_dir / "formulas.csv",
+        ["case_id", "note", "amount"],
+        [
+            [1, '=HYPERLINK("http://x")', 5],
+            [2, "+1+1", -3],
+            [3, "@SUM(A1)", 7],
+            [4, "plain", 0],
+        ],
+    )
     publish_file(portal, formulas, "formulas", "2026-Q2")
     with TestClient(app) as client:
         yield client

@@ -33,9 +33,15 @@ def test_dataset_metadata_has_schema_and_releases(api):
 
 
 def test_rows_filters_paging_and_total(api):
-    first = api.get("/api/v1/datasets/seattle_uof/rows", params={
-        "subject_race": "Black or African American", "subject_gender": "Male", "_size": 50, "_count": "true",
-    })
+    first = api.get(
+        "/api/v1/datasets/seattle_uof/rows",
+        params={
+            "subject_race": "Black or African American",
+            "subject_gender": "Male",
+            "_size": 50,
+            "_count": "true",
+        },
+    )
     body = first.json()
     assert first.status_code == 200 and len(body["rows"]) == 50 and body["release"] == "2026-Q2"
     assert body["total"] > 50
@@ -44,22 +50,32 @@ def test_rows_filters_paging_and_total(api):
     seen = {r["id"] for r in body["rows"]}
     token = body["next"]
     while token:
-        page = api.get("/api/v1/datasets/seattle_uof/rows", params={
-            "subject_race": "Black or African American", "subject_gender": "Male", "_size": 1000, "_next": token,
-        }).json()
+        page = api.get(
+            "/api/v1/datasets/seattle_uof/rows",
+            params={
+                "subject_race": "Black or African American",
+                "subject_gender": "Male",
+                "_size": 1000,
+                "_next": token,
+            },
+        ).json()
         seen |= {r["id"] for r in page["rows"]}
         token = page["next"]
     assert len(seen) == body["total"]
 
 
 def test_facets_and_aggregate_shapes(api):
-    facets = api.get("/api/v1/datasets/seattle_uof/facets",
-                     params=[("_facet", "subject_race"), ("_facet", "precinct")]).json()
+    facets = api.get(
+        "/api/v1/datasets/seattle_uof/facets",
+        params=[("_facet", "subject_race"), ("_facet", "precinct")],
+    ).json()
     assert facets["total"] == 13886
     race = facets["facets"]["subject_race"]
     assert sum(v["count"] for v in race) == 13886 and {"value", "count"} == race[0].keys()
-    groups = api.get("/api/v1/datasets/seattle_uof/aggregate",
-                     params={"_group": "year,subject_race", "_agg": "count"}).json()["groups"]
+    groups = api.get(
+        "/api/v1/datasets/seattle_uof/aggregate",
+        params={"_group": "year,subject_race", "_agg": "count"},
+    ).json()["groups"]
     assert sum(g["count"] for g in groups) == 13886
     assert {"year", "subject_race", "count"} == groups[0].keys()
 
@@ -70,7 +86,11 @@ def test_facets_and_aggregate_shapes(api):
         ("/api/v1/datasets/nope", 404, "dataset"),
         ("/api/v1/datasets/seattle_uof/rows?nope=1", 404, "nope"),
         ("/api/v1/datasets/seattle_uof/rows?id__near=1", 400, "id__near"),
-        ("/api/v1/datasets/seattle_uof/rows?occured_date_time__gt=yesterday", 400, "occured_date_time__gt"),
+        (
+            "/api/v1/datasets/seattle_uof/rows?occured_date_time__gt=yesterday",
+            400,
+            "occured_date_time__gt",
+        ),
         ("/api/v1/datasets/seattle_uof/rows?_size=5000", 400, "_size"),
         ("/api/v1/datasets/seattle_uof/rows?_release=2020-Q1", 404, "_release"),
         ("/api/v1/datasets/seattle_uof/rows?_next=garbage", 400, "_next"),
@@ -82,7 +102,9 @@ def test_one_error_shape_naming_the_parameter(api, url, status, parameter):
     assert response.status_code == status
     body = response.json()
     assert set(body) == {"error"} and set(body["error"]) == {"code", "message", "detail"}
-    assert parameter in (body["error"]["detail"].get("parameter", "") + str(body["error"]["detail"]))
+    assert parameter in (
+        body["error"]["detail"].get("parameter", "") + str(body["error"]["detail"])
+    )
     assert body["error"]["message"]
 
 
@@ -91,7 +113,7 @@ def test_csv_export_streams_every_row_with_formulas_made_inert(api):
     assert response.status_code == 200
     assert "attachment" in response.headers["content-disposition"]
     rows = list(csv.DictReader(io.StringIO(response.text)))
-    assert [r["note"] for r in rows] == ["'=HYPERLINK(\"http://x\")", "'+1+1", "'@SUM(A1)", "plain"]
+    assert [r["note"] for r in rows] == ['\'=HYPERLINK("http://x")', "'+1+1", "'@SUM(A1)", "plain"]
     assert [r["amount"] for r in rows] == ["5", "-3", "7", "0"]  # numbers are not text: untouched
     full = api.get("/api/v1/datasets/seattle_uof/rows.csv")
     assert len(full.text.strip().splitlines()) == 13886 + 1
@@ -102,7 +124,9 @@ def test_other_export_formats(api):
     from openpyxl import load_workbook
 
     ndjson = api.get("/api/v1/datasets/seattle_uof/rows.ndjson", params={"precinct": "East"})
-    count = api.get("/api/v1/datasets/seattle_uof/rows", params={"precinct": "East", "_count": "true"}).json()["total"]
+    count = api.get(
+        "/api/v1/datasets/seattle_uof/rows", params={"precinct": "East", "_count": "true"}
+    ).json()["total"]
     assert len(ndjson.text.strip().splitlines()) == count
     parquet = api.get("/api/v1/datasets/seattle_uof/rows.parquet", params={"precinct": "East"})
     assert pq.read_table(io.BytesIO(parquet.content)).num_rows == count
@@ -120,7 +144,12 @@ def test_release_file_download_matches_its_checksum(api):
 
 def test_openapi_schema_documents_the_contract(api):
     paths = api.get("/openapi.json").json()["paths"]
-    for path in ("/api/v1/datasets", "/api/v1/datasets/{dataset_id}", "/api/v1/datasets/{dataset_id}/rows",
-                 "/api/v1/datasets/{dataset_id}/facets", "/api/v1/datasets/{dataset_id}/aggregate",
-                 "/api/v1/datasets/{dataset_id}/releases/{old}/diff/{new}"):
+    for path in (
+        "/api/v1/datasets",
+        "/api/v1/datasets/{dataset_id}",
+        "/api/v1/datasets/{dataset_id}/rows",
+        "/api/v1/datasets/{dataset_id}/facets",
+        "/api/v1/datasets/{dataset_id}/aggregate",
+        "/api/v1/datasets/{dataset_id}/releases/{old}/diff/{new}",
+    ):
         assert path in paths

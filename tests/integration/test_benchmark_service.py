@@ -7,10 +7,22 @@ from fastapi.testclient import TestClient
 
 from openblotter.services.analysis import benchmark
 from openblotter.web.app import create_app
-from tests.factories import make_settings, publish_file, write_csv
+from tests.factories import publish_file, write_csv
 
-DEMOGRAPHICS = ["geography_id", "geography_name", "geography_level", "state", "year", "source",
-                "race", "ethnicity", "sex", "age_group", "population", "margin_of_error"]
+DEMOGRAPHICS = [
+    "geography_id",
+    "geography_name",
+    "geography_level",
+    "state",
+    "year",
+    "source",
+    "race",
+    "ethnicity",
+    "sex",
+    "age_group",
+    "population",
+    "margin_of_error",
+]
 
 
 def _demographics(path):
@@ -30,20 +42,38 @@ def _demographics(path):
 def _contacts(path):
     rows, n = [], 0
     for race, ethnicity, count, year in [
-        ("Black", "Not Hispanic or Latino", 40, 2025), ("White", "Not Hispanic or Latino", 50, 2025),
-        ("White", "Hispanic or Latino", 10, 2025), ("", "", 7, 2025), ("White", "", 99, 2024),
+        ("Black", "Not Hispanic or Latino", 40, 2025),
+        ("White", "Not Hispanic or Latino", 50, 2025),
+        ("White", "Hispanic or Latino", 10, 2025),
+        ("", "", 7, 2025),
+        ("White", "", 99, 2024),
     ]:
         for _ in range(count):
             n += 1
             rows.append([n, "Arrest", f"{year}-05-01", race, ethnicity, "Male"])
-    return write_csv(path, ["record_id", "contact_type", "incident_date", "subject_race",
-                            "subject_ethnicity", "subject_sex"], rows)
+    return write_csv(
+        path,
+        [
+            "record_id",
+            "contact_type",
+            "incident_date",
+            "subject_race",
+            "subject_ethnicity",
+            "subject_sex",
+        ],
+        rows,
+    )
 
 
 @pytest.fixture()
 def benchmark_portal(portal, tmp_path):
-    publish_file(portal, _demographics(tmp_path / "d.csv"), "community_demographics", "2026-Q3",
-                 family="community_demographics")
+    publish_file(
+        portal,
+        _demographics(tmp_path / "d.csv"),
+        "community_demographics",
+        "2026-Q3",
+        family="community_demographics",
+    )
     publish_file(portal, _contacts(tmp_path / "c.csv"), "contacts", "2026-Q3", family="contacts")
     return portal
 
@@ -69,23 +99,38 @@ def test_rates_ratios_and_unknown_row(benchmark_portal):
 
 
 def test_filters_reference_and_periods(benchmark_portal):
-    by_white = benchmark(benchmark_portal, "contacts", period="2025",
-                         reference="White alone, not Hispanic or Latino")
+    by_white = benchmark(
+        benchmark_portal, "contacts", period="2025", reference="White alone, not Hispanic or Latino"
+    )
     rows = {r["group"]: r for r in by_white["rows"]}
-    assert rows["Black or African American alone, not Hispanic or Latino"]["rate_ratio"] == pytest.approx(200 / (50 / 600 * 1000))
+    assert rows["Black or African American alone, not Hispanic or Latino"][
+        "rate_ratio"
+    ] == pytest.approx(200 / (50 / 600 * 1000))
     earlier = benchmark(benchmark_portal, "contacts", period="2024-Q2")
     assert earlier["events_total"] == 99
-    none = benchmark(benchmark_portal, "contacts", period="2025", filters=[("contact_type", "Traffic citation")])
+    none = benchmark(
+        benchmark_portal, "contacts", period="2025", filters=[("contact_type", "Traffic citation")]
+    )
     assert none["events_total"] == 0
 
 
 def test_benchmark_api_contract(benchmark_portal, tmp_path):
     app = create_app(benchmark_portal.settings)
     client = TestClient(app)
-    body = client.get("/api/v1/analysis/benchmark",
-                      params={"dataset": "contacts", "by": "subject_race", "period": "2025"}).json()
+    body = client.get(
+        "/api/v1/analysis/benchmark",
+        params={"dataset": "contacts", "by": "subject_race", "period": "2025"},
+    ).json()
     assert {"rows", "method", "mapping", "caveats"} <= body.keys()
     row = body["rows"][0]
-    assert {"events", "population", "rate_per_1000", "rate_ratio", "ci_low", "ci_high", "reliable"} <= row.keys()
+    assert {
+        "events",
+        "population",
+        "rate_per_1000",
+        "rate_ratio",
+        "ci_low",
+        "ci_high",
+        "reliable",
+    } <= row.keys()
     bad = client.get("/api/v1/analysis/benchmark", params={"dataset": "contacts", "period": "soon"})
     assert bad.status_code == 400 and bad.json()["error"]["detail"]["parameter"] == "period"

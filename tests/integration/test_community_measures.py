@@ -11,23 +11,43 @@ from tests.integration.test_benchmark_service import _demographics
 
 
 def test_veil_of_darkness_on_rhode_island_stops(portal):
-    publish_file(portal, REAL_DATA / "rhode_island/police.csv", "ri_stops", "2008-Q3",
-                 family="contacts", mapping=Path("rhode_island_traffic_stops"))
+    publish_file(
+        portal,
+        REAL_DATA / "rhode_island/police.csv",
+        "ri_stops",
+        "2008-Q3",
+        family="contacts",
+        mapping=Path("rhode_island_traffic_stops"),
+    )
     result = darkness(portal, "ri_stops", group="Black or African American")
-    assert result["n"] > 1000 and 0 < result["ci"]["low"] < result["odds_ratio"] < result["ci"]["high"]
+    assert (
+        result["n"] > 1000 and 0 < result["ci"]["low"] < result["odds_ratio"] < result["ci"]["high"]
+    )
     assert result["assumptions"]
 
 
 def test_representation_of_new_jersey_officers(portal, tmp_path):
-    publish_file(portal, _demographics(tmp_path / "d.csv"), "community_demographics", "2026-Q3",
-                 family="community_demographics")
-    publish_file(portal, REAL_DATA / "new_jersey/2021_NJOAGLEOD_Officer_Information.csv",
-                 "department_demographics", "2021-Q4", family="department_demographics",
-                 mapping=Path("new_jersey_officers"))
+    publish_file(
+        portal,
+        _demographics(tmp_path / "d.csv"),
+        "community_demographics",
+        "2026-Q3",
+        family="community_demographics",
+    )
+    publish_file(
+        portal,
+        REAL_DATA / "new_jersey/2021_NJOAGLEOD_Officer_Information.csv",
+        "department_demographics",
+        "2021-Q4",
+        family="department_demographics",
+        mapping=Path("new_jersey_officers"),
+    )
     result = representation(portal, "department_demographics")
     overall = result["results"][0]
     rows = {r["group"]: r for r in overall["rows"]}
     staff = sum(r["staff"] for r in overall["rows"])
     assert staff == 30617
     white = rows["White alone, not Hispanic or Latino"]
-    assert white["representation_index"] > 1  # NJ officers are whiter than the test city's 60% White residents
+    assert (
+        white["representation_index"] > 1
+    )  # NJ officers are whiter than the test city's 60% White residents

@@ -23,7 +23,12 @@ def _big_csv(path: Path) -> Path:
     rng = random.Random(7)
     races = ["White", "Black", "Asian", "Hispanic", "Unknown"]
     rows = [
-        [i, f"2026-0{rng.randint(7, 9)}-{rng.randint(10, 28)}", rng.choice(races), rng.randint(16, 80)]
+        [
+            i,
+            f"2026-0{rng.randint(7, 9)}-{rng.randint(10, 28)}",
+            rng.choice(races),
+            rng.randint(16, 80),
+        ]
         for i in range(ROWS)
     ]
     return write_csv(path, ["contact_id", "contact_date", "subject_race", "subject_age"], rows)
@@ -31,8 +36,17 @@ def _big_csv(path: Path) -> Path:
 
 def _publish_process(data_dir: Path, file: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "OPENBLOTTER_DATA_DIR": str(data_dir), "OPENBLOTTER_SALT": TEST_SALT}
-    command = [sys.executable, "-m", "openblotter.cli", "publish", str(file),
-               "--dataset", "contacts", "--release", "2026-Q3"]
+    command = [
+        sys.executable,
+        "-m",
+        "openblotter.cli",
+        "publish",
+        str(file),
+        "--dataset",
+        "contacts",
+        "--release",
+        "2026-Q3",
+    ]
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -40,8 +54,11 @@ def _publish_process(data_dir: Path, file: Path) -> subprocess.Popen[bytes]:
 def test_sigkill_at_any_point_leaves_the_previous_release_current(tmp_path):
     data_dir = tmp_path / "portal"
     portal = make_portal(data_dir)
-    small = write_csv(tmp_path / "q2.csv", ["contact_id", "contact_date", "subject_race", "subject_age"],
-                      [[1, "2026-04-01", "White", 30], [2, "2026-05-01", "Black", 41]])
+    small = write_csv(
+        tmp_path / "q2.csv",
+        ["contact_id", "contact_date", "subject_race", "subject_age"],
+        [[1, "2026-04-01", "White", 30], [2, "2026-05-01", "Black", 41]],
+    )
     publish_file(portal, small, "contacts", "2026-Q2")
     big = _big_csv(tmp_path / "q3.csv")
 

@@ -48,8 +48,9 @@ def mapped(name: str) -> MappedTable:
     mapping = bundled_mapping(name)
     main = REAL / FILES[name]
     related = {k: read_table(p) for k, p in related_paths(mapping, main).items()}
-    return apply_mapping(read_table(main), mapping, load_family(mapping.family).schema,
-                         related=related)
+    return apply_mapping(
+        read_table(main), mapping, load_family(mapping.family).schema, related=related
+    )
 
 
 @cache
@@ -95,9 +96,17 @@ def test_dallas_one_row_per_type_of_force() -> None:
     assert types["Conducted energy weapon (Taser) used"] == listed["Taser"] == 184
     assert types["Conducted energy weapon (Taser) displayed"] == listed["Taser Display at Person"]
     assert types["Verbal command"] == listed["Verbal Command"] == 1300
-    assert types["Takedown"] == sum(listed[k] for k in (
-        "Take Down - Arm", "Take Down - Body", "Take Down - Group", "Take Down - Head",
-        "Handcuffing Take Down", "BD - Tripped"))
+    assert types["Takedown"] == sum(
+        listed[k]
+        for k in (
+            "Take Down - Arm",
+            "Take Down - Body",
+            "Take Down - Group",
+            "Take Down - Head",
+            "Handcuffing Take Down",
+            "BD - Tripped",
+        )
+    )
     assert counts(frame, "force_detail")["Held Suspect Down"] == listed["Held Suspect Down"]
     # FORCE_EFFECTIVE lines up with the force types, one answer per force
     effective = Counter(v.strip() for cell in source["FORCE_EFFECTIVE"] for v in cell.split(","))
@@ -110,7 +119,8 @@ def test_dallas_one_row_per_type_of_force() -> None:
     assert races["Unknown"] == by_race["NULL"]
     assert races["American Indian or Alaska Native"] == by_race["American Ind"]
     assert frame.filter(pl.col("record_id") == "DAL-2016-3")["incident_time"].to_list() == [
-        time(4, 14)]
+        time(4, 14)
+    ]
     assert frame.select(pl.struct("record_id", "force_number").is_unique().all()).item()
 
 
@@ -153,30 +163,54 @@ def test_rhode_island_stops() -> None:
     assert frame.height == 27918
     assert counts(frame, "subject_sex") == {"Male": 19077, "Female": 7387, "Unknown": 1454}
     outcomes = counts(frame, "outcome")
-    assert outcomes == {"Citation": 24650, "Arrest": 975, "Warning": 375, "No action": 180,
-                        "Arrest of passenger": 88, "Unknown": 196 + 1454}
+    assert outcomes == {
+        "Citation": 24650,
+        "Arrest": 975,
+        "Warning": 375,
+        "No action": 180,
+        "Arrest of passenger": 88,
+        "Unknown": 196 + 1454,
+    }
     assert counts(frame, "subject_race")["Hispanic or Latino"] == 1456
     assert counts(frame, "subject_role") == {"Driver": 27918}
     assert report.ok
 
 
-def _expected_complaint_rows(complaints: pl.DataFrame, allegations: pl.DataFrame,
-                             people: pl.DataFrame, key: str) -> int:
-    per = complaints.select(key).join(
-        allegations.group_by(key).len("a"), on=key, how="left").join(
-        people.group_by(key).len("c"), on=key, how="left").fill_null(1)
+def _expected_complaint_rows(
+    complaints: pl.DataFrame, allegations: pl.DataFrame, people: pl.DataFrame, key: str
+) -> int:
+    per = (
+        complaints.select(key)
+        .join(allegations.group_by(key).len("a"), on=key, how="left")
+        .join(people.group_by(key).len("c"), on=key, how="left")
+        .fill_null(1)
+    )
     return int((per["a"] * per["c"]).sum())
 
 
 @pytest.mark.parametrize(
     ("name", "files", "key", "old_findings"),
     [
-        ("philadelphia_complaints",
-         ("ppd_complaints.csv", "ppd_complaint_disciplines.csv",
-          "ppd_complainant_demographics.csv"), "complaint_id", False),
-        ("philadelphia_complaints_2018",
-         ("ppd_complaints_7-18.csv", "ppd_complaint_disciplines_7-18.csv",
-          "ppd_complaint_complainants_7-18_corrected.csv"), "cap_number", True),
+        (
+            "philadelphia_complaints",
+            (
+                "ppd_complaints.csv",
+                "ppd_complaint_disciplines.csv",
+                "ppd_complainant_demographics.csv",
+            ),
+            "complaint_id",
+            False,
+        ),
+        (
+            "philadelphia_complaints_2018",
+            (
+                "ppd_complaints_7-18.csv",
+                "ppd_complaint_disciplines_7-18.csv",
+                "ppd_complaint_complainants_7-18_corrected.csv",
+            ),
+            "cap_number",
+            True,
+        ),
     ],
 )
 def test_philadelphia_complaints_join(name, files, key, old_findings) -> None:
@@ -186,7 +220,8 @@ def test_philadelphia_complaints_join(name, files, key, old_findings) -> None:
     assert frame["complaint_id"].n_unique() == complaints.height
     # one allegation counted once, whatever the number of complainants
     per_allegation = frame.filter(pl.col("allegation_number") > 0).unique(
-        ["complaint_id", "allegation_number"])
+        ["complaint_id", "allegation_number"]
+    )
     assert per_allegation.height == allegations.height
     findings = Counter(allegations["investigative_findings"])
     got = counts(per_allegation, "finding")
@@ -196,12 +231,14 @@ def test_philadelphia_complaints_join(name, files, key, old_findings) -> None:
     assert got["Pending"] == findings["Pending"]
     # one complainant counted once, whatever the number of allegations
     per_person = frame.filter(pl.col("complainant_number") > 0).unique(
-        ["complaint_id", "complainant_number"])
+        ["complaint_id", "complainant_number"]
+    )
     matched = people.filter(pl.col(key).is_in(complaints[key].to_list()))
     assert per_person.height == matched.height
     race = Counter(v.strip().lower() if v else None for v in matched["complainant_race"])
     assert counts(per_person, "subject_race")["Black or African American"] == (
-        race["black"] + race["b"])
+        race["black"] + race["b"]
+    )
     assert frame.select(
         pl.struct("complaint_id", "allegation_number", "complainant_number").is_unique().all()
     ).item()
@@ -211,13 +248,22 @@ def test_philadelphia_pinned_numbers() -> None:
     new, _ = conformed("philadelphia_complaints")
     old, _ = conformed("philadelphia_complaints_2018")
     allegations = new.filter(pl.col("allegation_number") > 0).unique(
-        ["complaint_id", "allegation_number"])
+        ["complaint_id", "allegation_number"]
+    )
     assert counts(allegations, "finding") == {
-        "Other Than Sustained": 10026, "Sustained": 2418, "Pending": 648, "No Finding": 240}
+        "Other Than Sustained": 10026,
+        "Sustained": 2418,
+        "Pending": 648,
+        "No Finding": 240,
+    }
     old_allegations = old.filter(pl.col("allegation_number") > 0).unique(
-        ["complaint_id", "allegation_number"])
+        ["complaint_id", "allegation_number"]
+    )
     assert counts(old_allegations, "finding") == {
-        "Other Than Sustained": 7078, "Sustained": 1283, "Pending": 617}
+        "Other Than Sustained": 7078,
+        "Sustained": 1283,
+        "Pending": 617,
+    }
     assert counts(old_allegations, "officer_race")["Unknown"] == 481  # UNK
     assert new.filter(pl.col("allegation_number") == 0)["complaint_id"].n_unique() == 27
     assert str(new.filter(pl.col("complaint_id") == "13-0001")["received_date"][0]) == "2013-01-07"
@@ -232,8 +278,11 @@ def test_denver_hate_crimes() -> None:
     assert frame.height == source.height == 368
     bias = Counter(source["Bias Type"])
     got = counts(frame, "bias_motivation")
-    assert got["Anti-Lesbian, Gay, Bisexual, or Transgender (Mixed Group)"] == (
-        bias["ANTI-HOMOSEXUAL (GAY AND LESBIAN)"] + bias["ANTI-HOMOSEXUAL (GAY AND LESBIAN"]) == 67
+    assert (
+        got["Anti-Lesbian, Gay, Bisexual, or Transgender (Mixed Group)"]
+        == (bias["ANTI-HOMOSEXUAL (GAY AND LESBIAN)"] + bias["ANTI-HOMOSEXUAL (GAY AND LESBIAN"])
+        == 67
+    )
     assert got["Anti-Black or African American"] == bias["ANTI-BLACK"] == 83
     assert got["Anti-Gay (Male)"] == bias["ANTI-MALE HOMOSEXUAL (GAY)"]
     assert got["Anti-Other Race/Ethnicity/Ancestry"] == bias["ANTI-OTHER ETHNICITY/NATIONAL ORIGIN"]
@@ -243,9 +292,14 @@ def test_denver_hate_crimes() -> None:
     assert categories["Sexual Orientation"] == 67 + 34 + 11
     first = frame.row(0, named=True)
     assert (first["record_id"], str(first["incident_date"]), str(first["incident_time"])) == (
-        "201014158-1316-0", "2010-01-07", "20:00:00")
-    assert Counter(str(t) for t in frame["incident_time"])["00:00:00"] == Counter(
-        source["OCC_TIME"])["0"]
+        "201014158-1316-0",
+        "2010-01-07",
+        "20:00:00",
+    )
+    assert (
+        Counter(str(t) for t in frame["incident_time"])["00:00:00"]
+        == Counter(source["OCC_TIME"])["0"]
+    )
     assert frame["location_type"][0] == "RESIDENCE/HOME"
 
 
@@ -276,11 +330,17 @@ def test_new_jersey_officers() -> None:
     assert races["Hispanic or Latino"] == race["Hispanic"]
     assert races["Native Hawaiian or Other Pacific Islander"] == 28 + 20
     assert races["Unknown"] == race["Not provided"] == 205
-    assert counts(frame, "officer_sex") == {"Male": 27152, "Female": 3186, "Unknown": 267,
-                                            "Non-binary": 12}
+    assert counts(frame, "officer_sex") == {
+        "Male": 27152,
+        "Female": 3186,
+        "Unknown": 267,
+        "Non-binary": 12,
+    }
     assert counts(frame, "agency_type")["Unknown"] == 191
-    assert frame["officer_age"].null_count() == source["Age"].null_count() + Counter(
-        source["Age"])["-"]
+    assert (
+        frame["officer_age"].null_count()
+        == source["Age"].null_count() + Counter(source["Age"])["-"]
+    )
 
 
 def test_census_files() -> None:

@@ -13,30 +13,44 @@ HEADER = ["case_id", "incident_date", "subject_race", "force_type"]
 
 
 def _q2(tmp_path):
-    return write_csv(tmp_path / "q2.csv", HEADER, [
-        [1, "2026-04-02", "White", "Taser"],
-        [2, "2026-05-10", "Black", "Hands"],
-        [3, "2026-06-20", "Black", "Hands"],
-    ])
+    return write_csv(
+        tmp_path / "q2.csv",
+        HEADER,
+        [
+            [1, "2026-04-02", "White", "Taser"],
+            [2, "2026-05-10", "Black", "Hands"],
+            [3, "2026-06-20", "Black", "Hands"],
+        ],
+    )
 
 
 def _q3(tmp_path):
-    return write_csv(tmp_path / "q3.csv", HEADER, [
-        [1, "2026-04-02", "White", "Taser"],
-        [2, "2026-05-10", "Black", "Takedown"],  # corrected
-        [4, "2026-08-01", "Asian", "Hands"],  # new; 3 removed
-    ])
+    return write_csv(
+        tmp_path / "q3.csv",
+        HEADER,
+        [
+            [1, "2026-04-02", "White", "Taser"],
+            [2, "2026-05-10", "Black", "Takedown"],  # corrected
+            [4, "2026-08-01", "Asian", "Hands"],  # new; 3 removed
+        ],
+    )
 
 
 def test_diff_by_primary_key_with_changed_fields(portal, tmp_path):
     publish_file(portal, _q2(tmp_path), "uof", "2026-Q2")
     result = publish_file(portal, _q3(tmp_path), "uof", "2026-Q3")
     assert result.changelog["previous"] == "2026-Q2"
-    assert (result.changelog["added"], result.changelog["removed"], result.changelog["changed"]) == (1, 1, 1)
+    assert (
+        result.changelog["added"],
+        result.changelog["removed"],
+        result.changelog["changed"],
+    ) == (1, 1, 1)
     diff = releases.diff_releases(portal, "uof", "2026-Q2", "2026-Q3", change="changed", limit=10)
     assert diff.key == ["case_id"]
     assert diff.changed_fields == {"force_type": 1}
-    assert diff.rows == [{"case_id": 2, "changes": {"force_type": {"old": "Hands", "new": "Takedown"}}}]
+    assert diff.rows == [
+        {"case_id": 2, "changes": {"force_type": {"old": "Hands", "new": "Takedown"}}}
+    ]
     added = releases.diff_releases(portal, "uof", "2026-Q2", "2026-Q3", change="added", limit=10)
     assert [r["case_id"] for r in added.rows] == [4]
 
@@ -76,7 +90,9 @@ def test_an_older_quarter_published_later_does_not_become_current(portal, tmp_pa
 
 def test_a_changed_layout_is_reported_and_can_be_accepted(portal, tmp_path):
     publish_file(portal, _q2(tmp_path), "uof", "2026-Q2")
-    changed = write_csv(tmp_path / "new.csv", ["case_id", "incident_date", "race"], [[1, "2026-07-01", "White"]])
+    changed = write_csv(
+        tmp_path / "new.csv", ["case_id", "incident_date", "race"], [[1, "2026-07-01", "White"]]
+    )
     with pytest.raises(InvalidInput) as error:
         publish(portal, PublishRequest(path=changed, dataset_id="uof", label="2026-Q3"))
     assert "subject_race" in error.value.message and "race" in error.value.detail["new_columns"]
@@ -103,7 +119,9 @@ def test_bad_labels_ids_and_files_are_clear_errors(portal, tmp_path):
     with pytest.raises(InvalidInput, match="lowercase"):
         publish(portal, PublishRequest(path=good, dataset_id="Use Of Force", label="2026-Q3"))
     with pytest.raises(InvalidInput, match="not found"):
-        publish(portal, PublishRequest(path=tmp_path / "missing.csv", dataset_id="uof", label="2026-Q3"))
+        publish(
+            portal, PublishRequest(path=tmp_path / "missing.csv", dataset_id="uof", label="2026-Q3")
+        )
     pdf = tmp_path / "report.pdf"
     pdf.write_bytes(b"%PDF-1.4")
     with pytest.raises(InvalidInput, match="CSV and XLSX"):

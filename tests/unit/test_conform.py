@@ -29,11 +29,21 @@ def frame(**columns):
 
 def test_codes_are_normalized_blanks_become_unknown_and_unmapped_are_kept():
     result = conform(
-        frame(case_id=["1", "2", "3", "4", "5"], subject_race=["B", " black ", None, "NULL", "Martian"],
-              incident_date=["2020-01-01"] * 5),
-        SCHEMA, ValidationReport("f.csv"),
+        frame(
+            case_id=["1", "2", "3", "4", "5"],
+            subject_race=["B", " black ", None, "NULL", "Martian"],
+            incident_date=["2020-01-01"] * 5,
+        ),
+        SCHEMA,
+        ValidationReport("f.csv"),
     )
-    assert result.frame["subject_race"].to_list() == ["Black", "Black", "Unknown", "Unknown", "Martian"]
+    assert result.frame["subject_race"].to_list() == [
+        "Black",
+        "Black",
+        "Unknown",
+        "Unknown",
+        "Martian",
+    ]
     assert result.report.facts["blank_coded_as_unknown"] == {"subject_race": 2}
     group = result.report.groups["unmapped_value"]
     assert group.count == 1 and group.severity == "warning"
@@ -42,7 +52,9 @@ def test_codes_are_normalized_blanks_become_unknown_and_unmapped_are_kept():
 
 
 def test_type_errors_block_with_row_column_value_unless_allowed():
-    data = frame(case_id=["1", "x"], subject_race=["W", "W"], incident_date=["2020-13-01", "1/2/2020"])
+    data = frame(
+        case_id=["1", "x"], subject_race=["W", "W"], incident_date=["2020-13-01", "1/2/2020"]
+    )
     strict = conform(data, SCHEMA, ValidationReport("f.csv"))
     assert not strict.report.ok
     examples = {(p.row, p.column, p.value) for p in strict.report.groups["type_error"].examples}
@@ -53,8 +65,11 @@ def test_type_errors_block_with_row_column_value_unless_allowed():
 
 
 def test_duplicate_keys_and_missing_required_column_are_errors():
-    dupes = conform(frame(case_id=["7", "7"], subject_race=["W", "B"], incident_date=["", ""]),
-                    SCHEMA, ValidationReport("f.csv"))
+    dupes = conform(
+        frame(case_id=["7", "7"], subject_race=["W", "B"], incident_date=["", ""]),
+        SCHEMA,
+        ValidationReport("f.csv"),
+    )
     assert dupes.report.groups["duplicate_key"].count == 2
     missing = conform(frame(subject_race=["W"]), SCHEMA, ValidationReport("f.csv"))
     assert missing.report.groups["missing_column"].severity == "error"
@@ -63,8 +78,11 @@ def test_duplicate_keys_and_missing_required_column_are_errors():
 def test_report_counts_everything_and_says_how_many_it_did_not_list():
     n = EXAMPLES_PER_CODE + 25
     result = conform(
-        frame(case_id=[str(i) for i in range(n)], subject_race=["Z"] * n, incident_date=["nope"] * n),
-        SCHEMA, ValidationReport("f.csv"),
+        frame(
+            case_id=[str(i) for i in range(n)], subject_race=["Z"] * n, incident_date=["nope"] * n
+        ),
+        SCHEMA,
+        ValidationReport("f.csv"),
     )
     group = result.report.groups["type_error"]
     assert group.count == n and len(group.examples) == EXAMPLES_PER_CODE and group.more == 25

@@ -24,17 +24,40 @@ BY_NAME = {f.name: f for f in FAMILIES}
 
 # The FBI's NIBRS bias motivation list, written out here independently of the schema.
 FBI_BIAS_CODES = [
-    "Anti-White", "Anti-Black or African American", "Anti-American Indian or Alaska Native",
-    "Anti-Asian", "Anti-Native Hawaiian or Other Pacific Islander", "Anti-Multiple Races, Group",
-    "Anti-Arab", "Anti-Hispanic or Latino", "Anti-Other Race/Ethnicity/Ancestry",
-    "Anti-Jewish", "Anti-Catholic", "Anti-Protestant", "Anti-Islamic (Muslim)",
-    "Anti-Other Religion", "Anti-Multiple Religions, Group", "Anti-Atheism/Agnosticism",
-    "Anti-Mormon", "Anti-Jehovah's Witness", "Anti-Eastern Orthodox (Russian, Greek, Other)",
-    "Anti-Other Christian", "Anti-Buddhist", "Anti-Hindu", "Anti-Sikh",
-    "Anti-Gay (Male)", "Anti-Lesbian (Female)",
-    "Anti-Lesbian, Gay, Bisexual, or Transgender (Mixed Group)", "Anti-Heterosexual",
-    "Anti-Bisexual", "Anti-Physical Disability", "Anti-Mental Disability", "Anti-Male",
-    "Anti-Female", "Anti-Transgender", "Anti-Gender Non-Conforming",
+    "Anti-White",
+    "Anti-Black or African American",
+    "Anti-American Indian or Alaska Native",
+    "Anti-Asian",
+    "Anti-Native Hawaiian or Other Pacific Islander",
+    "Anti-Multiple Races, Group",
+    "Anti-Arab",
+    "Anti-Hispanic or Latino",
+    "Anti-Other Race/Ethnicity/Ancestry",
+    "Anti-Jewish",
+    "Anti-Catholic",
+    "Anti-Protestant",
+    "Anti-Islamic (Muslim)",
+    "Anti-Other Religion",
+    "Anti-Multiple Religions, Group",
+    "Anti-Atheism/Agnosticism",
+    "Anti-Mormon",
+    "Anti-Jehovah's Witness",
+    "Anti-Eastern Orthodox (Russian, Greek, Other)",
+    "Anti-Other Christian",
+    "Anti-Buddhist",
+    "Anti-Hindu",
+    "Anti-Sikh",
+    "Anti-Gay (Male)",
+    "Anti-Lesbian (Female)",
+    "Anti-Lesbian, Gay, Bisexual, or Transgender (Mixed Group)",
+    "Anti-Heterosexual",
+    "Anti-Bisexual",
+    "Anti-Physical Disability",
+    "Anti-Mental Disability",
+    "Anti-Male",
+    "Anti-Female",
+    "Anti-Transgender",
+    "Anti-Gender Non-Conforming",
 ]
 
 
@@ -49,8 +72,13 @@ def _normalize(field: SchemaField, value: str) -> str:
 
 def test_the_seven_families_in_catalog_order() -> None:
     assert [f.name for f in FAMILIES] == [
-        "community_demographics", "department_demographics", "complaints", "use_of_force",
-        "contacts", "community_engagement", "hate_crimes",
+        "community_demographics",
+        "department_demographics",
+        "complaints",
+        "use_of_force",
+        "contacts",
+        "community_engagement",
+        "hate_crimes",
     ]
     shipped = {p.name for p in (files("openblotter") / "schemas").iterdir()}
     assert shipped == {f"{n}.{ext}" for n in FAMILY_NAMES for ext in ("json", "md")}
@@ -131,19 +159,27 @@ def test_bias_motivation_has_every_fbi_code_plus_unknown_and_none() -> None:
 @pytest.mark.parametrize(
     ("field", "spellings", "code"),
     [
-        ("subject_race", ["B", "BLACK", "Black", "Black or African American", " black "],
-         "Black or African American"),
-        ("subject_race", ["Nat Hawaiian/Oth Pac Islander", "P"],
-         "Native Hawaiian or Other Pacific Islander"),
+        (
+            "subject_race",
+            ["B", "BLACK", "Black", "Black or African American", " black "],
+            "Black or African American",
+        ),
+        (
+            "subject_race",
+            ["Nat Hawaiian/Oth Pac Islander", "P"],
+            "Native Hawaiian or Other Pacific Islander",
+        ),
         ("subject_race", ["Not Specified", "UNK", "Unable to Determine"], "Unknown"),
         ("subject_sex", ["M", "Male", "MALE", "male "], "Male"),
         ("subject_sex", ["X", "X Or Non-Binary"], "Non-binary"),
-        ("subject_ethnicity", ["H", "Hispanic", "Non-Hispanic"],
-         None),  # checked separately below
+        ("subject_ethnicity", ["H", "Hispanic", "Non-Hispanic"], None),  # checked separately below
         ("bias_motivation", ["ANTI-JEWISH", "Anti-Semitic"], "Anti-Jewish"),
         ("bias_motivation", ["Anti-Islamic (Muslem)", "ANTI-ISLAMIC"], "Anti-Islamic (Muslim)"),
-        ("bias_motivation", ["ANTI-HOMOSEXUAL (GAY AND LESBIAN)"],
-         "Anti-Lesbian, Gay, Bisexual, or Transgender (Mixed Group)"),
+        (
+            "bias_motivation",
+            ["ANTI-HOMOSEXUAL (GAY AND LESBIAN)"],
+            "Anti-Lesbian, Gay, Bisexual, or Transgender (Mixed Group)",
+        ),
         ("contact_type", ["Terry Stop", "Field Interview"], "Field contact"),
         ("subject_role", ["Offender"], "Suspect"),
     ],
@@ -155,7 +191,10 @@ def test_standard_synonyms_become_one_code(
     if code is None:
         ethnicity = schema.field(field)
         assert [_normalize(ethnicity, s) for s in spellings] == [
-            "Hispanic or Latino", "Hispanic or Latino", "Not Hispanic or Latino"]
+            "Hispanic or Latino",
+            "Hispanic or Latino",
+            "Not Hispanic or Latino",
+        ]
         return
     assert {_normalize(schema.field(field), s) for s in spellings} == {code}
 
@@ -173,10 +212,19 @@ def test_ambiguous_spellings_are_left_for_a_person_to_decide() -> None:
 
 def test_complaint_findings_and_channels() -> None:
     schema = BY_NAME["complaints"].schema
-    assert {"Sustained", "Not Sustained", "Exonerated", "Unfounded", "Policy Failure", "Withdrawn",
-            "Pending", "No Finding"} <= set(schema.field("finding").enum)
+    assert {
+        "Sustained",
+        "Not Sustained",
+        "Exonerated",
+        "Unfounded",
+        "Policy Failure",
+        "Withdrawn",
+        "Pending",
+        "No Finding",
+    } <= set(schema.field("finding").enum)
     assert {"Written", "Email", "In person", "Telephone", "Online"} <= set(
-        schema.field("received_channel").enum)
+        schema.field("received_channel").enum
+    )
     assert schema.field("record_type").enum[:2] == ["Complaint", "Inquiry"]
     assert schema.field("anonymous").type == schema.field("third_party").type == "boolean"
     finding = schema.field("finding")
@@ -207,8 +255,11 @@ def test_personal_data_is_marked(family) -> None:
     public = schema.public_schema()
     names = [f.name for f in public.fields]
     assert len(names) == len(set(names)), "a generalized field is published over another"
-    assert not any(n.endswith(("_name", "_date_of_birth", "_address")) and n not in (
-        "geography_name", "location_name", "block_address") for n in names)
+    assert not any(
+        n.endswith(("_name", "_date_of_birth", "_address"))
+        and n not in ("geography_name", "location_name", "block_address")
+        for n in names
+    )
 
 
 def test_hate_crimes_are_a_view_of_contacts() -> None:
@@ -224,7 +275,10 @@ def test_hate_crimes_are_a_view_of_contacts() -> None:
         other = contacts.schema.field(field.name)
         assert other is not None, f"{field.name} is not in contacts"
         assert (other.type, other.enum, other.value_map) == (
-            field.type, field.enum, field.value_map)
+            field.type,
+            field.enum,
+            field.value_map,
+        )
     assert set(derived["fields"]) | hate_only == set(hate.schema.field_names)
 
 
@@ -247,16 +301,21 @@ def test_prose_without_a_section_is_refused() -> None:
 
 
 def test_the_hate_crime_view_is_built_from_contacts_rows() -> None:
-    contacts = pl.DataFrame({
-        "record_id": ["1", "2", "3"],
-        "incident_date": [date(2021, 1, 2), date(2021, 1, 3), date(2021, 2, 1)],
-        "bias_motivation": [
-            "None (no bias)", "Anti-Sikh", "Unknown (offender's motivation not known)"],
-        "bias_category": ["None (no bias)", "Religion", "Unknown"],
-        "subject_role": ["Driver", "Victim", "Victim"],
-        "contact_type": ["Traffic stop", "Case report", "Case report"],
-        "__row": [2, 3, 4],
-    })
+    contacts = pl.DataFrame(
+        {
+            "record_id": ["1", "2", "3"],
+            "incident_date": [date(2021, 1, 2), date(2021, 1, 3), date(2021, 2, 1)],
+            "bias_motivation": [
+                "None (no bias)",
+                "Anti-Sikh",
+                "Unknown (offender's motivation not known)",
+            ],
+            "bias_category": ["None (no bias)", "Religion", "Unknown"],
+            "subject_role": ["Driver", "Victim", "Victim"],
+            "contact_type": ["Traffic stop", "Case report", "Case report"],
+            "__row": [2, 3, 4],
+        }
+    )
     hate = derive_rows(BY_NAME["hate_crimes"], contacts)
     assert hate.columns == [*BY_NAME["hate_crimes"].schema.field_names, "__row"]
     assert hate.select("record_id", "bias_number", "bias_motivation", "subject_role").rows() == [

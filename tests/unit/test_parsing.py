@@ -14,7 +14,12 @@ def parse(values, kind, fmt=None):
 
 def test_dates_in_the_formats_agencies_use():
     assert parse(["9/3/16", "2016-09-03", "3/22/2016", "1/7/2010 0:00", None, "soon"], "date") == [
-        date(2016, 9, 3), date(2016, 9, 3), date(2016, 3, 22), date(2010, 1, 7), None, None,
+        date(2016, 9, 3),
+        date(2016, 9, 3),
+        date(2016, 3, 22),
+        date(2010, 1, 7),
+        None,
+        None,
     ]
 
 
@@ -25,13 +30,22 @@ def test_two_digit_years_are_not_read_as_the_first_century():
 def test_times_12_hour_24_hour_fractional_and_hhmm_integers():
     values = ["4:14:00 AM", "12:09:00 AM", "21:08:00.0000000", "800", "0", "2000", "13:05", "2500"]
     assert parse(values, "time") == [
-        time(4, 14), time(0, 9), time(21, 8), time(8, 0), time(0, 0), time(20, 0), time(13, 5), None,
+        time(4, 14),
+        time(0, 9),
+        time(21, 8),
+        time(8, 0),
+        time(0, 0),
+        time(20, 0),
+        time(13, 5),
+        None,
     ]
 
 
 def test_datetimes_mixed_in_one_column():
     assert parse(["06/07/2014 12:09:00 AM", "2015-03-30T21:08:00", "2015-03-30"], "datetime") == [
-        datetime(2014, 6, 7, 0, 9), datetime(2015, 3, 30, 21, 8), datetime(2015, 3, 30),
+        datetime(2014, 6, 7, 0, 9),
+        datetime(2015, 3, 30, 21, 8),
+        datetime(2015, 3, 30),
     ]
 
 

@@ -5,7 +5,14 @@ from datetime import date
 import polars as pl
 
 from openblotter.domain.schema import TableSchema
-from openblotter.ingest.privacy import age_at, hash_series, hash_token, hundred_block, mask_free_text, scrub
+from openblotter.ingest.privacy import (
+    age_at,
+    hash_series,
+    hash_token,
+    hundred_block,
+    mask_free_text,
+    scrub,
+)
 
 
 def test_hash_is_stable_salted_and_keeps_blanks():
@@ -19,7 +26,10 @@ def test_hash_is_stable_salted_and_keeps_blanks():
 def test_hundred_block_keeps_the_street_not_the_house():
     values = pl.Series("a", ["1234 N Main St Apt 5", "211 N ERVAY ST", "MAIN ST / 5TH AVE", None])
     assert hundred_block(values).to_list() == [
-        "1200 BLOCK N MAIN ST", "200 BLOCK N ERVAY ST", "MAIN ST / 5TH AVE", None,
+        "1200 BLOCK N MAIN ST",
+        "200 BLOCK N ERVAY ST",
+        "MAIN ST / 5TH AVE",
+        None,
     ]
 
 
@@ -42,8 +52,16 @@ SCHEMA = TableSchema.from_descriptor(
         "fields": [
             {"name": "incident_date", "type": "date"},
             {"name": "subject_name", "privacy": {"treatment": "drop"}},
-            {"name": "subject_dob", "type": "date",
-             "privacy": {"treatment": "generalize", "method": "age", "referenceField": "incident_date", "as": "subject_age"}},
+            {
+                "name": "subject_dob",
+                "type": "date",
+                "privacy": {
+                    "treatment": "generalize",
+                    "method": "age",
+                    "referenceField": "incident_date",
+                    "as": "subject_age",
+                },
+            },
             {"name": "officer_id", "privacy": {"treatment": "hash"}},
             {"name": "narrative", "freeText": True},
             {"name": "remarks", "freeText": True},
@@ -64,7 +82,9 @@ def test_scrub_applies_every_marker_and_masks_names_from_the_same_row():
             "__row": [2],
         }
     )
-    result = scrub(frame, SCHEMA, salt="s", free_text_allowed={"narrative"}, reference_date=date(2024, 6, 30))
+    result = scrub(
+        frame, SCHEMA, salt="s", free_text_allowed={"narrative"}, reference_date=date(2024, 6, 30)
+    )
     out = result.frame
     assert "subject_name" not in out.columns and "remarks" not in out.columns
     assert out["subject_age"].to_list() == [23]
@@ -73,5 +93,10 @@ def test_scrub_applies_every_marker_and_masks_names_from_the_same_row():
     assert "55 Elm" not in out["narrative"][0]
     assert set(result.dropped) == {"subject_name", "remarks"}
     public = SCHEMA.public_schema(free_text_allowed={"narrative"})
-    assert [f.name for f in public.fields] == ["incident_date", "subject_age", "officer_id", "narrative"]
+    assert [f.name for f in public.fields] == [
+        "incident_date",
+        "subject_age",
+        "officer_id",
+        "narrative",
+    ]
     assert public.field("subject_age").type == "integer"

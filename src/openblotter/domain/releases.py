@@ -94,7 +94,8 @@ def check_new_label(label: str, existing: list[Release]) -> Quarter:
 def previous_published(releases: list[Release], current: Release) -> Release | None:
     """The latest published release older than ``current`` (what a rollback makes current)."""
     older = [
-        r for r in releases
+        r
+        for r in releases
         if r.status == "published" and r.id != current.id and r.quarter <= current.quarter
     ]
     return max(older, key=lambda r: (r.quarter, r.id), default=None)

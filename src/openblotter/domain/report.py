@@ -68,7 +68,9 @@ class ValidationReport:
         if len(group.examples) < EXAMPLES_PER_CODE:
             group.examples.append(problem)
 
-    def add_counted(self, code: str, severity: Severity, count: int, examples: list[Problem]) -> None:
+    def add_counted(
+        self, code: str, severity: Severity, count: int, examples: list[Problem]
+    ) -> None:
         """Record ``count`` occurrences found in bulk, with up to the cap of examples."""
         if count <= 0:
             return

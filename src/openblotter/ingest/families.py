@@ -9,7 +9,6 @@ family is editing those files, never code.
 
 from __future__ import annotations
 
-
 import json
 import re
 from dataclasses import dataclass, field

@@ -87,7 +87,9 @@ def is_free_text(values: pl.Series) -> bool:
         return False
     mean_length = present.str.len_chars().mean()
     spaced = present.str.contains(" ").mean()
-    return bool(mean_length is not None and mean_length >= FREE_TEXT_MIN_MEAN_LENGTH and (spaced or 0) > 0.5)
+    return bool(
+        mean_length is not None and mean_length >= FREE_TEXT_MIN_MEAN_LENGTH and (spaced or 0) > 0.5
+    )
 
 
 def _all_midnight(present: pl.Series) -> bool:

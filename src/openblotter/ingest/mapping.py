@@ -160,8 +160,21 @@ class MappedTable:
 
 
 _TOP_KEYS = {
-    "family", "description", "agency", "files", "source_url", "notes", "trim", "where",
-    "columns", "constants", "explode", "values", "formats", "join", "unpivot",
+    "family",
+    "description",
+    "agency",
+    "files",
+    "source_url",
+    "notes",
+    "trim",
+    "where",
+    "columns",
+    "constants",
+    "explode",
+    "values",
+    "formats",
+    "join",
+    "unpivot",
 }
 
 
@@ -192,15 +205,19 @@ def mapping_from_dict(data: dict[str, Any], *, source: str = "mapping") -> Mappi
             detail={"file": source},
         )
     if "family" not in data:
-        raise InvalidInput(f"{source}: the mapping must say which family it fits (family = ...).",
-                           detail={"file": source})
+        raise InvalidInput(
+            f"{source}: the mapping must say which family it fits (family = ...).",
+            detail={"file": source},
+        )
     family = load_family(str(data["family"]))
 
     def each(key: str, parse: Any) -> tuple[Any, ...]:
         items = data.get(key, [])
         if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-            raise InvalidInput(f"{source}: write {key} as [[{key}]] sections (one per entry).",
-                               detail={"file": source})
+            raise InvalidInput(
+                f"{source}: write {key} as [[{key}]] sections (one per entry).",
+                detail={"file": source},
+            )
         return tuple(parse(item, f"{source} [[{key}]]") for item in items)
 
     def table(key: str) -> dict[str, Any]:
@@ -215,15 +232,19 @@ def mapping_from_dict(data: dict[str, Any], *, source: str = "mapping") -> Mappi
         source_url=str(data.get("source_url", "")),
         notes=str(data.get("notes", "")),
         trim=bool(data.get("trim", True)),
-        where={k: tuple(spec.as_strings(v, f"{source} [where] {k}"))
-               for k, v in table("where").items()},
-        columns={k: spec.column_spec(v, f"{source} [columns] {k}")
-                 for k, v in table("columns").items()},
+        where={
+            k: tuple(spec.as_strings(v, f"{source} [where] {k}")) for k, v in table("where").items()
+        },
+        columns={
+            k: spec.column_spec(v, f"{source} [columns] {k}") for k, v in table("columns").items()
+        },
         constants={k: str(v) for k, v in table("constants").items()},
         explode=each("explode", spec.explode_spec),
         values={k: {str(a): str(b) for a, b in v.items()} for k, v in table("values").items()},
-        formats={k: tuple(spec.as_strings(v, f"{source} [formats] {k}"))
-                 for k, v in table("formats").items()},
+        formats={
+            k: tuple(spec.as_strings(v, f"{source} [formats] {k}"))
+            for k, v in table("formats").items()
+        },
         joins=each("join", spec.join_spec),
         unpivot=each("unpivot", spec.unpivot_spec),
     )
@@ -258,9 +279,7 @@ def related_paths(mapping: Mapping, main_file: str | Path) -> dict[str, Path]:
     folder = Path(main_file).parent
     found: dict[str, Path] = {}
     for join in mapping.joins:
-        matches = sorted(
-            p for p in folder.iterdir() if any(fnmatch(p.name, g) for g in join.files)
-        )
+        matches = sorted(p for p in folder.iterdir() if any(fnmatch(p.name, g) for g in join.files))
         if not matches:
             raise InvalidInput(
                 f"The mapping {mapping.path} joins '{join.name}' from a file named like "
@@ -315,10 +334,14 @@ def _apply_identity(raw: RawTableLike, schema: TableSchema) -> MappedTable:
     present = set(renames.values())
     for f in schema.fields:
         if f.constraints.required and f.name not in present:
-            problems.append(Problem(
-                code="missing_column", severity="error", column=f.name,
-                message=f"The file has no column '{f.name}' ({f.title}), which this dataset "
-                        "requires. Add it, or publish with a mapping file that says which column "
-                        "holds it.",
-            ))
+            problems.append(
+                Problem(
+                    code="missing_column",
+                    severity="error",
+                    column=f.name,
+                    message=f"The file has no column '{f.name}' ({f.title}), which this dataset "
+                    "requires. Add it, or publish with a mapping file that says which column "
+                    "holds it.",
+                )
+            )
     return MappedTable(ops.in_schema_order(frame, schema), schema, dropped, problems)

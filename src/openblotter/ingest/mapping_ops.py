@@ -29,19 +29,27 @@ def trim_cells(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_columns(pl.col(pl.String).str.strip_chars())
 
 
-def keep_where(frame: pl.DataFrame, where: dict[str, tuple[str, ...]],
-               problems: list[Problem]) -> pl.DataFrame:
+def keep_where(
+    frame: pl.DataFrame, where: dict[str, tuple[str, ...]], problems: list[Problem]
+) -> pl.DataFrame:
     if not where:
         return frame
     for column, allowed in where.items():
         name = resolve(frame.columns, column)
         if name is None:
-            raise InvalidInput(f"The mapping keeps rows by column '{column}', which the file "
-                               "does not have.", detail={"column": column})
+            raise InvalidInput(
+                f"The mapping keeps rows by column '{column}', which the file does not have.",
+                detail={"column": column},
+            )
         frame = frame.filter(pl.col(name).is_in(list(allowed)))
-    problems.append(Problem(code="rows_selected", severity="info",
-                            message=f"The mapping keeps {frame.height} row(s) of the file "
-                                    f"(where {', '.join(where)} match)."))
+    problems.append(
+        Problem(
+            code="rows_selected",
+            severity="info",
+            message=f"The mapping keeps {frame.height} row(s) of the file "
+            f"(where {', '.join(where)} match).",
+        )
+    )
     return frame
 
 
@@ -56,8 +64,13 @@ def resolve(columns: list[str], wanted: str) -> str | None:
     return loose.get(_normal(wanted))
 
 
-def build_fields(source: pl.DataFrame, specs: dict[str, ColumnSpec], constants: dict[str, str],
-                 schema: TableSchema, problems: list[Problem]) -> tuple[pl.DataFrame, set[str]]:
+def build_fields(
+    source: pl.DataFrame,
+    specs: dict[str, ColumnSpec],
+    constants: dict[str, str],
+    schema: TableSchema,
+    problems: list[Problem],
+) -> tuple[pl.DataFrame, set[str]]:
     """The family fields from the source columns; also the source columns used."""
     used: set[str] = set()
     exprs: list[pl.Expr] = []
@@ -70,8 +83,14 @@ def build_fields(source: pl.DataFrame, specs: dict[str, ColumnSpec], constants: 
     return source.select([*exprs, pl.col(ROW)]), used
 
 
-def _field_expr(columns: list[str], target: str, spec: ColumnSpec, schema: TableSchema,
-                used: set[str], problems: list[Problem]) -> pl.Expr:
+def _field_expr(
+    columns: list[str],
+    target: str,
+    spec: ColumnSpec,
+    schema: TableSchema,
+    used: set[str],
+    problems: list[Problem],
+) -> pl.Expr:
     if isinstance(spec, RowNumber):
         return pl.lit(spec.prefix) + pl.col(ROW).cast(pl.String)
     found = [resolve(columns, c) for c in spec.columns]  # type: ignore[union-attr]
@@ -93,21 +112,32 @@ def _field_expr(columns: list[str], target: str, spec: ColumnSpec, schema: Table
     return items.list.eval(pl.element().filter(pl.element().is_not_null() & (pl.element() != "")))
 
 
-def _report_missing(target: str, wanted: list[str], columns: list[str], schema: TableSchema,
-                    problems: list[Problem]) -> None:
+def _report_missing(
+    target: str, wanted: list[str], columns: list[str], schema: TableSchema, problems: list[Problem]
+) -> None:
     field = schema.field(target)
     required = bool(field and field.constraints.required)
     names = ", ".join(c for c in columns if c != ROW)
-    problems.append(Problem(
-        code="mapped_column_missing", severity="error" if required else "warning", column=target,
-        message=f"The mapping fills {target} from {' or '.join(repr(w) for w in wanted)}, but the "
-                f"file has no such column. Its columns are: {names}. "
-                "Correct the mapping's [columns] (a list gives alternative names).",
-    ))
+    problems.append(
+        Problem(
+            code="mapped_column_missing",
+            severity="error" if required else "warning",
+            column=target,
+            message=f"The mapping fills {target} from {' or '.join(repr(w) for w in wanted)}, but the "
+            f"file has no such column. Its columns are: {names}. "
+            "Correct the mapping's [columns] (a list gives alternative names).",
+        )
+    )
 
 
-def join_related(frame: pl.DataFrame, other: pl.DataFrame, join: Join, trim: bool,
-                 schema: TableSchema, problems: list[Problem]) -> pl.DataFrame:
+def join_related(
+    frame: pl.DataFrame,
+    other: pl.DataFrame,
+    join: Join,
+    trim: bool,
+    schema: TableSchema,
+    problems: list[Problem],
+) -> pl.DataFrame:
     """Left-join the fields of a related file on the join's key fields."""
     if trim:
         other = trim_cells(other)
@@ -115,28 +145,40 @@ def join_related(frame: pl.DataFrame, other: pl.DataFrame, join: Join, trim: boo
     related = related.drop(ROW)
     clash = (set(related.columns) & set(frame.columns)) - set(join.on)
     if clash:
-        raise InvalidInput(f"The join '{join.name}' fills {', '.join(sorted(clash))}, which the "
-                           "main file already fills; each field must come from one file.")
+        raise InvalidInput(
+            f"The join '{join.name}' fills {', '.join(sorted(clash))}, which the "
+            "main file already fills; each field must come from one file."
+        )
     if join.number:
         related = related.with_columns(
-            (pl.int_range(pl.len()).over(list(join.on)) + 1).cast(pl.String).alias(join.number))
+            (pl.int_range(pl.len()).over(list(join.on)) + 1).cast(pl.String).alias(join.number)
+        )
     unmatched = related.join(frame.select(join.on).unique(), on=list(join.on), how="anti")
     if unmatched.height:
         first = unmatched.select(join.on).row(0)
-        problems.append(Problem(
-            code="related_rows_unmatched", severity="warning",
-            column=",".join(join.on), value=", ".join(str(v) for v in first),
-            message=f"{unmatched.height} row(s) of the related file '{join.name}' match no row of "
-                    f"the main file by {', '.join(join.on)}, so they are not published.",
-        ))
+        problems.append(
+            Problem(
+                code="related_rows_unmatched",
+                severity="warning",
+                column=",".join(join.on),
+                value=", ".join(str(v) for v in first),
+                message=f"{unmatched.height} row(s) of the related file '{join.name}' match no row of "
+                f"the main file by {', '.join(join.on)}, so they are not published.",
+            )
+        )
     joined = frame.join(related, on=list(join.on), how="left", maintain_order="left")
     if join.number:
         joined = joined.with_columns(pl.col(join.number).fill_null("0"))
     return joined
 
 
-def unpivot_rows(frame: pl.DataFrame, source: pl.DataFrame, entries: tuple[Unpivot, ...],
-                 used: set[str], problems: list[Problem]) -> pl.DataFrame:
+def unpivot_rows(
+    frame: pl.DataFrame,
+    source: pl.DataFrame,
+    entries: tuple[Unpivot, ...],
+    used: set[str],
+    problems: list[Problem],
+) -> pl.DataFrame:
     """Wide -> long: one copy of every row per entry (``source`` is row-aligned with ``frame``)."""
     if not entries:
         return frame
@@ -146,15 +188,22 @@ def unpivot_rows(frame: pl.DataFrame, source: pl.DataFrame, entries: tuple[Unpiv
         if column is not None:
             used.add(column)
         if column is None:
-            problems.append(Problem(code="mapped_column_missing", severity="warning",
-                                    column=entry.value_field,
-                                    message=f"The mapping unpivots column '{entry.column}', which "
-                                            "the file does not have; it is skipped."))
+            problems.append(
+                Problem(
+                    code="mapped_column_missing",
+                    severity="warning",
+                    column=entry.value_field,
+                    message=f"The mapping unpivots column '{entry.column}', which "
+                    "the file does not have; it is skipped.",
+                )
+            )
             continue
-        parts.append(frame.with_columns(
-            source[column].alias(entry.value_field),
-            *[pl.lit(v, dtype=pl.String).alias(k) for k, v in entry.set.items()],
-        ))
+        parts.append(
+            frame.with_columns(
+                source[column].alias(entry.value_field),
+                *[pl.lit(v, dtype=pl.String).alias(k) for k, v in entry.set.items()],
+            )
+        )
     return pl.concat(parts, how="diagonal") if parts else frame.clear()
 
 
@@ -165,24 +214,33 @@ def explode_group(frame: pl.DataFrame, group: Explode, problems: list[Problem]) 
         return frame
     frame = frame.with_columns(pl.int_range(pl.len()).alias(_INDEX))
     frame = frame.with_columns([_as_list(frame[f], group.separator).alias(f) for f in fields])
-    frame = frame.with_columns(pl.max_horizontal([pl.col(f).list.len() for f in fields])
-                               .alias("__n"))
-    uneven = frame.select(pl.any_horizontal([
-        (pl.col(f).list.len() > 1) & (pl.col(f).list.len() < pl.col("__n")) for f in fields
-    ])).to_series()
+    frame = frame.with_columns(
+        pl.max_horizontal([pl.col(f).list.len() for f in fields]).alias("__n")
+    )
+    uneven = frame.select(
+        pl.any_horizontal(
+            [(pl.col(f).list.len() > 1) & (pl.col(f).list.len() < pl.col("__n")) for f in fields]
+        )
+    ).to_series()
     if uneven.any():
         rows = frame.filter(uneven)[ROW]
-        problems.append(Problem(
-            code="explode_mismatch", severity="warning", row=int(rows[0]),
-            column=",".join(fields), value=str(frame.filter(uneven).row(0, named=True)[fields[0]]),
-            message=f"{rows.len()} row(s) list different numbers of items in {', '.join(fields)}; "
-                    "the shorter lists were padded with blanks. Check that these cells line up.",
-        ))
+        problems.append(
+            Problem(
+                code="explode_mismatch",
+                severity="warning",
+                row=int(rows[0]),
+                column=",".join(fields),
+                value=str(frame.filter(uneven).row(0, named=True)[fields[0]]),
+                message=f"{rows.len()} row(s) list different numbers of items in {', '.join(fields)}; "
+                "the shorter lists were padded with blanks. Check that these cells line up.",
+            )
+        )
     frame = frame.with_columns([_pad(f) for f in fields]).drop("__n")
     frame = frame.explode(fields, empty_as_null=True)
     if group.number:
         frame = frame.with_columns(
-            (pl.int_range(pl.len()).over(_INDEX) + 1).cast(pl.String).alias(group.number))
+            (pl.int_range(pl.len()).over(_INDEX) + 1).cast(pl.String).alias(group.number)
+        )
     return frame.drop(_INDEX)
 
 
@@ -194,7 +252,8 @@ def _as_list(values: pl.Series, separator: str | None) -> pl.Series:
     else:
         listed = values.str.split(separator)
     return listed.list.eval(pl.element().str.strip_chars()).list.eval(
-        pl.element().filter(pl.element().is_not_null() & (pl.element() != "")))
+        pl.element().filter(pl.element().is_not_null() & (pl.element() != ""))
+    )
 
 
 def _pad(name: str) -> pl.Expr:
@@ -203,8 +262,10 @@ def _pad(name: str) -> pl.Expr:
     length = col.list.len()
     padding = pl.lit(None, dtype=pl.String).repeat_by(n - length)
     return (
-        pl.when(length == 1).then(col.list.first().repeat_by(n))
-        .when(length < n).then(pl.concat_list([col, padding]))
+        pl.when(length == 1)
+        .then(col.list.first().repeat_by(n))
+        .when(length < n)
+        .then(pl.concat_list([col, padding]))
         .otherwise(col)
         .alias(name)
     )
@@ -212,9 +273,9 @@ def _pad(name: str) -> pl.Expr:
 
 def join_unexploded_lists(frame: pl.DataFrame, specs: dict[str, ColumnSpec]) -> pl.DataFrame:
     lists = [c for c in frame.columns if isinstance(frame.schema[c], pl.List)]
-    return frame.with_columns([
-        pl.col(c).list.join(_separator(specs.get(c))).replace("", None) for c in lists
-    ])
+    return frame.with_columns(
+        [pl.col(c).list.join(_separator(specs.get(c))).replace("", None) for c in lists]
+    )
 
 
 def _separator(spec: ColumnSpec | None) -> str:
@@ -225,8 +286,9 @@ def copy_fields(specs: dict[str, ColumnSpec]) -> set[str]:
     return {k for k, s in specs.items() if isinstance(s, Copy)}
 
 
-def map_values(frame: pl.DataFrame, values: dict[str, dict[str, str]],
-               exclude: set[str] | None = None) -> pl.DataFrame:
+def map_values(
+    frame: pl.DataFrame, values: dict[str, dict[str, str]], exclude: set[str] | None = None
+) -> pl.DataFrame:
     """Replace source spellings by codes (trimmed, case-folded match); others unchanged."""
     exclude = exclude or set()
     exprs = []
@@ -235,13 +297,15 @@ def map_values(frame: pl.DataFrame, values: dict[str, dict[str, str]],
             continue
         lookup = {k.strip().casefold(): v for k, v in spellings.items()}
         key = pl.col(name).str.strip_chars().str.to_lowercase()
-        exprs.append(key.replace_strict(lookup, default=pl.col(name), return_dtype=pl.String)
-                     .alias(name))
+        exprs.append(
+            key.replace_strict(lookup, default=pl.col(name), return_dtype=pl.String).alias(name)
+        )
     return frame.with_columns(exprs) if exprs else frame
 
 
-def copy_and_map(frame: pl.DataFrame, specs: dict[str, ColumnSpec],
-                 values: dict[str, dict[str, str]]) -> pl.DataFrame:
+def copy_and_map(
+    frame: pl.DataFrame, specs: dict[str, ColumnSpec], values: dict[str, dict[str, str]]
+) -> pl.DataFrame:
     copies = {k: s.field for k, s in specs.items() if isinstance(s, Copy)}
     if not copies:
         return frame
@@ -249,8 +313,9 @@ def copy_and_map(frame: pl.DataFrame, specs: dict[str, ColumnSpec],
     return map_values(frame, {k: v for k, v in values.items() if k in copies})
 
 
-def apply_formats(frame: pl.DataFrame, formats: dict[str, tuple[str, ...]],
-                  schema: TableSchema) -> pl.DataFrame:
+def apply_formats(
+    frame: pl.DataFrame, formats: dict[str, tuple[str, ...]], schema: TableSchema
+) -> pl.DataFrame:
     exprs = []
     for name, patterns in formats.items():
         field = schema.field(name)
@@ -284,8 +349,9 @@ def in_schema_order(frame: pl.DataFrame, schema: TableSchema) -> pl.DataFrame:
     return frame.select([pl.col(n).cast(pl.String) for n in names] + [pl.col(ROW)])
 
 
-def match_own_names(columns: list[str], schema: TableSchema,
-                    problems: list[Problem]) -> tuple[dict[str, str], list[str]]:
+def match_own_names(
+    columns: list[str], schema: TableSchema, problems: list[Problem]
+) -> tuple[dict[str, str], list[str]]:
     """Source column -> field, by exact name, then ignoring case/spacing, then sourceNames."""
     loose: dict[str, str] = {}
     for f in schema.fields:
@@ -299,10 +365,15 @@ def match_own_names(columns: list[str], schema: TableSchema,
         target = column if column in schema.field_names else loose.get(_normal(column))
         if target is None or target in renames.values():
             dropped.append(column)
-            problems.append(Problem(
-                code="extra_column", severity="warning", column=column,
-                message=f"Column '{column}' is not a field of this dataset, so it is not "
-                        "published. Use a mapping file to say which field it is, if it is one."))
+            problems.append(
+                Problem(
+                    code="extra_column",
+                    severity="warning",
+                    column=column,
+                    message=f"Column '{column}' is not a field of this dataset, so it is not "
+                    "published. Use a mapping file to say which field it is, if it is one.",
+                )
+            )
             continue
         renames[column] = target
     return renames, dropped

@@ -99,15 +99,16 @@ def column_spec(value: Any, where: str) -> ColumnSpec:
     raise InvalidInput(
         f"{where}: {value!r} is not a column source. Use a column name, a list of alternative "
         "names, or one of {{ concat = [...] }}, {{ combine = [...] }}, {{ row_number = true }}, "
-        "{{ copy = \"field\" }}."
+        '{{ copy = "field" }}.'
     )
 
 
 def explode_spec(value: dict[str, Any], where: str) -> Explode:
     if "fields" not in value or set(value) - {"fields", "separator", "number"}:
         raise InvalidInput(f"{where}: needs 'fields' and may have 'separator' and 'number'.")
-    return Explode(tuple(as_strings(value["fields"], where)), value.get("separator"),
-                   value.get("number"))
+    return Explode(
+        tuple(as_strings(value["fields"], where)), value.get("separator"), value.get("number")
+    )
 
 
 def join_spec(value: dict[str, Any], where: str) -> Join:
@@ -119,8 +120,9 @@ def join_spec(value: dict[str, Any], where: str) -> Join:
         name=name,
         files=tuple(as_strings(value["files"], where)),
         on=tuple(as_strings(value["on"], where)),
-        columns={k: column_spec(v, f"{where} {name} columns {k}")
-                 for k, v in value["columns"].items()},
+        columns={
+            k: column_spec(v, f"{where} {name} columns {k}") for k, v in value["columns"].items()
+        },
         number=value.get("number"),
     )
 
@@ -128,16 +130,21 @@ def join_spec(value: dict[str, Any], where: str) -> Join:
 def unpivot_spec(value: dict[str, Any], where: str) -> Unpivot:
     if not {"column", "value_field"} <= set(value):
         raise InvalidInput(f"{where}: each entry needs 'column' and 'value_field'.")
-    return Unpivot(str(value["column"]), str(value["value_field"]),
-                   {k: str(v) for k, v in value.get("set", {}).items()})
+    return Unpivot(
+        str(value["column"]),
+        str(value["value_field"]),
+        {k: str(v) for k, v in value.get("set", {}).items()},
+    )
 
 
 def check_targets(mapping: Mapping, schema: TableSchema, source: str) -> None:
     """Every field a mapping fills must be a field of its family."""
     names = set(schema.field_names)
     targets: dict[str, list[str]] = {
-        "[columns]": list(mapping.columns), "[constants]": list(mapping.constants),
-        "[values]": list(mapping.values), "[formats]": list(mapping.formats),
+        "[columns]": list(mapping.columns),
+        "[constants]": list(mapping.constants),
+        "[values]": list(mapping.values),
+        "[formats]": list(mapping.formats),
         "[[explode]]": [f for g in mapping.explode for f in g.fields]
         + [g.number for g in mapping.explode if g.number],
         "[[join]]": [f for j in mapping.joins for f in j.columns]
@@ -156,12 +163,17 @@ def check_targets(mapping: Mapping, schema: TableSchema, source: str) -> None:
     copies = {k: s.field for k, s in mapping.columns.items() if isinstance(s, Copy)}
     for target, origin in copies.items():
         if origin not in mapping.columns or origin in copies:
-            raise InvalidInput(f"{source} [columns] {target}: copies '{origin}', which the "
-                               "mapping does not fill from a column.", detail={"file": source})
+            raise InvalidInput(
+                f"{source} [columns] {target}: copies '{origin}', which the "
+                "mapping does not fill from a column.",
+                detail={"file": source},
+            )
     exploded = {f for g in mapping.explode for f in g.fields}
     if exploded & set(copies):
-        raise InvalidInput(f"{source} [[explode]]: copied fields follow their source; do not "
-                           f"explode {', '.join(sorted(exploded & set(copies)))}.")
+        raise InvalidInput(
+            f"{source} [[explode]]: copied fields follow their source; do not "
+            f"explode {', '.join(sorted(exploded & set(copies)))}."
+        )
     _check_filled_once(mapping, source)
 
 
@@ -176,12 +188,15 @@ def _check_filled_once(mapping: Mapping, source: str) -> None:
     }
     for join in mapping.joins:
         sections[f"[[join]] {join.name}"] = (set(join.columns) - set(join.on)) | (
-            {join.number} if join.number else set())
+            {join.number} if join.number else set()
+        )
     seen: dict[str, str] = {}
     for section, fields in sections.items():
         for name in sorted(fields):
             if name in seen:
                 raise InvalidInput(
                     f"{source}: {name} is filled both in {seen[name]} and in {section}; "
-                    "give each field one source.", detail={"file": source})
+                    "give each field one source.",
+                    detail={"file": source},
+                )
             seen[name] = section

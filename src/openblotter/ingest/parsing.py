@@ -222,5 +222,7 @@ def parse_column(values: pl.Series, field_type: FieldType, fmt: str | None = Non
 def _parse_all(values: pl.Series, field_type: FieldType, fmt: str | None) -> pl.Series:
     if field_type in _EXPRESSIONS:
         frame = pl.DataFrame({"__value": values})
-        return frame.select(_EXPRESSIONS[field_type](pl.col("__value")).alias(values.name)).to_series()
+        return frame.select(
+            _EXPRESSIONS[field_type](pl.col("__value")).alias(values.name)
+        ).to_series()
     return _parse_progressively(values, _ATTEMPTS[field_type](fmt), _TARGET[field_type])

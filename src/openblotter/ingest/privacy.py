@@ -76,8 +76,10 @@ def hundred_block(values: pl.Series) -> pl.Series:
     # A house number written inside the street part would still point at one house.
     has_number = text.str.contains(r"\b\d+\b")
     generalized = pl.select(
-        pl.when(number.is_not_null()).then(block)
-        .when(has_number).then(pl.lit("[address withheld]"))
+        pl.when(number.is_not_null())
+        .then(block)
+        .when(has_number)
+        .then(pl.lit("[address withheld]"))
         .otherwise(text)
     ).to_series()
     return generalized.alias(values.name)
@@ -147,7 +149,8 @@ def scrub(
     """Apply every privacy marker of ``schema`` to ``frame`` (typed, conformed)."""
     result = Scrubbed(frame=frame)
     personal_names = [
-        f.name for f in schema.fields
+        f.name
+        for f in schema.fields
         if f.privacy and f.privacy.treatment == "drop" and f.name in frame.columns
     ]
     personal = frame.select(personal_names)
@@ -155,7 +158,9 @@ def scrub(
     for f in schema.fields:
         if f.name not in frame.columns:
             continue
-        published = _treat(frame, f, schema, salt, free_text_allowed, reference_date, personal, result)
+        published = _treat(
+            frame, f, schema, salt, free_text_allowed, reference_date, personal, result
+        )
         if published is not None:
             columns.append(published)
     if ROW in frame.columns:

@@ -94,7 +94,9 @@ def period_filters(period: str, current: Quarter) -> list[tuple[str, str]]:
         ) from error
 
 
-def _events(portal: Portal, dataset_id: str, family: str, by: str, filters: list[tuple[str, str]]) -> Counter[str | None]:
+def _events(
+    portal: Portal, dataset_id: str, family: str, by: str, filters: list[tuple[str, str]]
+) -> Counter[str | None]:
     """Events per department code, counting the family's unit (people, complainants, rows)."""
     t = query.target(portal, dataset_id, filters)
     names = {f.name for f in t.schema.fields}
@@ -113,10 +115,14 @@ def _events(portal: Portal, dataset_id: str, family: str, by: str, filters: list
     return counts
 
 
-def _population(portal: Portal, demographics_id: str, dimension: str) -> tuple[dict[str, PopulationEstimate], PopulationEstimate, dict[str, Any]]:
+def _population(
+    portal: Portal, demographics_id: str, dimension: str
+) -> tuple[dict[str, PopulationEstimate], PopulationEstimate, dict[str, Any]]:
     """Residents by census category from the newest year of the demographics dataset."""
     try:
-        rows = query.rows_page(portal, demographics_id, [("_size", "1000"), ("_sort", "-year")])["rows"]
+        rows = query.rows_page(portal, demographics_id, [("_size", "1000"), ("_sort", "-year")])[
+            "rows"
+        ]
     except NotFound as error:
         raise NotFound(
             f"A benchmark needs the community demographics dataset '{demographics_id}' "
@@ -124,22 +130,39 @@ def _population(portal: Portal, demographics_id: str, dimension: str) -> tuple[d
             detail={"dataset": demographics_id},
         ) from error
     if not rows:
-        raise NotFound(f"Dataset '{demographics_id}' has no rows.", detail={"dataset": demographics_id})
+        raise NotFound(
+            f"Dataset '{demographics_id}' has no rows.", detail={"dataset": demographics_id}
+        )
     rows = _newest_complete_year(rows)
-    source = {"dataset": demographics_id, "geography": rows[0].get("geography_name"), "year": rows[0]["year"],
-              "source": rows[0].get("source")}
+    source = {
+        "dataset": demographics_id,
+        "geography": rows[0].get("geography_name"),
+        "year": rows[0]["year"],
+        "source": rows[0].get("source"),
+    }
 
     def estimate(r: dict[str, Any]) -> PopulationEstimate:
         return PopulationEstimate(float(r["population"]), r.get("margin_of_error"))
 
-    everyone = [r for r in rows if (r["race"], r["ethnicity"], r["sex"], r["age_group"]) == ("All", "All", "All", "All")]
+    everyone = [
+        r
+        for r in rows
+        if (r["race"], r["ethnicity"], r["sex"], r["age_group"]) == ("All", "All", "All", "All")
+    ]
     if not everyone:
-        raise NotFound(f"'{demographics_id}' has no total row (race, ethnicity, sex and age group All).")
+        raise NotFound(
+            f"'{demographics_id}' has no total row (race, ethnicity, sex and age group All)."
+        )
     by: dict[str, PopulationEstimate] = {}
     for r in rows:
         if r["age_group"] != "All":
             continue
-        if dimension == "sex" and r["race"] == "All" and r["ethnicity"] == "All" and r["sex"] in ("Male", "Female"):
+        if (
+            dimension == "sex"
+            and r["race"] == "All"
+            and r["ethnicity"] == "All"
+            and r["sex"] in ("Male", "Female")
+        ):
             by[r["sex"]] = estimate(r)
         if dimension == "race_ethnicity" and r["sex"] == "All":
             category = _census_category(r["race"], r["ethnicity"])
@@ -180,10 +203,14 @@ def benchmark(
     dataset = portal.dataset(dataset_id)
     family = dataset.family or ""
     if by not in BY_DIMENSIONS:
-        raise InvalidInput(f"'by' must be one of {', '.join(BY_DIMENSIONS)}.",
-                           detail={"parameter": "by", "allowed": list(BY_DIMENSIONS)})
+        raise InvalidInput(
+            f"'by' must be one of {', '.join(BY_DIMENSIONS)}.",
+            detail={"parameter": "by", "allowed": list(BY_DIMENSIONS)},
+        )
     dimension = BY_DIMENSIONS[by]
-    current = portal.release(dataset_id, next((v for k, v in filters or [] if k == "_release"), None))
+    current = portal.release(
+        dataset_id, next((v for k, v in filters or [] if k == "_release"), None)
+    )
     chosen = [*(filters or []), *period_filters(period, current.quarter)]
     events = _events(portal, dataset_id, family, by, chosen)
     population, total, source = _population(portal, portal.settings.demographics_dataset, dimension)
@@ -191,18 +218,32 @@ def benchmark(
     chosen_reference = reference or portal.settings.reference_group
     ref = None if chosen_reference == "all" else chosen_reference
     result = community_benchmark(
-        dict(events), population, mapping=mapping, total_population=total, reference=ref,
-        min_events=portal.settings.small_number_threshold, event_unit=event_unit(family),
+        dict(events),
+        population,
+        mapping=mapping,
+        total_population=total,
+        reference=ref,
+        min_events=portal.settings.small_number_threshold,
+        event_unit=event_unit(family),
     ).to_dict()
     rows = [_row(g) for g in result["groups"]]
     return {
-        "dataset": dataset_id, "release": current.label, "by": by, "period": period,
+        "dataset": dataset_id,
+        "release": current.label,
+        "by": by,
+        "period": period,
         "filters": [list(f) for f in filters or [] if f[0] != "_release"],
-        "event_unit": result["event_unit"], "reference": result["reference"],
+        "event_unit": result["event_unit"],
+        "reference": result["reference"],
         "reference_rate_per_1000": result["reference_rate"],
-        "events_total": result["events_total"], "population_total": result["population_total"],
-        "population_source": source, "rows": rows, "method": result["methods"],
-        "mapping": result["mapping"], "caveats": result["caveats"], "synthetic": dataset.synthetic,
+        "events_total": result["events_total"],
+        "population_total": result["population_total"],
+        "population_source": source,
+        "rows": rows,
+        "method": result["methods"],
+        "mapping": result["mapping"],
+        "caveats": result["caveats"],
+        "synthetic": dataset.synthetic,
     }
 
 
@@ -210,12 +251,20 @@ def _row(group: dict[str, Any]) -> dict[str, Any]:
     ratio_ci = group.get("rate_ratio_ci") or {}
     rate_ci = group.get("rate_ci") or {}
     return {
-        "group": group["group"], "placement": group["placement"],
+        "group": group["group"],
+        "placement": group["placement"],
         "department_codes": list(group["department_codes"]),
-        "events": group["events"], "share_of_events": group["share_of_events"],
-        "population": group["population"], "population_moe": group["population_moe"],
+        "events": group["events"],
+        "share_of_events": group["share_of_events"],
+        "population": group["population"],
+        "population_moe": group["population_moe"],
         "share_of_population": group["share_of_population"],
-        "rate_per_1000": group["rate"], "rate_ci_low": rate_ci.get("low"), "rate_ci_high": rate_ci.get("high"),
-        "rate_ratio": group["rate_ratio"], "ci_low": ratio_ci.get("low"), "ci_high": ratio_ci.get("high"),
-        "reliable": group["reliable"], "notes": list(group["notes"]),
+        "rate_per_1000": group["rate"],
+        "rate_ci_low": rate_ci.get("low"),
+        "rate_ci_high": rate_ci.get("high"),
+        "rate_ratio": group["rate_ratio"],
+        "ci_low": ratio_ci.get("low"),
+        "ci_high": ratio_ci.get("high"),
+        "reliable": group["reliable"],
+        "notes": list(group["notes"]),
     }

@@ -15,16 +15,29 @@ from openblotter.services.analysis import _population, race_mapping
 from openblotter.services.portal import Portal
 
 
-def representation(portal: Portal, dataset_id: str, *, filters: list[tuple[str, str]] | None = None) -> dict[str, Any]:
+def representation(
+    portal: Portal, dataset_id: str, *, filters: list[tuple[str, str]] | None = None
+) -> dict[str, Any]:
     """Staff by race/ethnicity against residents: the representation index, by sworn status and rank."""
-    columns = ["officer_race", "officer_ethnicity", "employee_type", "rank", "count", "measure", "as_of_date"]
+    columns = [
+        "officer_race",
+        "officer_ethnicity",
+        "employee_type",
+        "rank",
+        "count",
+        "measure",
+        "as_of_date",
+    ]
     staff = query.table(portal, dataset_id, filters or [], columns)
     if "as_of_date" in staff.columns and staff["as_of_date"].drop_nulls().len():
         # A cumulative release holds a snapshot per date: the newest describes the department now.
         latest = staff["as_of_date"].max()
         staff = staff.filter(pl.col("as_of_date") == latest)
     if "measure" in staff.columns:
-        actual = staff.filter(pl.col("measure").is_in(["Actual", "Employees", "Current"]) | pl.col("measure").is_null())
+        actual = staff.filter(
+            pl.col("measure").is_in(["Actual", "Employees", "Current"])
+            | pl.col("measure").is_null()
+        )
         staff = actual if actual.height else staff
     if "officer_ethnicity" in staff.columns:
         staff = staff.with_columns(
@@ -34,23 +47,38 @@ def representation(portal: Portal, dataset_id: str, *, filters: list[tuple[str, 
             .alias("officer_race")
         )
     by = [c for c in ("employee_type", "rank") if c in staff.columns]
-    population, total, source = _population(portal, portal.settings.demographics_dataset, "race_ethnicity")
+    population, total, source = _population(
+        portal, portal.settings.demographics_dataset, "race_ethnicity"
+    )
     results = representation_by(
         staff.with_columns([pl.col(c).fill_null("Unknown") for c in ["officer_race", *by]]),
-        population, group_column="officer_race", by=by, mapping=race_mapping(portal),
-        total_population=total, count_column="count" if "count" in staff.columns else None,
+        population,
+        group_column="officer_race",
+        by=by,
+        mapping=race_mapping(portal),
+        total_population=total,
+        count_column="count" if "count" in staff.columns else None,
     )
     as_of = str(staff["as_of_date"][0]) if "as_of_date" in staff.columns and staff.height else None
-    return {"dataset": dataset_id, "as_of": as_of, "population_source": source,
-            "results": [r.to_dict() for r in results]}
+    return {
+        "dataset": dataset_id,
+        "as_of": as_of,
+        "population_source": source,
+        "results": [r.to_dict() for r in results],
+    }
 
 
 def darkness(
-    portal: Portal, dataset_id: str, *, group: str = "Black or African American",
+    portal: Portal,
+    dataset_id: str,
+    *,
+    group: str = "Black or African American",
     filters: list[tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
     """Veil of darkness for stops with a date and a clock time, at the portal's city."""
-    frame = query.table(portal, dataset_id, filters or [], ["incident_date", "incident_time", "subject_race"])
+    frame = query.table(
+        portal, dataset_id, filters or [], ["incident_date", "incident_time", "subject_race"]
+    )
     if not {"incident_date", "incident_time", "subject_race"} <= set(frame.columns):
         raise InvalidInput(
             f"Dataset '{dataset_id}' has no incident_date, incident_time and subject_race: the veil "
@@ -59,10 +87,19 @@ def darkness(
         )
     stops = frame.drop_nulls(["incident_date", "incident_time"])
     moments = [
-        datetime.combine(d, t) for d, t in zip(stops["incident_date"], stops["incident_time"], strict=True)
+        datetime.combine(d, t)
+        for d, t in zip(stops["incident_date"], stops["incident_time"], strict=True)
     ]
     settings = portal.settings
-    place = Place(settings.city_name, settings.city_latitude, settings.city_longitude, settings.city_timezone)
-    result = veil_of_darkness(moments, stops["subject_race"].to_list(), group_of_interest=group, place=place)
-    return {"dataset": dataset_id, "group": group,
-            "stops_without_time": frame.height - stops.height, **result.to_dict()}
+    place = Place(
+        settings.city_name, settings.city_latitude, settings.city_longitude, settings.city_timezone
+    )
+    result = veil_of_darkness(
+        moments, stops["subject_race"].to_list(), group_of_interest=group, place=place
+    )
+    return {
+        "dataset": dataset_id,
+        "group": group,
+        "stops_without_time": frame.height - stops.height,
+        **result.to_dict(),
+    }

@@ -59,12 +59,21 @@ def publish_derived_views(
             synthetic=source.synthetic,
         )
         report = ValidationReport(source=f"{source.id} {quarter.label}")
-        report.facts.update({"derived_from": {"dataset": source.id, "release": quarter.label},
-                             "rows": rows.height})
-        store_release(portal, NewRelease(
-            dataset=replace(dataset), quarter=quarter, frame=rows, schema=family.schema,
-            report=report, source_name=f"derived from {source.id} {quarter.label}",
-            source_checksum="", actor=actor,
-        ))
+        report.facts.update(
+            {"derived_from": {"dataset": source.id, "release": quarter.label}, "rows": rows.height}
+        )
+        store_release(
+            portal,
+            NewRelease(
+                dataset=replace(dataset),
+                quarter=quarter,
+                frame=rows,
+                schema=family.schema,
+                report=report,
+                source_name=f"derived from {source.id} {quarter.label}",
+                source_checksum="",
+                actor=actor,
+            ),
+        )
         published.append(dataset_id)
     return published

@@ -15,11 +15,14 @@ SYNTHETIC_NOTICE = (
 )
 
 
-def public_schema(portal: Portal, dataset: Dataset, schema: dict[str, Any] | None = None) -> TableSchema:
+def public_schema(
+    portal: Portal, dataset: Dataset, schema: dict[str, Any] | None = None
+) -> TableSchema:
     """The schema readers of the published files see (dropped fields removed, renames applied)."""
     full = TableSchema.from_descriptor(schema or dataset.schema)
     allowed = {
-        f.name for f in full.fields
+        f.name
+        for f in full.fields
         if f.free_text and portal.settings.free_text_allowed(dataset.id, f.name)
     }
     return full.public_schema(free_text_allowed=allowed)
@@ -50,11 +53,13 @@ def dictionary(portal: Portal, dataset: Dataset, release: Release | None) -> dic
         source = by_published_name.get(f.name, f)
         fields.append(field_entry(f, source.privacy_label()))
     withheld = [
-        {"name": f.name, "reason": "free text not published" if f.free_text else "dropped to protect privacy"}
+        {
+            "name": f.name,
+            "reason": "free text not published" if f.free_text else "dropped to protect privacy",
+        }
         for f in full.fields
-        if f.name not in {s.name for s in full.fields if s.published} or (
-            f.free_text and not portal.settings.free_text_allowed(dataset.id, f.name)
-        )
+        if f.name not in {s.name for s in full.fields if s.published}
+        or (f.free_text and not portal.settings.free_text_allowed(dataset.id, f.name))
     ]
     return {
         "fields": fields,
@@ -85,7 +90,9 @@ def catalog_entry(dataset: Dataset, current: Release | None) -> dict[str, Any]:
         "description": dataset.description,
         "current_release": current.label if current else None,
         "row_count": current.row_count if current else None,
-        "updated": (current.published_at or dataset.updated_at).isoformat() if current else dataset.updated_at.isoformat(),
+        "updated": (current.published_at or dataset.updated_at).isoformat()
+        if current
+        else dataset.updated_at.isoformat(),
         "next_update": current.quarter.next().label if current else None,
         "synthetic": dataset.synthetic,
         "links": _links(dataset.id),
@@ -109,9 +116,13 @@ def dataset_detail(portal: Portal, dataset_id: str) -> dict[str, Any]:
     detail = catalog_entry(dataset, current)
     detail["schema"] = dictionary(portal, dataset, current)
     detail["releases"] = [
-        {**release_summary(r), "current": r.id == dataset.current_release_id,
-         "links": {"file": f"/api/v1/datasets/{dataset_id}/releases/{r.label}/file.parquet"}
-         if r.status == "published" else {}}
+        {
+            **release_summary(r),
+            "current": r.id == dataset.current_release_id,
+            "links": {"file": f"/api/v1/datasets/{dataset_id}/releases/{r.label}/file.parquet"}
+            if r.status == "published"
+            else {},
+        }
         for r in reversed(releases)
     ]
     return detail

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 import polars as pl
 
 from openblotter.domain.errors import InvalidInput
-from openblotter.domain.quarters import Quarter
 from openblotter.domain.releases import Dataset, Release, check_dataset_id, check_new_label
 from openblotter.domain.report import ValidationReport
 from openblotter.domain.schema import TableSchema
@@ -35,11 +34,11 @@ from openblotter.ingest.mapping import (
     load_mapping,
     related_paths,
 )
-from openblotter.ingest.privacy import scrub
 from openblotter.ingest.readers import RawTable, read_table
 from openblotter.services.derived import publish_derived_views
 from openblotter.services.portal import Portal
 from openblotter.services.storing import NewRelease, store_release
+
 _SUPPORTED = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm"}
 
 
@@ -97,7 +96,9 @@ class _Prepared:
     dropped_source: list[str]
 
 
-def publish(portal: Portal, request: PublishRequest, progress: Progress | None = None) -> PublishResult:
+def publish(
+    portal: Portal, request: PublishRequest, progress: Progress | None = None
+) -> PublishResult:
     """Validate, scrub and publish ``request.path`` as release ``request.label``."""
     progress = progress or _Silent()
     portal.settings.require_safe()
@@ -114,7 +115,9 @@ def publish(portal: Portal, request: PublishRequest, progress: Progress | None =
 
     progress.stage("Validating")
     prepared = _prepare(raw, request, existing, report)
-    conformed = conform(prepared.frame, prepared.schema, report, allow_invalid=request.allow_invalid)
+    conformed = conform(
+        prepared.frame, prepared.schema, report, allow_invalid=request.allow_invalid
+    )
     result = PublishResult(report=report, schema=prepared.schema, schema_inferred=prepared.inferred)
     if not report.ok:
         return result
@@ -124,8 +127,13 @@ def publish(portal: Portal, request: PublishRequest, progress: Progress | None =
     stored = store_release(
         portal,
         NewRelease(
-            dataset=dataset, quarter=quarter, frame=conformed.frame, schema=prepared.schema,
-            report=report, source_name=raw.source_name, source_checksum=raw.source_checksum,
+            dataset=dataset,
+            quarter=quarter,
+            frame=conformed.frame,
+            schema=prepared.schema,
+            report=report,
+            source_name=raw.source_name,
+            source_checksum=raw.source_checksum,
             actor=request.actor,
         ),
     )
@@ -211,7 +219,9 @@ def _load_schema_file(path: Path) -> TableSchema:
         descriptor = json.loads(path.read_text(encoding="utf-8"))
         return TableSchema.from_descriptor(descriptor)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InvalidInput(f"Cannot read the schema file {path}: {error}", detail={"file": str(path)}) from error
+        raise InvalidInput(
+            f"Cannot read the schema file {path}: {error}", detail={"file": str(path)}
+        ) from error
     except ValueError as error:
         raise InvalidInput(
             f"{path} is not a valid Table Schema: {error}", detail={"file": str(path)}
@@ -267,12 +277,23 @@ def _keep_descriptions(new: TableSchema, old: TableSchema) -> TableSchema:
     return new.model_copy(update={"fields": fields})
 
 
-def _dataset_record(request: PublishRequest, existing: Dataset | None, prepared: _Prepared) -> Dataset:
+def _dataset_record(
+    request: PublishRequest, existing: Dataset | None, prepared: _Prepared
+) -> Dataset:
     now = datetime.now(UTC)
     descriptor = prepared.schema.to_descriptor()
     extras = prepared.schema.model_extra or {}
-    title = request.title or (existing.title if existing else None) or extras.get("title") or request.dataset_id.replace("_", " ").capitalize()
-    description = request.description or (existing.description if existing else "") or extras.get("description", "")
+    title = (
+        request.title
+        or (existing.title if existing else None)
+        or extras.get("title")
+        or request.dataset_id.replace("_", " ").capitalize()
+    )
+    description = (
+        request.description
+        or (existing.description if existing else "")
+        or extras.get("description", "")
+    )
     return Dataset(
         id=request.dataset_id,
         title=str(title),
@@ -281,9 +302,9 @@ def _dataset_record(request: PublishRequest, existing: Dataset | None, prepared:
         schema=descriptor,
         created_at=existing.created_at if existing else now,
         updated_at=now,
-        mapping=request.mapping.name if request.mapping else (existing.mapping if existing else None),
+        mapping=request.mapping.name
+        if request.mapping
+        else (existing.mapping if existing else None),
         dropped_source_fields=sorted(prepared.dropped_source),
         synthetic=request.synthetic or (existing.synthetic if existing else False),
     )
-
-

@@ -89,8 +89,13 @@ def rows_page(portal: Portal, dataset_id: str, params: Params) -> dict[str, Any]
     spec = spec_for(t, params)
     page = engine(portal).rows(t.path, t.schema, spec)
     columns = list(spec.fields or [f.name for f in t.schema.fields])
-    return {"rows": page.rows, "next": page.next, "total": page.total,
-            "release": t.release.label, "columns": columns}
+    return {
+        "rows": page.rows,
+        "next": page.next,
+        "total": page.total,
+        "release": t.release.label,
+        "columns": columns,
+    }
 
 
 def facet_counts(
@@ -105,7 +110,12 @@ def facet_counts(
         name: {k: v for k, v in details.items() if k != "values"}
         for name, details in result["facets"].items()
     }
-    return {"facets": facets, "facet_info": info, "total": result["total"], "release": t.release.label}
+    return {
+        "facets": facets,
+        "facet_info": info,
+        "total": result["total"],
+        "release": t.release.label,
+    }
 
 
 def aggregate(portal: Portal, dataset_id: str, params: Params) -> dict[str, Any]:
@@ -118,8 +128,12 @@ def aggregate(portal: Portal, dataset_id: str, params: Params) -> dict[str, Any]
             detail={"parameter": "_group", "allowed": [f.name for f in t.schema.fields]},
         )
     result = engine(portal).aggregate(t.path, t.schema, spec)
-    return {"groups": result.groups, "total_groups": result.total_groups,
-            "truncated": result.truncated, "release": t.release.label}
+    return {
+        "groups": result.groups,
+        "total_groups": result.total_groups,
+        "truncated": result.truncated,
+        "release": t.release.label,
+    }
 
 
 @dataclass(frozen=True)
@@ -151,13 +165,15 @@ def export(portal: Portal, dataset_id: str, params: Params, fmt: str) -> Export:
     }[fmt]
     chunks = writer(engine(portal), t.path, t.schema, spec)
     prefix = "synthetic-demo-" if t.dataset.synthetic else ""
-    return Export(chunks, EXPORT_FORMATS[fmt], f"{prefix}{dataset_id}-{t.release.label}.{fmt}",
-                  t.dataset.synthetic)
+    return Export(
+        chunks,
+        EXPORT_FORMATS[fmt],
+        f"{prefix}{dataset_id}-{t.release.label}.{fmt}",
+        t.dataset.synthetic,
+    )
 
 
-def table(
-    portal: Portal, dataset_id: str, params: Params, columns: Sequence[str]
-) -> pl.DataFrame:
+def table(portal: Portal, dataset_id: str, params: Params, columns: Sequence[str]) -> pl.DataFrame:
     """Every matching row of ``columns`` as a polars frame (for analyses, not for responses)."""
     t = target(portal, dataset_id, params)
     present = [c for c in columns if t.schema.field(c) is not None]

@@ -20,7 +20,9 @@ def list_releases(portal: Portal, dataset_id: str) -> list[Release]:
     return portal.catalog.releases(dataset_id)
 
 
-def withdraw(portal: Portal, dataset_id: str, label: str, *, reason: str = "", actor: str = "cli") -> Release | None:
+def withdraw(
+    portal: Portal, dataset_id: str, label: str, *, reason: str = "", actor: str = "cli"
+) -> Release | None:
     """Withdraw a published release; if it was current, the latest remaining one becomes current.
 
     Returns the release that is current afterwards (None when none is left).
@@ -37,7 +39,11 @@ def withdraw(portal: Portal, dataset_id: str, label: str, *, reason: str = "", a
         portal.catalog.set_status(conn, target.id, "withdrawn", reason or None)
         portal.catalog.set_current(conn, dataset_id, current_id)
         portal.catalog.audit(
-            conn, actor=actor, action="withdraw", dataset_id=dataset_id, label=label,
+            conn,
+            actor=actor,
+            action="withdraw",
+            dataset_id=dataset_id,
+            label=label,
             detail={"reason": reason, "current_after": current_id},
         )
     return portal.catalog.release(current_id) if current_id else None
@@ -57,15 +63,25 @@ def rollback(portal: Portal, dataset_id: str, *, reason: str = "", actor: str = 
         portal.catalog.set_status(conn, current.id, "withdrawn", reason or "rolled back")
         portal.catalog.set_current(conn, dataset_id, previous.id)
         portal.catalog.audit(
-            conn, actor=actor, action="rollback", dataset_id=dataset_id, label=current.label,
+            conn,
+            actor=actor,
+            action="rollback",
+            dataset_id=dataset_id,
+            label=current.label,
             detail={"reason": reason, "current_after": previous.label},
         )
     return previous
 
 
 def diff_releases(
-    portal: Portal, dataset_id: str, old_label: str, new_label: str, *,
-    change: str | None = None, limit: int = 0, offset: int = 0,
+    portal: Portal,
+    dataset_id: str,
+    old_label: str,
+    new_label: str,
+    *,
+    change: str | None = None,
+    limit: int = 0,
+    offset: int = 0,
 ) -> DiffResult:
     """Rows added, removed and changed (by primary key) from ``old_label`` to ``new_label``."""
     if change is not None and change not in DIFF_CHANGES:
@@ -77,8 +93,12 @@ def diff_releases(
     new = portal.release(dataset_id, new_label)
     key = TableSchema.from_descriptor(new.schema).public_schema().primary_key
     return diff_files(
-        portal.release_path(old), portal.release_path(new), key,
-        change=change, limit=limit, offset=offset,
+        portal.release_path(old),
+        portal.release_path(new),
+        key,
+        change=change,
+        limit=limit,
+        offset=offset,
     )
 
 
@@ -99,9 +119,7 @@ def release_summary(release: Release) -> dict[str, Any]:
         "withdrawn_at": release.withdrawn_at.isoformat() if release.withdrawn_at else None,
         "withdrawn_reason": release.withdrawn_reason,
         "changelog": release.changelog,
-        "validation": {
-            k: release.report.get(k) for k in ("ok", "errors", "warnings", "counts")
-        },
+        "validation": {k: release.report.get(k) for k in ("ok", "errors", "warnings", "counts")},
     }
 
 

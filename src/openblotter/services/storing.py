@@ -49,12 +49,16 @@ def store_release(portal: Portal, new: NewRelease) -> Stored:
     """Scrub, write the file, and make the release current in one catalog transaction."""
     dataset_id = new.dataset.id
     allowed = {
-        f.name for f in new.schema.fields
+        f.name
+        for f in new.schema.fields
         if f.free_text and portal.settings.free_text_allowed(dataset_id, f.name)
     }
     scrubbed = scrub(
-        new.frame, new.schema, salt=portal.settings.salt.get_secret_value(),
-        free_text_allowed=allowed, reference_date=new.quarter.end,
+        new.frame,
+        new.schema,
+        salt=portal.settings.salt.get_secret_value(),
+        free_text_allowed=allowed,
+        reference_date=new.quarter.end,
     )
     new.report.facts["privacy"] = scrubbed.treatments
     staged, checksum = _write_parquet(portal, scrubbed.frame)
@@ -65,7 +69,9 @@ def store_release(portal: Portal, new: NewRelease) -> Stored:
     changelog = _changelog(portal, previous, key, new.schema)
     dataset = replace(
         new.dataset,
-        dropped_source_fields=sorted(set(new.dataset.dropped_source_fields) | set(scrubbed.dropped)),
+        dropped_source_fields=sorted(
+            set(new.dataset.dropped_source_fields) | set(scrubbed.dropped)
+        ),
     )
     release = _commit(portal, new, dataset, key, checksum, scrubbed.frame, changelog, previous)
     return Stored(release, changelog)
@@ -73,8 +79,8 @@ def store_release(portal: Portal, new: NewRelease) -> Stored:
 
 def _write_parquet(portal: Portal, frame: pl.DataFrame) -> tuple[Path, str]:
     staged = portal.files.staging_path(".parquet")
-    published = frame.drop(ROW).with_row_index(ROW_ID, offset=1).with_columns(
-        pl.col(ROW_ID).cast(pl.Int64)
+    published = (
+        frame.drop(ROW).with_row_index(ROW_ID, offset=1).with_columns(pl.col(ROW_ID).cast(pl.Int64))
     )
     published.write_parquet(staged, compression="zstd", statistics=True, row_group_size=32_768)
     return staged, sha256_file(staged)
@@ -92,9 +98,11 @@ def _changelog(
 
 def _period(frame: pl.DataFrame, schema: TableSchema) -> date | None:
     date_field = (schema.model_extra or {}).get("dateField")
-    candidates = [date_field] if date_field else [
-        f.name for f in schema.fields if f.type in ("date", "datetime")
-    ]
+    candidates = (
+        [date_field]
+        if date_field
+        else [f.name for f in schema.fields if f.type in ("date", "datetime")]
+    )
     for name in candidates:
         if name in frame.columns and frame[name].null_count() < frame.height:
             first = frame[name].min()
@@ -106,18 +114,33 @@ def _period(frame: pl.DataFrame, schema: TableSchema) -> date | None:
 
 
 def _commit(
-    portal: Portal, new: NewRelease, dataset: Dataset, key: str, checksum: str,
-    frame: pl.DataFrame, changelog: dict[str, Any], previous: Release | None,
+    portal: Portal,
+    new: NewRelease,
+    dataset: Dataset,
+    key: str,
+    checksum: str,
+    frame: pl.DataFrame,
+    changelog: dict[str, Any],
+    previous: Release | None,
 ) -> Release:
     now = datetime.now(UTC)
     values = {
-        "dataset_id": dataset.id, "label": new.quarter.label, "status": "published",
-        "period_start": _period(frame, new.schema), "period_end": new.quarter.end,
-        "row_count": frame.height, "file_key": key,
-        "file_size": portal.files.local_path(key).stat().st_size, "checksum": checksum,
-        "source_name": new.source_name, "source_checksum": new.source_checksum,
-        "schema": new.schema.to_descriptor(), "report": new.report.to_dict(),
-        "changelog": changelog, "created_at": now, "published_at": now,
+        "dataset_id": dataset.id,
+        "label": new.quarter.label,
+        "status": "published",
+        "period_start": _period(frame, new.schema),
+        "period_end": new.quarter.end,
+        "row_count": frame.height,
+        "file_key": key,
+        "file_size": portal.files.local_path(key).stat().st_size,
+        "checksum": checksum,
+        "source_name": new.source_name,
+        "source_checksum": new.source_checksum,
+        "schema": new.schema.to_descriptor(),
+        "report": new.report.to_dict(),
+        "changelog": changelog,
+        "created_at": now,
+        "published_at": now,
     }
     becomes_current = previous is None or new.quarter >= previous.quarter
     with portal.catalog.transaction() as conn:
@@ -126,9 +149,17 @@ def _commit(
         if becomes_current:
             portal.catalog.set_current(conn, dataset.id, release_id)
         portal.catalog.audit(
-            conn, actor=new.actor, action="publish", dataset_id=dataset.id, label=new.quarter.label,
-            detail={"rows": frame.height, "checksum": checksum, "source": new.source_name,
-                    "current": becomes_current},
+            conn,
+            actor=new.actor,
+            action="publish",
+            dataset_id=dataset.id,
+            label=new.quarter.label,
+            detail={
+                "rows": frame.height,
+                "checksum": checksum,
+                "source": new.source_name,
+                "current": becomes_current,
+            },
         )
     release = portal.catalog.release(release_id)
     assert release is not None

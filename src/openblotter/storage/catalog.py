@@ -14,7 +14,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, insert, inspect, select, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    create_engine,
+    event,
+    insert,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import RowMapping
 
 from openblotter.domain.releases import Dataset, Release
@@ -84,9 +94,11 @@ class Catalog:
 
     def dataset(self, dataset_id: str) -> Dataset | None:
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(tables.datasets).where(tables.datasets.c.id == dataset_id)
-            ).mappings().first()
+            row = (
+                conn.execute(select(tables.datasets).where(tables.datasets.c.id == dataset_id))
+                .mappings()
+                .first()
+            )
             return _dataset(row) if row else None
 
     def save_dataset(self, conn: Connection, dataset: Dataset) -> None:
@@ -125,9 +137,11 @@ class Catalog:
 
     def release(self, release_id: int) -> Release | None:
         with self.engine.connect() as conn:
-            row = conn.execute(
-                select(tables.releases).where(tables.releases.c.id == release_id)
-            ).mappings().first()
+            row = (
+                conn.execute(select(tables.releases).where(tables.releases.c.id == release_id))
+                .mappings()
+                .first()
+            )
             return _release(row) if row else None
 
     def current_releases(self) -> dict[str, Release]:
@@ -169,7 +183,11 @@ class Catalog:
     ) -> None:
         conn.execute(
             insert(tables.audit_log).values(
-                at=_now(), actor=actor, action=action, dataset_id=dataset_id, label=label,
+                at=_now(),
+                actor=actor,
+                action=action,
+                dataset_id=dataset_id,
+                label=label,
                 detail=detail,
             )
         )

@@ -66,11 +66,7 @@ def diff_files(
         cols_b = [r[0] for r in con.execute("DESCRIBE b").fetchall()]
         common = [c for c in cols_b if c in cols_a]
         usable_key = [k for k in key if k in cols_a and k in cols_b]
-        result = (
-            _diff_by_key(con, usable_key, common)
-            if usable_key
-            else _diff_by_rows(con, common)
-        )
+        result = _diff_by_key(con, usable_key, common) if usable_key else _diff_by_rows(con, common)
         result.added_columns = [c for c in cols_b if c not in cols_a]
         result.removed_columns = [c for c in cols_a if c not in cols_b]
         if change and limit:
@@ -87,12 +83,11 @@ def _join_on(key: list[str]) -> str:
 def _diff_by_key(con: duckdb.DuckDBPyConnection, key: list[str], common: list[str]) -> DiffResult:
     on = _join_on(key)
     values = [c for c in common if c not in key]
-    flags = ", ".join(
-        f"(a.{_q(c)} IS DISTINCT FROM b.{_q(c)})::INT AS {_q('d_' + c)}" for c in values
-    ) or "0 AS d_none"
-    con.execute(
-        f"CREATE TEMP TABLE both_sides AS SELECT {flags} FROM a JOIN b ON {on}"
+    flags = (
+        ", ".join(f"(a.{_q(c)} IS DISTINCT FROM b.{_q(c)})::INT AS {_q('d_' + c)}" for c in values)
+        or "0 AS d_none"
     )
+    con.execute(f"CREATE TEMP TABLE both_sides AS SELECT {flags} FROM a JOIN b ON {on}")
     sums = ", ".join(f"SUM({_q('d_' + c)})" for c in values) or "0"
     any_changed = " OR ".join(f"{_q('d_' + c)} = 1" for c in values) or "FALSE"
     per_field = con.execute(f"SELECT {sums} FROM both_sides").fetchone() or ()
@@ -114,19 +109,30 @@ def _diff_by_key(con: duckdb.DuckDBPyConnection, key: list[str], common: list[st
 
 def _diff_by_rows(con: duckdb.DuckDBPyConnection, common: list[str]) -> DiffResult:
     cols = ", ".join(_q(c) for c in common)
-    added = con.execute(f"SELECT count(*) FROM (SELECT {cols} FROM b EXCEPT ALL SELECT {cols} FROM a)").fetchone()
-    removed = con.execute(f"SELECT count(*) FROM (SELECT {cols} FROM a EXCEPT ALL SELECT {cols} FROM b)").fetchone()
+    added = con.execute(
+        f"SELECT count(*) FROM (SELECT {cols} FROM b EXCEPT ALL SELECT {cols} FROM a)"
+    ).fetchone()
+    removed = con.execute(
+        f"SELECT count(*) FROM (SELECT {cols} FROM a EXCEPT ALL SELECT {cols} FROM b)"
+    ).fetchone()
     count_b = con.execute("SELECT count(*) FROM b").fetchone()
     assert added and removed and count_b
     return DiffResult(
-        key=[], added=int(added[0]), removed=int(removed[0]), changed=0,
+        key=[],
+        added=int(added[0]),
+        removed=int(removed[0]),
+        changed=0,
         unchanged=int(count_b[0]) - int(added[0]),
     )
 
 
 def _rows(
-    con: duckdb.DuckDBPyConnection, key: list[str], common: list[str], change: str,
-    limit: int, offset: int,
+    con: duckdb.DuckDBPyConnection,
+    key: list[str],
+    common: list[str],
+    change: str,
+    limit: int,
+    offset: int,
 ) -> list[dict[str, Any]]:
     cols = ", ".join(_q(c) for c in common)
     if not key:

@@ -18,7 +18,7 @@ def create_app(settings: Settings) -> FastAPI:
         version=__version__,
         description=(
             f"Open data of {settings.agency}: every release of every dataset, queryable. "
-            "Errors have one shape: {\"error\": {\"code\", \"message\", \"detail\"}}."
+            'Errors have one shape: {"error": {"code", "message", "detail"}}.'
         ),
         docs_url="/api/docs",
         redoc_url=None,

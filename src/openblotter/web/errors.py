@@ -44,13 +44,17 @@ def status_of(error: OpenBlotterError) -> int:
 
 
 def wants_html(request: Request) -> bool:
-    return not request.url.path.startswith(("/api/", "/resource/")) and "text/html" in request.headers.get("accept", "")
+    return not request.url.path.startswith(
+        ("/api/", "/resource/")
+    ) and "text/html" in request.headers.get("accept", "")
 
 
 def install(app: FastAPI, html_error: Any = None) -> None:
     """Register the handlers; ``html_error(request, status, code, message)`` renders pages."""
 
-    def respond(request: Request, status: int, code: str, message: str, detail: dict[str, Any]) -> Response:
+    def respond(
+        request: Request, status: int, code: str, message: str, detail: dict[str, Any]
+    ) -> Response:
         if html_error is not None and wants_html(request):
             return html_error(request, status, code, message)  # type: ignore[no-any-return]
         return JSONResponse(error_body(code, message, detail), status_code=status)
@@ -66,13 +70,20 @@ def install(app: FastAPI, html_error: Any = None) -> None:
             for e in error.errors()
         ]
         names = ", ".join(p["parameter"] for p in problems)
-        return respond(request, 400, "invalid_input", f"Invalid request parameter(s): {names}.",
-                       {"problems": problems})
+        return respond(
+            request,
+            400,
+            "invalid_input",
+            f"Invalid request parameter(s): {names}.",
+            {"problems": problems},
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, error: StarletteHTTPException) -> Response:
         code = "not_found" if error.status_code == 404 else "http_error"
         message = (
-            f"Nothing is published at {request.url.path}." if error.status_code == 404 else str(error.detail)
+            f"Nothing is published at {request.url.path}."
+            if error.status_code == 404
+            else str(error.detail)
         )
         return respond(request, error.status_code, code, message, {})
