@@ -105,6 +105,11 @@ class Settings(BaseSettings):
         default=-97.4395, description="The city's longitude (veil of darkness)."
     )
     city_timezone: str = Field(default="America/Chicago", description="The city's IANA time zone.")
+    query_memory_limit: str = Field(
+        default="192MB",
+        description="DuckDB memory per web process; larger sorts spill to the data directory.",
+    )
+    query_threads: int = Field(default=0, description="DuckDB threads per web process (0: one per core).")
     upload_max_bytes: int = Field(
         default=512 * 1024 * 1024, description="Largest file a publish accepts."
     )

@@ -46,16 +46,25 @@ def conform(
     report: ValidationReport,
     *,
     allow_invalid: bool = False,
+    consume: bool = False,
 ) -> Conformed:
-    """Conform ``frame`` (text columns named as the schema's fields, plus ``__row``) to ``schema``."""
+    """Conform ``frame`` (text columns named as the schema's fields, plus ``__row``) to ``schema``.
+
+    With ``consume`` each text column is taken out of ``frame`` as soon as it is
+    typed, so a large file's text and typed copies are not held in memory together.
+    """
     rows = frame[ROW] if ROW in frame.columns else pl.Series(ROW, range(2, frame.height + 2))
+    height = frame.height
+    _report_extra_columns(frame, schema, report)
     columns: list[pl.Series] = []
     unknown_counts: dict[str, int] = {}
     for field in schema.fields:
         if field.name not in frame.columns:
-            columns.append(_missing_column(field, frame.height, report))
+            columns.append(_missing_column(field, height, report))
             continue
-        text = _clean(frame[field.name], schema.missing_values)
+        source = frame.drop_in_place(field.name) if consume else frame[field.name]
+        text = _clean(source, schema.missing_values)
+        del source
         if field.coded:
             typed, blanks = _normalize_codes(text, field, rows, report)
             unknown_counts[field.name] = blanks
@@ -63,7 +72,7 @@ def conform(
             typed = _typed(text, field, rows, report, allow_invalid)
         _check_constraints(typed, field, rows, report)
         columns.append(typed)
-    _report_extra_columns(frame, schema, report)
+        del text
     typed_frame = pl.DataFrame([*columns, rows.alias(ROW)])
     _check_primary_key(typed_frame, schema, report)
     report.facts["rows"] = typed_frame.height

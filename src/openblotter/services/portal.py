@@ -28,7 +28,11 @@ class Portal:
     def query_engine(self) -> QueryEngine:
         """The DuckDB engine, created on first use (publishing never needs it)."""
         if self._engine is None:
-            self._engine = QueryEngine(temp_directory=str(self.settings.data_dir / ".duckdb-tmp"))
+            self._engine = QueryEngine(
+                threads=self.settings.query_threads or None,
+                memory_limit=self.settings.query_memory_limit,
+                temp_directory=str(self.settings.data_dir / ".duckdb-tmp"),
+            )
         return self._engine
 
     @classmethod
