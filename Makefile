@@ -5,7 +5,7 @@ UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo serve test test-fast lint bench install install-dev system-deps clean
+.PHONY: demo serve test test-fast lint bench bench-smoke bench-test install install-dev system-deps clean
 
 ## Install the portal (locked dependencies) and start it with the demo data on http://127.0.0.1:8000
 demo: install
@@ -24,9 +24,17 @@ lint: install-dev
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-## Benchmarks against Datasette + sqlite-utils (own environment); results in benchmarks/results/
+## Benchmarks against Datasette 0.65 + sqlite-utils on 1,000,000 rows (own environment, ~10-15 min)
 bench: install
 	bash benchmarks/run.sh
+
+## The same end to end on 20,000 rows (a few minutes) -> benchmarks/work/smoke.md
+bench-smoke: install
+	bash benchmarks/run.sh --smoke
+
+## Tests of the benchmark harness itself (no timing assertions)
+bench-test: install
+	bash benchmarks/setup_env.sh && .venv-bench/bin/python -m pytest benchmarks/test_harness.py -q -p no:cacheprovider
 
 install: $(UV)
 	$(UV) sync --frozen --no-dev

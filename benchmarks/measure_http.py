@@ -1,0 +1,310 @@
+"""Benchmarks 2 and 3: queries over HTTP on loopback, the same rows on both sides.
+
+Before a side is timed, its first answer is checked against the truth (SQLite's
+own count, the row count of the file, the contact_id expected at a position),
+so the two sides are compared on the same result, not just on speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+from peers import PAGE_SIZE, DatasetteSide, OpenBlotterSide
+from procs import Server
+from report import (
+    NOT_AVAILABLE,
+    Line,
+    bytes_text,
+    rate_text,
+    ratio_text,
+    seconds_text,
+    speedup,
+    verdict,
+)
+from scenarios import Timings, browser_page_times, export_csv, load_test, time_requests
+
+Side = DatasetteSide | OpenBlotterSide
+PEER, OURS = "datasette", "openblotter"
+MIB = 2**20
+
+
+def _contact_id(position: int) -> str:
+    """The generated contact_id of the row at a 1-based position (rows are written in order)."""
+    return f"C{position:08d}"
+
+
+class QueryBenchmarks:
+    """Runs each HTTP scenario on every running side and turns it into table lines."""
+
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        sides: dict[str, Side],
+        servers: dict[str, Server],
+        clients: dict[str, httpx.Client],
+    ) -> None:
+        self.args, self.sides, self.servers, self.clients = args, sides, servers, clients
+        self.rows = args.rows
+        self.raw: dict[str, Any] = {}
+        self.unavailable: str | None = None
+
+    def run(self, expected_filter_total: int, unavailable: str | None) -> list[Line]:
+        """Every scenario, in the order of the results table."""
+        self.unavailable = unavailable
+        steps: list[Callable[[], list[Line]]] = [
+            lambda: self.single(
+                "filter",
+                "2a. Filter (2 columns), page of 100 + exact total",
+                5,
+                self._check_total(expected_filter_total, page=True),
+            ),
+            lambda: self.single(
+                "facets", "2b. Three facets over the whole table", 10, self._check_total(self.rows)
+            ),
+            lambda: self.single(
+                "group", "2c. Group by quarter x race, count", 20, self._check_groups
+            ),
+            self.export,
+            lambda: self.single("first", "2f. First page of 100", 1, self._check_first(1)),
+            self.deep_page,
+            self.load,
+            lambda: self.single("explore", "2i. Explore page HTML (fetch)", None, self._check_html),
+            self.browser,
+        ]
+        lines: list[Line] = []
+        for step in steps:
+            lines += step()
+        return lines
+
+    # -- checks: return a problem for people, or None ------------------------------------
+    def _check_total(self, expected: int, page: bool = False) -> Callable[..., str | None]:
+        def check(side: str, response: httpx.Response) -> str | None:
+            body = response.json()
+            total = self.sides[side].total(body)
+            if total != expected:
+                return f"total was {total}, SQLite counts {expected}"
+            if page and len(body["rows"]) != min(PAGE_SIZE, expected):
+                return f"page held {len(body['rows'])} rows, not {min(PAGE_SIZE, expected)}"
+            return None
+
+        return check
+
+    def _check_groups(self, side: str, response: httpx.Response) -> str | None:
+        total = self.sides[side].group_count_total(response.json())
+        return None if total == self.rows else f"group counts add up to {total}, not {self.rows}"
+
+    def _check_first(self, position: int) -> Callable[..., str | None]:
+        def check(side: str, response: httpx.Response) -> str | None:
+            rows = response.json()["rows"]
+            if len(rows) != PAGE_SIZE or rows[0].get("contact_id") != _contact_id(position):
+                first = rows[0].get("contact_id") if rows else None
+                return f"page of {len(rows)} rows starting at {first}, not {_contact_id(position)}"
+            return None
+
+        return check
+
+    @staticmethod
+    def _check_html(side: str, response: httpx.Response) -> str | None:
+        kind = response.headers.get("content-type", "")
+        return None if kind.startswith("text/html") else f"answered {kind}, not HTML"
+
+    # -- scenarios -------------------------------------------------------------------------
+    def single(
+        self,
+        key: str,
+        name: str,
+        target: float | None,
+        check: Callable[..., str | None],
+        paths: dict[str, str] | None = None,
+    ) -> list[Line]:
+        """One request timed on both sides; target is the speed-up OpenBlotter must reach."""
+        print(f"  {name} ...", flush=True)
+        paths = paths or {side: self.sides[side].path(key) for side in self.servers}
+        timings = time_requests(self.clients, paths, self.args.warmup, self.args.reps, check)
+        return [self._timed_line(key, name, timings, target)]
+
+    def _timed_line(self, key: str, name: str, timings: Timings, target: float | None) -> Line:
+        self.raw[key] = {"seconds": timings.seconds, "problems": timings.problems}
+        peer, ours = timings.median(PEER), timings.median(OURS)
+        ratio = speedup(peer, ours)
+        if target is None:
+            target_text, met = "OpenBlotter < 1 s", None if ours is None else ours < 1
+        else:
+            target_text = "no slower" if target == 1 else f"<= 1/{target:g} of Datasette's time"
+            met = None if ratio is None else ratio >= target
+        return Line(
+            name,
+            seconds_text(peer),
+            seconds_text(ours),
+            ratio_text(ratio),
+            target_text,
+            verdict(met),
+            self._note(timings.problems),
+        )
+
+    def _note(self, problems: dict[str, str]) -> str:
+        parts = [f"{self.sides[side].label}: {problem}" for side, problem in problems.items()]
+        if self.unavailable and OURS not in self.servers:
+            parts.append(f"OpenBlotter not run: {self.unavailable}")
+            self.unavailable = None  # said once, on the first line that misses it
+        return "; ".join(parts)
+
+    def deep_page(self) -> list[Line]:
+        """A page deep in the table, reached by keyset token (computed for Datasette's rowid,
+        taken from one untimed walk through OpenBlotter's pages)."""
+        deep = min(500_000, self.rows // 2 // PAGE_SIZE * PAGE_SIZE)
+        name = f"2g. Deep keyset page at row {deep:,}"
+        paths, problems = {}, {}
+        for side in self.servers:
+            try:
+                paths[side] = self.sides[side].deep_path(self.clients[side], deep)
+            except (RuntimeError, httpx.HTTPError, KeyError, ValueError) as error:
+                problems[side] = f"could not reach row {deep}: {error}"
+        if problems:
+            return [self._timed_line("deep", name, Timings(problems=problems), 1)]
+        return self.single("deep", name, 1, self._check_first(deep + 1), paths)
+
+    def export(self) -> list[Line]:
+        """The whole table as streamed CSV: throughput, and the server's memory meanwhile."""
+        print("  2d. Full CSV export ...", flush=True)
+        runs: dict[str, list[Any]] = {side: [] for side in self.servers}
+        failed: dict[str, str] = {}
+        for _ in range(self.args.export_reps):
+            for side, server in self.servers.items():
+                if side in failed:
+                    continue
+                path = self.sides[side].path("csv")
+                try:
+                    runs[side].append(export_csv(self.clients[side], path, server.pid))
+                except httpx.HTTPError as error:
+                    failed[side] = f"`GET {path}` failed: {error!r}"
+        self.raw["export"] = {side: [vars(e) for e in done] for side, done in runs.items()}
+        runs = {side: done for side, done in runs.items() if side not in failed}
+        problems = failed | {
+            side: f"exported {e.rows} rows (HTTP {e.status}), not {self.rows}"
+            for side, done in runs.items()
+            for e in done[:1]
+            if e.rows != self.rows
+        }
+        rate = {
+            s: statistics.median(e.rows_per_second for e in d)
+            for s, d in runs.items()
+            if s not in problems
+        }
+        peak = {s: max(e.server_peak_rss_bytes for e in d) for s, d in runs.items()}
+        size = {
+            s: f"{d[0].bytes / MIB:,.0f} MiB in {seconds_text(d[0].seconds)}"
+            for s, d in runs.items()
+        }
+        ratio = rate[OURS] / rate[PEER] if OURS in rate and rate.get(PEER) else None
+        details = "; ".join(f"{self.sides[s].label} {text}" for s, text in size.items())
+        note = "; ".join(filter(None, [details, self._note(problems)]))
+        our_peak = peak.get(OURS)
+        return [
+            Line(
+                "2d. Full CSV export, rows per second",
+                rate_text(rate.get(PEER), "rows/s"),
+                rate_text(rate.get(OURS), "rows/s"),
+                ratio_text(ratio),
+                ">= 20x throughput",
+                verdict(None if ratio is None or problems else ratio >= 20),
+                note,
+            ),
+            Line(
+                "2e. Server peak memory during the export",
+                bytes_text(peak.get(PEER)),
+                bytes_text(our_peak),
+                "—",
+                "OpenBlotter < 300 MiB",
+                verdict(None if our_peak is None else our_peak < 300 * MIB),
+            ),
+        ]
+
+    def load(self) -> list[Line]:
+        """Concurrent clients on the first page for a fixed time: requests per second."""
+        clients, seconds = self.args.load_clients, self.args.load_seconds
+        name = f"2h. {clients} concurrent clients on the first page, {seconds:g} s"
+        print(f"  {name} ...", flush=True)
+        results = {
+            side: load_test(
+                server.base_url,
+                self.sides[side].path("first"),
+                clients,
+                seconds,
+                self.args.load_cap,
+            )
+            for side, server in self.servers.items()
+        }
+        self.raw["load"] = {side: vars(result) for side, result in results.items()}
+        rps = {side: result.per_second for side, result in results.items()}
+        ratio = rps[OURS] / rps[PEER] if OURS in rps and rps[PEER] else None
+        ours = results.get(OURS)
+        met = None if ratio is None or ours is None else ratio >= 2 and ours.errors == 0
+        note = "; ".join(
+            f"{self.sides[s].label}: {r.requests} ok, {r.errors} errors"
+            + (f" (first: {r.first_error})" if r.errors else "")
+            + f", p50 {r.p50_ms:.1f} ms, p95 {r.p95_ms:.1f} ms"
+            for s, r in results.items()
+        )
+        return [
+            Line(
+                name,
+                rate_text(rps[PEER], "req/s"),
+                rate_text(rps.get(OURS), "req/s"),
+                ratio_text(ratio),
+                ">= 2x req/s, 0 errors",
+                verdict(met),
+                "; ".join(filter(None, [note, self._note({})])),
+            )
+        ]
+
+    def browser(self) -> list[Line]:
+        """The explore page (Datasette: its table page) in headless Chromium."""
+        name = "2j. Explore page in headless Chromium (load event; all requests done)"
+        if self.args.browser_reps <= 0:
+            return []
+        print(f"  {name} ...", flush=True)
+        from playwright.sync_api import Error as PlaywrightError
+
+        urls = {s: srv.base_url + self.sides[s].path("explore") for s, srv in self.servers.items()}
+        try:
+            found = browser_page_times(self.args.chromium, urls, 1, self.args.browser_reps)
+        except PlaywrightError as error:
+            first_line = str(error).strip().splitlines()[0]
+            return [
+                Line(
+                    name,
+                    NOT_AVAILABLE,
+                    NOT_AVAILABLE,
+                    "—",
+                    "OpenBlotter < 1 s",
+                    "—",
+                    f"Chromium could not be driven: {first_line}",
+                )
+            ]
+        self.raw["browser"] = found
+
+        def cell(side: str) -> tuple[str, float | None]:
+            times = found.get(side)
+            if not times or not times["settled"]:
+                return NOT_AVAILABLE, None
+            load, settled = statistics.median(times["load"]), statistics.median(times["settled"])
+            return f"{seconds_text(load)}; {seconds_text(settled)}", settled
+
+        (peer_text, peer), (our_text, ours) = cell(PEER), cell(OURS)
+        errors = {s: "; ".join(t["errors"][:2]) for s, t in found.items() if t["errors"]}
+        return [
+            Line(
+                name,
+                peer_text,
+                our_text,
+                ratio_text(speedup(peer, ours)),
+                "OpenBlotter < 1 s",
+                verdict(None if ours is None else ours < 1),
+                self._note(errors),
+            )
+        ]

@@ -1,0 +1,162 @@
+"""Tests of the benchmark harness itself (not of anyone's speed: no wall-clock assertions).
+
+Run in the benchmark's environment: `.venv-bench/bin/python -m pytest benchmarks -q`
+(make bench-test).
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import httpx
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from generate import COLUMNS, cached_contacts_csv, file_sha256, generate_rows  # noqa: E402
+from peers import DatasetteSide, OpenBlotterSide  # noqa: E402
+from procs import run_measured  # noqa: E402
+from report import Line, markdown_table, speedup  # noqa: E402
+from scenarios import export_csv, load_test  # noqa: E402
+
+
+def test_same_seed_gives_same_rows_and_another_seed_does_not() -> None:
+    first = list(generate_rows(2_000, seed=7))
+    assert first == list(generate_rows(2_000, seed=7))
+    assert first != list(generate_rows(2_000, seed=8))
+
+
+def test_rows_are_contacts_in_date_order_with_sequential_ids() -> None:
+    rows = [dict(zip(COLUMNS, row, strict=True)) for row in generate_rows(20_000)]
+    assert len(rows) == 20_000
+    assert [r["contact_id"] for r in rows[:3]] == ["C00000001", "C00000002", "C00000003"]
+    stamps = [(r["contact_date"], r["contact_time"]) for r in rows]
+    assert stamps == sorted(stamps)
+    for row in rows[::997]:
+        year, month = int(row["contact_date"][:4]), int(row["contact_date"][5:7])
+        assert row["quarter"] == f"{year}-Q{(month - 1) // 3 + 1}"
+    assert {r["quarter"] for r in rows} >= {"2016-Q1", "2020-Q2", "2026-Q3"}
+
+
+def test_distributions_are_skewed_like_real_files() -> None:
+    rows = list(generate_rows(50_000))
+    kinds = Counter(r[COLUMNS.index("contact_type")] for r in rows)
+    assert kinds.most_common(1)[0][0] == "Traffic citation"
+    officers = Counter(r[COLUMNS.index("officer_id")] for r in rows).most_common()
+    assert officers[0][1] > 10 * officers[-1][1]
+    races = Counter(r[COLUMNS.index("subject_race")] for r in rows)
+    assert races["White"] > races["Black"] > races["Asian"] > 0
+    assert races[""] > 0  # a few blanks, as a records system leaves them
+    arrests = [r for r in rows if r[COLUMNS.index("contact_type")] == "Arrest"]
+    assert {r[COLUMNS.index("role")] for r in arrests} == {"Arrestee"}
+
+
+def test_cached_file_is_made_once_and_matches_its_checksum(tmp_path: Path) -> None:
+    path, digest = cached_contacts_csv(tmp_path, 500, seed=3)
+    made = path.stat().st_mtime_ns
+    again, digest_again = cached_contacts_csv(tmp_path, 500, seed=3)
+    assert (again, digest_again) == (path, digest)
+    assert path.stat().st_mtime_ns == made
+    assert file_sha256(path) == digest
+    with path.open(newline="") as handle:
+        reader = csv.reader(handle)
+        assert tuple(next(reader)) == COLUMNS
+        assert sum(1 for _ in reader) == 500
+
+
+def test_run_measured_sees_the_peak_memory_of_a_child_process(tmp_path: Path) -> None:
+    grow = "import time; b = bytearray(b'x' * (300 * 2**20)); time.sleep(0.3); raise SystemExit(3)"
+    run = run_measured([sys.executable, "-c", grow], log=tmp_path / "child.log")
+    assert run.returncode == 3
+    assert run.peak_rss_bytes >= 300 * 2**20
+
+
+def test_run_measured_does_not_count_the_harness_own_memory(tmp_path: Path) -> None:
+    ballast = bytearray(b"x" * (400 * 2**20))  # the harness is big; the child it forks is not
+    run = run_measured([sys.executable, "-c", "import time; time.sleep(0.3)"])
+    assert run.returncode == 0
+    assert 0 < run.peak_rss_bytes < 150 * 2**20
+    del ballast
+
+
+class _Handler(BaseHTTPRequestHandler):
+    body = b"a,b\n" + b"".join(f"{n},x\n".encode() for n in range(5_000))
+
+    def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+        status, body = (500, b"broken") if self.path == "/broken" else (200, self.body)
+        self.send_response(status)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def loopback_server() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_load_test_stops_at_its_request_cap_and_counts_errors(loopback_server: str) -> None:
+    ok = load_test(loopback_server, "/rows", clients=4, seconds=30, cap=40)
+    assert (ok.requests, ok.errors) == (40, 0)
+    broken = load_test(loopback_server, "/broken", clients=2, seconds=30, cap=10)
+    assert (broken.requests, broken.errors) == (0, 10)
+    assert broken.first_error == "HTTP 500"
+
+
+def test_load_test_stops_by_itself_when_its_time_is_up(loopback_server: str) -> None:
+    start = time.monotonic()
+    result = load_test(loopback_server, "/rows", clients=2, seconds=0.5, cap=10**9)
+    assert time.monotonic() - start < 10  # bounded by time, not by the huge cap
+    assert result.requests > 0 and result.errors == 0
+
+
+def test_export_counts_rows_and_bytes(loopback_server: str) -> None:
+    import os
+
+    with httpx.Client(base_url=loopback_server) as client:
+        result = export_csv(client, "/rows.csv", os.getpid())
+    assert (result.status, result.rows, result.bytes) == (200, 5_000, len(_Handler.body))
+    assert result.server_peak_rss_bytes > 0
+
+
+def test_group_totals_are_read_from_either_answer_shape() -> None:
+    ours = {
+        "groups": [
+            {"quarter": "2025-Q1", "subject_race": "Black", "count": 5},
+            {"quarter": "2025-Q1", "subject_race": "White", "count": 7},
+        ]
+    }
+    assert OpenBlotterSide.group_count_total(ours) == 12
+    peer = {"rows": [{"quarter": "2025-Q1", "subject_race": "Black", "n": 5}]}
+    assert DatasetteSide.group_count_total(peer) == 5
+
+
+def test_table_numbers_its_notes_and_ratio_needs_both_sides() -> None:
+    table = markdown_table(
+        [
+            Line("a", "1 s", "0.1 s", "10.0x", "t", "yes", "first note"),
+            Line("b", "1 s", "—", "—", "t", "—"),
+            Line("c", "2 s", "1 s", "2.0x", "t", "yes", "second note"),
+        ],
+        "Peer",
+        "Ours",
+    )
+    assert "| a [1] |" in table and "| c [2] |" in table and "| b |" in table
+    assert table.rstrip().endswith("[2] second note")
+    assert speedup(2.0, 0.5) == 4.0
+    assert speedup(None, 0.5) is None and speedup(2.0, None) is None
