@@ -13,7 +13,6 @@ from collections import Counter
 from dataclasses import replace
 from typing import Any
 
-from openblotter.analysis.benchmark import community_benchmark
 from openblotter.analysis.caveats import event_unit
 from openblotter.analysis.census_mapping import (
     DEFAULT_RACE_ETHNICITY_MAPPING,
@@ -200,6 +199,10 @@ def benchmark(
     filters: list[tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
     """Events by group against residents by group: rates, ratios, intervals, caveats."""
+    # The statistics pull in SciPy and statsmodels (~140 MB); a web process that only
+    # serves data never imports them.
+    from openblotter.analysis.benchmark import community_benchmark
+
     dataset = portal.dataset(dataset_id)
     family = dataset.family or ""
     if by not in BY_DIMENSIONS:

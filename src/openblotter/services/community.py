@@ -7,7 +7,6 @@ from typing import Any
 
 import polars as pl
 
-from openblotter.analysis.darkness import Place, veil_of_darkness
 from openblotter.analysis.representation import representation_by
 from openblotter.domain.errors import InvalidInput
 from openblotter.services import query
@@ -76,6 +75,8 @@ def darkness(
     filters: list[tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
     """Veil of darkness for stops with a date and a clock time, at the portal's city."""
+    from openblotter.analysis.darkness import Place, veil_of_darkness  # statsmodels: on first use
+
     frame = query.table(
         portal, dataset_id, filters or [], ["incident_date", "incident_time", "subject_race"]
     )
