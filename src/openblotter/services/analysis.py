@@ -99,18 +99,22 @@ def _events(
     """Events per department code, counting the family's unit (people, complainants, rows)."""
     t = query.target(portal, dataset_id, filters)
     names = {f.name for f in t.schema.fields}
-    group = [by]
-    if by == "subject_race" and "subject_ethnicity" in names:
-        group.append("subject_ethnicity")
+    group = (
+        [by, "subject_ethnicity"] if by == "subject_race" and "subject_ethnicity" in names else [by]
+    )
     unit = [u for u in UNIT_FIELDS.get(family, ()) if u in names]
-    params = [*filters, ("_group", ",".join(group + unit)), ("_agg", "count")]
-    groups = query.aggregate(portal, dataset_id, params)["groups"]
+    if unit:
+        # One event per person (or complainant): every distinct unit, never a capped list of groups.
+        frame = query.table(portal, dataset_id, filters, [*group, *unit]).unique([*group, *unit])
+        counted = frame.group_by(group).len("count")
+    else:
+        counted = query.table(portal, dataset_id, filters, group).group_by(group).len("count")
     counts: Counter[str | None] = Counter()
-    for row in groups:
+    for row in counted.iter_rows(named=True):
         code = row[by]
         if len(group) == 2:
             code = combine_race_ethnicity(row[by], row["subject_ethnicity"]) or row[by]
-        counts[code] += 1 if unit else int(row["count"])
+        counts[code] += int(row["count"])
     return counts
 
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import FileResponse, StreamingResponse
 
-from openblotter.services import analysis, community, metadata, query
+from openblotter.services import analysis, community, metadata, outcomes, query
 from openblotter.services.releases import diff_releases, find_release_or_404, release_summary
 from openblotter.web.deps import PortalDep
 
@@ -89,7 +89,9 @@ def get_rows(
     _q: Annotated[str | None, Query(description="Full-text search over text columns.")] = None,
     _sort: Annotated[str | None, Query(description="Sort: col,-col2.")] = None,
     _fields: Annotated[str | None, Query(description="Columns to return: a,b.")] = None,
-    _size: Annotated[int | None, Query(ge=1, le=1000, description="Rows per page (default 100).")] = None,
+    _size: Annotated[
+        int | None, Query(ge=1, le=1000, description="Rows per page (default 100).")
+    ] = None,
     _next: Annotated[str | None, Query(description="Opaque token from `next`.")] = None,
     _count: Annotated[bool | None, Query(description="Add the exact `total`.")] = None,
 ) -> dict[str, Any]:
@@ -126,7 +128,9 @@ def get_facets(
     dataset_id: str,
     request: Request,
     portal: PortalDep,
-    _facet: Annotated[list[str] | None, Query(description="Column to count values of (repeat).")] = None,
+    _facet: Annotated[
+        list[str] | None, Query(description="Column to count values of (repeat).")
+    ] = None,
     _release: Annotated[str | None, Query(description="Release label (default: current).")] = None,
     _q: Annotated[str | None, Query(description="Full-text search over text columns.")] = None,
 ) -> dict[str, Any]:
@@ -141,7 +145,9 @@ def get_aggregate(
     request: Request,
     portal: PortalDep,
     _group: Annotated[str | None, Query(description="Group by: quarter,subject_race.")] = None,
-    _agg: Annotated[list[str] | None, Query(description="count, sum:col, avg:col, min:col, max:col.")] = None,
+    _agg: Annotated[
+        list[str] | None, Query(description="count, sum:col, avg:col, min:col, max:col.")
+    ] = None,
     _release: Annotated[str | None, Query(description="Release label (default: current).")] = None,
     _q: Annotated[str | None, Query(description="Full-text search over text columns.")] = None,
     _sort: Annotated[str | None, Query(description="Sort groups: col,-count.")] = None,
@@ -158,7 +164,9 @@ def get_diff(
     old: str,
     new: str,
     portal: PortalDep,
-    change: Annotated[Literal["added", "removed", "changed"] | None, Query(description="Which rows to list.")] = None,
+    change: Annotated[
+        Literal["added", "removed", "changed"] | None, Query(description="Which rows to list.")
+    ] = None,
     _size: Annotated[int, Query(ge=1, le=1000, description="Rows per page.")] = 100,
     _offset: Annotated[int, Query(ge=0, description="Rows to skip.")] = 0,
 ) -> dict[str, Any]:
@@ -170,7 +178,9 @@ def get_diff(
     if change:
         body["change"] = change
         body["rows"] = jsonable_encoder(result.rows)
-        total = {"added": result.added, "removed": result.removed, "changed": result.changed}[change]
+        total = {"added": result.added, "removed": result.removed, "changed": result.changed}[
+            change
+        ]
         if _offset + _size < total:
             body["next_offset"] = _offset + _size
     return _with_notice(portal.dataset(dataset_id).synthetic, body)
@@ -186,21 +196,27 @@ def get_benchmark(
     dataset: Annotated[str, Query(description="Dataset id (use of force, contacts, complaints).")],
     by: Annotated[str, Query(description="subject_race or subject_sex.")] = "subject_race",
     period: Annotated[str, Query(description="2025, 2025-Q3 or last4q.")] = "last4q",
-    reference: Annotated[str | None, Query(description="Reference group (default: all residents).")] = None,
+    reference: Annotated[
+        str | None, Query(description="Reference group (default: all residents).")
+    ] = None,
 ) -> dict[str, Any]:
     """Events by group against residents by group: rates per 1,000, rate ratios, 95% intervals."""
     own = {"dataset", "by", "period", "reference"}
     filters = [(k, v) for k, v in request.query_params.multi_items() if k not in own]
-    return jsonable_encoder(analysis.benchmark(
-        portal, dataset, by=by, period=period, reference=reference, filters=filters
-    ))
+    return jsonable_encoder(
+        analysis.benchmark(
+            portal, dataset, by=by, period=period, reference=reference, filters=filters
+        )
+    )
 
 
 @router.get("/api/v1/analysis/representation", tags=["analysis"])
 def get_representation(
     request: Request,
     portal: PortalDep,
-    dataset: Annotated[str, Query(description="Department demographics dataset id.")] = "department_demographics",
+    dataset: Annotated[
+        str, Query(description="Department demographics dataset id.")
+    ] = "department_demographics",
 ) -> dict[str, Any]:
     """Staff by race and ethnicity against residents: representation index, by sworn status and rank."""
     filters = [(k, v) for k, v in request.query_params.multi_items() if k != "dataset"]
@@ -212,8 +228,58 @@ def get_veil_of_darkness(
     request: Request,
     portal: PortalDep,
     dataset: Annotated[str, Query(description="Traffic stops / contacts dataset id.")],
-    group: Annotated[str, Query(description="The driver group of interest.")] = "Black or African American",
+    group: Annotated[
+        str, Query(description="The driver group of interest.")
+    ] = "Black or African American",
 ) -> dict[str, Any]:
     """Are drivers of a group stopped less often after dark? (Grogger & Ridgeway 2006)."""
-    filters = [(k, v) for k, v in request.query_params.multi_items() if k not in ("dataset", "group")]
+    filters = [
+        (k, v) for k, v in request.query_params.multi_items() if k not in ("dataset", "group")
+    ]
     return jsonable_encoder(community.darkness(portal, dataset, group=group, filters=filters))
+
+
+# --- outcomes and funnel plots (services/outcomes.py) ----------------------------------------
+
+
+@router.get("/api/v1/analysis/funnel", tags=["analysis"], description=_FILTER_DOC)
+def get_funnel(
+    request: Request,
+    portal: PortalDep,
+    dataset: Annotated[str, Query(description="Dataset id.")],
+    by: Annotated[str, Query(description="beat, sector, district or quarter.")] = "beat",
+    period: Annotated[
+        str | None, Query(description="2025, 2025-Q3 or last4q (default: all).")
+    ] = None,
+) -> dict[str, Any]:
+    """Events per beat or per quarter against exact Poisson control limits (a funnel plot)."""
+    return jsonable_encoder(outcomes.run(portal, "funnel", _params(request)))
+
+
+@router.get("/api/v1/analysis/outcomes", tags=["analysis"], description=_FILTER_DOC)
+def get_outcomes(
+    request: Request,
+    portal: PortalDep,
+    dataset: Annotated[
+        str, Query(description="Complaints, use of force, contacts or hate crimes dataset id.")
+    ],
+) -> dict[str, Any]:
+    """Outcome tables of a dataset's family: channels, findings, sustained rates, force, roles, bias."""
+    return jsonable_encoder(outcomes.run(portal, "outcomes", _params(request)))
+
+
+@router.get("/api/v1/analysis/{name}.csv", tags=["analysis"], description=_FILTER_DOC)
+def get_analysis_csv(
+    name: Annotated[Literal["benchmark", "outcomes", "funnel"], Path(description="The analysis.")],
+    request: Request,
+    portal: PortalDep,
+    dataset: Annotated[str, Query(description="Dataset id.")],
+) -> Response:
+    """The table behind an analysis as CSV (same parameters as its JSON; numbers unrounded)."""
+    result = outcomes.run(portal, name, _params(request))
+    prefix = "synthetic-demo-" if result.get("synthetic") else ""
+    return Response(
+        outcomes.analysis_csv(name, result),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{prefix}{name}-{dataset}.csv"'},
+    )

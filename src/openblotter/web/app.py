@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from openblotter import __version__
 from openblotter.config import Settings
 from openblotter.services.portal import Portal
-from openblotter.web import api, errors, pages
+from openblotter.web import analysis_pages, api, errors, pages
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -27,5 +27,6 @@ def create_app(settings: Settings) -> FastAPI:
     errors.install(app, html_error=pages.html_error)
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(analysis_pages.router)
     app.mount("/static", pages.static_files(), name="static")
     return app

@@ -1,0 +1,600 @@
+"""What happens after police act: funnel plots of rates, and outcomes per dataset family.
+
+:func:`funnel` compares beats (or sectors, districts) or quarters with each
+other: each unit's events against an exposure, with exact Poisson control
+limits (:mod:`openblotter.analysis.funnel`). :func:`outcomes` counts what each
+family records about results: complaints by channel and finding with sustained
+rates by complainant group, force by type and injury, contacts by role and
+outcome, hate crimes by bias category and year. Counts use the query API's
+filters; small cells are suppressed when the portal sets a threshold.
+:func:`analysis_csv` turns any analysis into a spreadsheet-safe CSV table.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import polars as pl
+
+from openblotter.analysis.caveats import (
+    RESIDENTS_ARE_NOT_THE_POPULATION_AT_RISK,
+    SMALL_NUMBERS,
+    Caveat,
+)
+from openblotter.analysis.population import PopulationEstimate
+from openblotter.domain.errors import InvalidInput, NotFound
+from openblotter.services import analysis, query
+from openblotter.services.portal import Portal
+
+Params = list[tuple[str, str]]
+FUNNEL_BY = ("beat", "sector", "district", "quarter")
+NOT_RECORDED = "Not recorded"
+#: Area or period values that place an event nowhere: counted apart, not charted.
+UNPLACED = (None, "", "Unknown")
+#: Findings that close an investigation of an allegation: the denominator of a sustained rate.
+INVESTIGATED_FINDINGS = (
+    "Sustained",
+    "Not Sustained",
+    "Exonerated",
+    "Unfounded",
+    "Policy Failure",
+    "Other Than Sustained",
+)
+SUSTAINED_METHOD = (
+    "sustained allegations / investigated allegations (findings: "
+    + ", ".join(INVESTIGATED_FINDINGS)
+    + "); exact (Clopper-Pearson) 95% binomial interval, scipy.stats.binomtest"
+)
+AVERAGE_UNIT = Caveat(
+    "funnel_average_unit",
+    "Compared with the average, not with residents",
+    "The portal has no count of residents for each area, so each area's count is compared with "
+    "the average area. An area with more people, more traffic or more calls for service will "
+    "stand out for that reason alone.",
+)
+OVERDISPERSION = Caveat(
+    "funnel_overdispersion",
+    "The units differ for more reasons than chance",
+    "Many units fall outside the 99.8% limits. The limits assume every unit has the same "
+    "underlying rate; here they plainly do not, so the limits are too narrow to single one out.",
+)
+PARTIAL_QUARTERS = Caveat(
+    "funnel_partial_quarters",
+    "The first and last quarters may be incomplete",
+    "A dataset often starts or ends part way through a quarter, and records of the latest "
+    "quarter may still be coming in, so those quarters can look low for that reason alone.",
+)
+FINDINGS_ARE_ABOUT_ALLEGATIONS = Caveat(
+    "findings_allegations",
+    "A finding is about one allegation",
+    "A complaint can hold several allegations, each with its own finding. Not sustained means "
+    "the investigation could not prove or disprove the allegation, not that it did not happen. "
+    "Complainant groups are as recorded, and many complaints do not record them.",
+)
+SUPPRESSED = Caveat(
+    "suppressed_cells",
+    "Small counts are hidden",
+    "Counts below the portal's threshold are hidden to protect the people in them, and some "
+    "other counts are hidden too so the small ones cannot be worked out from the totals.",
+)
+
+
+def population_total(portal: Portal) -> tuple[PopulationEstimate, dict[str, Any]] | None:
+    """All residents and where the count comes from, or None when no demographics are published."""
+    try:
+        _, total, source = analysis._population(portal, portal.settings.demographics_dataset, "sex")
+    except NotFound:
+        return None
+    return total, source
+
+
+# --- funnel --------------------------------------------------------------------------------
+
+
+def funnel(
+    portal: Portal,
+    dataset_id: str,
+    *,
+    by: str = "beat",
+    period: str | None = None,
+    filters: Params | None = None,
+) -> dict[str, Any]:
+    """Events per beat (sector, district) or per quarter against limits of chance variation."""
+    dataset = portal.dataset(dataset_id)
+    if by not in FUNNEL_BY:
+        raise InvalidInput(
+            f"'by' must be one of {', '.join(FUNNEL_BY)}, not '{by}'.",
+            detail={"parameter": "by", "allowed": list(FUNNEL_BY)},
+        )
+    release = portal.release(dataset_id, _release(filters))
+    chosen = [
+        *(filters or []),
+        *(analysis.period_filters(period, release.quarter) if period else []),
+    ]
+    groups = query.aggregate(portal, dataset_id, [*chosen, ("_group", by), ("_agg", "count")])[
+        "groups"
+    ]
+    placed = {str(g[by]): int(g["count"]) for g in groups if g[by] not in UNPLACED}
+    if not placed:
+        raise InvalidInput(
+            f"No event in '{dataset_id}' records a {by} under these filters; "
+            "choose another 'by' or fewer filters.",
+            detail={"parameter": "by"},
+        )
+    residents = population_total(portal) if by == "quarter" else None
+    exposure, per = (residents[0].estimate, 1000.0) if residents else (1.0, 1.0)
+    from openblotter.analysis.funnel import funnel_plot  # SciPy: imported on first use
+
+    result = funnel_plot({unit: (n, exposure) for unit, n in placed.items()}, per=per)
+    units = [_funnel_row(u.__dict__, portal.settings.small_number_threshold) for u in result.units]
+    hidden = _suppress_units(units, portal.settings.suppression_threshold)
+    beyond = sum(
+        1
+        for u in units
+        if u["position"] and "99.8%" in u["position"] and "within" not in u["position"]
+    )
+    caveats = [
+        RESIDENTS_ARE_NOT_THE_POPULATION_AT_RISK if residents else AVERAGE_UNIT,
+        SMALL_NUMBERS,
+    ]
+    if by == "quarter":
+        caveats.append(PARTIAL_QUARTERS)
+    if beyond > max(1, 0.05 * len(units)):
+        caveats.append(OVERDISPERSION)
+    if hidden:
+        caveats.append(SUPPRESSED)
+    return {
+        "dataset": dataset_id,
+        "release": release.label,
+        "by": by,
+        "period": period,
+        "filters": [list(f) for f in filters or [] if f[0] != "_release"],
+        "basis": "residents" if residents else "average",
+        "rate_unit": "events per 1,000 residents" if residents else f"events per {by}",
+        "population_source": residents[1] if residents else None,
+        "per": per,
+        "target_rate": result.target_rate,
+        "levels": list(result.levels),
+        "units": units,
+        "unplaced_events": sum(int(g["count"]) for g in groups if g[by] in UNPLACED),
+        "beyond_99_8": beyond,
+        "method": {"limits": result.method},
+        "small_number_threshold": portal.settings.small_number_threshold,
+        "suppression_threshold": portal.settings.suppression_threshold,
+        "caveats": [c.to_dict() for c in caveats],
+        "synthetic": dataset.synthetic,
+    }
+
+
+def _release(filters: Params | None) -> str | None:
+    return next((v for k, v in filters or [] if k == "_release"), None)
+
+
+def _funnel_row(unit: dict[str, Any], small: int) -> dict[str, Any]:
+    row = {
+        k: unit[k] for k in ("unit", "events", "exposure", "rate", "expected_events", "position")
+    }
+    for limit in unit["limits"]:
+        key = f"{limit.level * 100:g}".replace(".", "_")
+        row[f"limit_{key}_low"], row[f"limit_{key}_high"] = limit.lower, limit.upper
+    return {**row, "small": unit["events"] < small, "suppressed": None}
+
+
+def _suppress_units(units: list[dict[str, Any]], threshold: int) -> int:
+    if threshold <= 0:
+        return 0
+    from openblotter.analysis.suppression import suppress_counts  # SciPy: on first use
+
+    hidden = suppress_counts({u["unit"]: u["events"] for u in units}, threshold=threshold)
+    for unit, item in zip(units, hidden.items, strict=True):
+        if item.count is None:
+            unit.update(events=None, rate=None, position=None, suppressed=item.status)
+    return sum(1 for item in hidden.items if item.count is None)
+
+
+# --- outcomes ------------------------------------------------------------------------------
+
+
+class _Source:
+    """One dataset under the query API's filters, counted by groups of columns."""
+
+    def __init__(self, portal: Portal, dataset_id: str, filters: Params) -> None:
+        self.portal, self.dataset_id, self.filters = portal, dataset_id, filters
+        self.columns = {f.name for f in query.target(portal, dataset_id, filters).schema.fields}
+
+    def counts(self, by: Sequence[str], unit: Sequence[str] = ()) -> pl.DataFrame:
+        """Counts per group: rows (the query API's aggregate), or distinct ``unit`` keys."""
+        unit = [u for u in unit if u in self.columns]
+        if not unit:
+            params = [*self.filters, ("_group", ",".join(by)), ("_agg", "count")]
+            result = query.aggregate(self.portal, self.dataset_id, params)
+            if result["truncated"]:
+                raise InvalidInput(f"More than {len(result['groups']):,} groups; add filters.")
+            schema = {**{b: pl.String for b in by}, "count": pl.Int64}
+            return pl.DataFrame(
+                [{**g, **{b: _label(g[b]) for b in by}} for g in result["groups"]], schema=schema
+            )
+        frame = query.table(self.portal, self.dataset_id, self.filters, [*by, *unit])
+        return _labelled(frame.unique([*by, *unit]), by).group_by(by).len("count")
+
+    def table(self, columns: Sequence[str]) -> pl.DataFrame:
+        return query.table(self.portal, self.dataset_id, self.filters, columns)
+
+
+def _label(value: Any) -> str:
+    if value is None or value == "":
+        return NOT_RECORDED
+    return (
+        {True: "Yes", False: "No"}.get(value, str(value)) if isinstance(value, bool) else str(value)
+    )
+
+
+def _labelled(frame: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
+    """Group labels as the tables show them: Yes/No for flags, "Not recorded" for blanks."""
+
+    def label(name: str) -> pl.Expr:
+        column = pl.col(name)
+        if frame.schema[name] == pl.Boolean:
+            return (
+                pl.when(column)
+                .then(pl.lit("Yes"))
+                .when(~column)
+                .then(pl.lit("No"))
+                .otherwise(pl.lit(NOT_RECORDED))
+            )
+        text = column.cast(pl.String)
+        return pl.when(text.is_null() | (text == "")).then(pl.lit(NOT_RECORDED)).otherwise(text)
+
+    return frame.with_columns(label(c).alias(c) for c in columns)
+
+
+def _count_table(
+    source: _Source, key: str, title: str, column: str, unit_name: str, unit: Sequence[str] = ()
+) -> dict[str, Any] | None:
+    if column not in source.columns:
+        return None
+    counts = source.counts([column], unit).sort(["count", column], descending=[True, False])
+    total = int(counts["count"].sum())
+    rows = [
+        {
+            "value": r[column],
+            "count": int(r["count"]),
+            "share": r["count"] / total if total else None,
+            "suppressed": None,
+        }
+        for r in counts.iter_rows(named=True)
+    ]
+    return {
+        "key": key,
+        "title": title,
+        "kind": "counts",
+        "dimensions": [column],
+        "unit": unit_name,
+        "total": total,
+        "rows": rows,
+    }
+
+
+def _complaint_tables(source: _Source) -> list[dict[str, Any] | None]:
+    complaint = ["complaint_id"]
+    return [
+        _count_table(
+            source,
+            "received_channel",
+            "Complaints by how they were received",
+            "received_channel",
+            "complaints",
+            complaint,
+        ),
+        _count_table(
+            source, "anonymous", "Anonymous complaints", "anonymous", "complaints", complaint
+        ),
+        _count_table(
+            source,
+            "third_party",
+            "Complaints made by a third party",
+            "third_party",
+            "complaints",
+            complaint,
+        ),
+        _count_table(
+            source,
+            "finding",
+            "Allegations by finding",
+            "finding",
+            "allegations",
+            ["complaint_id", "allegation_number"],
+        ),
+        _sustained_table(source),
+    ]
+
+
+def _sustained_table(source: _Source) -> dict[str, Any] | None:
+    if not {"finding", "subject_race"} <= source.columns:
+        return None
+    keys = [
+        c for c in ("complaint_id", "allegation_number", "subject_ethnicity") if c in source.columns
+    ]
+    frame = source.table(["finding", "subject_race", *keys])
+    if "subject_ethnicity" in frame.columns:
+        frame = frame.with_columns(
+            pl.when(pl.col("subject_ethnicity") == "Hispanic or Latino")
+            .then(pl.lit("Hispanic or Latino"))
+            .otherwise(pl.col("subject_race"))
+            .alias("subject_race")
+        )
+    unit = [c for c in ("complaint_id", "allegation_number") if c in frame.columns]
+    investigated = _labelled(
+        frame.filter(pl.col("finding").is_in(INVESTIGATED_FINDINGS)), ["subject_race"]
+    )
+    if unit:  # one allegation counted once per complainant group
+        investigated = investigated.unique([*unit, "subject_race", "finding"])
+    groups = (
+        investigated.group_by("subject_race")
+        .agg(
+            pl.len().alias("allegations"),
+            (pl.col("finding") == "Sustained").sum().alias("sustained"),
+        )
+        .sort(["allegations", "subject_race"], descending=[True, False])
+    )
+    rows = [
+        _sustained_row(
+            r["subject_race"],
+            int(r["allegations"]),
+            int(r["sustained"]),
+            source.portal.settings.small_number_threshold,
+        )
+        for r in groups.iter_rows(named=True)
+    ]
+    return {
+        "key": "sustained_by_group",
+        "title": "Sustained rate by complainant group",
+        "kind": "rates",
+        "dimensions": ["subject_race"],
+        "unit": "investigated allegations, per complainant group",
+        "total": sum(r["allegations"] for r in rows),
+        "rows": rows,
+        "method": SUSTAINED_METHOD,
+    }
+
+
+def _sustained_row(group: str, allegations: int, sustained: int, small: int) -> dict[str, Any]:
+    from scipy.stats import binomtest  # imported on first use, like the other statistics
+
+    interval = binomtest(sustained, allegations).proportion_ci(
+        confidence_level=0.95, method="exact"
+    )
+    return {
+        "value": group,
+        "allegations": allegations,
+        "sustained": sustained,
+        "sustained_rate": sustained / allegations,
+        "ci_low": float(interval.low),
+        "ci_high": float(interval.high),
+        "reliable": allegations >= small,
+        "suppressed": None,
+    }
+
+
+def _force_tables(source: _Source) -> list[dict[str, Any] | None]:
+    return [
+        _count_table(
+            source, "force_type", "Force by type", "force_type", "force applications (rows)"
+        ),
+        _count_table(
+            source,
+            "subject_injured",
+            "People on whom force was used, by injury",
+            "subject_injured",
+            "people in an incident",
+            ["incident_id", "subject_id"],
+        ),
+    ]
+
+
+def _contact_tables(source: _Source) -> list[dict[str, Any] | None]:
+    tables = [
+        _count_table(
+            source,
+            "subject_role",
+            "Contacts by the person's role",
+            "subject_role",
+            "community members in a contact",
+        ),
+        _count_table(
+            source, "outcome", "Contacts by outcome", "outcome", "community members in a contact"
+        ),
+    ]
+    recorded = _count_table(source, "bias_category", "", "bias_category", "")
+    if recorded and any(
+        r["value"] not in (NOT_RECORDED, "None (no bias)") for r in recorded["rows"]
+    ):
+        tables.append(_bias_table(source))
+    return tables
+
+
+def _bias_table(source: _Source) -> dict[str, Any] | None:
+    if "bias_category" not in source.columns:
+        return None
+    counts = source.counts(["year", "bias_category"]).filter(
+        pl.col("bias_category") != "None (no bias)"
+    )
+    counts = counts.sort(["year", "bias_category"])
+    rows = [
+        {
+            "year": r["year"],
+            "bias_category": r["bias_category"],
+            "count": int(r["count"]),
+            "suppressed": None,
+        }
+        for r in counts.iter_rows(named=True)
+    ]
+    return {
+        "key": "bias_by_year",
+        "title": "Offenses with a bias motivation, by category and year",
+        "kind": "crosstab",
+        "dimensions": ["year", "bias_category"],
+        "unit": "bias motivations of offenses (rows)",
+        "total": sum(r["count"] for r in rows),
+        "rows": rows,
+    }
+
+
+def _hate_crime_tables(source: _Source) -> list[dict[str, Any] | None]:
+    return [_bias_table(source)]
+
+
+FAMILY_TABLES: dict[str, Callable[[_Source], list[dict[str, Any] | None]]] = {
+    "complaints": _complaint_tables,
+    "use_of_force": _force_tables,
+    "contacts": _contact_tables,
+    "hate_crimes": _hate_crime_tables,
+}
+
+
+def outcomes(portal: Portal, dataset_id: str, *, filters: Params | None = None) -> dict[str, Any]:
+    """The outcome tables of a dataset's family, with intervals, suppression and caveats."""
+    dataset = portal.dataset(dataset_id)
+    builder = FAMILY_TABLES.get(dataset.family or "")
+    if builder is None:
+        eligible = [d.id for d in portal.catalog.datasets() if d.family in FAMILY_TABLES]
+        raise InvalidInput(
+            f"'{dataset_id}' is {'a ' + dataset.family + ' dataset' if dataset.family else 'a custom dataset'}; "
+            "outcomes are counted for complaints, use of force, contacts and hate crimes.",
+            detail={"parameter": "dataset", "allowed": eligible},
+        )
+    source = _Source(portal, dataset_id, filters or [])
+    tables = [t for t in builder(source) if t is not None]
+    threshold = portal.settings.suppression_threshold
+    hidden = sum(_suppress_table(t, threshold) for t in tables) if threshold > 0 else 0
+    caveats = [FINDINGS_ARE_ABOUT_ALLEGATIONS] if dataset.family == "complaints" else []
+    caveats += [SMALL_NUMBERS] + ([SUPPRESSED] if hidden else [])
+    return {
+        "dataset": dataset_id,
+        "family": dataset.family,
+        "release": portal.release(dataset_id, _release(filters)).label,
+        "filters": [list(f) for f in filters or [] if f[0] != "_release"],
+        "tables": {t["key"]: t for t in tables},
+        "suppression_threshold": threshold,
+        "small_number_threshold": portal.settings.small_number_threshold,
+        "suppressed_cells": hidden,
+        "caveats": [c.to_dict() for c in caveats],
+        "synthetic": dataset.synthetic,
+    }
+
+
+def _suppress_table(table: dict[str, Any], threshold: int) -> int:
+    from openblotter.analysis.suppression import suppress_counts, suppress_table  # SciPy
+
+    """Hide small cells of one outcome table in place; the number of cells hidden."""
+    rows = table["rows"]
+    if table["kind"] == "counts":
+        items = suppress_counts({r["value"]: r["count"] for r in rows}, threshold=threshold).items
+        for row, item in zip(rows, items, strict=True):
+            if item.count is None:
+                row.update(count=None, share=None, suppressed=item.status)
+        return sum(1 for item in items if item.count is None)
+    if table["kind"] == "rates":
+        cells = [[r["sustained"], r["allegations"] - r["sustained"]] for r in rows]
+        names = [r["value"] for r in rows]
+        result = suppress_table(
+            cells, rows=names, columns=["sustained", "other"], threshold=threshold
+        )
+        status = {c.row: c.status for c in result.cells if c.count is None}
+        for row in rows:
+            if row["value"] in status:
+                row.update(
+                    sustained=None,
+                    sustained_rate=None,
+                    ci_low=None,
+                    ci_high=None,
+                    suppressed=status[row["value"]],
+                )
+        return len(status)
+    years = sorted({r["year"] for r in rows})
+    categories = sorted({r["bias_category"] for r in rows})
+    grid = {(r["year"], r["bias_category"]): r["count"] for r in rows}
+    result = suppress_table(
+        [[grid.get((y, c), 0) for c in categories] for y in years],
+        rows=years,
+        columns=categories,
+        threshold=threshold,
+    )
+    hidden = {(c.row, c.column): c.status for c in result.cells if c.count is None}
+    for row in rows:
+        if (row["year"], row["bias_category"]) in hidden:
+            row.update(count=None, suppressed=hidden[(row["year"], row["bias_category"])])
+    return len(hidden)
+
+
+# --- downloads -----------------------------------------------------------------------------
+
+ANALYSES = ("benchmark", "outcomes", "funnel")
+_OWN = {
+    "benchmark": {"dataset", "by", "period", "reference"},
+    "outcomes": {"dataset"},
+    "funnel": {"dataset", "by", "period"},
+}
+
+
+def run(portal: Portal, name: str, params: Params) -> dict[str, Any]:
+    """One analysis from raw query parameters: its own, and the rest as the query API's filters."""
+    if name not in ANALYSES:
+        raise NotFound(f"There is no analysis '{name}'; choose {', '.join(ANALYSES)}.")
+    own = {k: v for k, v in params if k in _OWN[name] and v.strip()}
+    filters = [(k, v) for k, v in params if k not in _OWN[name]]
+    if "dataset" not in own:
+        raise InvalidInput(
+            "Choose a dataset: give dataset=<dataset id>.", detail={"parameter": "dataset"}
+        )
+    if name == "benchmark":
+        return analysis.benchmark(
+            portal,
+            own["dataset"],
+            by=own.get("by", "subject_race"),
+            period=own.get("period", "last4q"),
+            reference=own.get("reference"),
+            filters=filters,
+        )
+    if name == "funnel":
+        return funnel(
+            portal,
+            own["dataset"],
+            by=own.get("by", "beat"),
+            period=own.get("period"),
+            filters=filters,
+        )
+    return outcomes(portal, own["dataset"], filters=filters)
+
+
+def table_rows(name: str, result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The table behind an analysis, one dict per row, numbers unrounded."""
+    if name == "outcomes":
+        return [
+            {"table": t["key"], **{k: v for k, v in row.items()}}
+            for t in result["tables"].values()
+            for row in t["rows"]
+        ]
+    return list(result["units" if name == "funnel" else "rows"])
+
+
+def analysis_csv(name: str, result: dict[str, Any]) -> str:
+    """The analysis table as CSV; text cells a spreadsheet would run as formulas start with '."""
+    rows = table_rows(name, result)
+    header = list(dict.fromkeys(k for row in rows for k in row))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows([[_cell(row.get(k)) for k in header] for row in rows])
+    return out.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        value = "; ".join(str(v) for v in value)
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return "" if value is None else value
