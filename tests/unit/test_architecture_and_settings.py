@@ -1,0 +1,41 @@
+"""The layering holds (import-linter) and settings come from env, config file, then defaults."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from openblotter.config import DEVELOPMENT_SALT, load_settings
+from openblotter.domain.errors import ConfigurationError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_imports_point_down_only():
+    linter = Path(sys.executable).with_name("lint-imports")
+    result = subprocess.run([str(linter)], cwd=ROOT, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_environment_beats_config_file_beats_defaults(tmp_path, monkeypatch):
+    config = tmp_path / "openblotter.toml"
+    config.write_text('portal_name = "From the file"\nagency = "File PD"\nport = 9001\n')
+    monkeypatch.setenv("OPENBLOTTER_CONFIG", str(config))
+    monkeypatch.setenv("OPENBLOTTER_AGENCY", "Env PD")
+    settings = load_settings()
+    assert (settings.portal_name, settings.agency, settings.port) == ("From the file", "Env PD", 9001)
+    assert load_settings(port=8123).port == 8123
+
+
+def test_the_development_salt_is_refused_outside_demo_mode(monkeypatch):
+    monkeypatch.delenv("OPENBLOTTER_SALT", raising=False)
+    monkeypatch.delenv("OPENBLOTTER_CONFIG", raising=False)
+    settings = load_settings()
+    assert settings.salt.get_secret_value() == DEVELOPMENT_SALT
+    with pytest.raises(ConfigurationError, match="OPENBLOTTER_SALT"):
+        settings.require_safe()
+    load_settings(demo=True).require_safe()
+    load_settings(salt="a-long-random-secret").require_safe()
