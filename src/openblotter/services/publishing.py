@@ -22,6 +22,7 @@ from openblotter.domain.errors import InvalidInput
 from openblotter.domain.releases import Dataset, Release, check_dataset_id, check_new_label
 from openblotter.domain.report import ValidationReport
 from openblotter.domain.schema import TableSchema
+from openblotter.ingest.census_layout import census_rows, is_census_download
 from openblotter.ingest.conform import ROW, conform
 from openblotter.ingest.families import load_family
 from openblotter.ingest.infer import field_name, infer_schema
@@ -180,6 +181,14 @@ def _prepare(
     raw: RawTable, request: PublishRequest, existing: Dataset | None, report: ValidationReport
 ) -> _Prepared:
     family_name = request.family or (existing.family if existing else None)
+    if family_name == "community_demographics" and not request.mapping and is_census_download(
+        [c for c in raw.frame.columns if c != ROW]
+    ):
+        frame, problems = census_rows(request.path)
+        for problem in problems:
+            report.add(problem)
+        report.facts["census_download"] = True
+        return _Prepared(frame, load_family(family_name).schema, False, [])
     if family_name:
         family = load_family(family_name)
         mapping = _mapping(request.mapping) if request.mapping else None
