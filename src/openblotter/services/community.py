@@ -7,7 +7,7 @@ from typing import Any
 
 import polars as pl
 
-from openblotter.analysis.representation import representation_by
+from openblotter.analysis.representation import race_pair_table, representation_by
 from openblotter.domain.errors import InvalidInput
 from openblotter.services import query
 from openblotter.services.analysis import _population, race_mapping
@@ -104,3 +104,18 @@ def darkness(
         "stops_without_time": frame.height - stops.height,
         **result.to_dict(),
     }
+
+
+def race_pairs(
+    portal: Portal, dataset_id: str, *, filters: list[tuple[str, str]] | None = None
+) -> dict[str, Any]:
+    """Officer race by community-member race (use of force, complaints, contacts)."""
+    frame = query.table(portal, dataset_id, filters or [], ["officer_race", "subject_race"])
+    if not {"officer_race", "subject_race"} <= set(frame.columns):
+        raise InvalidInput(
+            f"Dataset '{dataset_id}' does not record both the officer's and the community member's "
+            "race (officer_race, subject_race).",
+            detail={"dataset": dataset_id},
+        )
+    table = race_pair_table(frame, officer_column="officer_race", subject_column="subject_race")
+    return {"dataset": dataset_id, "event_unit": "one row of the dataset", **table.to_dict()}

@@ -283,3 +283,14 @@ def get_analysis_csv(
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{prefix}{name}-{dataset}.csv"'},
     )
+
+
+@router.get("/api/v1/analysis/race-pairs", tags=["analysis"])
+def get_race_pairs(
+    request: Request,
+    portal: PortalDep,
+    dataset: Annotated[str, Query(description="Use of force, complaints or contacts dataset id.")],
+) -> dict[str, Any]:
+    """Officer race by community-member race: counts and shares, every pair listed."""
+    filters = [(k, v) for k, v in request.query_params.multi_items() if k != "dataset"]
+    return jsonable_encoder(community.race_pairs(portal, dataset, filters=filters))
