@@ -37,3 +37,31 @@ def write_csv(path: Path, header: list[str], rows: list[list[Any]]) -> Path:
         writer.writerow(header)
         writer.writerows(rows)
     return path
+
+
+DEMOGRAPHICS_HEADER = [
+    "geography_id",
+    "geography_name",
+    "geography_level",
+    "state",
+    "year",
+    "source",
+    "race",
+    "ethnicity",
+    "sex",
+    "age_group",
+    "population",
+    "margin_of_error",
+]
+
+
+def write_demographics(
+    path: Path, area: list[str], groups: list[tuple[str, str, str, int]]
+) -> Path:
+    """A community demographics CSV: ``area`` = (id, name, level, state, year, source);
+    ``groups`` = (race, ethnicity, sex, residents), all ages."""
+    rows = [
+        [*area, race, ethnicity, sex, "All", residents, ""]
+        for race, ethnicity, sex, residents in groups
+    ]
+    return write_csv(path, DEMOGRAPHICS_HEADER, rows)

@@ -23,22 +23,8 @@ from openblotter.services.portal import Portal
 from openblotter.web import analysis_pages
 from openblotter.web.app import create_app
 from tests.conftest import REAL_DATA
-from tests.factories import make_settings, publish_file, write_csv
+from tests.factories import make_settings, publish_file, write_demographics
 
-DEMOGRAPHICS = [
-    "geography_id",
-    "geography_name",
-    "geography_level",
-    "state",
-    "year",
-    "source",
-    "race",
-    "ethnicity",
-    "sex",
-    "age_group",
-    "population",
-    "margin_of_error",
-]
 #: Residents by race and ethnicity, close to the 2020 Census (P2) counts for Rhode Island;
 #: test values, not a source of truth.
 RESIDENTS = [
@@ -70,11 +56,7 @@ def publish_analysis_samples(data_dir: Path) -> Portal:
     """Publish the real files the analysis pages are shown on into ``data_dir``."""
     portal = Portal.open(analysis_settings(data_dir))
     base = ["44", "Rhode Island", "State", "Rhode Island", "2020", "2020 Census (test values)"]
-    demographics = write_csv(
-        data_dir / "residents.csv",
-        DEMOGRAPHICS,
-        [[*base, r, e, s, "All", n, ""] for r, e, s, n in RESIDENTS],
-    )
+    demographics = write_demographics(data_dir / "residents.csv", base, RESIDENTS)
     publish_file(
         portal, demographics, "community_demographics", "2026-Q1", family="community_demographics"
     )

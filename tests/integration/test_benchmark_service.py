@@ -7,36 +7,24 @@ from fastapi.testclient import TestClient
 
 from openblotter.services.analysis import benchmark
 from openblotter.web.app import create_app
-from tests.factories import publish_file, write_csv
-
-DEMOGRAPHICS = [
-    "geography_id",
-    "geography_name",
-    "geography_level",
-    "state",
-    "year",
-    "source",
-    "race",
-    "ethnicity",
-    "sex",
-    "age_group",
-    "population",
-    "margin_of_error",
-]
+from tests.factories import publish_file, write_csv, write_demographics
 
 
 def _demographics(path):
-    base = ["4052500", "Test city", "Place", "Oklahoma", "2020", "2020 Census"]
-    rows = [
-        base + ["All", "All", "All", "All", 1000, ""],
-        base + ["Hispanic or Latino", "Hispanic or Latino", "All", "All", 100, ""],
-        base + ["White", "Not Hispanic or Latino", "All", "All", 600, ""],
-        base + ["Black or African American", "Not Hispanic or Latino", "All", "All", 200, ""],
-        base + ["Asian", "Not Hispanic or Latino", "All", "All", 100, ""],
-        base + ["All", "All", "Male", "All", 490, ""],
-        base + ["All", "All", "Female", "All", 510, ""],
-    ]
-    return write_csv(path, DEMOGRAPHICS, rows)
+    area = ["4052500", "Test city", "Place", "Oklahoma", "2020", "2020 Census"]
+    return write_demographics(
+        path,
+        area,
+        [
+            ("All", "All", "All", 1000),
+            ("Hispanic or Latino", "Hispanic or Latino", "All", 100),
+            ("White", "Not Hispanic or Latino", "All", 600),
+            ("Black or African American", "Not Hispanic or Latino", "All", 200),
+            ("Asian", "Not Hispanic or Latino", "All", 100),
+            ("All", "All", "Male", 490),
+            ("All", "All", "Female", 510),
+        ],
+    )
 
 
 def _contacts(path):

@@ -17,7 +17,7 @@ from statsmodels.stats.proportion import proportion_confint
 from openblotter.services import outcomes
 from openblotter.services.portal import Portal
 from tests.conftest import REAL_DATA
-from tests.factories import make_portal, publish_file, write_csv
+from tests.factories import make_portal, publish_file, write_demographics
 
 RESIDENTS = 1_097_379
 
@@ -27,26 +27,13 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Portal:
     directory = tmp_path_factory.mktemp("outcomes")
     published = make_portal(directory)
     base = ["44", "Rhode Island", "State", "Rhode Island", "2020", "test"]
-    residents = write_csv(
+    residents = write_demographics(
         directory / "residents.csv",
+        base,
         [
-            "geography_id",
-            "geography_name",
-            "geography_level",
-            "state",
-            "year",
-            "source",
-            "race",
-            "ethnicity",
-            "sex",
-            "age_group",
-            "population",
-            "margin_of_error",
-        ],
-        [
-            [*base, "All", "All", "All", "All", RESIDENTS, ""],
-            [*base, "All", "All", "Male", "All", 537000, ""],
-            [*base, "All", "All", "Female", "All", 560379, ""],
+            ("All", "All", "All", RESIDENTS),
+            ("All", "All", "Male", 537000),
+            ("All", "All", "Female", 560379),
         ],
     )
     publish_file(
