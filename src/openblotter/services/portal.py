@@ -55,18 +55,27 @@ class Portal:
             )
         return dataset
 
+    def dataset_release(self, dataset_id: str, label: str | None = None) -> tuple[Dataset, Release]:
+        """The dataset and its current (or named) release, with one catalog query when current."""
+        found = self.catalog.dataset_and_current(dataset_id)
+        if found is None:
+            self.dataset(dataset_id)  # raises NotFound naming the datasets
+            raise AssertionError("unreachable")
+        dataset, current = found
+        if label is not None:
+            return dataset, self.release(dataset_id, label)
+        if current is None:
+            raise NotFound(
+                f"Dataset '{dataset_id}' has no published release yet.",
+                detail={"dataset": dataset_id},
+            )
+        return dataset, current
+
     def release(self, dataset_id: str, label: str | None = None) -> Release:
         """The current release, or the named one; withdrawn releases are not served."""
-        dataset = self.dataset(dataset_id)
         if label is None:
-            if dataset.current_release_id is None:
-                raise NotFound(
-                    f"Dataset '{dataset_id}' has no published release yet.",
-                    detail={"dataset": dataset_id},
-                )
-            current = self.catalog.release(dataset.current_release_id)
-            assert current is not None
-            return current
+            return self.dataset_release(dataset_id)[1]
+        self.dataset(dataset_id)
         releases = self.catalog.releases(dataset_id)
         live = [r for r in releases if r.label == label and r.status == "published"]
         if not live:

@@ -51,8 +51,21 @@ def _file_columns(path: Path) -> frozenset[str]:
     return frozenset(pq.read_schema(path).names)
 
 
+_SCHEMAS: dict[str, TableSchema] = {}
+
+
 def release_schema(release: Release, path: Path) -> TableSchema:
-    """The schema of the published file: the release's schema as published, fields in the file."""
+    """The schema of the published file: the release's schema as published, fields in the file.
+
+    A release never changes, so its schema is built once per process (keyed by file).
+    """
+    cached = _SCHEMAS.get(release.file_key)
+    if cached is None:
+        cached = _SCHEMAS[release.file_key] = _build_release_schema(release, path)
+    return cached
+
+
+def _build_release_schema(release: Release, path: Path) -> TableSchema:
     full = TableSchema.from_descriptor(release.schema)
     free_text = {f.name for f in full.fields if f.free_text}
     public = full.public_schema(free_text_allowed=free_text)
@@ -68,8 +81,7 @@ def target(portal: Portal, dataset_id: str, params: Iterable[tuple[str, str]]) -
             "_release is given more than once; give one release label.",
             detail={"parameter": "_release"},
         )
-    dataset = portal.dataset(dataset_id)
-    release = portal.release(dataset_id, labels[0] if labels else None)
+    dataset, release = portal.dataset_release(dataset_id, labels[0] if labels else None)
     path = portal.release_path(release)
     return Target(dataset, release, path, release_schema(release, path))
 
@@ -84,7 +96,7 @@ def spec_for(t: Target, params: Params) -> QuerySpec:
 
 
 def rows_page(portal: Portal, dataset_id: str, params: Params) -> dict[str, Any]:
-    """A page of rows: ``{"rows", "next", "total", "release", "columns"}``."""
+    """A page of rows: ``{"rows", "next", "total", "release", "columns", "synthetic"}``."""
     t = target(portal, dataset_id, params)
     spec = spec_for(t, params)
     page = engine(portal).rows(t.path, t.schema, spec)
@@ -95,6 +107,7 @@ def rows_page(portal: Portal, dataset_id: str, params: Params) -> dict[str, Any]
         "total": page.total,
         "release": t.release.label,
         "columns": columns,
+        "synthetic": t.dataset.synthetic,
     }
 
 

@@ -144,6 +144,23 @@ class Catalog:
             )
             return _release(row) if row else None
 
+    def dataset_and_current(self, dataset_id: str) -> tuple[Dataset, Release | None] | None:
+        """A dataset and its current release in one query (the hot path of every API request)."""
+        join = tables.datasets.outerjoin(
+            tables.releases, tables.datasets.c.current_release_id == tables.releases.c.id
+        )
+        query = select(*tables.datasets.c, *[c.label(f"r_{c.name}") for c in tables.releases.c])
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                query.select_from(join).where(tables.datasets.c.id == dataset_id)
+            ).mappings().first()
+        if row is None:
+            return None
+        dataset = _dataset({c.name: row[c.name] for c in tables.datasets.c})
+        if row["r_id"] is None:
+            return dataset, None
+        return dataset, _release({c.name: row[f"r_{c.name}"] for c in tables.releases.c})
+
     def current_releases(self) -> dict[str, Release]:
         """The current release of every dataset that has one, in one query."""
         join = tables.datasets.join(
@@ -207,14 +224,14 @@ def _aware(value: datetime | None) -> datetime | None:
     return value
 
 
-def _dataset(row: RowMapping) -> Dataset:
+def _dataset(row: RowMapping | dict[str, Any]) -> Dataset:
     values = dict(row)
     values["created_at"] = _aware(values["created_at"])
     values["updated_at"] = _aware(values["updated_at"])
     return Dataset(**values)
 
 
-def _release(row: RowMapping) -> Release:
+def _release(row: RowMapping | dict[str, Any]) -> Release:
     values = dict(row)
     for key in ("created_at", "published_at", "withdrawn_at"):
         values[key] = _aware(values[key])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+import orjson
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import FileResponse, StreamingResponse
@@ -79,7 +80,22 @@ def _with_notice(portal_dataset_synthetic: bool, body: dict[str, Any]) -> dict[s
     return body
 
 
-@router.get("/api/v1/datasets/{dataset_id}/rows", tags=["query"], description=_FILTER_DOC)
+class FastJSON(Response):
+    """JSON rendered by orjson. The query results are JSON-ready already, so the hot routes
+    skip FastAPI's response validation (most of a cached page's time otherwise)."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+
+
+@router.get(
+    "/api/v1/datasets/{dataset_id}/rows",
+    tags=["query"],
+    description=_FILTER_DOC,
+    response_class=FastJSON,
+)
 def get_rows(
     dataset_id: str,
     request: Request,
@@ -94,14 +110,14 @@ def get_rows(
     ] = None,
     _next: Annotated[str | None, Query(description="Opaque token from `next`.")] = None,
     _count: Annotated[bool | None, Query(description="Add the exact `total`.")] = None,
-) -> dict[str, Any]:
+) -> FastJSON:
     """Rows of the current release (or `_release`), filtered, sorted, keyset-paged."""
     page = query.rows_page(portal, dataset_id, _params(request))
     if page["next"]:
         link = request.url.include_query_params(_next=page["next"])
         response.headers["Link"] = f'<{link}>; rel="next"'
     page.pop("columns")
-    return _with_notice(portal.dataset(dataset_id).synthetic, page)
+    return FastJSON(_with_notice(page.pop("synthetic"), page), headers=dict(response.headers))
 
 
 @router.get("/api/v1/datasets/{dataset_id}/rows.{fmt}", tags=["query"], description=_FILTER_DOC)
@@ -123,7 +139,12 @@ def export_rows(
     return StreamingResponse(download.chunks, media_type=download.media_type, headers=headers)
 
 
-@router.get("/api/v1/datasets/{dataset_id}/facets", tags=["query"], description=_FILTER_DOC)
+@router.get(
+    "/api/v1/datasets/{dataset_id}/facets",
+    tags=["query"],
+    description=_FILTER_DOC,
+    response_class=FastJSON,
+)
 def get_facets(
     dataset_id: str,
     request: Request,
@@ -133,13 +154,18 @@ def get_facets(
     ] = None,
     _release: Annotated[str | None, Query(description="Release label (default: current).")] = None,
     _q: Annotated[str | None, Query(description="Full-text search over text columns.")] = None,
-) -> dict[str, Any]:
+) -> FastJSON:
     """Value counts per `_facet` column under the same filters."""
     result = query.facet_counts(portal, dataset_id, _params(request))
-    return _with_notice(portal.dataset(dataset_id).synthetic, result)
+    return FastJSON(_with_notice(portal.dataset(dataset_id).synthetic, result))
 
 
-@router.get("/api/v1/datasets/{dataset_id}/aggregate", tags=["query"], description=_FILTER_DOC)
+@router.get(
+    "/api/v1/datasets/{dataset_id}/aggregate",
+    tags=["query"],
+    description=_FILTER_DOC,
+    response_class=FastJSON,
+)
 def get_aggregate(
     dataset_id: str,
     request: Request,
@@ -152,10 +178,10 @@ def get_aggregate(
     _q: Annotated[str | None, Query(description="Full-text search over text columns.")] = None,
     _sort: Annotated[str | None, Query(description="Sort groups: col,-count.")] = None,
     _size: Annotated[int | None, Query(ge=1, description="Most groups to return.")] = None,
-) -> dict[str, Any]:
+) -> FastJSON:
     """Grouped counts and sums under the filters."""
     result = query.aggregate(portal, dataset_id, _params(request))
-    return _with_notice(portal.dataset(dataset_id).synthetic, result)
+    return FastJSON(_with_notice(portal.dataset(dataset_id).synthetic, result))
 
 
 @router.get("/api/v1/datasets/{dataset_id}/releases/{old}/diff/{new}", tags=["releases"])
