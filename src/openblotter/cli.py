@@ -6,22 +6,27 @@ traceback; set OPENBLOTTER_DEBUG=1 to see one for an unexpected failure.
 
 from __future__ import annotations
 
-import json
 import os
-import sys
-from pathlib import Path
-from typing import Annotated, Any
 
-import typer
-from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+# Set before polars loads: its allocator (jemalloc) otherwise keeps freed memory for
+# reuse, which adds ~150 MB to the peak of a 1,000,000-row publish at no gain.
+os.environ.setdefault("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0")
 
-from openblotter.config import Settings, load_settings
-from openblotter.domain.errors import OpenBlotterError
-from openblotter.services import releases as release_service
-from openblotter.services.portal import Portal
-from openblotter.services.publishing import PublishRequest, PublishResult, publish
+import json  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Annotated, Any  # noqa: E402
+
+import typer  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from openblotter.config import Settings, load_settings  # noqa: E402
+from openblotter.domain.errors import OpenBlotterError  # noqa: E402
+from openblotter.services import releases as release_service  # noqa: E402
+from openblotter.services.portal import Portal  # noqa: E402
+from openblotter.services.publishing import PublishRequest, PublishResult, publish  # noqa: E402
 
 app = typer.Typer(
     name="openblotter",

@@ -47,11 +47,14 @@ def conform(
     *,
     allow_invalid: bool = False,
     consume: bool = False,
+    cleaned: bool = False,
 ) -> Conformed:
     """Conform ``frame`` (text columns named as the schema's fields, plus ``__row``) to ``schema``.
 
     With ``consume`` each text column is taken out of ``frame`` as soon as it is
     typed, so a large file's text and typed copies are not held in memory together.
+    ``cleaned`` says the text is trimmed and blanks are null already (schema inference
+    did it with the same tokens), so it is not done twice.
     """
     rows = frame[ROW] if ROW in frame.columns else pl.Series(ROW, range(2, frame.height + 2))
     height = frame.height
@@ -63,7 +66,7 @@ def conform(
             columns.append(_missing_column(field, height, report))
             continue
         source = frame.drop_in_place(field.name) if consume else frame[field.name]
-        text = _clean(source, schema.missing_values)
+        text = source if cleaned else _clean(source, schema.missing_values)
         del source
         if field.coded:
             typed, blanks = _normalize_codes(text, field, rows, report)

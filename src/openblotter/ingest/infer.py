@@ -22,6 +22,13 @@ from openblotter.ingest.parsing import parse_column
 #: Text columns with at most this many distinct values (and few per row) are categorical.
 CATEGORICAL_MAX_DISTINCT = 60
 
+#: What every cell of a type must look like before its formats are worth trying.
+_SHAPES: dict[str, str] = {
+    "date": r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T].*)?$|^\d{8}$",
+    "datetime": r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T].*)?$",
+    "time": r"^\d{1,2}:\d{2}|^\d{1,4}$",
+}
+
 _ORDER: list[FieldType] = ["boolean", "integer", "number", "date", "time", "datetime"]
 
 
@@ -62,6 +69,9 @@ def infer_type(values: pl.Series) -> FieldType:
     # counterexamples cheaply, so the whole column is parsed only for plausible types.
     probe = distinct.gather_every(max(1, distinct.len() // 200))
     for candidate in _ORDER:
+        shape = _SHAPES.get(candidate)
+        if shape is not None and not probe.str.contains(shape).all():
+            continue  # some cell cannot be this type at all: no need to try its formats
         if parse_column(probe, candidate).null_count():
             continue
         if candidate == "boolean" and present.n_unique() > 2:
@@ -112,13 +122,25 @@ def is_categorical(values: pl.Series) -> bool:
     return distinct <= CATEGORICAL_MAX_DISTINCT and distinct <= max(2, present.len() // 2)
 
 
-def infer_schema(frame: pl.DataFrame) -> tuple[TableSchema, dict[str, str]]:
-    """Infer a schema from a text frame; returns it and the header -> field name renames."""
+def infer_schema(
+    frame: pl.DataFrame, *, consume: bool = False
+) -> tuple[TableSchema, dict[str, str], pl.DataFrame]:
+    """Infer a schema from a text frame.
+
+    Returns the schema, the header -> field name renames, and the frame cleaned
+    (trimmed, blanks null) and renamed, ready for conform(..., cleaned=True).
+    With ``consume`` each text column leaves ``frame`` once it is cleaned, so the
+    text and the cleaned copy of a large file are not held together.
+    """
     headers = [c for c in frame.columns if c != ROW]
     renames = field_names(headers)
     fields: list[SchemaField] = []
+    columns: list[pl.Series] = []
     for header in headers:
-        cleaned = _clean(frame[header], DEFAULT_MISSING_VALUES)
+        source = frame.drop_in_place(header) if consume else frame[header]
+        cleaned = _clean(source, DEFAULT_MISSING_VALUES).alias(renames[header])
+        del source
+        columns.append(cleaned)
         field_type = infer_type(cleaned)
         categorical = field_type == "string" and is_categorical(cleaned)
         narrative = field_type == "string" and not categorical and is_free_text(cleaned)
@@ -135,16 +157,19 @@ def infer_schema(frame: pl.DataFrame) -> tuple[TableSchema, dict[str, str]]:
                 }
             )
         )
-    schema = TableSchema(fields=fields, primary_key=_candidate_key(frame, renames))
-    return schema, renames
+    if ROW in frame.columns:
+        columns.append(frame[ROW])
+    cleaned_frame = pl.DataFrame(columns)
+    schema = TableSchema(fields=fields, primary_key=_candidate_key(cleaned_frame))
+    return schema, renames, cleaned_frame
 
 
-def _candidate_key(frame: pl.DataFrame, renames: dict[str, str]) -> list[str]:
+def _candidate_key(frame: pl.DataFrame) -> list[str]:
     """A column that names each row once (an id, a number), if the file has one."""
-    for header, name in renames.items():
+    for name in frame.columns:
         if not re.search(r"(^|_)(id|number|num|no|key)$", name):
             continue
-        column = frame[header]
+        column = frame[name]
         if column.null_count() == 0 and column.n_unique() == frame.height:
             return [name]
     return []

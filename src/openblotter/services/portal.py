@@ -6,14 +6,17 @@ Services receive this object and the explicit arguments of their use case.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from pathlib import Path
 
 from openblotter.config import Settings
 from openblotter.domain.errors import NotFound
 from openblotter.domain.releases import Dataset, Release
 from openblotter.storage.catalog import Catalog
-from openblotter.storage.engine import QueryEngine
 from openblotter.storage.files import LocalReleaseFiles
+
+if TYPE_CHECKING:
+    from openblotter.storage.engine import QueryEngine
 
 
 @dataclass
@@ -28,6 +31,9 @@ class Portal:
     def query_engine(self) -> QueryEngine:
         """The DuckDB engine, created on first use (publishing never needs it)."""
         if self._engine is None:
+            # DuckDB is imported on first query: a publish never needs it.
+            from openblotter.storage.engine import QueryEngine
+
             self._engine = QueryEngine(
                 threads=self.settings.query_threads or None,
                 memory_limit=self.settings.query_memory_limit,

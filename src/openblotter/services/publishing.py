@@ -210,10 +210,11 @@ def _prepare(
         schema = TableSchema.from_descriptor(existing.schema)
         _check_layout(raw, schema, request.dataset_id)
         return _Prepared(_rename_to_schema(raw.frame, schema), schema, False, [])
-    schema, renames = infer_schema(raw.frame)
+    # The read text is consumed column by column as it is cleaned (memory on large files).
+    schema, _, cleaned = infer_schema(raw.frame, consume=True)
     if existing:
         schema = _keep_descriptions(schema, TableSchema.from_descriptor(existing.schema))
-    return _Prepared(raw.frame.rename(renames), schema, True, [])
+    return _Prepared(cleaned, schema, True, [])
 
 
 def _mapping(path: Path) -> Mapping:
