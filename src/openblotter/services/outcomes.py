@@ -1,8 +1,7 @@
-"""What happens after police act: funnel plots of rates, and outcomes per dataset family.
+"""What happens after police act: outcomes per dataset family, and analysis CSV tables.
 
-:func:`funnel` compares beats (or sectors, districts) or quarters with each
-other: each unit's events against an exposure, with exact Poisson control
-limits (:mod:`openblotter.analysis.funnel`). :func:`outcomes` counts what each
+Funnel plots live in :mod:`openblotter.services.funnel` (re-exported here for
+the pages and the API). :func:`outcomes` counts what each
 family records about results: complaints by channel and finding with sustained
 rates by complainant group, force by type and injury, contacts by role and
 outcome, hate crimes by bias category and year. Counts use the query API's
@@ -20,20 +19,18 @@ from typing import Any
 import polars as pl
 
 from openblotter.analysis.caveats import (
-    RESIDENTS_ARE_NOT_THE_POPULATION_AT_RISK,
     SMALL_NUMBERS,
     Caveat,
 )
-from openblotter.analysis.population import PopulationEstimate
 from openblotter.domain.errors import InvalidInput, NotFound
 from openblotter.services import analysis, query
+from openblotter.services.funnel import SUPPRESSED, release_label
+from openblotter.services.funnel import UNPLACED as UNPLACED  # re-exported
+from openblotter.services.funnel import funnel as funnel  # re-exported for the pages and API
 from openblotter.services.portal import Portal
 
 Params = list[tuple[str, str]]
-FUNNEL_BY = ("beat", "sector", "district", "quarter")
 NOT_RECORDED = "Not recorded"
-#: Area or period values that place an event nowhere: counted apart, not charted.
-UNPLACED = (None, "", "Unknown")
 #: Findings that close an investigation of an allegation: the denominator of a sustained rate.
 INVESTIGATED_FINDINGS = (
     "Sustained",
@@ -48,25 +45,6 @@ SUSTAINED_METHOD = (
     + ", ".join(INVESTIGATED_FINDINGS)
     + "); exact (Clopper-Pearson) 95% binomial interval, scipy.stats.binomtest"
 )
-AVERAGE_UNIT = Caveat(
-    "funnel_average_unit",
-    "Compared with the average, not with residents",
-    "The portal has no count of residents for each area, so each area's count is compared with "
-    "the average area. An area with more people, more traffic or more calls for service will "
-    "stand out for that reason alone.",
-)
-OVERDISPERSION = Caveat(
-    "funnel_overdispersion",
-    "The units differ for more reasons than chance",
-    "Many units fall outside the 99.8% limits. The limits assume every unit has the same "
-    "underlying rate; here they plainly do not, so the limits are too narrow to single one out.",
-)
-PARTIAL_QUARTERS = Caveat(
-    "funnel_partial_quarters",
-    "The first and last quarters may be incomplete",
-    "A dataset often starts or ends part way through a quarter, and records of the latest "
-    "quarter may still be coming in, so those quarters can look low for that reason alone.",
-)
 FINDINGS_ARE_ABOUT_ALLEGATIONS = Caveat(
     "findings_allegations",
     "A finding is about one allegation",
@@ -74,125 +52,6 @@ FINDINGS_ARE_ABOUT_ALLEGATIONS = Caveat(
     "the investigation could not prove or disprove the allegation, not that it did not happen. "
     "Complainant groups are as recorded, and many complaints do not record them.",
 )
-SUPPRESSED = Caveat(
-    "suppressed_cells",
-    "Small counts are hidden",
-    "Counts below the portal's threshold are hidden to protect the people in them, and some "
-    "other counts are hidden too so the small ones cannot be worked out from the totals.",
-)
-
-
-def population_total(portal: Portal) -> tuple[PopulationEstimate, dict[str, Any]] | None:
-    """All residents and where the count comes from, or None when no demographics are published."""
-    try:
-        _, total, source = analysis._population(portal, portal.settings.demographics_dataset, "sex")
-    except NotFound:
-        return None
-    return total, source
-
-
-# --- funnel --------------------------------------------------------------------------------
-
-
-def funnel(
-    portal: Portal,
-    dataset_id: str,
-    *,
-    by: str = "beat",
-    period: str | None = None,
-    filters: Params | None = None,
-) -> dict[str, Any]:
-    """Events per beat (sector, district) or per quarter against limits of chance variation."""
-    dataset = portal.dataset(dataset_id)
-    if by not in FUNNEL_BY:
-        raise InvalidInput(
-            f"'by' must be one of {', '.join(FUNNEL_BY)}, not '{by}'.",
-            detail={"parameter": "by", "allowed": list(FUNNEL_BY)},
-        )
-    release = portal.release(dataset_id, _release(filters))
-    chosen = [
-        *(filters or []),
-        *(analysis.period_filters(period, release.quarter) if period else []),
-    ]
-    groups = query.aggregate(portal, dataset_id, [*chosen, ("_group", by), ("_agg", "count")])[
-        "groups"
-    ]
-    placed = {str(g[by]): int(g["count"]) for g in groups if g[by] not in UNPLACED}
-    if not placed:
-        raise InvalidInput(
-            f"No event in '{dataset_id}' records a {by} under these filters; "
-            "choose another 'by' or fewer filters.",
-            detail={"parameter": "by"},
-        )
-    residents = population_total(portal) if by == "quarter" else None
-    exposure, per = (residents[0].estimate, 1000.0) if residents else (1.0, 1.0)
-    from openblotter.analysis.funnel import funnel_plot  # SciPy: imported on first use
-
-    result = funnel_plot({unit: (n, exposure) for unit, n in placed.items()}, per=per)
-    units = [_funnel_row(u.__dict__, portal.settings.small_number_threshold) for u in result.units]
-    hidden = _suppress_units(units, portal.settings.suppression_threshold)
-    beyond = sum(
-        1
-        for u in units
-        if u["position"] and "99.8%" in u["position"] and "within" not in u["position"]
-    )
-    caveats = [
-        RESIDENTS_ARE_NOT_THE_POPULATION_AT_RISK if residents else AVERAGE_UNIT,
-        SMALL_NUMBERS,
-    ]
-    if by == "quarter":
-        caveats.append(PARTIAL_QUARTERS)
-    if beyond > max(1, 0.05 * len(units)):
-        caveats.append(OVERDISPERSION)
-    if hidden:
-        caveats.append(SUPPRESSED)
-    return {
-        "dataset": dataset_id,
-        "release": release.label,
-        "by": by,
-        "period": period,
-        "filters": [list(f) for f in filters or [] if f[0] != "_release"],
-        "basis": "residents" if residents else "average",
-        "rate_unit": "events per 1,000 residents" if residents else f"events per {by}",
-        "population_source": residents[1] if residents else None,
-        "per": per,
-        "target_rate": result.target_rate,
-        "levels": list(result.levels),
-        "units": units,
-        "unplaced_events": sum(int(g["count"]) for g in groups if g[by] in UNPLACED),
-        "beyond_99_8": beyond,
-        "method": {"limits": result.method},
-        "small_number_threshold": portal.settings.small_number_threshold,
-        "suppression_threshold": portal.settings.suppression_threshold,
-        "caveats": [c.to_dict() for c in caveats],
-        "synthetic": dataset.synthetic,
-    }
-
-
-def _release(filters: Params | None) -> str | None:
-    return next((v for k, v in filters or [] if k == "_release"), None)
-
-
-def _funnel_row(unit: dict[str, Any], small: int) -> dict[str, Any]:
-    row = {
-        k: unit[k] for k in ("unit", "events", "exposure", "rate", "expected_events", "position")
-    }
-    for limit in unit["limits"]:
-        key = f"{limit.level * 100:g}".replace(".", "_")
-        row[f"limit_{key}_low"], row[f"limit_{key}_high"] = limit.lower, limit.upper
-    return {**row, "small": unit["events"] < small, "suppressed": None}
-
-
-def _suppress_units(units: list[dict[str, Any]], threshold: int) -> int:
-    if threshold <= 0:
-        return 0
-    from openblotter.analysis.suppression import suppress_counts  # SciPy: on first use
-
-    hidden = suppress_counts({u["unit"]: u["events"] for u in units}, threshold=threshold)
-    for unit, item in zip(units, hidden.items, strict=True):
-        if item.count is None:
-            unit.update(events=None, rate=None, position=None, suppressed=item.status)
-    return sum(1 for item in hidden.items if item.count is None)
 
 
 # --- outcomes ------------------------------------------------------------------------------
@@ -475,7 +334,7 @@ def outcomes(portal: Portal, dataset_id: str, *, filters: Params | None = None) 
     return {
         "dataset": dataset_id,
         "family": dataset.family,
-        "release": portal.release(dataset_id, _release(filters)).label,
+        "release": portal.release(dataset_id, release_label(filters)).label,
         "filters": [list(f) for f in filters or [] if f[0] != "_release"],
         "tables": {t["key"]: t for t in tables},
         "suppression_threshold": threshold,

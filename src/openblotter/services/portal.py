@@ -6,8 +6,8 @@ Services receive this object and the explicit arguments of their use case.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from openblotter.config import Settings
 from openblotter.domain.errors import NotFound

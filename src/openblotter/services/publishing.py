@@ -181,8 +181,10 @@ def _prepare(
     raw: RawTable, request: PublishRequest, existing: Dataset | None, report: ValidationReport
 ) -> _Prepared:
     family_name = request.family or (existing.family if existing else None)
-    if family_name == "community_demographics" and not request.mapping and is_census_download(
-        [c for c in raw.frame.columns if c != ROW]
+    if (
+        family_name == "community_demographics"
+        and not request.mapping
+        and is_census_download([c for c in raw.frame.columns if c != ROW])
     ):
         frame, problems = census_rows(request.path)
         for problem in problems:
