@@ -118,10 +118,14 @@ def _events(
     return counts
 
 
-def _population(
-    portal: Portal, demographics_id: str, dimension: str
+def residents_by_group(
+    portal: Portal, dimension: str
 ) -> tuple[dict[str, PopulationEstimate], PopulationEstimate, dict[str, Any]]:
-    """Residents by census category from the newest year of the demographics dataset."""
+    """Residents by census category (``race_ethnicity`` or ``sex``), all residents, and the source.
+
+    Read from the newest year of the portal's community demographics dataset.
+    """
+    demographics_id = portal.settings.demographics_dataset
     try:
         rows = query.rows_page(portal, demographics_id, [("_size", "1000"), ("_sort", "-year")])[
             "rows"
@@ -220,7 +224,7 @@ def benchmark(
     )
     chosen = [*(filters or []), *period_filters(period, current.quarter)]
     events = _events(portal, dataset_id, family, by, chosen)
-    population, total, source = _population(portal, portal.settings.demographics_dataset, dimension)
+    population, total, source = residents_by_group(portal, dimension)
     mapping = race_mapping(portal) if dimension == "race_ethnicity" else DEFAULT_SEX_MAPPING
     chosen_reference = reference or portal.settings.reference_group
     ref = None if chosen_reference == "all" else chosen_reference

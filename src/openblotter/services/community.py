@@ -10,7 +10,7 @@ import polars as pl
 from openblotter.analysis.representation import race_pair_table, representation_by
 from openblotter.domain.errors import InvalidInput
 from openblotter.services import query
-from openblotter.services.analysis import _population, race_mapping
+from openblotter.services.analysis import race_mapping, residents_by_group
 from openblotter.services.portal import Portal
 
 
@@ -46,9 +46,7 @@ def representation(
             .alias("officer_race")
         )
     by = [c for c in ("employee_type", "rank") if c in staff.columns]
-    population, total, source = _population(
-        portal, portal.settings.demographics_dataset, "race_ethnicity"
-    )
+    population, total, source = residents_by_group(portal, "race_ethnicity")
     results = representation_by(
         staff.with_columns([pl.col(c).fill_null("Unknown") for c in ["officer_race", *by]]),
         population,

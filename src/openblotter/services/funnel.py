@@ -58,7 +58,7 @@ SUPPRESSED = Caveat(
 def population_total(portal: Portal) -> tuple[PopulationEstimate, dict[str, Any]] | None:
     """All residents and where the count comes from, or None when no demographics are published."""
     try:
-        _, total, source = analysis._population(portal, portal.settings.demographics_dataset, "sex")
+        _, total, source = analysis.residents_by_group(portal, "sex")
     except NotFound:
         return None
     return total, source
