@@ -128,11 +128,12 @@ def facet_counts(
         "facet_info": info,
         "total": result["total"],
         "release": t.release.label,
+        "synthetic": t.dataset.synthetic,
     }
 
 
 def aggregate(portal: Portal, dataset_id: str, params: Params) -> dict[str, Any]:
-    """Grouped aggregates: ``{"groups": [...], "total_groups", "truncated", "release"}``."""
+    """Grouped aggregates: ``{"groups": [...], "total_groups", "truncated", "release", "synthetic"}``."""
     t = target(portal, dataset_id, params)
     spec = spec_for(t, params)
     if not spec.is_aggregate:
@@ -146,6 +147,7 @@ def aggregate(portal: Portal, dataset_id: str, params: Params) -> dict[str, Any]
         "total_groups": result.total_groups,
         "truncated": result.truncated,
         "release": t.release.label,
+        "synthetic": t.dataset.synthetic,
     }
 
 

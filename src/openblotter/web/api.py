@@ -157,7 +157,7 @@ def get_facets(
 ) -> FastJSON:
     """Value counts per `_facet` column under the same filters."""
     result = query.facet_counts(portal, dataset_id, _params(request))
-    return FastJSON(_with_notice(portal.dataset(dataset_id).synthetic, result))
+    return FastJSON(_with_notice(result.pop("synthetic"), result))
 
 
 @router.get(
@@ -181,7 +181,7 @@ def get_aggregate(
 ) -> FastJSON:
     """Grouped counts and sums under the filters."""
     result = query.aggregate(portal, dataset_id, _params(request))
-    return FastJSON(_with_notice(portal.dataset(dataset_id).synthetic, result))
+    return FastJSON(_with_notice(result.pop("synthetic"), result))
 
 
 @router.get("/api/v1/datasets/{dataset_id}/releases/{old}/diff/{new}", tags=["releases"])
