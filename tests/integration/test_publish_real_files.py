@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 
 import duckdb
 import pytest
 
+from openblotter.domain.errors import InvalidInput
 from tests.conftest import REAL_DATA
 from tests.factories import publish_file
 
@@ -153,3 +155,31 @@ def test_truncated_last_line_is_kept_and_reported(portal):
         portal, "ri", "SELECT stop_date, district FROM FILE ORDER BY _row_id DESC LIMIT 1"
     )
     assert last[0][0] == date(2008, 8, 7) and last[0][1] == "Unknown"
+
+
+MAPPINGS = Path(__file__).resolve().parents[2] / "src" / "openblotter" / "mappings"
+DALLAS = REAL_DATA / "dallas" / "37-00049_UOF-P_2016_prepped.csv"
+
+
+def test_a_mapping_without_family_publishes_into_the_family_it_declares(portal):
+    """`--mapping` alone used to be ignored: the file was inferred as a custom dataset."""
+    result = publish_file(
+        portal, DALLAS, "dallas_uof", "2016-Q4", mapping=MAPPINGS / "dallas_use_of_force.toml"
+    )
+    assert portal.dataset("dallas_uof").family == "use_of_force"
+    path = portal.release_path(result.release)
+    races = duckdb.sql(f"SELECT DISTINCT subject_race FROM '{path}'").fetchall()
+    assert ("American Indian or Alaska Native",) in races  # Dallas's "American Ind", mapped
+
+
+def test_a_mapping_for_another_family_is_refused(portal):
+    with pytest.raises(InvalidInput, match="is for family 'use_of_force', not 'complaints'"):
+        publish_file(
+            portal,
+            DALLAS,
+            "dallas_uof",
+            "2016-Q4",
+            family="complaints",
+            mapping=MAPPINGS / "dallas_use_of_force.toml",
+        )
+    assert portal.catalog.dataset("dallas_uof") is None

@@ -95,6 +95,7 @@ class _Prepared:
     schema: TableSchema
     inferred: bool
     dropped_source: list[str]
+    family: str | None = None
 
 
 def publish(
@@ -180,7 +181,19 @@ def _read_facts(raw: RawTable) -> dict[str, Any]:
 def _prepare(
     raw: RawTable, request: PublishRequest, existing: Dataset | None, report: ValidationReport
 ) -> _Prepared:
-    family_name = request.family or (existing.family if existing else None)
+    mapping = _mapping(request.mapping) if request.mapping else None
+    if mapping is not None and request.family and request.family != mapping.family:
+        raise InvalidInput(
+            f"The mapping {request.mapping} is for family '{mapping.family}', not "
+            f"'{request.family}'; give the family the mapping declares, or leave --family out.",
+            detail={"mapping": str(request.mapping), "family": request.family},
+        )
+    # A mapping says which family its file fits: without --family, that family is used.
+    family_name = (
+        request.family
+        or (mapping.family if mapping else None)
+        or (existing.family if existing else None)
+    )
     if (
         family_name == "community_demographics"
         and not request.mapping
@@ -190,10 +203,9 @@ def _prepare(
         for problem in problems:
             report.add(problem)
         report.facts["census_download"] = True
-        return _Prepared(frame, load_family(family_name).schema, False, [])
+        return _Prepared(frame, load_family(family_name).schema, False, [], family_name)
     if family_name:
         family = load_family(family_name)
-        mapping = _mapping(request.mapping) if request.mapping else None
         related: dict[str, RawTableLike] = {
             name: read_table(path)
             for name, path in (related_paths(mapping, request.path) if mapping else {}).items()
@@ -204,7 +216,9 @@ def _prepare(
             if mapping is not None or problem.code != "missing_column":
                 report.add(problem)
         report.facts["related_files"] = {n: t.source_name for n, t in related.items()}
-        return _Prepared(mapped.frame, mapped.schema, False, mapped.dropped_source_columns)
+        return _Prepared(
+            mapped.frame, mapped.schema, False, mapped.dropped_source_columns, family_name
+        )
     if request.schema_file:
         schema = _load_schema_file(request.schema_file)
         return _Prepared(_rename_to_schema(raw.frame, schema), schema, False, [])
@@ -309,7 +323,7 @@ def _dataset_record(
     return Dataset(
         id=request.dataset_id,
         title=str(title),
-        family=request.family or (existing.family if existing else None),
+        family=prepared.family or request.family or (existing.family if existing else None),
         description=str(description),
         schema=descriptor,
         created_at=existing.created_at if existing else now,
