@@ -12,6 +12,7 @@ groups (one race alone, or two or more races).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -41,9 +42,12 @@ RACE_ETHNICITY_CATEGORIES: tuple[str, ...] = (
 
 SEX_CATEGORIES: tuple[str, ...] = ("Male", "Female")
 
+#: Age bands: (first age, last age or None for "and over", label), youngest first.
+AgeBands = tuple[tuple[int, int | None, str], ...]
+
 #: Age bands (first age, last age or None for "and over", label) built from whole
 #: B01001 age groups, so each band's population is an exact sum of census cells.
-DEFAULT_AGE_BANDS: tuple[tuple[int, int | None, str], ...] = (
+DEFAULT_AGE_BANDS: AgeBands = (
     (0, 17, "Under 18 years"),
     (18, 24, "18 to 24 years"),
     (25, 34, "25 to 34 years"),
@@ -173,7 +177,7 @@ DEFAULT_SEX_MAPPING = CodeMapping(
 
 
 def age_band_mapping(
-    bands: tuple[tuple[int, int | None, str], ...] = DEFAULT_AGE_BANDS,
+    bands: AgeBands = DEFAULT_AGE_BANDS,
 ) -> CodeMapping:
     """The identity mapping for age bands (events are binned with :func:`age_band` first)."""
     labels = tuple(label for _, _, label in bands)
@@ -184,13 +188,19 @@ def age_band_mapping(
         dimension="age_group",
         categories=labels,
         codes=codes,
-        notes=("Ages are grouped into bands made of whole census age groups (table B01001).",),
+        notes=(
+            "Ages are grouped into bands made of whole census age groups (table B01001).",
+            "An event's age is the person's age at the event, as the department recorded it; "
+            "a resident's age is their age on the census or survey date.",
+            "Where the department publishes age bands instead of ages, a band is counted in "
+            "the census band that holds it; a band that straddles two census bands (18 - 25) "
+            "is counted in its own row, not compared with residents.",
+            "Events with no age are counted in their own row (Unknown).",
+        ),
     )
 
 
-def age_band(
-    age: float | None, bands: tuple[tuple[int, int | None, str], ...] = DEFAULT_AGE_BANDS
-) -> str:
+def age_band(age: float | None, bands: AgeBands = DEFAULT_AGE_BANDS) -> str:
     """The band label an age in years falls in; ``Unknown`` for a missing or impossible age."""
     if age is None or age != age or age < 0 or age > 125:  # age != age: NaN
         return "Unknown"
@@ -199,6 +209,63 @@ def age_band(
         if whole >= first and (last is None or whole <= last):
             return label
     return "Unknown"
+
+
+# Words that say nothing about the age range: dropped before a label is read.
+_AGE_NOISE = re.compile(r"\b(?:years?|yrs?\.?|old)\b")
+# 18 to 24, 18 - 24, 18-24, 18 through 24, and the census's 18 and 19
+_AGE_RANGE = re.compile(r"^(\d+) ?(?:-|to|and|through|thru) ?(\d+)$")
+_AGE_ONE = re.compile(r"^(\d+)$")
+_AGE_UNDER = re.compile(r"^(?:under|<|less than|younger than|below) ?(\d+)$")
+_AGE_AND_OVER = re.compile(r"^(\d+) ?(?:\+|plus|(?:and|or) (?:over|older|above))$")
+
+
+def age_label_range(label: str | None) -> tuple[int, int | None] | None:
+    """First and last age (None: no upper limit) an age group label names; None if unreadable.
+
+    Reads the census forms (``18 to 24 years``, ``Under 18 years``,
+    ``65 years and over``, ``18 and 19 years``) and the forms police files use
+    (``18-24``, ``18 - 24``, ``<18``, ``Under 18``, ``65+``, ``65 and older``).
+    """
+    if label is None:
+        return None
+    text = label.casefold().replace("\u2013", "-").replace("\u2014", "-")
+    text = " ".join(_AGE_NOISE.sub(" ", text).split())
+    if match := _AGE_RANGE.match(text):
+        first, last = int(match[1]), int(match[2])
+        return (first, last) if first <= last else None
+    if match := _AGE_ONE.match(text):
+        return int(match[1]), int(match[1])
+    if match := _AGE_UNDER.match(text):
+        return (0, int(match[1]) - 1) if int(match[1]) > 0 else None
+    if match := _AGE_AND_OVER.match(text):
+        return int(match[1]), None
+    return None
+
+
+def band_of_range(first: int, last: int | None, bands: AgeBands = DEFAULT_AGE_BANDS) -> str | None:
+    """The band that holds every age from ``first`` to ``last``; None when they straddle bands."""
+    for band_first, band_last, band_label in bands:
+        if first < band_first or (band_last is not None and first > band_last):
+            continue
+        if band_last is None or (last is not None and last <= band_last):
+            return band_label
+        return None
+    return None
+
+
+def age_band_of_label(label: str | None, bands: AgeBands = DEFAULT_AGE_BANDS) -> str:
+    """The band an event's age group label falls in.
+
+    ``Unknown`` for a blank label (or one with no letter or digit, such as
+    ``-``); the label itself, trimmed, when it cannot be read as an age range
+    or straddles two bands, so the benchmark counts it in its own row.
+    """
+    if label is None or not any(ch.isalnum() for ch in label):
+        return "Unknown"
+    found = age_label_range(label)
+    band = band_of_range(found[0], found[1], bands) if found is not None else None
+    return band if band is not None else label.strip()
 
 
 def combine_race_ethnicity(

@@ -10,8 +10,6 @@ those columns are read here, so any table with them works.
 
 from __future__ import annotations
 
-import re
-
 import polars as pl
 
 from openblotter.analysis.census_mapping import (
@@ -24,6 +22,9 @@ from openblotter.analysis.census_mapping import (
     NH_OTHER,
     NH_TWO_OR_MORE,
     NH_WHITE,
+    AgeBands,
+    age_label_range,
+    band_of_range,
 )
 from openblotter.analysis.population import PopulationEstimate, sum_estimates
 from openblotter.domain.errors import InvalidInput
@@ -39,11 +40,6 @@ _NON_HISPANIC_RACES = {
     "two or more races": NH_TWO_OR_MORE,
     "population of two or more races": NH_TWO_OR_MORE,
 }
-
-_AGE_RANGE = re.compile(r"^(?P<first>\d+) (?:to|and) (?P<last>\d+) years$")
-_AGE_ONE = re.compile(r"^(?P<first>\d+) years$")
-_AGE_UNDER = re.compile(r"^Under (?P<limit>\d+) years$")
-_AGE_OVER = re.compile(r"^(?P<first>\d+) years and over$")
 
 
 def census_geographies(tidy: pl.DataFrame) -> list[str]:
@@ -104,7 +100,7 @@ def population_by_sex(
 def population_by_age_band(
     tidy: pl.DataFrame,
     geography: str | None = None,
-    bands: tuple[tuple[int, int | None, str], ...] = DEFAULT_AGE_BANDS,
+    bands: AgeBands = DEFAULT_AGE_BANDS,
 ) -> dict[str, PopulationEstimate]:
     """Residents by age band, summing the B01001 sex-by-age cells of both sexes.
 
@@ -116,45 +112,42 @@ def population_by_age_band(
     )
     parts: dict[str, list[PopulationEstimate]] = {label: [] for _, _, label in bands}
     for row in frame.iter_rows(named=True):
-        first, last = age_group_range(row["age_group"])
-        parts[_band_of(first, last, bands, row["age_group"])].append(_estimate(row))
+        parts[age_band_of_group(row["age_group"], bands)].append(_estimate(row))
     return {label: sum_estimates(values) for label, values in parts.items() if values}
 
 
 def age_group_range(label: str) -> tuple[int, int | None]:
-    """First and last age of a census age group label (``18 and 19 years`` -> (18, 19))."""
-    text = label.strip()
-    if match := _AGE_RANGE.match(text):
-        return int(match["first"]), int(match["last"])
-    if match := _AGE_ONE.match(text):
-        return int(match["first"]), int(match["first"])
-    if match := _AGE_UNDER.match(text):
-        return 0, int(match["limit"]) - 1
-    if match := _AGE_OVER.match(text):
-        return int(match["first"]), None
-    raise InvalidInput(
-        f"'{label}' is not a census age group this portal understands "
-        "(expected forms like 'Under 5 years', '5 to 9 years', '20 years', '85 years and over').",
-        detail={"age_group": label},
-    )
+    """First and last age of a census age group label (``18 and 19 years`` -> (18, 19)).
+
+    Also reads the shorter forms a hand-made table may use (``18-24``, ``65+``).
+    """
+    found = age_label_range(label)
+    if found is None:
+        raise InvalidInput(
+            f"'{label}' is not an age group this portal understands (expected forms like "
+            "'Under 5 years', '5 to 9 years', '20 years', '85 years and over', '18-24', '65+').",
+            detail={"age_group": label},
+        )
+    return found
 
 
-def _band_of(
-    first: int, last: int | None, bands: tuple[tuple[int, int | None, str], ...], label: str
-) -> str:
-    for band_first, band_last, band_label in bands:
-        starts_inside = first >= band_first and (band_last is None or first <= band_last)
-        if not starts_inside:
-            continue
-        ends_inside = band_last is None or (last is not None and last <= band_last)
-        if ends_inside:
-            return band_label
-        break
-    raise InvalidInput(
-        f"The census age group '{label}' straddles the age bands; choose bands made of "
-        "whole census age groups.",
-        detail={"age_group": label},
-    )
+def age_band_of_group(label: str, bands: AgeBands = DEFAULT_AGE_BANDS) -> str:
+    """The age band a census age group falls in whole (``18 and 19 years`` -> ``18 to 24 years``).
+
+    Raises :class:`InvalidInput` when the group straddles two bands: its residents
+    cannot be split between them.
+    """
+    first, last = age_group_range(label)
+    band = band_of_range(first, last, bands)
+    if band is None:
+        raise InvalidInput(
+            f"The census age group '{label}' straddles two of the age bands "
+            f"({', '.join(b for _, _, b in bands)}), and its residents cannot be split "
+            "between them. Use census age groups that fit inside the bands (those of table "
+            "B01001 do), or bands made of whole census age groups.",
+            detail={"age_group": label},
+        )
+    return band
 
 
 def _one_geography(tidy: pl.DataFrame, geography: str | None) -> pl.DataFrame:

@@ -13,26 +13,25 @@ from collections import Counter
 from dataclasses import replace
 from typing import Any
 
+import polars as pl
+
 from openblotter.analysis.caveats import event_unit
 from openblotter.analysis.census_mapping import (
     DEFAULT_RACE_ETHNICITY_MAPPING,
     DEFAULT_SEX_MAPPING,
-    HISPANIC,
-    NH_AIAN,
-    NH_ASIAN,
     NH_BLACK,
-    NH_NHPI,
-    NH_OTHER,
     NH_TWO_OR_MORE,
-    NH_WHITE,
     CodeMapping,
+    age_band,
+    age_band_mapping,
+    age_band_of_label,
     combine_race_ethnicity,
 )
-from openblotter.analysis.population import PopulationEstimate
-from openblotter.domain.errors import InvalidInput, NotFound
+from openblotter.domain.errors import InvalidInput
 from openblotter.domain.quarters import Quarter
 from openblotter.services import query
 from openblotter.services.portal import Portal
+from openblotter.services.residents import residents_by_group
 
 #: The families a community benchmark is made for, and how one event is counted in each.
 UNIT_FIELDS: dict[str, tuple[str, ...]] = {
@@ -41,20 +40,18 @@ UNIT_FIELDS: dict[str, tuple[str, ...]] = {
     "contacts": (),
     "hate_crimes": (),
 }
-BY_DIMENSIONS = {"subject_race": "race_ethnicity", "subject_sex": "sex"}
+#: The ``by`` values of a benchmark and the census dimension each is compared with.
+BY_DIMENSIONS = {
+    "subject_race": "race_ethnicity",
+    "subject_sex": "sex",
+    "subject_age_group": "age_group",
+}
+#: Where an event's age is read: the age at the event, else the agency's age band.
+AGE_FIELDS = ("subject_age", "subject_age_group")
 
 # The family schemas' race codes beside the default mapping's short ones.
 _FAMILY_RACE_CODES: dict[str, str | None] = {
     "Black or African American": NH_BLACK,
-    "Two or more races": NH_TWO_OR_MORE,
-}
-_CENSUS_RACE = {
-    "White": NH_WHITE,
-    "Black or African American": NH_BLACK,
-    "American Indian or Alaska Native": NH_AIAN,
-    "Asian": NH_ASIAN,
-    "Native Hawaiian or Other Pacific Islander": NH_NHPI,
-    "Other": NH_OTHER,
     "Two or more races": NH_TWO_OR_MORE,
 }
 
@@ -93,24 +90,36 @@ def period_filters(period: str, current: Quarter) -> list[tuple[str, str]]:
         ) from error
 
 
+def _counted(
+    portal: Portal,
+    dataset_id: str,
+    family: str,
+    names: set[str],
+    group: list[str],
+    filters: list[tuple[str, str]],
+) -> pl.DataFrame:
+    """Events per distinct value of the ``group`` columns, counting the family's unit."""
+    unit = [u for u in UNIT_FIELDS.get(family, ()) if u in names]
+    if unit:
+        # One event per person (or complainant): every distinct unit, never a capped list of groups.
+        frame = query.table(portal, dataset_id, filters, [*group, *unit]).unique([*group, *unit])
+        return frame.group_by(group).len("count")
+    return query.table(portal, dataset_id, filters, group).group_by(group).len("count")
+
+
 def _events(
     portal: Portal, dataset_id: str, family: str, by: str, filters: list[tuple[str, str]]
 ) -> Counter[str | None]:
     """Events per department code, counting the family's unit (people, complainants, rows)."""
     t = query.target(portal, dataset_id, filters)
     names = {f.name for f in t.schema.fields}
+    if by == "subject_age_group":
+        return _age_events(portal, dataset_id, family, names, filters)
     group = (
         [by, "subject_ethnicity"] if by == "subject_race" and "subject_ethnicity" in names else [by]
     )
-    unit = [u for u in UNIT_FIELDS.get(family, ()) if u in names]
-    if unit:
-        # One event per person (or complainant): every distinct unit, never a capped list of groups.
-        frame = query.table(portal, dataset_id, filters, [*group, *unit]).unique([*group, *unit])
-        counted = frame.group_by(group).len("count")
-    else:
-        counted = query.table(portal, dataset_id, filters, group).group_by(group).len("count")
     counts: Counter[str | None] = Counter()
-    for row in counted.iter_rows(named=True):
+    for row in _counted(portal, dataset_id, family, names, group, filters).iter_rows(named=True):
         code = row[by]
         if len(group) == 2:
             code = combine_race_ethnicity(row[by], row["subject_ethnicity"]) or row[by]
@@ -118,83 +127,35 @@ def _events(
     return counts
 
 
-def residents_by_group(
-    portal: Portal, dimension: str
-) -> tuple[dict[str, PopulationEstimate], PopulationEstimate, dict[str, Any]]:
-    """Residents by census category (``race_ethnicity`` or ``sex``), all residents, and the source.
+def _age_events(
+    portal: Portal, dataset_id: str, family: str, names: set[str], filters: list[tuple[str, str]]
+) -> Counter[str | None]:
+    """Events per age band: the age at the event when recorded, else the agency's age band.
 
-    Read from the newest year of the portal's community demographics dataset.
+    The events are grouped by the age columns first (a few hundred distinct
+    values at most) and only those values are binned here.
     """
-    demographics_id = portal.settings.demographics_dataset
-    try:
-        rows = query.rows_page(portal, demographics_id, [("_size", "1000"), ("_sort", "-year")])[
-            "rows"
-        ]
-    except NotFound as error:
-        raise NotFound(
-            f"A benchmark needs the community demographics dataset '{demographics_id}' "
-            "(residents by race, sex and age); publish it first.",
-            detail={"dataset": demographics_id},
-        ) from error
-    if not rows:
-        raise NotFound(
-            f"Dataset '{demographics_id}' has no rows.", detail={"dataset": demographics_id}
+    group = [f for f in AGE_FIELDS if f in names]
+    if not group:
+        raise InvalidInput(
+            f"Dataset '{dataset_id}' has no subject_age or subject_age_group field, so its "
+            "events cannot be counted by age group; compare by subject_race or subject_sex.",
+            detail={"parameter": "by", "dataset": dataset_id, "fields_needed": list(AGE_FIELDS)},
         )
-    rows = _newest_complete_year(rows)
-    source = {
-        "dataset": demographics_id,
-        "geography": rows[0].get("geography_name"),
-        "year": rows[0]["year"],
-        "source": rows[0].get("source"),
-    }
-
-    def estimate(r: dict[str, Any]) -> PopulationEstimate:
-        return PopulationEstimate(float(r["population"]), r.get("margin_of_error"))
-
-    everyone = [
-        r
-        for r in rows
-        if (r["race"], r["ethnicity"], r["sex"], r["age_group"]) == ("All", "All", "All", "All")
-    ]
-    if not everyone:
-        raise NotFound(
-            f"'{demographics_id}' has no total row (race, ethnicity, sex and age group All)."
-        )
-    by: dict[str, PopulationEstimate] = {}
-    for r in rows:
-        if r["age_group"] != "All":
-            continue
-        if (
-            dimension == "sex"
-            and r["race"] == "All"
-            and r["ethnicity"] == "All"
-            and r["sex"] in ("Male", "Female")
-        ):
-            by[r["sex"]] = estimate(r)
-        if dimension == "race_ethnicity" and r["sex"] == "All":
-            category = _census_category(r["race"], r["ethnicity"])
-            if category:
-                by[category] = estimate(r)
-    return by, estimate(everyone[0]), source
+    counts: Counter[str | None] = Counter()
+    for row in _counted(portal, dataset_id, family, names, group, filters).iter_rows(named=True):
+        band = _event_age_band(row.get("subject_age"), row.get("subject_age_group"))
+        counts[band] += int(row["count"])
+    return counts
 
 
-def _newest_complete_year(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows of the newest year (first geography) that counts residents by group, not only a total."""
-    geography = rows[0]["geography_id"]
-    years = sorted({r["year"] for r in rows if r["geography_id"] == geography}, reverse=True)
-    for year in years:
-        chosen = [r for r in rows if r["year"] == year and r["geography_id"] == geography]
-        if any(r["race"] != "All" or r["sex"] != "All" for r in chosen):
-            return chosen
-    return [r for r in rows if r["year"] == years[0] and r["geography_id"] == geography]
-
-
-def _census_category(race: str, ethnicity: str) -> str | None:
-    if race == "Hispanic or Latino" or (race == "All" and ethnicity == "Hispanic or Latino"):
-        return HISPANIC
-    if ethnicity == "Not Hispanic or Latino":
-        return _CENSUS_RACE.get(race)
-    return None
+def _event_age_band(age: object, label: str | None) -> str:
+    """The band of one event: its age when recorded, else its agency band (blank: Unknown)."""
+    if isinstance(age, int | float):
+        return age_band(age)
+    if isinstance(age, str) and age.strip():  # a custom dataset whose ages were read as text
+        return age_band_of_label(age)
+    return age_band_of_label(label)
 
 
 def benchmark(
@@ -225,7 +186,7 @@ def benchmark(
     chosen = [*(filters or []), *period_filters(period, current.quarter)]
     events = _events(portal, dataset_id, family, by, chosen)
     population, total, source = residents_by_group(portal, dimension)
-    mapping = race_mapping(portal) if dimension == "race_ethnicity" else DEFAULT_SEX_MAPPING
+    mapping = _mapping(portal, dimension)
     chosen_reference = reference or portal.settings.reference_group
     ref = None if chosen_reference == "all" else chosen_reference
     result = community_benchmark(
@@ -238,7 +199,7 @@ def benchmark(
         event_unit=event_unit(family),
     ).to_dict()
     rows = [_row(g) for g in result["groups"]]
-    return {
+    body = {
         "dataset": dataset_id,
         "release": current.label,
         "by": by,
@@ -256,6 +217,13 @@ def benchmark(
         "caveats": result["caveats"],
         "synthetic": dataset.synthetic,
     }
+    return body
+
+
+def _mapping(portal: Portal, dimension: str) -> CodeMapping:
+    if dimension == "race_ethnicity":
+        return race_mapping(portal)
+    return age_band_mapping() if dimension == "age_group" else DEFAULT_SEX_MAPPING
 
 
 def _row(group: dict[str, Any]) -> dict[str, Any]:

@@ -10,8 +10,9 @@ import polars as pl
 from openblotter.analysis.representation import race_pair_table, representation_by
 from openblotter.domain.errors import InvalidInput
 from openblotter.services import query
-from openblotter.services.analysis import race_mapping, residents_by_group
+from openblotter.services.analysis import race_mapping
 from openblotter.services.portal import Portal
+from openblotter.services.residents import residents_by_group
 
 
 def representation(
@@ -116,4 +117,5 @@ def race_pairs(
             detail={"dataset": dataset_id},
         )
     table = race_pair_table(frame, officer_column="officer_race", subject_column="subject_race")
-    return {"dataset": dataset_id, "event_unit": "one row of the dataset", **table.to_dict()}
+    result = table.to_dict()
+    return {"dataset": dataset_id, "event_unit": "one row of the dataset", **result}

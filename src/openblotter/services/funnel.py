@@ -17,7 +17,7 @@ from openblotter.analysis.caveats import (
 )
 from openblotter.analysis.population import PopulationEstimate
 from openblotter.domain.errors import InvalidInput, NotFound
-from openblotter.services import analysis, query
+from openblotter.services import analysis, query, residents
 from openblotter.services.portal import Portal
 
 Params = list[tuple[str, str]]
@@ -58,7 +58,7 @@ SUPPRESSED = Caveat(
 def population_total(portal: Portal) -> tuple[PopulationEstimate, dict[str, Any]] | None:
     """All residents and where the count comes from, or None when no demographics are published."""
     try:
-        _, total, source = analysis.residents_by_group(portal, "sex")
+        _, total, source = residents.residents_by_group(portal, "sex")
     except NotFound:
         return None
     return total, source

@@ -1,0 +1,187 @@
+"""Residents by group: the denominators of every community benchmark.
+
+Read from the portal's community demographics dataset (``demographics_dataset``):
+the newest year that counts residents by the asked dimension (race and
+ethnicity, sex, or age group), with margins of error where the source has them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openblotter.analysis.census_mapping import (
+    HISPANIC,
+    NH_AIAN,
+    NH_ASIAN,
+    NH_BLACK,
+    NH_NHPI,
+    NH_OTHER,
+    NH_TWO_OR_MORE,
+    NH_WHITE,
+)
+from openblotter.analysis.census_population import age_band_of_group
+from openblotter.analysis.population import PopulationEstimate, sum_estimates
+from openblotter.domain.errors import InvalidInput, NotFound
+from openblotter.services import query
+from openblotter.services.portal import Portal
+
+#: The community demographics columns a benchmark reads.
+REQUIRED_COLUMNS = ("geography_id", "year", "race", "ethnicity", "sex", "age_group", "population")
+DEMOGRAPHICS_COLUMNS = (*REQUIRED_COLUMNS, "geography_name", "source", "margin_of_error")
+
+_CENSUS_RACE = {
+    "White": NH_WHITE,
+    "Black or African American": NH_BLACK,
+    "American Indian or Alaska Native": NH_AIAN,
+    "Asian": NH_ASIAN,
+    "Native Hawaiian or Other Pacific Islander": NH_NHPI,
+    "Other": NH_OTHER,
+    "Two or more races": NH_TWO_OR_MORE,
+}
+
+
+def residents_by_group(
+    portal: Portal, dimension: str
+) -> tuple[dict[str, PopulationEstimate], PopulationEstimate, dict[str, Any]]:
+    """Residents by census category, all residents, and the source.
+
+    ``dimension`` is ``race_ethnicity``, ``sex`` or ``age_group``. Read from the
+    newest year of the portal's community demographics dataset that counts
+    residents by that dimension. Age groups are added up into the bands of
+    :data:`DEFAULT_AGE_BANDS`.
+    """
+    demographics_id = portal.settings.demographics_dataset
+    rows = _newest_year_with(_demographics_rows(portal, demographics_id), dimension)
+    used = [r for r in rows if _counts_by(r, dimension)]
+    first = (used or rows)[0]
+    source = {
+        "dataset": demographics_id,
+        "geography": first.get("geography_name"),
+        "year": first["year"],
+        "source": first.get("source"),
+    }
+    everyone = [
+        r
+        for r in rows
+        if (r["race"], r["ethnicity"], r["sex"], r["age_group"]) == ("All", "All", "All", "All")
+    ]
+    if not everyone:
+        raise NotFound(
+            f"'{demographics_id}' has no total row (race, ethnicity, sex and age group All)."
+        )
+    if dimension == "age_group":
+        return _residents_by_age_band(used, demographics_id), _estimate(everyone[0]), source
+    by: dict[str, PopulationEstimate] = {}
+    for r in used:
+        group = r["sex"] if dimension == "sex" else _census_category(r["race"], r["ethnicity"])
+        by[str(group)] = _estimate(r)
+    return by, _estimate(everyone[0]), source
+
+
+def _demographics_rows(portal: Portal, demographics_id: str) -> list[dict[str, Any]]:
+    """Every row of the community demographics dataset, newest year first.
+
+    Read whole (a city's census cells for every year are a few thousand rows), and
+    through the engine rather than the rows API, so a demographics dataset published
+    only as counts still serves as the denominator.
+    """
+    try:
+        frame = query.table(portal, demographics_id, [], DEMOGRAPHICS_COLUMNS)
+    except NotFound as error:
+        raise NotFound(
+            f"A benchmark needs the community demographics dataset '{demographics_id}' "
+            "(residents by race, sex and age); publish it first.",
+            detail={"dataset": demographics_id},
+        ) from error
+    if frame.height == 0:
+        raise NotFound(
+            f"Dataset '{demographics_id}' has no rows.", detail={"dataset": demographics_id}
+        )
+    missing = [c for c in REQUIRED_COLUMNS if c not in frame.columns]
+    if missing:
+        raise InvalidInput(
+            f"Dataset '{demographics_id}' is not a community demographics dataset: it has no "
+            f"{', '.join(missing)} column. Set OPENBLOTTER_DEMOGRAPHICS_DATASET to the dataset "
+            "of residents by group.",
+            detail={"dataset": demographics_id, "missing": missing},
+        )
+    return frame.sort("year", descending=True, maintain_order=True).to_dicts()
+
+
+def _estimate(r: dict[str, Any]) -> PopulationEstimate:
+    return PopulationEstimate(float(r["population"]), r.get("margin_of_error"))
+
+
+def _counts_by(r: dict[str, Any], dimension: str) -> bool:
+    """Whether a demographics row counts the residents of one group of ``dimension``."""
+    if dimension == "age_group":
+        return bool(r["race"] == "All" and r["ethnicity"] == "All" and r["age_group"] != "All")
+    if r["age_group"] != "All":
+        return False
+    if dimension == "sex":
+        return bool(
+            r["race"] == "All" and r["ethnicity"] == "All" and r["sex"] in ("Male", "Female")
+        )
+    return bool(r["sex"] == "All" and _census_category(r["race"], r["ethnicity"]) is not None)
+
+
+def _newest_year_with(rows: list[dict[str, Any]], dimension: str) -> list[dict[str, Any]]:
+    """Rows of the newest year (first geography) that counts residents by ``dimension``.
+
+    A year with race only (a census redistricting table) is not picked for
+    sex or age; with no such year, the newest year (its total still counts).
+    """
+    geography = rows[0]["geography_id"]
+    years = sorted({r["year"] for r in rows if r["geography_id"] == geography}, reverse=True)
+    for year in years:
+        chosen = [r for r in rows if r["year"] == year and r["geography_id"] == geography]
+        if any(_counts_by(r, dimension) for r in chosen):
+            return chosen
+    return [r for r in rows if r["year"] == years[0] and r["geography_id"] == geography]
+
+
+def _residents_by_age_band(
+    rows: list[dict[str, Any]], demographics_id: str
+) -> dict[str, PopulationEstimate]:
+    """Residents per age band: each age group's row of both sexes, or its Male and Female added."""
+    if not rows:
+        raise NotFound(
+            f"'{demographics_id}' does not count residents by age group (rows with race and "
+            "ethnicity All and an age group); publish a census table of sex by age (B01001) "
+            "to compare by age group.",
+            detail={"dataset": demographics_id},
+        )
+    by_group: dict[str, dict[str, PopulationEstimate]] = {}
+    for r in rows:
+        by_group.setdefault(r["age_group"], {})[r["sex"]] = _estimate(r)
+    parts: dict[str, list[PopulationEstimate]] = {}
+    for label, by_sex in by_group.items():
+        if "All" in by_sex:
+            residents = by_sex["All"]
+        elif "Male" in by_sex and "Female" in by_sex:
+            residents = sum_estimates([by_sex["Male"], by_sex["Female"]])
+        else:
+            raise InvalidInput(
+                f"'{demographics_id}' counts residents aged '{label}' for {', '.join(by_sex)} "
+                "only; a benchmark by age group needs a row for both sexes (sex All) or rows "
+                "for Male and Female.",
+                detail={"dataset": demographics_id, "age_group": label},
+            )
+        try:
+            band = age_band_of_group(label)
+        except InvalidInput as error:
+            raise InvalidInput(
+                f"'{demographics_id}' counts residents in the age group '{label}', which the "
+                f"benchmark cannot use. {error.message}",
+                detail={"dataset": demographics_id, "age_group": label},
+            ) from error
+        parts.setdefault(band, []).append(residents)
+    return {band: sum_estimates(values) for band, values in parts.items()}
+
+
+def _census_category(race: str, ethnicity: str) -> str | None:
+    if race == "Hispanic or Latino" or (race == "All" and ethnicity == "Hispanic or Latino"):
+        return HISPANIC
+    if ethnicity == "Not Hispanic or Latino":
+        return _CENSUS_RACE.get(race)
+    return None
