@@ -326,7 +326,9 @@ def analyze_benchmark(
     dataset: Annotated[
         str, typer.Argument(help="Dataset id (use of force, contacts, complaints).")
     ],
-    by: Annotated[str, typer.Option(help="subject_race or subject_sex.")] = "subject_race",
+    by: Annotated[
+        str, typer.Option(help="subject_race, subject_sex or subject_age_group.")
+    ] = "subject_race",
     period: Annotated[str, typer.Option(help="2025, 2025-Q3 or last4q.")] = "last4q",
     reference: Annotated[
         str | None, typer.Option(help="Reference group (default: all residents).")
@@ -363,9 +365,10 @@ def analyze_benchmark(
             f"{_number(r['ci_low'])}–{_number(r['ci_high'])}" if r["ci_low"] is not None else ""
         )
         reliable = "" if r["reliable"] is None else ("yes" if r["reliable"] else "no")
+        hidden = bool(r.get("suppressed"))  # a dataset published only as counts
         table.add_row(
             r["group"],
-            f"{r['events']:,}",
+            "hidden" if hidden else f"{r['events']:,}",
             _number(r["population"], 0),
             _number(r["rate_per_1000"]),
             _number(r["rate_ratio"]),
@@ -374,6 +377,8 @@ def analyze_benchmark(
         )
     console.print(table)
     console.print(f"Reference: {result['reference']}. Residents: {result['population_source']}.")
+    if "suppression" in result:
+        console.print(result["suppression"]["note"], highlight=False)
     for caveat in result["caveats"]:
         console.print(f"- {caveat['title']}: {caveat['text']}", highlight=False)
 

@@ -25,6 +25,8 @@ from openblotter.domain.errors import ConfigurationError
 
 #: The salt every fresh checkout shares. Only the demo may run with it.
 DEVELOPMENT_SALT = "openblotter-development-salt-not-for-production"
+#: Counts from 1 to 9 are hidden in aggregates-only datasets unless the portal sets a threshold.
+DEFAULT_AGGREGATES_THRESHOLD = 10
 
 DEFAULT_PURPOSE = (
     "We publish these datasets so that residents can see what their police department does, "
@@ -80,7 +82,15 @@ class Settings(BaseSettings):
         default=20, description="Rates from fewer events than this are marked unreliable."
     )
     suppression_threshold: int = Field(
-        default=0, description="Aggregate cells below this count are suppressed (0: off)."
+        default=0,
+        ge=0,
+        description="Analysis cells below this count are suppressed (0: off); datasets "
+        "published only as aggregates use it too, or 10 when it is 0.",
+    )
+    aggregates_only_datasets: list[str] = Field(
+        default_factory=list,
+        description="Datasets whose rows are not public: only counts (facets, aggregates, "
+        "analyses) are served, with small cells and the cells that would reveal them hidden.",
     )
     reference_group: str = Field(
         default="all",
@@ -109,7 +119,9 @@ class Settings(BaseSettings):
         default="192MB",
         description="DuckDB memory per web process; larger sorts spill to the data directory.",
     )
-    query_threads: int = Field(default=0, description="DuckDB threads per web process (0: one per core).")
+    query_threads: int = Field(
+        default=0, description="DuckDB threads per web process (0: one per core)."
+    )
     upload_max_bytes: int = Field(
         default=512 * 1024 * 1024, description="Largest file a publish accepts."
     )
@@ -149,6 +161,15 @@ class Settings(BaseSettings):
                 "and keep it the same for every release of this portal.",
                 detail={"setting": "OPENBLOTTER_SALT"},
             )
+
+    def aggregates_only(self, dataset_id: str) -> bool:
+        """Whether a dataset is published only as counts (its rows are not public)."""
+        return dataset_id in self.aggregates_only_datasets
+
+    @property
+    def aggregates_threshold(self) -> int:
+        """Counts below this are hidden in datasets published only as aggregates."""
+        return self.suppression_threshold or DEFAULT_AGGREGATES_THRESHOLD
 
     def free_text_allowed(self, dataset_id: str, field: str) -> bool:
         return field in self.publish_free_text or f"{dataset_id}.{field}" in self.publish_free_text

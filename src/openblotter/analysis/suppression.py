@@ -33,7 +33,6 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 import numpy as np
-from scipy.optimize import linprog
 
 from openblotter.domain.errors import InvalidInput
 
@@ -129,8 +128,12 @@ def suppress_table(
     columns: Sequence[str],
     threshold: int = DEFAULT_THRESHOLD,
     suppress_zeros: bool = False,
+    with_ranges: bool = True,
 ) -> SuppressedTable:
-    """Hide small cells of a two-way table (rows x columns) whose totals are all published."""
+    """Hide small cells of a two-way table (rows x columns) whose totals are all published.
+
+    ``with_ranges=False`` skips the feasible ranges (two linear programs per hidden cell).
+    """
     table = np.asarray(counts, dtype=np.int64)
     if table.shape != (len(rows), len(columns)):
         raise InvalidInput(
@@ -142,7 +145,7 @@ def suppress_table(
     hidden = primary.copy()
     while (exposed := _first_derivable_cell(table, hidden)) is not None:
         _add_rectangle(table, hidden, exposed, rows, columns)
-    ranges = _feasible_ranges(table, hidden)
+    ranges = _feasible_ranges(table, hidden) if with_ranges else {}
     cells = tuple(
         SuppressedCell(
             rows[r],
@@ -169,6 +172,9 @@ def feasible_range(
     table: np.ndarray, hidden: np.ndarray, cell: tuple[int, int]
 ) -> tuple[float, float]:
     """Smallest and largest value a hidden cell can take given published cells and all totals."""
+    # SciPy is imported here: the web process needs it only for these ranges.
+    from scipy.optimize import linprog
+
     positions = list(zip(*np.nonzero(hidden), strict=True))
     if cell not in positions:
         raise ValueError(f"cell {cell} is not hidden")

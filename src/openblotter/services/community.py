@@ -9,7 +9,7 @@ import polars as pl
 
 from openblotter.analysis.representation import race_pair_table, representation_by
 from openblotter.domain.errors import InvalidInput
-from openblotter.services import query
+from openblotter.services import disclosure, query
 from openblotter.services.analysis import race_mapping
 from openblotter.services.portal import Portal
 from openblotter.services.residents import residents_by_group
@@ -118,4 +118,6 @@ def race_pairs(
         )
     table = race_pair_table(frame, officer_column="officer_race", subject_column="subject_race")
     result = table.to_dict()
+    if disclosure.aggregates_only(portal, dataset_id):
+        result = disclosure.protect_pairs(portal, result)
     return {"dataset": dataset_id, "event_unit": "one row of the dataset", **result}

@@ -17,7 +17,7 @@ from openblotter.analysis.caveats import (
 )
 from openblotter.analysis.population import PopulationEstimate
 from openblotter.domain.errors import InvalidInput, NotFound
-from openblotter.services import analysis, query, residents
+from openblotter.services import analysis, disclosure, query, residents
 from openblotter.services.portal import Portal
 
 Params = list[tuple[str, str]]
@@ -84,9 +84,11 @@ def funnel(
         *(filters or []),
         *(analysis.period_filters(period, release.quarter) if period else []),
     ]
-    groups = query.aggregate(portal, dataset_id, [*chosen, ("_group", by), ("_agg", "count")])[
-        "groups"
-    ]
+    # Unprotected counts: small units are suppressed below, with the funnel's own rule.
+    groups = query.aggregate(
+        portal, dataset_id, [*chosen, ("_group", by), ("_agg", "count")], protect=False
+    )["groups"]
+    threshold = disclosure.threshold_for(portal, dataset_id)
     placed = {str(g[by]): int(g["count"]) for g in groups if g[by] not in UNPLACED}
     if not placed:
         raise InvalidInput(
@@ -100,7 +102,7 @@ def funnel(
 
     result = funnel_plot({unit: (n, exposure) for unit, n in placed.items()}, per=per)
     units = [_funnel_row(u.__dict__, portal.settings.small_number_threshold) for u in result.units]
-    hidden = _suppress_units(units, portal.settings.suppression_threshold)
+    hidden = _suppress_units(units, threshold)
     beyond = sum(
         1
         for u in units
@@ -129,11 +131,11 @@ def funnel(
         "target_rate": result.target_rate,
         "levels": list(result.levels),
         "units": units,
-        "unplaced_events": sum(int(g["count"]) for g in groups if g[by] in UNPLACED),
+        "unplaced_events": _unplaced(groups, by, threshold),
         "beyond_99_8": beyond,
         "method": {"limits": result.method},
         "small_number_threshold": portal.settings.small_number_threshold,
-        "suppression_threshold": portal.settings.suppression_threshold,
+        "suppression_threshold": threshold,
         "caveats": [c.to_dict() for c in caveats],
         "synthetic": dataset.synthetic,
     }
@@ -164,3 +166,9 @@ def _suppress_units(units: list[dict[str, Any]], threshold: int) -> int:
         if item.count is None:
             unit.update(events=None, rate=None, position=None, suppressed=item.status)
     return sum(1 for item in hidden.items if item.count is None)
+
+
+def _unplaced(groups: list[dict[str, Any]], by: str, threshold: int) -> int | None:
+    """Events with no unit (blank beat); None when it is a count small enough to hide."""
+    unplaced = sum(int(g["count"]) for g in groups if g[by] in UNPLACED)
+    return None if 0 < unplaced < threshold else unplaced

@@ -69,20 +69,26 @@ def dictionary(portal: Portal, dataset: Dataset, release: Release | None) -> dic
     }
 
 
-def _links(dataset_id: str, base: str = "") -> dict[str, Any]:
-    api = f"{base}/api/v1/datasets/{dataset_id}"
-    return {
+def _links(dataset_id: str, *, rows_public: bool = True) -> dict[str, Any]:
+    api = f"/api/v1/datasets/{dataset_id}"
+    links: dict[str, Any] = {
         "self": api,
-        "html": f"{base}/datasets/{dataset_id}",
-        "rows": f"{api}/rows",
+        "html": f"/datasets/{dataset_id}",
         "facets": f"{api}/facets",
         "aggregate": f"{api}/aggregate",
-        "downloads": {fmt: f"{api}/rows.{fmt}" for fmt in ("csv", "ndjson", "parquet", "xlsx")},
     }
+    if rows_public:
+        links["rows"] = f"{api}/rows"
+        links["downloads"] = {
+            fmt: f"{api}/rows.{fmt}" for fmt in ("csv", "ndjson", "parquet", "xlsx")
+        }
+    return links
 
 
-def catalog_entry(dataset: Dataset, current: Release | None) -> dict[str, Any]:
-    """A dataset as a card of the catalog."""
+def catalog_entry(
+    dataset: Dataset, current: Release | None, *, aggregates_only: bool = False
+) -> dict[str, Any]:
+    """A dataset as a card of the catalog; ``access`` is ``rows``, or ``aggregates`` (counts only)."""
     entry: dict[str, Any] = {
         "id": dataset.id,
         "title": dataset.title,
@@ -95,7 +101,8 @@ def catalog_entry(dataset: Dataset, current: Release | None) -> dict[str, Any]:
         else dataset.updated_at.isoformat(),
         "next_update": current.quarter.next().label if current else None,
         "synthetic": dataset.synthetic,
-        "links": _links(dataset.id),
+        "access": "aggregates" if aggregates_only else "rows",
+        "links": _links(dataset.id, rows_public=not aggregates_only),
     }
     if dataset.synthetic:
         entry["notice"] = SYNTHETIC_NOTICE
@@ -105,7 +112,10 @@ def catalog_entry(dataset: Dataset, current: Release | None) -> dict[str, Any]:
 def catalog(portal: Portal) -> list[dict[str, Any]]:
     """Every dataset with its current release (one catalog query each, not one per dataset)."""
     current = portal.catalog.current_releases()
-    return [catalog_entry(d, current.get(d.id)) for d in portal.catalog.datasets()]
+    return [
+        catalog_entry(d, current.get(d.id), aggregates_only=portal.settings.aggregates_only(d.id))
+        for d in portal.catalog.datasets()
+    ]
 
 
 def dataset_detail(portal: Portal, dataset_id: str) -> dict[str, Any]:
@@ -113,16 +123,23 @@ def dataset_detail(portal: Portal, dataset_id: str) -> dict[str, Any]:
     dataset = portal.dataset(dataset_id)
     releases = portal.catalog.releases(dataset_id)
     current = next((r for r in releases if r.id == dataset.current_release_id), None)
-    detail = catalog_entry(dataset, current)
+    rows_public = not portal.settings.aggregates_only(dataset_id)
+    detail = catalog_entry(dataset, current, aggregates_only=not rows_public)
     detail["schema"] = dictionary(portal, dataset, current)
     detail["releases"] = [
         {
             **release_summary(r),
             "current": r.id == dataset.current_release_id,
             "links": {"file": f"/api/v1/datasets/{dataset_id}/releases/{r.label}/file.parquet"}
-            if r.status == "published"
+            if r.status == "published" and rows_public
             else {},
         }
         for r in reversed(releases)
     ]
+    if not rows_public:  # rows added, removed or changed between releases are counts of rows too
+        for release in detail["releases"]:
+            changelog = release.get("changelog") or {}
+            release["changelog"] = {
+                k: v for k, v in changelog.items() if k not in ("added", "removed", "changed")
+            }
     return detail

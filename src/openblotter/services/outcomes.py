@@ -23,7 +23,7 @@ from openblotter.analysis.caveats import (
     Caveat,
 )
 from openblotter.domain.errors import InvalidInput, NotFound
-from openblotter.services import analysis, query
+from openblotter.services import analysis, disclosure, query
 from openblotter.services.funnel import SUPPRESSED, release_label
 from openblotter.services.funnel import UNPLACED as UNPLACED  # re-exported
 from openblotter.services.funnel import funnel as funnel  # re-exported for the pages and API
@@ -69,7 +69,8 @@ class _Source:
         unit = [u for u in unit if u in self.columns]
         if not unit:
             params = [*self.filters, ("_group", ",".join(by)), ("_agg", "count")]
-            result = query.aggregate(self.portal, self.dataset_id, params)
+            # Unprotected counts: the outcome tables suppress their own small cells.
+            result = query.aggregate(self.portal, self.dataset_id, params, protect=False)
             if result["truncated"]:
                 raise InvalidInput(f"More than {len(result['groups']):,} groups; add filters.")
             schema = {**{b: pl.String for b in by}, "count": pl.Int64}
@@ -327,7 +328,7 @@ def outcomes(portal: Portal, dataset_id: str, *, filters: Params | None = None) 
         )
     source = _Source(portal, dataset_id, filters or [])
     tables = [t for t in builder(source) if t is not None]
-    threshold = portal.settings.suppression_threshold
+    threshold = disclosure.threshold_for(portal, dataset_id)
     hidden = sum(_suppress_table(t, threshold) for t in tables) if threshold > 0 else 0
     caveats = [FINDINGS_ARE_ABOUT_ALLEGATIONS] if dataset.family == "complaints" else []
     caveats += [SMALL_NUMBERS] + ([SUPPRESSED] if hidden else [])

@@ -21,6 +21,7 @@ from openblotter.domain.errors import InvalidInput
 from openblotter.domain.query import QuerySpec, parse_query
 from openblotter.domain.releases import Dataset, Release
 from openblotter.domain.schema import TableSchema
+from openblotter.services import disclosure
 from openblotter.services.portal import Portal
 from openblotter.storage import exports
 from openblotter.storage.engine import QueryEngine
@@ -97,6 +98,7 @@ def spec_for(t: Target, params: Params) -> QuerySpec:
 
 def rows_page(portal: Portal, dataset_id: str, params: Params) -> dict[str, Any]:
     """A page of rows: ``{"rows", "next", "total", "release", "columns", "synthetic"}``."""
+    disclosure.refuse_rows(portal, dataset_id)
     t = target(portal, dataset_id, params)
     spec = spec_for(t, params)
     page = engine(portal).rows(t.path, t.schema, spec)
@@ -118,22 +120,35 @@ def facet_counts(
     t = target(portal, dataset_id, params)
     spec = spec_for(t, params)
     result = engine(portal).facets(t.path, t.schema, spec, columns)
+    protected = disclosure.aggregates_only(portal, dataset_id)
+    if protected:
+        result = disclosure.protect_facets(portal, result)
     facets = {name: info["values"] for name, info in result["facets"].items()}
     info = {
         name: {k: v for k, v in details.items() if k != "values"}
         for name, details in result["facets"].items()
     }
-    return {
+    body = {
         "facets": facets,
         "facet_info": info,
         "total": result["total"],
         "release": t.release.label,
         "synthetic": t.dataset.synthetic,
     }
+    if protected:
+        body["suppression"] = result["suppression"]
+    return body
 
 
-def aggregate(portal: Portal, dataset_id: str, params: Params) -> dict[str, Any]:
-    """Grouped aggregates: ``{"groups": [...], "total_groups", "truncated", "release", "synthetic"}``."""
+def aggregate(
+    portal: Portal, dataset_id: str, params: Params, *, protect: bool = True
+) -> dict[str, Any]:
+    """Grouped aggregates: ``{"groups": [...], "total_groups", "truncated", "release", "synthetic"}``.
+
+    For a dataset published only as counts, small counts are hidden
+    (:mod:`disclosure`); an analysis that suppresses its own output passes
+    ``protect=False`` and must not return these groups as they are.
+    """
     t = target(portal, dataset_id, params)
     spec = spec_for(t, params)
     if not spec.is_aggregate:
@@ -141,6 +156,10 @@ def aggregate(portal: Portal, dataset_id: str, params: Params) -> dict[str, Any]
             "Give _group=column[,column] and/or _agg=count|sum:col|avg:col|min:col|max:col.",
             detail={"parameter": "_group", "allowed": [f.name for f in t.schema.fields]},
         )
+    if protect and disclosure.aggregates_only(portal, dataset_id):
+        disclosure.check_aggregate(dataset_id, spec)
+        protected = disclosure.protect_aggregate(portal, engine(portal), t.path, t.schema, spec)
+        return {**protected, "release": t.release.label, "synthetic": t.dataset.synthetic}
     result = engine(portal).aggregate(t.path, t.schema, spec)
     return {
         "groups": result.groups,
@@ -168,6 +187,7 @@ def export(portal: Portal, dataset_id: str, params: Params, fmt: str) -> Export:
             f"'{fmt}' is not a download format; use one of {', '.join(EXPORT_FORMATS)}.",
             detail={"parameter": "format", "allowed": list(EXPORT_FORMATS)},
         )
+    disclosure.refuse_rows(portal, dataset_id)
     t = target(portal, dataset_id, params)
     # Exports ignore paging: every matching row, in file order unless sorted.
     unpaged = [(k, v) for k, v in params if k not in ("_size", "_next", "_count")]

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import FileResponse, StreamingResponse
 
-from openblotter.services import analysis, community, metadata, outcomes, query
+from openblotter.services import analysis, community, disclosure, metadata, outcomes, query
 from openblotter.services.releases import diff_releases, find_release_or_404, release_summary
 from openblotter.web.deps import PortalDep
 
@@ -46,6 +46,7 @@ def get_release(dataset_id: str, label: str, portal: PortalDep) -> dict[str, Any
 @router.get("/api/v1/datasets/{dataset_id}/releases/{label}/file.parquet", tags=["releases"])
 def download_release_file(dataset_id: str, label: str, portal: PortalDep) -> FileResponse:
     """The release's stored Parquet file, byte for byte (its sha256 is in the manifest)."""
+    disclosure.refuse_rows(portal, dataset_id)
     release = portal.release(dataset_id, label)
     dataset = portal.dataset(dataset_id)
     prefix = "synthetic-demo-" if dataset.synthetic else ""
@@ -197,6 +198,7 @@ def get_diff(
     _offset: Annotated[int, Query(ge=0, description="Rows to skip.")] = 0,
 ) -> dict[str, Any]:
     """Rows added, removed and changed (by primary key) between two releases, with paged rows."""
+    disclosure.refuse_rows(portal, dataset_id)
     result = diff_releases(
         portal, dataset_id, old, new, change=change, limit=_size if change else 0, offset=_offset
     )
@@ -220,7 +222,9 @@ def get_benchmark(
     request: Request,
     portal: PortalDep,
     dataset: Annotated[str, Query(description="Dataset id (use of force, contacts, complaints).")],
-    by: Annotated[str, Query(description="subject_race or subject_sex.")] = "subject_race",
+    by: Annotated[
+        str, Query(description="subject_race, subject_sex or subject_age_group.")
+    ] = "subject_race",
     period: Annotated[str, Query(description="2025, 2025-Q3 or last4q.")] = "last4q",
     reference: Annotated[
         str | None, Query(description="Reference group (default: all residents).")

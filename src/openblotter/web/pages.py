@@ -23,7 +23,7 @@ from starlette.templating import Jinja2Templates
 
 from openblotter.domain.errors import InvalidInput, NotFound, OpenBlotterError
 from openblotter.ingest.families import FAMILY_NAMES, Family, load_family
-from openblotter.services import metadata, query
+from openblotter.services import disclosure, metadata, query
 from openblotter.services.releases import DIFF_CHANGES, diff_releases
 from openblotter.web import presenters, summaries
 from openblotter.web.deps import PortalDep
@@ -156,7 +156,9 @@ def dataset_page(request: Request, dataset_id: str, portal: PortalDep) -> Respon
             "dataset": detail,
             "family": family(detail.get("family")),
             "dictionary": detail["schema"],
-            "releases": summaries.release_history(dataset_id, detail["releases"]),
+            "releases": summaries.release_history(
+                dataset_id, detail["releases"], rows_public=detail["access"] == "rows"
+            ),
             "jsonld": summaries.dataset_jsonld(
                 str(request.base_url).rstrip("/"), detail, portal.settings.agency
             ),
@@ -167,6 +169,7 @@ def dataset_page(request: Request, dataset_id: str, portal: PortalDep) -> Respon
 @router.get("/datasets/{dataset_id}/explore", response_class=HTMLResponse)
 def explore_page(request: Request, dataset_id: str, portal: PortalDep) -> Response:
     """A table of matching rows with filters, facet counts, keyset pages and downloads."""
+    disclosure.refuse_rows(portal, dataset_id)
     detail = metadata.dataset_detail(portal, dataset_id)
     fields = detail["schema"]["fields"]
     params = presenters.clean_params(request.query_params.multi_items())
@@ -203,13 +206,15 @@ def charts_page(request: Request, dataset_id: str, portal: PortalDep) -> Respons
     charts: list[dict[str, Any]] = []
     uniform: list[dict[str, str]] = []
     problem: OpenBlotterError | None = None
+    suppression: dict[str, Any] | None = None
     try:
         facets = query.facet_counts(portal, dataset_id, params, [f["name"] for f in candidates])
+        suppression = facets.get("suppression")
         chosen, uniform = summaries.chart_fields(candidates, facets)
         if presenters.has_dates(fields):
             by_quarter = [*params, ("_group", "quarter"), ("_sort", "quarter")]
             groups = query.aggregate(portal, dataset_id, by_quarter)["groups"]
-            charts.append(summaries.quarter_chart(dataset_id, params, groups))
+            charts.append(summaries.quarter_chart(dataset_id, params, groups, facets["total"]))
         charts += [summaries.breakdown_chart(dataset_id, params, f, facets) for f in chosen]
     except (InvalidInput, NotFound) as error:
         problem, charts = error, []
@@ -222,6 +227,7 @@ def charts_page(request: Request, dataset_id: str, portal: PortalDep) -> Respons
             "charts": charts,
             "uniform": uniform,
             "problem": problem,
+            "suppression": suppression,
             "release_label": dict(params).get("_release", detail.get("current_release")),
             "conditions": presenters.describe_filters(params, titles),
             "explore_href": f"/datasets/{dataset_id}/explore" + presenters.query_string(params),
@@ -241,6 +247,7 @@ def diff_page(
     page: int = Query(1, ge=1, le=100_000),
 ) -> Response:
     """What changed between two releases: counts, changed fields, and the rows, a page at a time."""
+    disclosure.refuse_rows(portal, dataset_id)
     detail = metadata.dataset_detail(portal, dataset_id)
     size = presenters.DIFF_PAGE_SIZE
     result = diff_releases(

@@ -65,9 +65,19 @@ def release_downloads(dataset_id: str, label: str, row_count: int | None) -> lis
     return links
 
 
-def release_history(dataset_id: str, releases: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Releases newest first, each with its downloads and a link to what changed since the last."""
+def release_history(
+    dataset_id: str, releases: Sequence[dict[str, Any]], *, rows_public: bool = True
+) -> list[dict[str, Any]]:
+    """Releases newest first, each with its downloads and a link to what changed since the last.
+
+    A dataset published only as counts lists its releases without downloads or row changes.
+    """
     published = {r["label"] for r in releases if r["status"] == "published"}
+    if not rows_public:
+        return [
+            {**r, "diff_href": None, "changes": {}, "downloads": [], "xlsx_note": ""}
+            for r in releases
+        ]
     out = []
     for release in releases:
         changelog = release.get("changelog") or {}
@@ -148,25 +158,42 @@ def chart_fields(
 
 
 def breakdown(facets: dict[str, Any] | None, name: str) -> dict[str, Any]:
-    """A field's most common values (by count) and the rest summed, with shares of all rows."""
+    """A field's most common values (by count) and the rest summed, with shares of all rows.
+
+    A hidden count (a dataset published only as counts) stays None, and so does the rest
+    when a hidden count is among the values shown: it would give the hidden one away.
+    """
     values, left_out = facet_values(facets, name)
-    total = int((facets or {}).get("total") or 0)
+    given = (facets or {}).get("total")
+    total = None if given is None and facets else int(given or 0)
     top = values[:CHART_TOP_VALUES]
     rows: list[dict[str, Any]] = [
-        {"value": as_text(v["value"]) or "(blank)", "count": int(v["count"])} for v in top
+        {
+            "value": as_text(v["value"]) or "(blank)",
+            "count": None if v["count"] is None else int(v["count"]),
+        }
+        for v in top
     ]
     rest = len(values) - len(top) + left_out
     if rest:
+        shown = [r["count"] for r in rows]
+        hidden = total is None or any(c is None for c in shown)
         rows.append(
             {
                 "value": f"{rest:,} other values",
-                "count": total - sum(r["count"] for r in rows),
+                "count": None if hidden else total - sum(shown),  # type: ignore[operator,arg-type]
                 "other": True,
             }
         )
     for row in rows:
-        row["share"] = row["count"] / total if total else 0.0
+        row["share"] = _share(row["count"], total)
     return {"rows": rows, "other_values": rest}
+
+
+def _share(count: int | None, total: int | None) -> float | None:
+    if count is None or total is None:
+        return None
+    return count / total if total else 0.0
 
 
 def chart_spec(
@@ -205,12 +232,19 @@ def aggregate_url(dataset_id: str, params: Pairs, group: str, *, top: bool) -> s
 
 
 def quarter_chart(
-    dataset_id: str, params: Pairs, groups: Sequence[dict[str, Any]]
+    dataset_id: str, params: Pairs, groups: Sequence[dict[str, Any]], total: int | None = None
 ) -> dict[str, Any]:
-    """Rows by quarter (aggregate groups in quarter order): table rows and the chart's spec."""
-    counts = [(as_text(g.get("quarter")) or "(no date)", int(g["count"])) for g in groups]
-    total = sum(count for _, count in counts)
-    rows = [{"value": v, "count": c, "share": c / total if total else 0.0} for v, c in counts]
+    """Rows by quarter (aggregate groups in quarter order): table rows and the chart's spec.
+
+    ``total`` is the number of matching rows when some quarters' counts are hidden.
+    """
+    counts = [
+        (as_text(g.get("quarter")) or "(no date)", None if g["count"] is None else int(g["count"]))
+        for g in groups
+    ]
+    if all(c is not None for _, c in counts):
+        total = sum(c for _, c in counts if c is not None)
+    rows = [{"value": v, "count": c, "share": _share(c, total)} for v, c in counts]
     url = aggregate_url(dataset_id, params, "quarter", top=False)
     return {
         "name": "quarter",
@@ -270,7 +304,12 @@ def diff_rows(rows: Sequence[dict[str, Any]], change: str, key: Sequence[str]) -
 def dataset_jsonld(base: str, detail: dict[str, Any], agency: str) -> dict[str, Any]:
     """schema.org Dataset metadata of a dataset page, for search engines and harvesters."""
     label = detail.get("current_release")
-    downloads = release_downloads(detail["id"], label, detail.get("row_count")) if label else []
+    rows_public = detail.get("access", "rows") == "rows"
+    downloads = (
+        release_downloads(detail["id"], label, detail.get("row_count"))
+        if label and rows_public
+        else []
+    )
     return {
         "@context": "https://schema.org",
         "@type": "Dataset",

@@ -1,0 +1,316 @@
+"""Datasets published only as counts: rows withheld, small counts hidden so they stay hidden.
+
+A portal lists such datasets in the ``aggregates_only_datasets`` setting. For them:
+
+- rows, downloads, release files and row-level diffs are refused (403) with a
+  message that points to the counts;
+- every count the query API returns (facets, aggregates) from 1 to
+  ``threshold - 1`` is hidden (primary suppression), and so is every count that
+  would let a reader work a hidden one out from the published totals
+  (complementary suppression, :mod:`openblotter.analysis.suppression`); the
+  other aggregates of a hidden group (sums, averages) are hidden with it;
+- a count under filters is itself a cell: a filtered total below the threshold
+  is hidden, and every group under it;
+- minimum and maximum, which are one person's value, are refused.
+
+Each response is protected on its own, assuming every total of its table is
+published. A reader who combines many differently filtered queries of the same
+table may narrow a hidden count down; the response says so in its note.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from openblotter.analysis.suppression import Status, suppress_counts
+from openblotter.domain.errors import Forbidden, InvalidInput
+from openblotter.domain.query import Aggregate, QuerySpec
+from openblotter.services.portal import Portal
+from openblotter.storage.engine import QueryEngine
+
+#: Group-by fields an aggregates-only table may have: the complementary method is for two-way tables.
+MAX_PROTECTED_GROUPS = 2
+
+NOTE = (
+    "Counts from 1 to {last} are hidden, and so are the counts that would let them be worked "
+    "out from the totals (complementary suppression). Each response is protected on its own: "
+    "combining many differently filtered requests can narrow a hidden count down."
+)
+
+Key = tuple[Any, ...]
+
+
+def aggregates_only(portal: Portal, dataset_id: str) -> bool:
+    """Whether the dataset is published only as counts."""
+    return portal.settings.aggregates_only(dataset_id)
+
+
+def threshold_for(portal: Portal, dataset_id: str) -> int:
+    """The suppression threshold of a dataset's analysis tables (0: no suppression)."""
+    if aggregates_only(portal, dataset_id):
+        return portal.settings.aggregates_threshold
+    return portal.settings.suppression_threshold
+
+
+def refuse_rows(portal: Portal, dataset_id: str) -> None:
+    """Raise :class:`Forbidden` when the dataset's rows are not public."""
+    if not aggregates_only(portal, dataset_id):
+        return
+    api = f"/api/v1/datasets/{dataset_id}"
+    raise Forbidden(
+        f"Dataset '{dataset_id}' is published only as counts: its rows, downloads and release "
+        f"files are not public. Ask for counts instead, e.g. {api}/aggregate?_group=quarter "
+        f"or {api}/facets?_facet=FIELD.",
+        detail={
+            "dataset": dataset_id,
+            "access": "aggregates",
+            "links": {"aggregate": f"{api}/aggregate", "facets": f"{api}/facets"},
+        },
+    )
+
+
+def suppression(portal: Portal, hidden: int) -> dict[str, Any]:
+    """What a protected response says about its hidden counts."""
+    threshold = portal.settings.aggregates_threshold
+    return {
+        "threshold": threshold,
+        "hidden": hidden,
+        "method": "primary and complementary cell suppression",
+        "note": NOTE.format(last=threshold - 1),
+    }
+
+
+# --- facets ------------------------------------------------------------------------
+
+
+def protect_facets(portal: Portal, result: dict[str, Any]) -> dict[str, Any]:
+    """Facet counts (the engine's shape) with small counts and their complements hidden."""
+    threshold = portal.settings.aggregates_threshold
+    total = int(result["total"])
+    whole_table_small = 0 < total < threshold
+    hidden = 0
+    facets: dict[str, Any] = {}
+    for name, info in result["facets"].items():
+        counts = [int(v["count"]) for v in info["values"]]
+        statuses: list[Status] = (
+            ["primary"] * len(counts) if whole_table_small else _list_statuses(counts, threshold)
+        )
+        values = [
+            _shown({"value": v["value"]}, "count", count, status)
+            for v, count, status in zip(info["values"], counts, statuses, strict=True)
+        ]
+        hidden += sum(status != "published" for status in statuses)
+        facets[name] = {**info, "values": values}
+    return {
+        "facets": facets,
+        "total": None if whole_table_small else total,
+        "suppression": suppression(portal, hidden + whole_table_small),
+    }
+
+
+def _list_statuses(counts: list[int], threshold: int) -> list[Status]:
+    protected = suppress_counts({str(i): c for i, c in enumerate(counts)}, threshold=threshold)
+    return [item.status for item in protected.items]
+
+
+def _shown(row: dict[str, Any], name: str, value: Any, status: Status) -> dict[str, Any]:
+    if status == "published":
+        row[name] = value
+    else:
+        row[name] = None
+        row["suppressed"] = status
+    return row
+
+
+# --- aggregates --------------------------------------------------------------------
+
+
+def check_aggregate(dataset_id: str, spec: QuerySpec) -> None:
+    """Refuse what suppression cannot protect: more than two groupings, minimum and maximum."""
+    if len(spec.group) > MAX_PROTECTED_GROUPS:
+        raise InvalidInput(
+            f"Dataset '{dataset_id}' is published only as counts, and this portal protects small "
+            f"counts in tables of at most {MAX_PROTECTED_GROUPS} groupings: give at most "
+            f"{MAX_PROTECTED_GROUPS} fields in _group.",
+            detail={"parameter": "_group", "allowed": f"1..{MAX_PROTECTED_GROUPS} fields"},
+        )
+    extremes = [a.name for a in spec.aggregates if a.function in ("min", "max")]
+    if extremes:
+        raise InvalidInput(
+            f"Dataset '{dataset_id}' is published only as counts; a minimum or maximum is one "
+            f"person's value, so {', '.join(extremes)} is not available. Use count, sum or avg.",
+            detail={"parameter": "_agg", "allowed": ["count", "sum:col", "avg:col"]},
+        )
+
+
+def protect_aggregate(
+    portal: Portal, engine: QueryEngine, path: Any, schema: Any, spec: QuerySpec
+) -> dict[str, Any]:
+    """The aggregate result with hidden groups: ``{"groups", "total_groups", "truncated", "suppression"}``."""
+    threshold = portal.settings.aggregates_threshold
+    names = [k.name for k in spec.group]
+    counting = replace(spec, aggregates=(Aggregate("count"),), sort=(), size_given=False)
+    everything = engine.aggregate(path, schema, counting)
+    if everything.truncated:
+        raise InvalidInput(
+            f"There are more than {len(everything.groups):,} groups, too many to protect small "
+            "counts in; filter the rows or group by fewer or coarser fields.",
+            detail={"parameter": "_group", "groups": everything.total_groups},
+        )
+    counts = {tuple(g[n] for n in names): int(g["count"]) for g in everything.groups}
+    statuses = _statuses(counts, len(names), threshold)
+    result = engine.aggregate(path, schema, replace(spec, size_given=False))
+    outputs = [a.name for a in (spec.aggregates or (Aggregate("count"),))]
+    groups = []
+    for group in result.groups:
+        status = statuses.get(tuple(group[n] for n in names), "published")
+        if status != "published":
+            group = _hidden_group(names, tuple(group[n] for n in names), outputs, status)
+        groups.append(group)
+    zeros = [
+        _hidden_group(names, key, outputs, status)
+        for key, status in statuses.items()
+        if key not in counts and status != "published"
+    ]
+    if zeros:
+        order = [(k.column, k.descending) for k in spec.sort] + [(n, False) for n in names]
+        groups = _sorted(groups + zeros, order)
+    groups = _hidden_last(groups, spec)
+    shown = groups[: spec.size] if spec.size_given else groups
+    return {
+        "groups": shown,
+        "total_groups": result.total_groups + len(zeros),
+        "truncated": len(shown) < result.total_groups + len(zeros),
+        "suppression": suppression(portal, sum(s != "published" for s in statuses.values())),
+    }
+
+
+def _hidden_group(names: list[str], key: Key, outputs: list[str], status: Status) -> dict[str, Any]:
+    return {**dict(zip(names, key, strict=True)), **dict.fromkeys(outputs), "suppressed": status}
+
+
+def _sorted(groups: list[dict[str, Any]], order: list[tuple[str, bool]]) -> list[dict[str, Any]]:
+    """Groups sorted like the engine sorts them: by each key in turn, blanks last."""
+    for name, descending in reversed(order):
+        present = [g for g in groups if g.get(name) is not None]
+        blank = [g for g in groups if g.get(name) is None]
+        present.sort(key=lambda g: g[name], reverse=descending)  # stable: earlier keys hold
+        groups = present + blank
+    return groups
+
+
+def _statuses(counts: dict[Key, int], width: int, threshold: int) -> dict[Key, Status]:
+    total = sum(counts.values())
+    if 0 < total < threshold:
+        return dict.fromkeys(counts, "primary")
+    if width == 0 or not counts:
+        return dict.fromkeys(counts, "published")
+    if width == 1:
+        keys = list(counts)
+        return dict(zip(keys, _list_statuses(list(counts.values()), threshold), strict=True))
+    return _table_statuses(counts, threshold)
+
+
+def _table_statuses(counts: dict[Key, int], threshold: int) -> dict[Key, Status]:
+    """Two-way protection; a table one row or column wide is a list with its total."""
+    rows = list(dict.fromkeys(k[0] for k in counts))
+    columns = list(dict.fromkeys(k[1] for k in counts))
+    if len(rows) == 1 or len(columns) == 1:
+        keys = list(counts)
+        return dict(zip(keys, _list_statuses(list(counts.values()), threshold), strict=True))
+    from openblotter.analysis.suppression import suppress_table
+
+    table = [[counts.get((r, c), 0) for c in columns] for r in rows]
+    labels_r, labels_c = [str(i) for i in range(len(rows))], [str(j) for j in range(len(columns))]
+    try:
+        protected = suppress_table(
+            table, rows=labels_r, columns=labels_c, threshold=threshold, with_ranges=False
+        )
+    except InvalidInput:
+        # A small cell that its totals give away whatever else is hidden: hide the whole table.
+        return dict.fromkeys(counts, "complementary")
+    # A hidden zero is returned too: leaving its group out would say it is zero.
+    return {
+        (rows[int(cell.row)], columns[int(cell.column)]): cell.status
+        for cell in protected.cells
+        if cell.status != "published" or (rows[int(cell.row)], columns[int(cell.column)]) in counts
+    }
+
+
+def _hidden_last(groups: list[dict[str, Any]], spec: QuerySpec) -> list[dict[str, Any]]:
+    """When sorted by an aggregate, hidden groups go last (their place would hint at their size)."""
+    names = {k.name for k in spec.group}
+    if not any(key.column not in names for key in spec.sort):
+        return groups
+    return [g for g in groups if "suppressed" not in g] + [g for g in groups if "suppressed" in g]
+
+
+# --- analysis tables -----------------------------------------------------------------
+
+
+def protect_pairs(portal: Portal, table: dict[str, Any]) -> dict[str, Any]:
+    """An officer-by-subject table (``PairTable.to_dict()``) with small cells and totals hidden."""
+    threshold = portal.settings.aggregates_threshold
+    counts = {(c["officer_group"], c["subject_group"]): int(c["count"]) for c in table["cells"]}
+    statuses = _statuses(counts, 2, threshold)
+    cells = []
+    for cell in table["cells"]:
+        status = statuses.get((cell["officer_group"], cell["subject_group"]), "published")
+        if status != "published":
+            shares = ("share_of_all", "share_of_officer_group", "share_of_subject_group")
+            cell = {**cell, "count": None, **dict.fromkeys(shares), "suppressed": status}
+        cells.append(cell)
+
+    def margins(totals: dict[str, int]) -> dict[str, int | None]:
+        return {k: None if 0 < v < threshold else v for k, v in totals.items()}
+
+    hidden = sum(s != "published" for s in statuses.values())
+    return {
+        **table,
+        "cells": cells,
+        "total": None if 0 < table["total"] < threshold else table["total"],
+        "officer_totals": margins(table["officer_totals"]),
+        "subject_totals": margins(table["subject_totals"]),
+        "suppression": suppression(portal, hidden),
+    }
+
+
+#: The figures of a benchmark row that reveal its count of events.
+_BENCHMARK_FIGURES = (
+    "events",
+    "share_of_events",
+    "rate_per_1000",
+    "rate_ci_low",
+    "rate_ci_high",
+    "rate_ratio",
+    "ci_low",
+    "ci_high",
+)
+
+
+def protect_benchmark(portal: Portal, result: dict[str, Any]) -> dict[str, Any]:
+    """A benchmark with each small group's events, and every figure made from them, hidden."""
+    threshold = portal.settings.aggregates_threshold
+    total = int(result["events_total"])
+    counts = [int(row["events"]) for row in result["rows"]]
+    statuses: list[Status] = (
+        ["primary"] * len(counts) if 0 < total < threshold else _list_statuses(counts, threshold)
+    )
+    rows = [
+        row
+        if status == "published"
+        else {**row, **dict.fromkeys(_BENCHMARK_FIGURES), "reliable": False, "suppressed": status}
+        for row, status in zip(result["rows"], statuses, strict=True)
+    ]
+    hidden_groups = {row["group"] for row in rows if "suppressed" in row}
+    protected = {**result, "rows": rows, "suppression": suppression(portal, len(hidden_groups))}
+    if 0 < total < threshold:
+        protected["events_total"] = None
+    if result.get("reference") in hidden_groups:
+        # The reference rate is that group's rate, and every ratio divides by it.
+        protected["reference_rate_per_1000"] = None
+        protected["rows"] = [
+            {**row, "rate_ratio": None, "ci_low": None, "ci_high": None} for row in rows
+        ]
+    return protected
