@@ -11,12 +11,14 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
 from tests.browser.sample_portal import SamplePortal, portal_app, publish_samples
@@ -39,14 +41,11 @@ def _free_port() -> int:
         return port
 
 
-@pytest.fixture(scope="session")
-def running_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPortal]:
-    """The portal with the sample datasets, served on 127.0.0.1 in a background thread."""
-    sample = publish_samples(tmp_path_factory.mktemp("browser-portal"))
+@contextmanager
+def serve(app: FastAPI) -> Iterator[str]:
+    """Serve ``app`` on 127.0.0.1 in a background thread; yields its base URL."""
     port = _free_port()
-    config = uvicorn.Config(
-        portal_app(sample.settings), host="127.0.0.1", port=port, log_level="warning"
-    )
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -60,9 +59,19 @@ def running_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running
             time.sleep(0.1)
     else:
         raise RuntimeError("the test server did not start within 30 seconds")
-    yield RunningPortal(url, sample)
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def running_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPortal]:
+    """The portal with the sample datasets, served on 127.0.0.1 in a background thread."""
+    sample = publish_samples(tmp_path_factory.mktemp("browser-portal"))
+    with serve(portal_app(sample.settings)) as url:
+        yield RunningPortal(url, sample)
 
 
 @pytest.fixture(scope="session")

@@ -4,17 +4,13 @@ than the screen, and a screenshot in docs/screenshots/analysis-<page>-<width>.pn
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 
-import httpx
 import pytest
-import uvicorn
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import SCREENSHOTS, _free_port
+from tests.browser.conftest import SCREENSHOTS, serve
 from tests.functional.test_analysis_pages import (
     analysis_app,
     analysis_settings,
@@ -44,30 +40,8 @@ def analysis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The portal with the analysis samples, served on 127.0.0.1 in a background thread."""
     data_dir = tmp_path_factory.mktemp("analysis-browser")
     publish_analysis_samples(data_dir)
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            analysis_app(analysis_settings(data_dir)),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.1)
-    else:
-        raise RuntimeError("the test server did not start within 30 seconds")
-    yield url
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve(analysis_app(analysis_settings(data_dir))) as url:
+        yield url
 
 
 @pytest.fixture(scope="module", params=WIDTHS, ids=[f"{w}px" for w in WIDTHS])

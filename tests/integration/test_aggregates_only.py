@@ -264,6 +264,7 @@ def test_the_benchmark_hides_small_groups_and_every_figure_made_from_them(
     for row in hidden:
         assert row["events"] is None and row["rate_per_1000"] is None
         assert row["rate_ci_low"] is None and row["rate_ratio"] is None
+        assert row["notes"] == []  # a note would quote the count: "Fewer than 20 events (2)"
     shown = [r for r in body["rows"] if not r.get("suppressed")]
     assert all(r["events"] == 0 or r["events"] >= THRESHOLD for r in shown)
     assert body["events_total"] - sum(r["events"] for r in shown) >= 2  # two hidden, not one

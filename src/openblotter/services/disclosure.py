@@ -300,7 +300,13 @@ def protect_benchmark(portal: Portal, result: dict[str, Any]) -> dict[str, Any]:
     rows = [
         row
         if status == "published"
-        else {**row, **dict.fromkeys(_BENCHMARK_FIGURES), "reliable": False, "suppressed": status}
+        else {
+            **row,
+            **dict.fromkeys(_BENCHMARK_FIGURES),
+            "reliable": False,
+            "suppressed": status,
+            "notes": [],  # the notes quote the count ("Fewer than 20 events (3)")
+        }
         for row, status in zip(result["rows"], statuses, strict=True)
     ]
     hidden_groups = {row["group"] for row in rows if "suppressed" in row}

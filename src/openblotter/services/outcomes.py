@@ -347,9 +347,9 @@ def outcomes(portal: Portal, dataset_id: str, *, filters: Params | None = None) 
 
 
 def _suppress_table(table: dict[str, Any], threshold: int) -> int:
+    """Hide small cells of one outcome table in place; the number of cells hidden."""
     from openblotter.analysis.suppression import suppress_counts, suppress_table  # SciPy
 
-    """Hide small cells of one outcome table in place; the number of cells hidden."""
     rows = table["rows"]
     if table["kind"] == "counts":
         items = suppress_counts({r["value"]: r["count"] for r in rows}, threshold=threshold).items

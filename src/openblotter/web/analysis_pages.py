@@ -62,7 +62,7 @@ ANALYSES: dict[str, Analysis] = {
         Analysis(
             "benchmark",
             "Community benchmark",
-            "How often people of each race, ethnicity or sex are stopped, cited, arrested, subjected "
+            "How often people of each race, ethnicity, sex or age group are stopped, cited, arrested, subjected "
             "to force or file complaints, per 1,000 residents of the same group, with the range the "
             "numbers could plausibly take.",
             EVENT_FAMILIES,

@@ -1,0 +1,109 @@
+"""A dataset published only as counts, in headless Chromium: Dallas's real 2016 use of force.
+
+The about page says counts only and offers no rows or downloads; the charts draw
+the published counts and their tables say "Hidden" for the suppressed ones; the
+benchmark hides its small groups. No WCAG 2.1 A/AA violation found by axe-core,
+at 375 px and 1440 px; screenshots in docs/screenshots/counts-only-<page>-<width>.png.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page, expect
+
+from openblotter.web.app import create_app
+from tests.browser.conftest import SCREENSHOTS, serve
+from tests.conftest import REAL_DATA
+from tests.factories import make_portal, make_settings, publish_file, write_demographics
+
+pytestmark = pytest.mark.browser
+
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+MAPPINGS = Path(__file__).resolve().parents[2] / "src" / "openblotter" / "mappings"
+#: Dallas residents in 2016, rounded (test values): the benchmark's denominators.
+DALLAS_RESIDENTS = [
+    ("All", "All", "All", 1_317_000),
+    ("Hispanic or Latino", "Hispanic or Latino", "All", 553_000),
+    ("White", "Not Hispanic or Latino", "All", 383_000),
+    ("Black or African American", "Not Hispanic or Latino", "All", 318_000),
+    ("American Indian or Alaska Native", "Not Hispanic or Latino", "All", 3_000),
+    ("Asian", "Not Hispanic or Latino", "All", 44_000),
+]
+#: page -> (address, charts drawn)
+PAGES = {
+    "about": ("/datasets/use_of_force", 0),
+    "charts": ("/datasets/use_of_force/charts", 7),
+    "benchmark": ("/analysis/benchmark?dataset=use_of_force&period=2016", 1),
+}
+_axe = Axe()
+
+
+@pytest.fixture(scope="module")
+def counts_only_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    data_dir = tmp_path_factory.mktemp("counts-only-browser")
+    settings = make_settings(data_dir, aggregates_only_datasets=["use_of_force"])
+    portal = make_portal(data_dir, aggregates_only_datasets=["use_of_force"])
+    publish_file(
+        portal,
+        REAL_DATA / "dallas" / "37-00049_UOF-P_2016_prepped.csv",
+        "use_of_force",
+        "2016-Q4",
+        mapping=MAPPINGS / "dallas_use_of_force.toml",
+    )
+    area = ["4819000", "Dallas city, Texas", "place", "TX", "2016", "ACS 2016 (rounded)"]
+    residents = write_demographics(data_dir / "dallas.csv", area, DALLAS_RESIDENTS)
+    publish_file(
+        portal, residents, "community_demographics", "2016-Q4", family="community_demographics"
+    )
+    with serve(create_app(settings)) as url:
+        yield url
+
+
+@pytest.fixture(scope="module", params=(375, 1440), ids=["375px", "1440px"])
+def sized_page(request: pytest.FixtureRequest, browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": request.param, "height": 900})
+    yield context.new_page()
+    context.close()
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_counts_only_pages_draw_accessible_and_fit(
+    sized_page: Page, counts_only_url: str, name: str
+) -> None:
+    address, charts = PAGES[name]
+    response = sized_page.goto(counts_only_url + address)
+    assert response is not None and response.status == 200
+    sized_page.wait_for_load_state("load")
+    expect(sized_page.locator(".ob-chart__canvas[data-drawn='true']")).to_have_count(charts)
+    results = _axe.run(sized_page, options={"runOnly": {"type": "tag", "values": WCAG_21_AA}})
+    assert results.violations_count == 0, results.generate_report()
+    width = sized_page.viewport_size["width"] if sized_page.viewport_size else 0
+    assert sized_page.evaluate("document.documentElement.scrollWidth") <= width
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    sized_page.screenshot(path=str(SCREENSHOTS / f"counts-only-{name}-{width}.png"), full_page=True)
+
+
+def test_the_about_page_offers_counts_not_rows(page: Page, counts_only_url: str) -> None:
+    page.goto(counts_only_url + "/datasets/use_of_force")
+    expect(page.locator("#counts-only")).to_contain_text("published only as counts")
+    expect(page.locator("nav.ob-tabs a")).to_have_text(["About", "Charts"])
+    expect(page.locator("a.ob-download")).to_have_count(0)
+
+
+def test_hidden_counts_read_as_hidden_in_the_chart_tables(page: Page, counts_only_url: str) -> None:
+    page.goto(counts_only_url + "/datasets/use_of_force/charts")
+    expect(page.locator("#suppression")).to_contain_text("Counts from 1 to 9 are hidden")
+    race = page.locator("details.ob-chart__table", has_text="Person's race")
+    race.locator("summary").click()
+    row = race.locator("tr", has_text="American Indian or Alaska Native")
+    expect(row.locator("td").first).to_have_text("Hidden")
+
+
+def test_explore_is_refused_with_a_way_on(page: Page, counts_only_url: str) -> None:
+    response = page.goto(counts_only_url + "/datasets/use_of_force/explore")
+    assert response is not None and response.status == 403
+    expect(page.locator("main")).to_contain_text("/api/v1/datasets/use_of_force/aggregate")
