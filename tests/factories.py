@@ -65,3 +65,44 @@ def write_demographics(
         for race, ethnicity, sex, residents in groups
     ]
     return write_csv(path, DEMOGRAPHICS_HEADER, rows)
+
+
+#: Dallas PD's real 2016 use-of-force file and the bundled mapping of its layout.
+DALLAS_USE_OF_FORCE = (
+    Path(__file__).resolve().parents[1].parent
+    / "shared"
+    / "data"
+    / "real"
+    / "dallas"
+    / "37-00049_UOF-P_2016_prepped.csv"
+)
+MAPPINGS = Path(__file__).resolve().parents[1] / "src" / "openblotter" / "mappings"
+#: Dallas residents in 2016, rounded from the census (test values): benchmark denominators.
+DALLAS_RESIDENTS = [
+    ("All", "All", "All", 1_317_000),
+    ("Hispanic or Latino", "Hispanic or Latino", "All", 553_000),
+    ("White", "Not Hispanic or Latino", "All", 383_000),
+    ("Black or African American", "Not Hispanic or Latino", "All", 318_000),
+    ("American Indian or Alaska Native", "Not Hispanic or Latino", "All", 3_000),
+    ("Asian", "Not Hispanic or Latino", "All", 44_000),
+]
+
+
+def publish_dallas(portal: Portal, work: Path, *, residents: bool = True) -> None:
+    """Dallas's 2016 use of force as ``use_of_force`` 2016-Q4, and its residents."""
+    publish_file(
+        portal,
+        DALLAS_USE_OF_FORCE,
+        "use_of_force",
+        "2016-Q4",
+        mapping=MAPPINGS / "dallas_use_of_force.toml",
+    )
+    if residents:
+        area = ["4819000", "Dallas city, Texas", "place", "TX", "2016", "ACS 2016 (rounded)"]
+        publish_file(
+            portal,
+            write_demographics(work / "dallas-residents.csv", area, DALLAS_RESIDENTS),
+            "community_demographics",
+            "2016-Q4",
+            family="community_demographics",
+        )

@@ -9,7 +9,6 @@ at 375 px and 1440 px; screenshots in docs/screenshots/counts-only-<page>-<width
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -17,22 +16,11 @@ from playwright.sync_api import Browser, Page, expect
 
 from openblotter.web.app import create_app
 from tests.browser.conftest import SCREENSHOTS, serve
-from tests.conftest import REAL_DATA
-from tests.factories import make_portal, make_settings, publish_file, write_demographics
+from tests.factories import make_portal, make_settings, publish_dallas
 
 pytestmark = pytest.mark.browser
 
 WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-MAPPINGS = Path(__file__).resolve().parents[2] / "src" / "openblotter" / "mappings"
-#: Dallas residents in 2016, rounded (test values): the benchmark's denominators.
-DALLAS_RESIDENTS = [
-    ("All", "All", "All", 1_317_000),
-    ("Hispanic or Latino", "Hispanic or Latino", "All", 553_000),
-    ("White", "Not Hispanic or Latino", "All", 383_000),
-    ("Black or African American", "Not Hispanic or Latino", "All", 318_000),
-    ("American Indian or Alaska Native", "Not Hispanic or Latino", "All", 3_000),
-    ("Asian", "Not Hispanic or Latino", "All", 44_000),
-]
 #: page -> (address, charts drawn)
 PAGES = {
     "about": ("/datasets/use_of_force", 0),
@@ -46,19 +34,7 @@ _axe = Axe()
 def counts_only_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     data_dir = tmp_path_factory.mktemp("counts-only-browser")
     settings = make_settings(data_dir, aggregates_only_datasets=["use_of_force"])
-    portal = make_portal(data_dir, aggregates_only_datasets=["use_of_force"])
-    publish_file(
-        portal,
-        REAL_DATA / "dallas" / "37-00049_UOF-P_2016_prepped.csv",
-        "use_of_force",
-        "2016-Q4",
-        mapping=MAPPINGS / "dallas_use_of_force.toml",
-    )
-    area = ["4819000", "Dallas city, Texas", "place", "TX", "2016", "ACS 2016 (rounded)"]
-    residents = write_demographics(data_dir / "dallas.csv", area, DALLAS_RESIDENTS)
-    publish_file(
-        portal, residents, "community_demographics", "2016-Q4", family="community_demographics"
-    )
+    publish_dallas(make_portal(data_dir, aggregates_only_datasets=["use_of_force"]), data_dir)
     with serve(create_app(settings)) as url:
         yield url
 

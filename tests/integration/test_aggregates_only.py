@@ -7,7 +7,6 @@ second portal that publishes the same file with its rows public.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -17,18 +16,9 @@ from fastapi.testclient import TestClient
 from openblotter.analysis.suppression import is_derivable
 from openblotter.services import query
 from openblotter.web.app import create_app
-from tests.conftest import REAL_DATA
-from tests.factories import make_portal, make_settings, publish_file
+from tests.factories import make_portal, make_settings, publish_dallas
 
-DALLAS = REAL_DATA / "dallas" / "37-00049_UOF-P_2016_prepped.csv"
-MAPPING = Path(__file__).resolve().parents[2] / "src" / "openblotter" / "mappings"
 THRESHOLD = 10
-
-
-def _publish(portal: Any) -> None:
-    publish_file(
-        portal, DALLAS, "use_of_force", "2016-Q4", mapping=MAPPING / "dallas_use_of_force.toml"
-    )
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +27,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
         tmp_path_factory.mktemp("counts-only"), aggregates_only_datasets=["use_of_force"]
     )
     app = create_app(settings)
-    _publish(app.state.portal)
+    publish_dallas(app.state.portal, tmp_path_factory.mktemp("residents"))
     with TestClient(app) as test_client:
         yield test_client
 
@@ -45,8 +35,9 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
 @pytest.fixture(scope="module")
 def truth(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """The same release with its rows public: the counts before suppression."""
-    portal = make_portal(tmp_path_factory.mktemp("rows-public"))
-    _publish(portal)
+    work = tmp_path_factory.mktemp("rows-public")
+    portal = make_portal(work)
+    publish_dallas(portal, work, residents=False)
     return portal
 
 
@@ -233,27 +224,8 @@ def test_officer_subject_race_pairs_hide_small_cells_safely(client: TestClient, 
 
 
 def test_the_benchmark_hides_small_groups_and_every_figure_made_from_them(
-    client: TestClient, tmp_path: Path
+    client: TestClient,
 ) -> None:
-    from tests.factories import write_demographics
-
-    # Dallas 2016 residents, rounded from the census: the denominators only.
-    area = ["4819000", "Dallas city, Texas", "place", "TX", "2016", "ACS 2016 1-year (rounded)"]
-    residents = [
-        ("All", "All", "All", 1_317_000),
-        ("Hispanic or Latino", "Hispanic or Latino", "All", 553_000),
-        ("White", "Not Hispanic or Latino", "All", 383_000),
-        ("Black or African American", "Not Hispanic or Latino", "All", 318_000),
-        ("American Indian or Alaska Native", "Not Hispanic or Latino", "All", 3_000),
-        ("Asian", "Not Hispanic or Latino", "All", 44_000),
-    ]
-    publish_file(
-        client.app.state.portal,
-        write_demographics(tmp_path / "dallas.csv", area, residents),
-        "community_demographics",
-        "2016-Q4",
-        family="community_demographics",
-    )
     body = client.get(
         "/api/v1/analysis/benchmark",
         params={"dataset": "use_of_force", "by": "subject_race", "period": "2016"},
