@@ -167,8 +167,11 @@ class OpenBlotterSide:
         return run_measured(argv, env=self.env(self.demo_dir), log=logs / "openblotter-demo.log")
 
     @contextmanager
-    def serve(self, logs: Path, demo: bool = False) -> Iterator[Server]:
-        """`openblotter serve` on the benchmark's data directory (or the demo's)."""
+    def serve(
+        self, logs: Path, demo: bool = False, settings: dict[str, str] | None = None
+    ) -> Iterator[Server]:
+        """`openblotter serve` on the benchmark's data directory (or the demo's);
+        ``settings`` adds OPENBLOTTER_* variables."""
         port = free_port()
         argv = [str(self.executable), "serve", "--host", "127.0.0.1", "--port", str(port)]
         name, log = (
@@ -176,7 +179,7 @@ class OpenBlotterSide:
             if demo
             else ("OpenBlotter", "openblotter.log")
         )
-        env = self.env(self.demo_dir if demo else None)
+        env = {**self.env(self.demo_dir if demo else None), **(settings or {})}
         with serving(name, argv, port, logs / log, "/healthz", env=env) as srv:
             yield srv
 
@@ -192,6 +195,13 @@ class OpenBlotterSide:
             "explore": f"/datasets/{DATASET_ID}/explore",
             "analysis": "/api/v1/analysis/benchmark?"
             + urlencode({"dataset": self.analysis_dataset, "by": "subject_race", "period": "2025"}),
+            "analysis-age": "/api/v1/analysis/benchmark?"
+            + urlencode(
+                {"dataset": self.analysis_dataset, "by": "subject_age_group", "period": "2025"}
+            ),
+            # Served with use_of_force published only as counts (COUNTS_ONLY below).
+            "counts-only": "/api/v1/datasets/use_of_force/aggregate?"
+            + urlencode({"_group": "beat,subject_race"}),
         }[scenario]
 
     def deep_path(self, client: httpx.Client, row: int) -> str:

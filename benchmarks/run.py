@@ -131,7 +131,9 @@ times depend on the machine and its load.
 - Both on 127.0.0.1, one at a time per request; the load test runs 8 client threads in the
   harness process on the same 2 cores as the server.
 - Benchmark 3 runs on a second OpenBlotter server holding the synthetic demo history
-  (`openblotter demo --no-serve`, loaded once and reused), started after benchmark 2.
+  (`openblotter demo --no-serve`, loaded once and reused), started after benchmark 2,
+  with `use_of_force` published only as counts (`OPENBLOTTER_AGGREGATES_ONLY_DATASETS`)
+  for 3c; 3, 3b and 3c have no Datasette counterpart.
 
 ## Machine
 
