@@ -261,3 +261,12 @@ def test_outcome_tables_and_funnels_suppress_with_the_counts_only_threshold(
     shown = [u["events"] for u in funnel["units"] if u["events"] is not None]
     assert len(shown) < len(funnel["units"])
     assert all(n >= THRESHOLD for n in shown)
+
+
+def test_the_release_manifest_keeps_its_row_quoting_report_back(
+    client: TestClient, truth: Any
+) -> None:
+    manifest = client.get("/api/v1/datasets/use_of_force/releases/2016-Q4").json()
+    assert set(manifest["report"]) == {"withheld"}
+    assert manifest["row_count"] == truth.release("use_of_force", "2016-Q4").row_count
+    assert manifest["schema"]["fields"]  # the data dictionary stays public

@@ -21,11 +21,13 @@ table may narrow a hidden count down; the response says so in its note.
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from openblotter.analysis.suppression import Status, suppress_counts
 from openblotter.domain.errors import Forbidden, InvalidInput
 from openblotter.domain.query import Aggregate, QuerySpec
+from openblotter.domain.schema import TableSchema
 from openblotter.services.portal import Portal
 from openblotter.storage.engine import QueryEngine
 
@@ -39,6 +41,8 @@ NOTE = (
 )
 
 Key = tuple[Any, ...]
+#: The changelog's counts of rows between two releases.
+ROW_CHANGES = ("added", "removed", "changed")
 
 
 def aggregates_only(portal: Portal, dataset_id: str) -> bool:
@@ -68,6 +72,26 @@ def refuse_rows(portal: Portal, dataset_id: str) -> None:
             "links": {"aggregate": f"{api}/aggregate", "facets": f"{api}/facets"},
         },
     )
+
+
+def protect_manifest(portal: Portal, dataset_id: str, manifest: dict[str, Any]) -> dict[str, Any]:
+    """A release manifest without what counts or quotes rows, when the rows are not public.
+
+    The validation report quotes rows by number and counts blanks and codes per
+    field, and the changelog counts rows added, removed and changed: both stay
+    with the publisher (``openblotter publish --report``, ``openblotter releases``).
+    """
+    if not aggregates_only(portal, dataset_id):
+        return manifest
+    changelog = manifest.get("changelog") or {}
+    return {
+        **manifest,
+        "report": {
+            "withheld": "This dataset is published only as counts; its validation report "
+            "quotes and counts rows, so it is kept by the publisher."
+        },
+        "changelog": {k: v for k, v in changelog.items() if k not in ROW_CHANGES},
+    }
 
 
 def suppression(portal: Portal, hidden: int) -> dict[str, Any]:
@@ -145,7 +169,7 @@ def check_aggregate(dataset_id: str, spec: QuerySpec) -> None:
 
 
 def protect_aggregate(
-    portal: Portal, engine: QueryEngine, path: Any, schema: Any, spec: QuerySpec
+    portal: Portal, engine: QueryEngine, path: Path, schema: TableSchema, spec: QuerySpec
 ) -> dict[str, Any]:
     """The aggregate result with hidden groups: ``{"groups", "total_groups", "truncated", "suppression"}``."""
     threshold = portal.settings.aggregates_threshold

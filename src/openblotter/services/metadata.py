@@ -6,6 +6,7 @@ from typing import Any
 
 from openblotter.domain.releases import Dataset, Release
 from openblotter.domain.schema import SchemaField, TableSchema
+from openblotter.services import disclosure
 from openblotter.services.portal import Portal
 from openblotter.services.releases import release_summary
 
@@ -140,6 +141,6 @@ def dataset_detail(portal: Portal, dataset_id: str) -> dict[str, Any]:
         for release in detail["releases"]:
             changelog = release.get("changelog") or {}
             release["changelog"] = {
-                k: v for k, v in changelog.items() if k not in ("added", "removed", "changed")
+                k: v for k, v in changelog.items() if k not in disclosure.ROW_CHANGES
             }
     return detail

@@ -37,10 +37,11 @@ def get_dataset(dataset_id: str, portal: PortalDep) -> dict[str, Any]:
 
 @router.get("/api/v1/datasets/{dataset_id}/releases/{label}", tags=["releases"])
 def get_release(dataset_id: str, label: str, portal: PortalDep) -> dict[str, Any]:
-    """A release's manifest, with its full validation report."""
+    """A release's manifest, with its full validation report (not for a counts-only dataset)."""
     portal.dataset(dataset_id)
     release = find_release_or_404(portal, dataset_id, label)
-    return {**release_summary(release), "report": release.report, "schema": release.schema}
+    manifest = {**release_summary(release), "report": release.report, "schema": release.schema}
+    return disclosure.protect_manifest(portal, dataset_id, manifest)
 
 
 @router.get("/api/v1/datasets/{dataset_id}/releases/{label}/file.parquet", tags=["releases"])
