@@ -40,6 +40,18 @@ RACE_ETHNICITY_CATEGORIES: tuple[str, ...] = (
     NH_TWO_OR_MORE,
 )
 
+#: The community demographics family's race words (for residents who are not
+#: Hispanic or Latino) -> census category.
+DEMOGRAPHICS_RACES: dict[str, str] = {
+    "White": NH_WHITE,
+    "Black or African American": NH_BLACK,
+    "American Indian or Alaska Native": NH_AIAN,
+    "Asian": NH_ASIAN,
+    "Native Hawaiian or Other Pacific Islander": NH_NHPI,
+    "Other": NH_OTHER,
+    "Two or more races": NH_TWO_OR_MORE,
+}
+
 SEX_CATEGORIES: tuple[str, ...] = ("Male", "Female")
 
 #: Age bands: (first age, last age or None for "and over", label), youngest first.

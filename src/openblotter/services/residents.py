@@ -9,16 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from openblotter.analysis.census_mapping import (
-    HISPANIC,
-    NH_AIAN,
-    NH_ASIAN,
-    NH_BLACK,
-    NH_NHPI,
-    NH_OTHER,
-    NH_TWO_OR_MORE,
-    NH_WHITE,
-)
+from openblotter.analysis.census_mapping import DEMOGRAPHICS_RACES, HISPANIC
 from openblotter.analysis.census_population import age_band_of_group
 from openblotter.analysis.population import PopulationEstimate, sum_estimates
 from openblotter.domain.errors import InvalidInput, NotFound
@@ -28,17 +19,6 @@ from openblotter.services.portal import Portal
 #: The community demographics columns a benchmark reads.
 REQUIRED_COLUMNS = ("geography_id", "year", "race", "ethnicity", "sex", "age_group", "population")
 DEMOGRAPHICS_COLUMNS = (*REQUIRED_COLUMNS, "geography_name", "source", "margin_of_error")
-
-_CENSUS_RACE = {
-    "White": NH_WHITE,
-    "Black or African American": NH_BLACK,
-    "American Indian or Alaska Native": NH_AIAN,
-    "Asian": NH_ASIAN,
-    "Native Hawaiian or Other Pacific Islander": NH_NHPI,
-    "Other": NH_OTHER,
-    "Two or more races": NH_TWO_OR_MORE,
-}
-
 
 def residents_by_group(
     portal: Portal, dimension: str
@@ -183,5 +163,5 @@ def _census_category(race: str, ethnicity: str) -> str | None:
     if race == "Hispanic or Latino" or (race == "All" and ethnicity == "Hispanic or Latino"):
         return HISPANIC
     if ethnicity == "Not Hispanic or Latino":
-        return _CENSUS_RACE.get(race)
+        return DEMOGRAPHICS_RACES.get(race)
     return None
