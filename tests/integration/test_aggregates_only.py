@@ -270,3 +270,69 @@ def test_the_release_manifest_keeps_its_row_quoting_report_back(
     assert set(manifest["report"]) == {"withheld"}
     assert manifest["row_count"] == truth.release("use_of_force", "2016-Q4").row_count
     assert manifest["schema"]["fields"]  # the data dictionary stays public
+
+
+@pytest.fixture(scope="module")
+def analysis_portals(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any]:
+    """The analysis samples (NJ officers, Rhode Island stops) with rows public, and counts only."""
+    from openblotter.services.portal import Portal
+    from tests.functional.test_analysis_pages import analysis_settings, publish_analysis_samples
+
+    data_dir = tmp_path_factory.mktemp("analysis-counts-only")
+    public = publish_analysis_samples(data_dir)
+    counts_only = Portal.open(
+        analysis_settings(data_dir, aggregates_only_datasets=["nj_officers", "ri_stops"])
+    )
+    return public, counts_only
+
+
+def test_representation_hides_small_staff_counts_in_every_subset(
+    analysis_portals: tuple[Any, Any],
+) -> None:
+    from openblotter.services import community
+
+    public, counts_only = analysis_portals
+    salem = [("county", "Salem")]  # 211 officers: some groups have fewer than 10
+    true = community.representation(public, "nj_officers", filters=salem)
+    shown = community.representation(counts_only, "nj_officers", filters=salem)
+    assert shown["suppression"]["hidden"] > 0
+    for before, after in zip(true["results"], shown["results"], strict=True):
+        small = {r["group"] for r in before["rows"] if 0 < r["staff"] < THRESHOLD}
+        hidden = {r["group"] for r in after["rows"] if r.get("suppressed")}
+        assert small <= hidden and len(hidden) != 1  # one hidden would follow from the total
+        for row in after["rows"]:
+            if row.get("suppressed"):
+                assert row["staff"] is None and row["representation_index"] is None
+            else:
+                assert row == next(r for r in before["rows"] if r["group"] == row["group"])
+
+
+def test_veil_of_darkness_keeps_the_model_and_hides_small_counts(
+    analysis_portals: tuple[Any, Any],
+) -> None:
+    from openblotter.services import community
+
+    public, counts_only = analysis_portals
+    true = community.darkness(public, "ri_stops", group="Asian")
+    shown = community.darkness(counts_only, "ri_stops", group="Asian")
+    assert shown["odds_ratio"] == true["odds_ratio"] and shown["ci"] == true["ci"]
+    for reason, count in shown["excluded"].items():
+        assert count == true["excluded"][reason] or 0 < true["excluded"][reason] < THRESHOLD
+    dark_in_group = round(true["share_in_group_dark"] * true["n_dark"])
+    expected_hidden = 0 < dark_in_group < THRESHOLD
+    assert (shown["share_in_group_dark"] is None) == expected_hidden
+
+
+def test_representation_and_darkness_pages_show_hidden_counts(
+    analysis_portals: tuple[Any, Any],
+) -> None:
+    from tests.functional.test_analysis_pages import analysis_app
+
+    _, counts_only = analysis_portals
+    with TestClient(analysis_app(counts_only.settings)) as pages:
+        html = pages.get(
+            "/analysis/representation", params={"dataset": "nj_officers", "county": "Salem"}
+        ).text
+        assert 'id="suppression"' in html and ">Hidden<" in html
+        dark = pages.get("/analysis/darkness", params={"dataset": "ri_stops", "group": "Asian"})
+        assert dark.status_code == 200 and 'id="suppression"' in dark.text

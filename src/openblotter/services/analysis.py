@@ -29,7 +29,7 @@ from openblotter.analysis.census_mapping import (
 )
 from openblotter.domain.errors import InvalidInput
 from openblotter.domain.quarters import Quarter
-from openblotter.services import disclosure, query
+from openblotter.services import disclosure, disclosure_analyses, query
 from openblotter.services.portal import Portal
 from openblotter.services.residents import residents_by_group
 
@@ -218,7 +218,7 @@ def benchmark(
         "synthetic": dataset.synthetic,
     }
     if disclosure.aggregates_only(portal, dataset_id):
-        body = disclosure.protect_benchmark(portal, body)
+        body = disclosure_analyses.protect_benchmark(portal, body)
     return body
 
 

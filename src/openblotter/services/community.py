@@ -9,7 +9,7 @@ import polars as pl
 
 from openblotter.analysis.representation import race_pair_table, representation_by
 from openblotter.domain.errors import InvalidInput
-from openblotter.services import disclosure, query
+from openblotter.services import disclosure, disclosure_analyses, query
 from openblotter.services.analysis import race_mapping
 from openblotter.services.portal import Portal
 from openblotter.services.residents import residents_by_group
@@ -58,12 +58,15 @@ def representation(
         count_column="count" if "count" in staff.columns else None,
     )
     as_of = str(staff["as_of_date"][0]) if "as_of_date" in staff.columns and staff.height else None
-    return {
+    body = {
         "dataset": dataset_id,
         "as_of": as_of,
         "population_source": source,
         "results": [r.to_dict() for r in results],
     }
+    if disclosure.aggregates_only(portal, dataset_id):
+        body = disclosure_analyses.protect_representation(portal, body)
+    return body
 
 
 def darkness(
@@ -97,12 +100,18 @@ def darkness(
     result = veil_of_darkness(
         moments, stops["subject_race"].to_list(), group_of_interest=group, place=place
     )
-    return {
+    body = {
         "dataset": dataset_id,
         "group": group,
         "stops_without_time": frame.height - stops.height,
         **result.to_dict(),
     }
+    if disclosure.aggregates_only(portal, dataset_id):
+        body = disclosure_analyses.protect_darkness(portal, body)
+        without_time = body["stops_without_time"]
+        if 0 < without_time < portal.settings.aggregates_threshold:
+            body["stops_without_time"] = None
+    return body
 
 
 def race_pairs(
@@ -119,5 +128,5 @@ def race_pairs(
     table = race_pair_table(frame, officer_column="officer_race", subject_column="subject_race")
     result = table.to_dict()
     if disclosure.aggregates_only(portal, dataset_id):
-        result = disclosure.protect_pairs(portal, result)
+        result = disclosure_analyses.protect_pairs(portal, result)
     return {"dataset": dataset_id, "event_unit": "one row of the dataset", **result}

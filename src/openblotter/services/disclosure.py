@@ -118,7 +118,7 @@ def protect_facets(portal: Portal, result: dict[str, Any]) -> dict[str, Any]:
     for name, info in result["facets"].items():
         counts = [int(v["count"]) for v in info["values"]]
         statuses: list[Status] = (
-            ["primary"] * len(counts) if whole_table_small else _list_statuses(counts, threshold)
+            ["primary"] * len(counts) if whole_table_small else list_statuses(counts, threshold)
         )
         values = [
             _shown({"value": v["value"]}, "count", count, status)
@@ -133,7 +133,7 @@ def protect_facets(portal: Portal, result: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _list_statuses(counts: list[int], threshold: int) -> list[Status]:
+def list_statuses(counts: list[int], threshold: int) -> list[Status]:
     protected = suppress_counts({str(i): c for i, c in enumerate(counts)}, threshold=threshold)
     return [item.status for item in protected.items]
 
@@ -183,7 +183,7 @@ def protect_aggregate(
             detail={"parameter": "_group", "groups": everything.total_groups},
         )
     counts = {tuple(g[n] for n in names): int(g["count"]) for g in everything.groups}
-    statuses = _statuses(counts, len(names), threshold)
+    statuses = cell_statuses(counts, len(names), threshold)
     result = engine.aggregate(path, schema, replace(spec, size_given=False))
     outputs = [a.name for a in (spec.aggregates or (Aggregate("count"),))]
     groups = []
@@ -224,7 +224,8 @@ def _sorted(groups: list[dict[str, Any]], order: list[tuple[str, bool]]) -> list
     return groups
 
 
-def _statuses(counts: dict[Key, int], width: int, threshold: int) -> dict[Key, Status]:
+def cell_statuses(counts: dict[Key, int], width: int, threshold: int) -> dict[Key, Status]:
+    """Which cells of a table of ``width`` groupings to publish or hide (and why)."""
     total = sum(counts.values())
     if 0 < total < threshold:
         return dict.fromkeys(counts, "primary")
@@ -232,7 +233,7 @@ def _statuses(counts: dict[Key, int], width: int, threshold: int) -> dict[Key, S
         return dict.fromkeys(counts, "published")
     if width == 1:
         keys = list(counts)
-        return dict(zip(keys, _list_statuses(list(counts.values()), threshold), strict=True))
+        return dict(zip(keys, list_statuses(list(counts.values()), threshold), strict=True))
     return _table_statuses(counts, threshold)
 
 
@@ -242,7 +243,7 @@ def _table_statuses(counts: dict[Key, int], threshold: int) -> dict[Key, Status]
     columns = list(dict.fromkeys(k[1] for k in counts))
     if len(rows) == 1 or len(columns) == 1:
         keys = list(counts)
-        return dict(zip(keys, _list_statuses(list(counts.values()), threshold), strict=True))
+        return dict(zip(keys, list_statuses(list(counts.values()), threshold), strict=True))
     from openblotter.analysis.suppression import suppress_table
 
     table = [[counts.get((r, c), 0) for c in columns] for r in rows]
@@ -268,79 +269,3 @@ def _hidden_last(groups: list[dict[str, Any]], spec: QuerySpec) -> list[dict[str
     if not any(key.column not in names for key in spec.sort):
         return groups
     return [g for g in groups if "suppressed" not in g] + [g for g in groups if "suppressed" in g]
-
-
-# --- analysis tables -----------------------------------------------------------------
-
-
-def protect_pairs(portal: Portal, table: dict[str, Any]) -> dict[str, Any]:
-    """An officer-by-subject table (``PairTable.to_dict()``) with small cells and totals hidden."""
-    threshold = portal.settings.aggregates_threshold
-    counts = {(c["officer_group"], c["subject_group"]): int(c["count"]) for c in table["cells"]}
-    statuses = _statuses(counts, 2, threshold)
-    cells = []
-    for cell in table["cells"]:
-        status = statuses.get((cell["officer_group"], cell["subject_group"]), "published")
-        if status != "published":
-            shares = ("share_of_all", "share_of_officer_group", "share_of_subject_group")
-            cell = {**cell, "count": None, **dict.fromkeys(shares), "suppressed": status}
-        cells.append(cell)
-
-    def margins(totals: dict[str, int]) -> dict[str, int | None]:
-        return {k: None if 0 < v < threshold else v for k, v in totals.items()}
-
-    hidden = sum(s != "published" for s in statuses.values())
-    return {
-        **table,
-        "cells": cells,
-        "total": None if 0 < table["total"] < threshold else table["total"],
-        "officer_totals": margins(table["officer_totals"]),
-        "subject_totals": margins(table["subject_totals"]),
-        "suppression": suppression(portal, hidden),
-    }
-
-
-#: The figures of a benchmark row that reveal its count of events.
-_BENCHMARK_FIGURES = (
-    "events",
-    "share_of_events",
-    "rate_per_1000",
-    "rate_ci_low",
-    "rate_ci_high",
-    "rate_ratio",
-    "ci_low",
-    "ci_high",
-)
-
-
-def protect_benchmark(portal: Portal, result: dict[str, Any]) -> dict[str, Any]:
-    """A benchmark with each small group's events, and every figure made from them, hidden."""
-    threshold = portal.settings.aggregates_threshold
-    total = int(result["events_total"])
-    counts = [int(row["events"]) for row in result["rows"]]
-    statuses: list[Status] = (
-        ["primary"] * len(counts) if 0 < total < threshold else _list_statuses(counts, threshold)
-    )
-    rows = [
-        row
-        if status == "published"
-        else {
-            **row,
-            **dict.fromkeys(_BENCHMARK_FIGURES),
-            "reliable": False,
-            "suppressed": status,
-            "notes": [],  # the notes quote the count ("Fewer than 20 events (3)")
-        }
-        for row, status in zip(result["rows"], statuses, strict=True)
-    ]
-    hidden_groups = {row["group"] for row in rows if "suppressed" in row}
-    protected = {**result, "rows": rows, "suppression": suppression(portal, len(hidden_groups))}
-    if 0 < total < threshold:
-        protected["events_total"] = None
-    if result.get("reference") in hidden_groups:
-        # The reference rate is that group's rate, and every ratio divides by it.
-        protected["reference_rate_per_1000"] = None
-        protected["rows"] = [
-            {**row, "rate_ratio": None, "ci_low": None, "ci_high": None} for row in rows
-        ]
-    return protected

@@ -20,6 +20,7 @@ from openblotter.services.portal import Portal
 REQUIRED_COLUMNS = ("geography_id", "year", "race", "ethnicity", "sex", "age_group", "population")
 DEMOGRAPHICS_COLUMNS = (*REQUIRED_COLUMNS, "geography_name", "source", "margin_of_error")
 
+
 def residents_by_group(
     portal: Portal, dimension: str
 ) -> tuple[dict[str, PopulationEstimate], PopulationEstimate, dict[str, Any]]:
