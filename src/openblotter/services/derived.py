@@ -4,7 +4,9 @@ Since 2021 hate crimes are part of Contacts. When a contacts release for a
 quarter on or after the derived family's ``since`` date is published, the
 rows with a bias motivation are published as the same quarter's release of
 the hate-crime dataset, so the hate-crime history continues where its own
-releases stopped and both views exist.
+releases stopped and both views exist. A release is a complete snapshot, so a
+derived release also carries the rows dated before ``since`` of the newest
+release published from the family's own files, as they were published.
 """
 
 from __future__ import annotations
@@ -17,9 +19,13 @@ import polars as pl
 from openblotter.domain.quarters import Quarter
 from openblotter.domain.releases import Dataset
 from openblotter.domain.report import ValidationReport
+from openblotter.domain.schema import TableSchema
 from openblotter.ingest.families import derive_rows, list_families
 from openblotter.services.portal import Portal
 from openblotter.services.storing import NewRelease, store_release
+
+#: How a derived release names its source (``derived from contacts 2021-Q1``).
+DERIVED_PREFIX = "derived from "
 
 
 def derived_dataset_id(source_id: str, family: str) -> str:
@@ -58,9 +64,14 @@ def publish_derived_views(
             updated_at=now,
             synthetic=source.synthetic,
         )
+        carried = _history_before(portal, dataset_id, since, family.schema, rows)
         report = ValidationReport(source=f"{source.id} {quarter.label}")
         report.facts.update(
-            {"derived_from": {"dataset": source.id, "release": quarter.label}, "rows": rows.height}
+            {
+                "derived_from": {"dataset": source.id, "release": quarter.label},
+                "rows": rows.height,
+                "carried_from_own_releases": carried.height if carried is not None else 0,
+            }
         )
         store_release(
             portal,
@@ -70,10 +81,36 @@ def publish_derived_views(
                 frame=rows,
                 schema=family.schema,
                 report=report,
-                source_name=f"derived from {source.id} {quarter.label}",
+                source_name=f"{DERIVED_PREFIX}{source.id} {quarter.label}",
                 source_checksum="",
                 actor=actor,
+                carried=carried,
             ),
         )
         published.append(dataset_id)
     return published
+
+
+def _history_before(
+    portal: Portal, dataset_id: str, since: date, schema: TableSchema, derived: pl.DataFrame
+) -> pl.DataFrame | None:
+    """The rows dated before ``since`` of the newest release published from the family's own
+    files, so a derived release stays a complete snapshot (the pre-``since`` history included).
+
+    Rows whose key the derived rows also hold are left to the derived rows.
+    """
+    own = [
+        r
+        for r in portal.catalog.releases(dataset_id)
+        if r.public and not r.source_name.startswith(DERIVED_PREFIX)
+    ]
+    if not own:
+        return None
+    date_field = (schema.model_extra or {}).get("dateField")
+    history = pl.read_parquet(portal.release_path(own[-1]))
+    if date_field in history.columns:
+        history = history.filter(pl.col(date_field) < since)
+    key = [k for k in schema.public_schema().primary_key if k in history.columns]
+    if key and set(key) <= set(derived.columns):
+        history = history.join(derived.select(key).unique(), on=key, how="anti")
+    return history

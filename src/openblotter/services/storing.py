@@ -37,6 +37,8 @@ class NewRelease:
     source_name: str
     source_checksum: str
     actor: str
+    #: Rows of an earlier release, already published (scrubbed), kept in this one as they are.
+    carried: pl.DataFrame | None = None
 
 
 @dataclass
@@ -61,7 +63,13 @@ def store_release(portal: Portal, new: NewRelease) -> Stored:
         reference_date=new.quarter.end,
     )
     new.report.facts["privacy"] = scrubbed.treatments
-    staged, checksum = _write_parquet(portal, scrubbed.frame)
+    frame = scrubbed.frame
+    if new.carried is not None and new.carried.height:
+        carried = new.carried.drop(ROW_ID, strict=False).select(
+            [c for c in frame.columns if c in new.carried.columns]
+        )
+        frame = pl.concat([frame, carried], how="diagonal_relaxed")
+    staged, checksum = _write_parquet(portal, frame)
     key = f"releases/{dataset_id}/{new.quarter.label}-{checksum[:16]}.parquet"
     portal.files.store(staged, key)
     existing = portal.catalog.dataset(dataset_id)
@@ -73,7 +81,7 @@ def store_release(portal: Portal, new: NewRelease) -> Stored:
             set(new.dataset.dropped_source_fields) | set(scrubbed.dropped)
         ),
     )
-    release = _commit(portal, new, dataset, key, checksum, scrubbed.frame, changelog, previous)
+    release = _commit(portal, new, dataset, key, checksum, frame, changelog, previous)
     return Stored(release, changelog)
 
 
