@@ -20,7 +20,7 @@ from openblotter.domain.query_values import convert_value, json_value, published
 from openblotter.domain.schema import TableSchema
 
 if TYPE_CHECKING:  # the model imports this module; the sort key is only a type here
-    from openblotter.domain.query import SortKey
+    from openblotter.domain.query_model import SortKey
 
 
 @dataclass(frozen=True)

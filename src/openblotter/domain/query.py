@@ -16,22 +16,57 @@ allowed. Query parameters (see ``docs`` for the full contract)::
 field when the schema has no column of that name: they can be grouped,
 faceted and filtered on (``quarter=2024-Q2``, ``year__gte=2020``).
 
-Typed values and date-part periods live in :mod:`openblotter.domain.query_values`,
-the ``_next`` token in :mod:`openblotter.domain.cursor`; their public names are
-re-exported here, so callers import the whole query vocabulary from this module.
+The vocabulary (operators, limits, :class:`QuerySpec`) lives in
+:mod:`openblotter.domain.query_model`, filter parsing in
+:mod:`openblotter.domain.query_filters`, typed values and date-part periods in
+:mod:`openblotter.domain.query_values`, the ``_next`` token in
+:mod:`openblotter.domain.cursor`; their public names are re-exported here, so
+callers import the whole query vocabulary from this module.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import Any, Literal, get_args
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from typing import Any
 
 from openblotter.domain.cursor import Cursor as Cursor
 from openblotter.domain.cursor import decode_cursor as decode_cursor
 from openblotter.domain.cursor import encode_cursor as encode_cursor
 from openblotter.domain.cursor import sort_fingerprint as sort_fingerprint
 from openblotter.domain.errors import InvalidInput, NotFound
+from openblotter.domain.query_filters import (
+    check_operator,
+    date_part,
+    no_contains,
+    parse_filters,
+    parse_flag,
+    require_date_field,
+)
+from openblotter.domain.query_filters import main_date_field as main_date_field
+from openblotter.domain.query_model import _REPEATABLE
+from openblotter.domain.query_model import AGG_FUNCTIONS as AGG_FUNCTIONS
+from openblotter.domain.query_model import AGGREGATE_GROUP_LIMIT as AGGREGATE_GROUP_LIMIT
+from openblotter.domain.query_model import CALLER_PARAMETERS as CALLER_PARAMETERS
+from openblotter.domain.query_model import DATE_PARTS as DATE_PARTS
+from openblotter.domain.query_model import DEFAULT_PAGE_SIZE as DEFAULT_PAGE_SIZE
+from openblotter.domain.query_model import FACET_VALUE_LIMIT as FACET_VALUE_LIMIT
+from openblotter.domain.query_model import MAX_LIST_VALUES as MAX_LIST_VALUES
+from openblotter.domain.query_model import MAX_PAGE_SIZE as MAX_PAGE_SIZE
+from openblotter.domain.query_model import MAX_SEARCH_TERMS as MAX_SEARCH_TERMS
+from openblotter.domain.query_model import NUMERIC_TYPES as NUMERIC_TYPES
+from openblotter.domain.query_model import RESERVED_PARAMETERS as RESERVED_PARAMETERS
+from openblotter.domain.query_model import SUFFIX_OPERATORS as SUFFIX_OPERATORS
+from openblotter.domain.query_model import TEMPORAL_TYPES as TEMPORAL_TYPES
+from openblotter.domain.query_model import TEXT_TYPES as TEXT_TYPES
+from openblotter.domain.query_model import AggFunction as AggFunction
+from openblotter.domain.query_model import Aggregate as Aggregate
+from openblotter.domain.query_model import Filter as Filter
+from openblotter.domain.query_model import GroupKey as GroupKey
+from openblotter.domain.query_model import Operator as Operator
+from openblotter.domain.query_model import Params as Params
+from openblotter.domain.query_model import QuerySpec as QuerySpec
+from openblotter.domain.query_model import SortKey as SortKey
 from openblotter.domain.query_values import DatePart as DatePart
 from openblotter.domain.query_values import Period as Period
 from openblotter.domain.query_values import convert_value as convert_value
@@ -39,105 +74,7 @@ from openblotter.domain.query_values import json_value as json_value
 from openblotter.domain.query_values import parse_period as parse_period
 from openblotter.domain.query_values import published_field
 from openblotter.domain.query_values import published_names as published_names
-from openblotter.domain.schema import SchemaField, TableSchema
-
-Operator = Literal["eq", "ne", "gt", "gte", "lt", "lte", "contains", "in", "isnull"]
-AggFunction = Literal["count", "sum", "avg", "min", "max"]
-
-DEFAULT_PAGE_SIZE = 100
-MAX_PAGE_SIZE = 1000
-#: Values listed per facet; a facet with more distinct values says how many it left out.
-FACET_VALUE_LIMIT = 100
-#: Groups returned by an aggregate unless ``_size`` asks for fewer; more are flagged, not lost.
-AGGREGATE_GROUP_LIMIT = 10_000
-MAX_LIST_VALUES = 500
-MAX_SEARCH_TERMS = 10
-
-SUFFIX_OPERATORS: tuple[Operator, ...] = (
-    "ne", "gt", "gte", "lt", "lte", "contains", "in", "isnull"
-)  # fmt: skip
-DATE_PARTS: tuple[DatePart, ...] = get_args(DatePart)
-AGG_FUNCTIONS: tuple[AggFunction, ...] = get_args(AggFunction)
-NUMERIC_TYPES = frozenset({"integer", "number"})
-TEXT_TYPES = frozenset({"string", "any"})
-TEMPORAL_TYPES = frozenset({"date", "datetime"})
-RESERVED_PARAMETERS = frozenset(
-    {"_q", "_sort", "_fields", "_size", "_next", "_count", "_facet", "_group", "_agg"}
-)
-#: Parameters a caller handles itself (``_release`` picks the file); parsing ignores them.
-CALLER_PARAMETERS = frozenset({"_release"})
-_REPEATABLE = frozenset({"_facet", "_agg"})
-_RANGE_OPERATORS = ("gt", "gte", "lt", "lte")
-_LIST_OPERATORS = frozenset({"eq", "in", "ne"})
-
-
-@dataclass(frozen=True)
-class Filter:
-    """One condition. ``values`` are typed; for a date ``part`` they are periods."""
-
-    column: str
-    operator: Operator
-    values: tuple[Any, ...]
-    part: DatePart | None = None
-    parameter: str = ""
-
-
-@dataclass(frozen=True)
-class SortKey:
-    column: str
-    descending: bool = False
-
-    @property
-    def label(self) -> str:
-        return f"-{self.column}" if self.descending else self.column
-
-
-@dataclass(frozen=True)
-class GroupKey:
-    """A column to group or facet by, or a date ``part`` of ``column`` named ``name``."""
-
-    name: str
-    column: str
-    part: DatePart | None = None
-
-
-@dataclass(frozen=True)
-class Aggregate:
-    function: AggFunction
-    column: str | None = None
-
-    @property
-    def name(self) -> str:
-        """The output key: ``count``, ``sum_fine_amount``, ..."""
-        return self.function if self.column is None else f"{self.function}_{self.column}"
-
-
-@dataclass(frozen=True)
-class QuerySpec:
-    """A validated query: from :func:`parse_query`, or built in code and :func:`check_spec`-ed."""
-
-    filters: tuple[Filter, ...] = ()
-    search: tuple[str, ...] = ()
-    sort: tuple[SortKey, ...] = ()
-    fields: tuple[str, ...] | None = None
-    size: int = DEFAULT_PAGE_SIZE
-    size_given: bool = False
-    after: Cursor | None = None
-    count: bool = False
-    facets: tuple[GroupKey, ...] = ()
-    group: tuple[GroupKey, ...] = ()
-    aggregates: tuple[Aggregate, ...] = ()
-
-    @property
-    def is_aggregate(self) -> bool:
-        return bool(self.group or self.aggregates)
-
-    @property
-    def group_limit(self) -> int:
-        return self.size if self.size_given else AGGREGATE_GROUP_LIMIT
-
-
-Params = Mapping[str, str | Sequence[str]] | Iterable[tuple[str, str]]
+from openblotter.domain.schema import TableSchema
 
 
 def parse_query(
@@ -166,12 +103,12 @@ def parse_query(
     if group and not aggregates:
         aggregates = (Aggregate("count"),)
     spec = QuerySpec(
-        filters=_parse_filters(schema, filter_pairs),
+        filters=parse_filters(schema, filter_pairs),
         search=_parse_search(schema, one.get("_q")),
         fields=_parse_fields(schema, one.get("_fields")),
         size=_parse_size(one.get("_size")),
         size_given="_size" in one,
-        count=_parse_flag("_count", one.get("_count", "false")),
+        count=parse_flag("_count", one.get("_count", "false")),
         facets=_unique(group_key(schema, name, "_facet") for name in controls.get("_facet", [])),
         group=group,
         aggregates=aggregates,
@@ -189,9 +126,9 @@ def check_spec(spec: QuerySpec, schema: TableSchema) -> None:
         parameter = item.parameter or item.column
         target = published_field(schema, item.column, parameter)
         if item.part is None:
-            _check_operator(target, item.operator, parameter)
+            check_operator(target, item.operator, parameter)
         elif item.operator == "contains":
-            raise _no_contains(item.part, parameter)
+            raise no_contains(item.part, parameter)
     for name in spec.fields or ():
         published_field(schema, name, "_fields")
     for key in (*spec.group, *spec.facets):
@@ -207,24 +144,6 @@ def check_spec(spec: QuerySpec, schema: TableSchema) -> None:
             f"A page holds 1 to {limit} rows, not {spec.size}.",
             detail={"parameter": "_size", "allowed": f"1..{limit}"},
         )
-
-
-def main_date_field(schema: TableSchema) -> SchemaField | None:
-    """The field quarter/year/month come from: ``dateField`` or the first date/datetime field."""
-    extra = schema.model_extra or {}
-    named = extra.get("dateField")
-    if isinstance(named, str):
-        chosen = schema.field(named)
-        if chosen is None or not chosen.published or chosen.type not in TEMPORAL_TYPES:
-            raise InvalidInput(
-                f"The schema's dateField '{named}' is not a published date or datetime field.",
-                detail={"parameter": "dateField", "allowed": _temporal_names(schema)},
-            )
-        return chosen
-    for candidate in schema.published_fields():
-        if candidate.type in TEMPORAL_TYPES:
-            return candidate
-    return None
 
 
 # --- parameters ------------------------------------------------------------------------
@@ -251,122 +170,6 @@ def _check_control(key: str, seen: Mapping[str, list[str]]) -> None:
             f"'{key}' was given more than once; give it once.",
             detail={"parameter": key, "allowed": "one value"},
         )
-
-
-def _split_filter_key(schema: TableSchema, key: str) -> tuple[str, Operator]:
-    found = schema.field(key)
-    if (found is not None and found.published) or "__" not in key:
-        return key, "eq"
-    column, suffix = key.rsplit("__", 1)
-    if suffix not in SUFFIX_OPERATORS:
-        if schema.field(column) is None and column not in DATE_PARTS:
-            return key, "eq"  # reported as an unknown column
-        raise InvalidInput(
-            f"'{suffix}' in '{key}' is not a filter operator.",
-            detail={"parameter": key, "allowed": list(SUFFIX_OPERATORS)},
-        )
-    return column, suffix
-
-
-def _parse_filters(schema: TableSchema, pairs: list[tuple[str, str]]) -> tuple[Filter, ...]:
-    merged: dict[tuple[str, Operator], list[str]] = {}
-    singles: list[tuple[str, Operator, str, str]] = []
-    for key, value in pairs:
-        column, operator = _split_filter_key(schema, key)
-        if operator in _LIST_OPERATORS:
-            merged.setdefault((column, "in" if operator == "eq" else operator), []).extend(
-                value.split(",") if operator == "in" else [value]
-            )
-        else:
-            singles.append((column, operator, value, key))
-    out = [_make_filter(schema, c, op, vals, _key(c, op)) for (c, op), vals in merged.items()]
-    out += [_make_filter(schema, c, op, [v], key) for c, op, v, key in singles]
-    return tuple(out)
-
-
-def _key(column: str, operator: Operator) -> str:
-    return column if operator == "in" else f"{column}__{operator}"
-
-
-def _make_filter(
-    schema: TableSchema, column: str, operator: Operator, texts: list[str], parameter: str
-) -> Filter:
-    if len(texts) > MAX_LIST_VALUES:
-        raise InvalidInput(
-            f"'{parameter}' lists {len(texts)} values; a filter takes at most {MAX_LIST_VALUES}.",
-            detail={"parameter": parameter, "allowed": MAX_LIST_VALUES},
-        )
-    part = _date_part(schema, column)
-    if part is not None:
-        return _part_filter(schema, part, operator, texts, parameter)
-    target = published_field(schema, column, parameter)
-    _check_operator(target, operator, parameter)
-    if operator == "isnull":
-        return Filter(column, operator, (_parse_flag(parameter, texts[0]),), parameter=parameter)
-    if operator == "contains":
-        return Filter(column, operator, (texts[0].lower(),), parameter=parameter)
-    values = tuple(dict.fromkeys(convert_value(target, t, parameter) for t in texts))
-    return Filter(column, operator, values, parameter=parameter)
-
-
-def _check_operator(target: SchemaField, operator: Operator, parameter: str) -> None:
-    allowed = _operators_for(target)
-    if operator not in allowed:
-        raise InvalidInput(
-            f"'{parameter}': a {target.type} column does not take the '{operator}' operator.",
-            detail={"parameter": parameter, "allowed": allowed},
-        )
-
-
-def _operators_for(target: SchemaField) -> list[str]:
-    names = ["eq", "ne", "in", "isnull"]
-    if target.type != "boolean":
-        names += _RANGE_OPERATORS
-    if target.type in TEXT_TYPES:
-        names.append("contains")
-    return names
-
-
-def _date_part(schema: TableSchema, name: str) -> DatePart | None:
-    """``name`` as a derived date part, when the schema has no column of that name."""
-    if name in DATE_PARTS and schema.field(name) is None:
-        return name
-    return None
-
-
-def _part_filter(
-    schema: TableSchema, part: DatePart, operator: Operator, texts: list[str], parameter: str
-) -> Filter:
-    source = _require_date_field(schema, parameter)
-    if operator == "isnull":
-        return Filter(source.name, operator, (_parse_flag(parameter, texts[0]),), None, parameter)
-    if operator == "contains":
-        raise _no_contains(part, parameter)
-    periods: tuple[Period, ...] = tuple(
-        dict.fromkeys(parse_period(part, text, parameter) for text in texts)
-    )
-    return Filter(source.name, operator, periods, part, parameter)
-
-
-def _no_contains(part: DatePart, parameter: str) -> InvalidInput:
-    return InvalidInput(
-        f"'{parameter}': {part} is a date part and does not take 'contains'.",
-        detail={"parameter": parameter, "allowed": ["eq", "ne", "in", "isnull", *_RANGE_OPERATORS]},
-    )
-
-
-def _require_date_field(schema: TableSchema, parameter: str) -> SchemaField:
-    source = main_date_field(schema)
-    if source is None:
-        raise NotFound(
-            f"'{parameter}': this dataset has no date column for quarters, years or months.",
-            detail={"parameter": parameter, "allowed": published_names(schema)},
-        )
-    return source
-
-
-def _temporal_names(schema: TableSchema) -> list[str]:
-    return [f.name for f in schema.published_fields() if f.type in TEMPORAL_TYPES]
 
 
 def _parse_search(schema: TableSchema, text: str | None) -> tuple[str, ...]:
@@ -439,15 +242,11 @@ def _parse_size(text: str | None) -> int:
     return int(stripped)
 
 
-def _parse_flag(parameter: str, text: str) -> bool:
-    return bool(convert_value(SchemaField(name="flag", type="boolean"), text, parameter))
-
-
 def group_key(schema: TableSchema, name: str, parameter: str) -> GroupKey:
     """A column to group or facet by, or a date part (quarter/year/month) of the main date."""
-    part = _date_part(schema, name.strip())
+    part = date_part(schema, name.strip())
     if part is not None:
-        return GroupKey(part, _require_date_field(schema, parameter).name, part)
+        return GroupKey(part, require_date_field(schema, parameter).name, part)
     return GroupKey(name.strip(), published_field(schema, name.strip(), parameter).name)
 
 
