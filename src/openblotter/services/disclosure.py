@@ -117,11 +117,9 @@ def protect_facets(portal: Portal, result: dict[str, Any]) -> dict[str, Any]:
     facets: dict[str, Any] = {}
     for name, info in result["facets"].items():
         counts = [int(v["count"]) for v in info["values"]]
-        statuses: list[Status] = (
-            ["primary"] * len(counts) if whole_table_small else list_statuses(counts, threshold)
-        )
+        statuses = list_statuses(counts, threshold, total)
         values = [
-            _shown({"value": v["value"]}, "count", count, status)
+            hidden_row({"value": v["value"], "count": count}, ("count",), status)
             for v, count, status in zip(info["values"], counts, statuses, strict=True)
         ]
         hidden += sum(status != "published" for status in statuses)
@@ -133,18 +131,23 @@ def protect_facets(portal: Portal, result: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def list_statuses(counts: list[int], threshold: int) -> list[Status]:
+def list_statuses(counts: list[int], threshold: int, total: int | None = None) -> list[Status]:
+    """Which items of a list with a published total to hide; all of them when the total
+    (default: the items' sum) is itself a small count."""
+    whole = sum(counts) if total is None else total
+    if 0 < whole < threshold:
+        return ["primary"] * len(counts)
     protected = suppress_counts({str(i): c for i, c in enumerate(counts)}, threshold=threshold)
     return [item.status for item in protected.items]
 
 
-def _shown(row: dict[str, Any], name: str, value: Any, status: Status) -> dict[str, Any]:
+def hidden_row(
+    row: dict[str, Any], figures: tuple[str, ...], status: Status, **extra: Any
+) -> dict[str, Any]:
+    """``row`` with ``figures`` blanked and marked ``suppressed``; unchanged when published."""
     if status == "published":
-        row[name] = value
-    else:
-        row[name] = None
-        row["suppressed"] = status
-    return row
+        return row
+    return {**row, **dict.fromkeys(figures), "suppressed": status, **extra}
 
 
 # --- aggregates --------------------------------------------------------------------

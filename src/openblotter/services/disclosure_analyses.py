@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from openblotter.analysis.suppression import Status
 from openblotter.services import disclosure
 from openblotter.services.portal import Portal
+
+#: The figures of an officer-subject cell that reveal its count.
+_PAIR_FIGURES = ("count", "share_of_all", "share_of_officer_group", "share_of_subject_group")
 
 
 def protect_pairs(portal: Portal, table: dict[str, Any]) -> dict[str, Any]:
@@ -20,13 +22,14 @@ def protect_pairs(portal: Portal, table: dict[str, Any]) -> dict[str, Any]:
     threshold = portal.settings.aggregates_threshold
     counts = {(c["officer_group"], c["subject_group"]): int(c["count"]) for c in table["cells"]}
     statuses = disclosure.cell_statuses(counts, 2, threshold)
-    cells = []
-    for cell in table["cells"]:
-        status = statuses.get((cell["officer_group"], cell["subject_group"]), "published")
-        if status != "published":
-            shares = ("share_of_all", "share_of_officer_group", "share_of_subject_group")
-            cell = {**cell, "count": None, **dict.fromkeys(shares), "suppressed": status}
-        cells.append(cell)
+    cells = [
+        disclosure.hidden_row(
+            cell,
+            _PAIR_FIGURES,
+            statuses.get((cell["officer_group"], cell["subject_group"]), "published"),
+        )
+        for cell in table["cells"]
+    ]
 
     def margins(totals: dict[str, int]) -> dict[str, int | None]:
         return {k: None if 0 < v < threshold else v for k, v in totals.items()}
@@ -60,21 +63,10 @@ def protect_benchmark(portal: Portal, result: dict[str, Any]) -> dict[str, Any]:
     threshold = portal.settings.aggregates_threshold
     total = int(result["events_total"])
     counts = [int(row["events"]) for row in result["rows"]]
-    statuses: list[Status] = (
-        ["primary"] * len(counts)
-        if 0 < total < threshold
-        else disclosure.list_statuses(counts, threshold)
-    )
+    statuses = disclosure.list_statuses(counts, threshold, total)
     rows = [
-        row
-        if status == "published"
-        else {
-            **row,
-            **dict.fromkeys(_BENCHMARK_FIGURES),
-            "reliable": False,
-            "suppressed": status,
-            "notes": [],  # the notes quote the count ("Fewer than 20 events (3)")
-        }
+        # The notes quote the count ("Fewer than 20 events (3)").
+        disclosure.hidden_row(row, _BENCHMARK_FIGURES, status, reliable=False, notes=[])
         for row, status in zip(result["rows"], statuses, strict=True)
     ]
     hidden_groups = {row["group"] for row in rows if "suppressed" in row}
@@ -111,20 +103,9 @@ def protect_representation(portal: Portal, result: dict[str, Any]) -> dict[str, 
     for subset in result["results"]:
         counts = [int(row["staff"]) for row in subset["rows"]]
         small_subset = 0 < subset["staff_total"] < threshold
-        statuses: list[Status] = (
-            ["primary"] * len(counts)
-            if small_subset
-            else disclosure.list_statuses(counts, threshold)
-        )
+        statuses = disclosure.list_statuses(counts, threshold, subset["staff_total"])
         rows = [
-            row
-            if status == "published"
-            else {
-                **row,
-                **dict.fromkeys(_REPRESENTATION_FIGURES),
-                "suppressed": status,
-                "notes": [],
-            }
+            disclosure.hidden_row(row, _REPRESENTATION_FIGURES, status, notes=[])
             for row, status in zip(subset["rows"], statuses, strict=True)
         ]
         hidden += sum(status != "published" for status in statuses)
