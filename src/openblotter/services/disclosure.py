@@ -177,23 +177,27 @@ def protect_aggregate(
     """The aggregate result with hidden groups: ``{"groups", "total_groups", "truncated", "suppression"}``."""
     threshold = portal.settings.aggregates_threshold
     names = [k.name for k in spec.group]
-    counting = replace(spec, aggregates=(Aggregate("count"),), sort=(), size_given=False)
-    everything = engine.aggregate(path, schema, counting)
-    if everything.truncated:
+    asked = spec.aggregates or (Aggregate("count"),)
+    outputs = [a.name for a in asked]
+    # One pass: the asked aggregates, the count behind each group, every group (no _size cut).
+    counted = asked if "count" in outputs else (*asked, Aggregate("count"))
+    result = engine.aggregate(path, schema, replace(spec, aggregates=counted, size_given=False))
+    if result.truncated:
         raise InvalidInput(
-            f"There are more than {len(everything.groups):,} groups, too many to protect small "
+            f"There are more than {len(result.groups):,} groups, too many to protect small "
             "counts in; filter the rows or group by fewer or coarser fields.",
-            detail={"parameter": "_group", "groups": everything.total_groups},
+            detail={"parameter": "_group", "groups": result.total_groups},
         )
-    counts = {tuple(g[n] for n in names): int(g["count"]) for g in everything.groups}
+    counts = {tuple(g[n] for n in names): int(g["count"]) for g in result.groups}
     statuses = cell_statuses(counts, len(names), threshold)
-    result = engine.aggregate(path, schema, replace(spec, size_given=False))
-    outputs = [a.name for a in (spec.aggregates or (Aggregate("count"),))]
     groups = []
     for group in result.groups:
-        status = statuses.get(tuple(group[n] for n in names), "published")
+        key = tuple(group[n] for n in names)
+        status = statuses.get(key, "published")
         if status != "published":
-            group = _hidden_group(names, tuple(group[n] for n in names), outputs, status)
+            group = _hidden_group(names, key, outputs, status)
+        elif "count" not in outputs:
+            group = {k: v for k, v in group.items() if k != "count"}
         groups.append(group)
     zeros = [
         _hidden_group(names, key, outputs, status)
