@@ -212,8 +212,9 @@ def _feasible_ranges(
 
 def _first_derivable_cell(table: np.ndarray, hidden: np.ndarray) -> tuple[int, int] | None:
     """A hidden cell whose value a reader could work out, or None."""
+    graph = _Residual.of(table, hidden)  # built once per audit, not once per cell
     for r, c in zip(*np.nonzero(hidden), strict=True):
-        if is_derivable(table, hidden, (int(r), int(c))):
+        if graph.derivable(int(r), int(c)):
             return int(r), int(c)
     return None
 
@@ -227,20 +228,40 @@ def is_derivable(table: np.ndarray, hidden: np.ndarray, cell: tuple[int, int]) -
     go up, and can go down if it is above 0). This decides what the linear
     programs of :func:`feasible_range` would, without solving them.
     """
-    r, c = cell
-    n_rows = table.shape[0]
+    return _Residual.of(table, hidden).derivable(*cell)
 
-    def successors(node: int) -> list[int]:
-        if node < n_rows:  # row -> column: raise a hidden cell of the row
-            columns = np.nonzero(hidden[node])[0].tolist()
-            return [n_rows + j for j in columns if (node, j) != cell]
-        j = node - n_rows  # column -> row: lower a hidden, non-zero cell of the column
-        rows = np.nonzero(hidden[:, j] & (table[:, j] > 0))[0].tolist()
-        return [i for i in rows if (i, j) != cell]
 
-    can_rise = _reachable(n_rows + c, r, successors)
-    can_fall = bool(table[r, c] > 0) and _reachable(r, n_rows + c, successors)
-    return not (can_rise or can_fall)
+@dataclass(frozen=True)
+class _Residual:
+    """The residual graph of a suppression pattern: rows 0..n-1, then columns n.."""
+
+    n_rows: int
+    hidden_columns: list[list[int]]  # per row: its hidden cells' columns (can go up)
+    lowerable_rows: list[list[int]]  # per column: rows of its hidden cells above 0 (can go down)
+    positive: np.ndarray
+
+    @classmethod
+    def of(cls, table: np.ndarray, hidden: np.ndarray) -> _Residual:
+        lowerable = hidden & (table > 0)
+        return cls(
+            n_rows=table.shape[0],
+            hidden_columns=[np.nonzero(row)[0].tolist() for row in hidden],
+            lowerable_rows=[np.nonzero(column)[0].tolist() for column in lowerable.T],
+            positive=table > 0,
+        )
+
+    def derivable(self, r: int, c: int) -> bool:
+        n_rows = self.n_rows
+
+        def successors(node: int) -> list[int]:
+            if node < n_rows:  # row -> column: raise a hidden cell of the row
+                return [n_rows + j for j in self.hidden_columns[node] if (node, j) != (r, c)]
+            j = node - n_rows  # column -> row: lower a hidden, non-zero cell of the column
+            return [i for i in self.lowerable_rows[j] if (i, j) != (r, c)]
+
+        can_rise = _reachable(n_rows + c, r, successors)
+        can_fall = bool(self.positive[r, c]) and _reachable(r, n_rows + c, successors)
+        return not (can_rise or can_fall)
 
 
 def _reachable(start: int, goal: int, successors: Callable[[int], list[int]]) -> bool:
