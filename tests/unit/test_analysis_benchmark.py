@@ -207,6 +207,25 @@ def test_separate_ethnicity_field_is_combined_first():
     assert combine_race_ethnicity(None, None) is None
 
 
+def test_the_frame_expression_combines_like_the_function():
+    import polars as pl
+
+    from openblotter.analysis.census_mapping import combined_race_ethnicity
+
+    pairs = [
+        ("White", "Hispanic"),
+        ("White", " hispanic or latino "),
+        ("Black", "Not Hispanic"),
+        ("Asian", None),
+        (None, "H"),
+        (None, None),
+    ]
+    frame = pl.DataFrame(pairs, schema=["race", "ethnicity"], orient="row")
+    combined = frame.select(combined_race_ethnicity("race", "ethnicity"))["race"].to_list()
+    assert combined == [combine_race_ethnicity(r, e) for r, e in pairs]
+    assert combined[:2] == ["Hispanic or Latino", "Hispanic or Latino"]
+
+
 def test_sex_benchmark_against_the_real_cleveland_county_row(real_data):
     tidy = read_acs2017_county_row(
         real_data / "census" / "acs2017_county_data.csv",

@@ -17,6 +17,8 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import polars as pl
+
 from openblotter.domain.errors import InvalidInput
 
 HISPANIC = "Hispanic or Latino"
@@ -280,11 +282,15 @@ def age_band_of_label(label: str | None, bands: AgeBands = DEFAULT_AGE_BANDS) ->
     return band if band is not None else label.strip()
 
 
+#: Ethnicity codes that mean Hispanic or Latino (matched trimmed and case-folded).
+HISPANIC_ETHNICITY_CODES: tuple[str, ...] = ("Hispanic or Latino", "Hispanic", "H")
+
+
 def combine_race_ethnicity(
     race: str | None,
     ethnicity: str | None,
     *,
-    hispanic_values: Collection[str] = ("Hispanic or Latino", "Hispanic", "H"),
+    hispanic_values: Collection[str] = HISPANIC_ETHNICITY_CODES,
 ) -> str | None:
     """One race/ethnicity code from separate race and ethnicity fields (NIBRS records both).
 
@@ -295,3 +301,15 @@ def combine_race_ethnicity(
     if ethnicity is not None and _key(ethnicity) in hispanic:
         return "Hispanic or Latino"
     return race
+
+
+def combined_race_ethnicity(race: str, ethnicity: str) -> pl.Expr:
+    """:func:`combine_race_ethnicity` over two columns of a frame, as an expression
+    (named ``race``): Hispanic or Latino whatever the race, else the race."""
+    hispanic = [_key(v) for v in HISPANIC_ETHNICITY_CODES]
+    return (
+        pl.when(pl.col(ethnicity).str.strip_chars().str.to_lowercase().is_in(hispanic))
+        .then(pl.lit(HISPANIC))
+        .otherwise(pl.col(race))
+        .alias(race)
+    )

@@ -7,6 +7,7 @@ from typing import Any
 
 import polars as pl
 
+from openblotter.analysis.census_mapping import combined_race_ethnicity
 from openblotter.analysis.representation import race_pair_table, representation_by
 from openblotter.domain.errors import InvalidInput
 from openblotter.services import disclosure, disclosure_analyses, query
@@ -40,12 +41,7 @@ def representation(
         )
         staff = actual if actual.height else staff
     if "officer_ethnicity" in staff.columns:
-        staff = staff.with_columns(
-            pl.when(pl.col("officer_ethnicity") == "Hispanic or Latino")
-            .then(pl.lit("Hispanic or Latino"))
-            .otherwise(pl.col("officer_race"))
-            .alias("officer_race")
-        )
+        staff = staff.with_columns(combined_race_ethnicity("officer_race", "officer_ethnicity"))
     by = [c for c in ("employee_type", "rank") if c in staff.columns]
     population, total, source = residents_by_group(portal, "race_ethnicity")
     results = representation_by(

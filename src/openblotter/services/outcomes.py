@@ -22,6 +22,7 @@ from openblotter.analysis.caveats import (
     SMALL_NUMBERS,
     Caveat,
 )
+from openblotter.analysis.census_mapping import combined_race_ethnicity
 from openblotter.domain.errors import InvalidInput, NotFound
 from openblotter.services import analysis, disclosure, query
 from openblotter.services.funnel import SUPPRESSED, release_label
@@ -180,12 +181,7 @@ def _sustained_table(source: _Source) -> dict[str, Any] | None:
     ]
     frame = source.table(["finding", "subject_race", *keys])
     if "subject_ethnicity" in frame.columns:
-        frame = frame.with_columns(
-            pl.when(pl.col("subject_ethnicity") == "Hispanic or Latino")
-            .then(pl.lit("Hispanic or Latino"))
-            .otherwise(pl.col("subject_race"))
-            .alias("subject_race")
-        )
+        frame = frame.with_columns(combined_race_ethnicity("subject_race", "subject_ethnicity"))
     unit = [c for c in ("complaint_id", "allegation_number") if c in frame.columns]
     investigated = _labelled(
         frame.filter(pl.col("finding").is_in(INVESTIGATED_FINDINGS)), ["subject_race"]
