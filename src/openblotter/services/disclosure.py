@@ -83,15 +83,19 @@ def protect_manifest(portal: Portal, dataset_id: str, manifest: dict[str, Any]) 
     """
     if not aggregates_only(portal, dataset_id):
         return manifest
-    changelog = manifest.get("changelog") or {}
     return {
         **manifest,
         "report": {
             "withheld": "This dataset is published only as counts; its validation report "
             "quotes and counts rows, so it is kept by the publisher."
         },
-        "changelog": {k: v for k, v in changelog.items() if k not in ROW_CHANGES},
+        "changelog": without_row_changes(manifest.get("changelog")),
     }
+
+
+def without_row_changes(changelog: dict[str, Any] | None) -> dict[str, Any]:
+    """A changelog without its counts of rows added, removed and changed (counts of rows too)."""
+    return {k: v for k, v in (changelog or {}).items() if k not in ROW_CHANGES}
 
 
 def suppression(portal: Portal, hidden: int) -> dict[str, Any]:

@@ -139,8 +139,5 @@ def dataset_detail(portal: Portal, dataset_id: str) -> dict[str, Any]:
     ]
     if not rows_public:  # rows added, removed or changed between releases are counts of rows too
         for release in detail["releases"]:
-            changelog = release.get("changelog") or {}
-            release["changelog"] = {
-                k: v for k, v in changelog.items() if k not in disclosure.ROW_CHANGES
-            }
+            release["changelog"] = disclosure.without_row_changes(release.get("changelog"))
     return detail
