@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
+from axe_playwright_python.sync_playwright import Axe
 from fastapi import FastAPI
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
@@ -26,6 +27,16 @@ from tests.browser.sample_portal import SamplePortal, portal_app, publish_sample
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+#: A phone and a desktop: every page is checked and photographed at both widths.
+WIDTHS = (375, 1440)
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+_axe = Axe()
+
+
+def assert_no_wcag_violations(page: Page) -> None:
+    """axe-core in the page finds no WCAG 2.1 A/AA violation (the report says which, where)."""
+    results = _axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_21_AA}})
+    assert results.violations_count == 0, results.generate_report()
 
 
 @dataclass(frozen=True)
@@ -93,4 +104,12 @@ def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1440, "height": 900}, accept_downloads=True)
     opened = context.new_page()
     yield opened
+    context.close()
+
+
+@pytest.fixture(scope="module", params=WIDTHS, ids=[f"{w}px" for w in WIDTHS])
+def sized_page(request: pytest.FixtureRequest, browser: Browser) -> Iterator[Page]:
+    """One page per width, shared by a module's tests."""
+    context = browser.new_context(viewport={"width": request.param, "height": 900})
+    yield context.new_page()
     context.close()

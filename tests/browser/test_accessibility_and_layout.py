@@ -3,18 +3,13 @@ found by axe-core, nothing wider than the screen, and a screenshot in docs/scree
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import SCREENSHOTS, RunningPortal
+from tests.browser.conftest import SCREENSHOTS, RunningPortal, assert_no_wcag_violations
 
 pytestmark = pytest.mark.browser
 
-WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-WIDTHS = (375, 1440)
 
 #: page type -> (address, expected HTTP status)
 PAGE_TYPES: dict[str, tuple[str, int]] = {
@@ -33,15 +28,6 @@ PAGE_TYPES: dict[str, tuple[str, int]] = {
     "not-found": ("/datasets/no_such_dataset", 404),
 }
 
-_axe = Axe()
-
-
-@pytest.fixture(scope="module", params=WIDTHS, ids=[f"{w}px" for w in WIDTHS])
-def sized_page(request: pytest.FixtureRequest, browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": request.param, "height": 900})
-    yield context.new_page()
-    context.close()
-
 
 def open_page(page: Page, running_portal: RunningPortal, name: str) -> None:
     address, status = PAGE_TYPES[name]
@@ -56,8 +42,7 @@ def open_page(page: Page, running_portal: RunningPortal, name: str) -> None:
 @pytest.mark.parametrize("name", list(PAGE_TYPES))
 def test_no_wcag_violations(sized_page: Page, running_portal: RunningPortal, name: str) -> None:
     open_page(sized_page, running_portal, name)
-    results = _axe.run(sized_page, options={"runOnly": {"type": "tag", "values": WCAG_21_AA}})
-    assert results.violations_count == 0, results.generate_report()
+    assert_no_wcag_violations(sized_page)
 
 
 @pytest.mark.parametrize("name", list(PAGE_TYPES))

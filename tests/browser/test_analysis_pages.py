@@ -7,10 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import SCREENSHOTS, serve
+from tests.browser.conftest import SCREENSHOTS, assert_no_wcag_violations, serve
 from tests.functional.test_analysis_pages import (
     analysis_app,
     analysis_settings,
@@ -19,8 +18,6 @@ from tests.functional.test_analysis_pages import (
 
 pytestmark = pytest.mark.browser
 
-WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-WIDTHS = (375, 1440)
 #: page -> (address, expected HTTP status, charts drawn)
 PAGES: dict[str, tuple[str, int, int]] = {
     "index": ("/analysis", 200, 0),
@@ -32,7 +29,6 @@ PAGES: dict[str, tuple[str, int, int]] = {
     "darkness": ("/analysis/darkness?dataset=ri_stops", 200, 1),
     "bad-period": ("/analysis/benchmark?dataset=ri_stops&period=soon", 400, 0),
 }
-_axe = Axe()
 
 
 @pytest.fixture(scope="module")
@@ -42,13 +38,6 @@ def analysis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     publish_analysis_samples(data_dir)
     with serve(analysis_app(analysis_settings(data_dir))) as url:
         yield url
-
-
-@pytest.fixture(scope="module", params=WIDTHS, ids=[f"{w}px" for w in WIDTHS])
-def sized_page(request: pytest.FixtureRequest, browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": request.param, "height": 900})
-    yield context.new_page()
-    context.close()
 
 
 def open_page(page: Page, url: str, name: str) -> None:
@@ -69,8 +58,7 @@ def test_charts_drawn_and_no_wcag_violations(
         assert (
             canvas.locator("svg .mark-symbol path, svg .mark-rect path").count() > 0
         )  # marks, not an empty frame
-    results = _axe.run(sized_page, options={"runOnly": {"type": "tag", "values": WCAG_21_AA}})
-    assert results.violations_count == 0, results.generate_report()
+    assert_no_wcag_violations(sized_page)
 
 
 @pytest.mark.parametrize("name", list(PAGES))

@@ -11,23 +11,20 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 
 from openblotter.web.app import create_app
-from tests.browser.conftest import SCREENSHOTS, serve
+from tests.browser.conftest import SCREENSHOTS, assert_no_wcag_violations, serve
 from tests.factories import make_portal, make_settings, publish_dallas
 
 pytestmark = pytest.mark.browser
 
-WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 #: page -> (address, charts drawn)
 PAGES = {
     "about": ("/datasets/use_of_force", 0),
     "charts": ("/datasets/use_of_force/charts", 7),
     "benchmark": ("/analysis/benchmark?dataset=use_of_force&period=2016", 1),
 }
-_axe = Axe()
 
 
 @pytest.fixture(scope="module")
@@ -39,13 +36,6 @@ def counts_only_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="module", params=(375, 1440), ids=["375px", "1440px"])
-def sized_page(request: pytest.FixtureRequest, browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": request.param, "height": 900})
-    yield context.new_page()
-    context.close()
-
-
 @pytest.mark.parametrize("name", list(PAGES))
 def test_counts_only_pages_draw_accessible_and_fit(
     sized_page: Page, counts_only_url: str, name: str
@@ -55,8 +45,7 @@ def test_counts_only_pages_draw_accessible_and_fit(
     assert response is not None and response.status == 200
     sized_page.wait_for_load_state("load")
     expect(sized_page.locator(".ob-chart__canvas[data-drawn='true']")).to_have_count(charts)
-    results = _axe.run(sized_page, options={"runOnly": {"type": "tag", "values": WCAG_21_AA}})
-    assert results.violations_count == 0, results.generate_report()
+    assert_no_wcag_violations(sized_page)
     width = sized_page.viewport_size["width"] if sized_page.viewport_size else 0
     assert sized_page.evaluate("document.documentElement.scrollWidth") <= width
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
