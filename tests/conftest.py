@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-#: The real, messy police data (see SOURCES.md there); never copied into the project.
-REAL_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"
+#: The real, messy police data, copied into the project byte for byte (provenance in
+#: tests/data/real/SOURCES.md, what was left out in tests/data/real/README.md).
+REAL_DATA = Path(__file__).resolve().parent / "data" / "real"
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ from typing import Any
 from openblotter.config import Settings
 from openblotter.services.portal import Portal
 from openblotter.services.publishing import PublishRequest, PublishResult, publish
+from tests.conftest import REAL_DATA
 
 TEST_SALT = "test-salt-not-secret-0123456789abcdef"
 
@@ -68,14 +69,7 @@ def write_demographics(
 
 
 #: Dallas PD's real 2016 use-of-force file and the bundled mapping of its layout.
-DALLAS_USE_OF_FORCE = (
-    Path(__file__).resolve().parents[1].parent
-    / "shared"
-    / "data"
-    / "real"
-    / "dallas"
-    / "37-00049_UOF-P_2016_prepped.csv"
-)
+DALLAS_USE_OF_FORCE = REAL_DATA / "dallas" / "37-00049_UOF-P_2016_prepped.csv"
 MAPPINGS = Path(__file__).resolve().parents[1] / "src" / "openblotter" / "mappings"
 #: Dallas residents in 2016, rounded from the census (test values): benchmark denominators.
 DALLAS_RESIDENTS = [

@@ -24,8 +24,9 @@ from openblotter.services.portal import Portal
 from openblotter.services.publishing import PublishRequest, publish
 from openblotter.web import errors, pages
 from openblotter.web.app import create_app
+from tests.conftest import REAL_DATA
 
-REAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real"
+REAL = REAL_DATA
 MAPPINGS = Path(pages.__file__).resolve().parents[1] / "mappings"
 SALT = "test-salt-pages-0123456789abcdef"
 

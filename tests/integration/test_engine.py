@@ -32,8 +32,9 @@ from openblotter.domain.query import FACET_VALUE_LIMIT, SUFFIX_OPERATORS, json_v
 from openblotter.domain.schema import TableSchema
 from openblotter.storage import exports
 from openblotter.storage.engine import QueryEngine
+from tests.conftest import REAL_DATA
 
-REAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real"
+REAL = REAL_DATA
 SHOOTINGS_CSV = REAL / "national" / "fatal-police-shootings-data_wapo_2021snapshot.csv"
 
 CONTACTS = TableSchema.from_descriptor(

@@ -1,4 +1,4 @@
-"""read_table on every tabular file in shared/data/real: SOURCES.md's row counts, exact values."""
+"""read_table on every tabular file in tests/data/real: SOURCES.md's row counts, exact values."""
 
 from __future__ import annotations
 
@@ -20,11 +20,19 @@ REAL_TABLES = {
     # 605 cities; the sheet has no footnote row under them.
     "fbi/Table_78_Full_time_Law_Enforcement_Employees_Texas_by_Cities_2020.xlsx": (605, 5),
     "fbi/hate_crime_state_year_bias_1991-2014.csv": (12749, 4),
+    "indianapolis/IMPD_complaints_Dec_2020.csv": (3676, 30),
+    # SOURCES.md counts 9: the all-blank row under the header is not a record.
+    "louisville/2015list.csv": (8, 20),
+    "louisville/employee.csv": (2677, 10),
+    "milwaukee/Wisconsin_Milwaukee_COMPLAINTS.csv": (1953, 10),
     "national/fatal-police-shootings-data_wapo_2021snapshot.csv": (5407, 14),
     "new_jersey/2021_NJOAGLEOD_Agency_Information.csv": (530, 4),
     "new_jersey/2021_NJOAGLEOD_Officer_Information.csv": (30617, 5),
     "norman/normanpd_incidents_2022-02-01_student_parsed.csv": (392, 5),
     "norman/opd_source_table_norman_rows.csv": (108, 23),
+    "oakland/ca_oakland_2020_04_01_SHORT.csv": (98, 28),
+    # The two repeated header rows (lines 28 and 2727) are read as rows here.
+    "orlando/OPD_Response_To_Resistance.csv": (5658, 27),
     "philadelphia/ppd_complaints.csv": (5296, 6),
     "philadelphia/ppd_complaint_disciplines.csv": (13332, 12),
     "philadelphia/ppd_complainant_demographics.csv": (5660, 4),
@@ -34,6 +42,7 @@ REAL_TABLES = {
     "rhode_island/police.csv": (27918, 15),
     "seattle/Terry_Stops.csv": (19753, 21),
     "seattle/Use_Of_Force.csv": (13886, 11),
+    "south_bend/Police_Use_of_Force_Incidents.csv": (203, 15),
 }
 
 
@@ -153,3 +162,12 @@ def test_quoted_fields_with_commas(tables: dict[str, RawTable]) -> None:
     complaints = tables["philadelphia/ppd_complaints.csv"]
     assert complaints.frame["summary"].str.contains("½").any()
     assert complaints.frame["__row"][-1] == 5297
+
+
+def test_legacy_xls_is_refused_with_what_to_upload_instead(real_data: Path) -> None:
+    from openblotter.domain.errors import InvalidInput
+
+    with pytest.raises(InvalidInput) as refused:
+        read_table(real_data / "bedford_va" / "BPD_USE_OF_FORCE_Stats_2014.xls")
+    assert "BPD_USE_OF_FORCE_Stats_2014.xls" in str(refused.value)
+    assert ".xlsx" in str(refused.value) and "CSV" in str(refused.value)

@@ -25,8 +25,9 @@ from openblotter.ingest.mapping import (
     related_paths,
 )
 from openblotter.ingest.readers import read_table
+from tests.conftest import REAL_DATA
 
-REAL = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "real"
+REAL = REAL_DATA
 
 FILES = {
     "dallas_use_of_force": "dallas/37-00049_UOF-P_2016_prepped.csv",
