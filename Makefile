@@ -26,15 +26,15 @@ lint: install-dev
 
 ## Benchmarks against Datasette 0.65 + sqlite-utils on 1,000,000 rows (own environment, ~10-15 min)
 bench: install
-	bash benchmarks/run.sh
+	UV=$(UV) bash benchmarks/run.sh
 
 ## The same end to end on 20,000 rows (a few minutes) -> benchmarks/work/smoke.md
 bench-smoke: install
-	bash benchmarks/run.sh --smoke
+	UV=$(UV) bash benchmarks/run.sh --smoke
 
 ## Tests of the benchmark harness itself (no timing assertions)
 bench-test: install
-	bash benchmarks/setup_env.sh && .venv-bench/bin/python -m pytest benchmarks/test_harness.py -q -p no:cacheprovider
+	UV=$(UV) bash benchmarks/setup_env.sh && .venv-bench/bin/python -m pytest benchmarks/test_harness.py -q -p no:cacheprovider
 
 install: $(UV)
 	$(UV) sync --frozen --no-dev

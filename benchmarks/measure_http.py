@@ -10,9 +10,11 @@ from __future__ import annotations
 import argparse
 import statistics
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import httpx
+from floor import DuckDBFloor
 from peers import PAGE_SIZE, DatasetteSide, OpenBlotterSide
 from procs import Server
 from report import (
@@ -25,7 +27,16 @@ from report import (
     speedup,
     verdict,
 )
-from scenarios import Timings, browser_page_times, export_csv, load_test, time_requests
+from scenarios import (
+    FRESH,
+    PathFor,
+    Timings,
+    browser_page_times,
+    export_csv,
+    load_test,
+    same_path,
+    time_requests,
+)
 
 Side = DatasetteSide | OpenBlotterSide
 PEER, OURS = "datasette", "openblotter"
@@ -46,8 +57,10 @@ class QueryBenchmarks:
         sides: dict[str, Side],
         servers: dict[str, Server],
         clients: dict[str, httpx.Client],
+        floor: DuckDBFloor | None = None,
     ) -> None:
         self.args, self.sides, self.servers, self.clients = args, sides, servers, clients
+        self.floor = floor
         self.rows = args.rows
         self.raw: dict[str, Any] = {}
         self.unavailable: str | None = None
@@ -63,7 +76,7 @@ class QueryBenchmarks:
                 self._check_total(expected_filter_total, page=True),
             ),
             lambda: self.single(
-                "facets", "2b. Three facets over the whole table", 10, self._check_total(self.rows)
+                "facets", "2b. Three facets over the whole table", 10, self._check_facets
             ),
             lambda: self.single(
                 "group", "2c. Group by quarter x race, count", 20, self._check_groups
@@ -93,6 +106,10 @@ class QueryBenchmarks:
 
         return check
 
+    def _check_facets(self, side: str, response: httpx.Response) -> str | None:
+        total = self.sides[side].facet_total(response.json(), "contact_type")
+        return None if total == self.rows else f"facet counts add up to {total}, not {self.rows}"
+
     def _check_groups(self, side: str, response: httpx.Response) -> str | None:
         total = self.sides[side].group_count_total(response.json())
         return None if total == self.rows else f"group counts add up to {total}, not {self.rows}"
@@ -121,11 +138,38 @@ class QueryBenchmarks:
         check: Callable[..., str | None],
         paths: dict[str, str] | None = None,
     ) -> list[Line]:
-        """One request timed on both sides; target is the speed-up OpenBlotter must reach."""
+        """One request timed on both sides, every request made distinct by a fresh no-op
+        predicate (the headline); then OpenBlotter asked the same request again and again
+        (its cache), and the DuckDB floor. Target: the speed-up OpenBlotter must reach."""
         print(f"  {name} ...", flush=True)
-        paths = paths or {side: self.sides[side].path(key) for side in self.servers}
+        paths = paths or {side: self._fresh_path(side, key) for side in self.servers}
         timings = time_requests(self.clients, paths, self.args.warmup, self.args.reps, check)
-        return [self._timed_line(key, name, timings, target)]
+        line = self._timed_line(key, name, timings, target)
+        cached = self._cached(key, paths)
+        floor = self._floor(key)
+        self.raw[key] |= {"cached_seconds": cached, "floor_seconds": floor}
+        return [
+            replace(
+                line,
+                cached=seconds_text(statistics.median(cached)) if cached else "—",
+                floor=seconds_text(statistics.median(floor)) if floor else "—",
+            )
+        ]
+
+    def _fresh_path(self, side: str, key: str) -> PathFor:
+        return lambda n: self.sides[side].path(key, n)
+
+    def _cached(self, key: str, paths: dict[str, PathFor]) -> list[float]:
+        if OURS not in self.servers or key == "explore":
+            return []
+        repeated = {OURS: same_path(paths[OURS](FRESH()))}
+        timings = time_requests(self.clients, repeated, self.args.warmup, self.args.reps)
+        return timings.seconds.get(OURS, []) if not timings.problems else []
+
+    def _floor(self, key: str) -> list[float]:
+        if self.floor is None or key == "explore":
+            return []
+        return self.floor.time(key, self.args.warmup, self.args.reps)
 
     def _timed_line(self, key: str, name: str, timings: Timings, target: float | None) -> Line:
         self.raw[key] = {"seconds": timings.seconds, "problems": timings.problems}
@@ -158,15 +202,24 @@ class QueryBenchmarks:
         taken from one untimed walk through OpenBlotter's pages)."""
         deep = min(500_000, self.rows // 2 // PAGE_SIZE * PAGE_SIZE)
         name = f"2g. Deep keyset page at row {deep:,}"
-        paths, problems = {}, {}
+        paths: dict[str, PathFor] = {}
+        problems: dict[str, str] = {}
         for side in self.servers:
             try:
-                paths[side] = self.sides[side].deep_path(self.clients[side], deep)
+                self.sides[side].deep_path(self.clients[side], deep)  # walks once, untimed
+                paths[side] = self._deep_path(side, deep)
             except (RuntimeError, httpx.HTTPError, KeyError, ValueError) as error:
                 problems[side] = f"could not reach row {deep}: {error}"
         if problems:
             return [self._timed_line("deep", name, Timings(problems=problems), 1)]
+        if self.floor is not None:
+            self.floor.prepare_deep(deep)
         return self.single("deep", name, 1, self._check_first(deep + 1), paths)
+
+    def _deep_path(self, side: str, deep: int) -> PathFor:
+        token_path = self.sides[side].deep_path(self.clients[side], deep)
+        token = token_path.split("_next=", 1)[1]
+        return lambda n: self.sides[side].path("first", n) + f"&_next={token}"
 
     def export(self) -> list[Line]:
         """The whole table as streamed CSV: throughput, and the server's memory meanwhile."""
@@ -177,7 +230,7 @@ class QueryBenchmarks:
             for side, server in self.servers.items():
                 if side in failed:
                     continue
-                path = self.sides[side].path("csv")
+                path = self.sides[side].path("csv", FRESH())
                 try:
                     runs[side].append(export_csv(self.clients[side], path, server.pid))
                 except httpx.HTTPError as error:
@@ -201,6 +254,9 @@ class QueryBenchmarks:
             for s, d in runs.items()
         }
         ratio = rate[OURS] / rate[PEER] if OURS in rate and rate.get(PEER) else None
+        floor_seconds = self._floor("csv")
+        self.raw["export_floor_seconds"] = floor_seconds
+        floor_rate = self.rows / statistics.median(floor_seconds) if floor_seconds else None
         details = "; ".join(f"{self.sides[s].label} {text}" for s, text in size.items())
         note = "; ".join(filter(None, [details, self._note(problems)]))
         our_peak = peak.get(OURS)
@@ -213,6 +269,7 @@ class QueryBenchmarks:
                 ">= 20x throughput",
                 verdict(None if ratio is None or problems else ratio >= 20),
                 note,
+                floor=rate_text(floor_rate, "rows/s"),
             ),
             Line(
                 "2e. Server peak memory during the export",
@@ -227,19 +284,33 @@ class QueryBenchmarks:
     def load(self) -> list[Line]:
         """Concurrent clients on the first page for a fixed time: requests per second."""
         clients, seconds = self.args.load_clients, self.args.load_seconds
-        name = f"2h. {clients} concurrent clients on the first page, {seconds:g} s"
+        name = (
+            f"2h. {clients} concurrent clients on the first page (distinct requests), {seconds:g} s"
+        )
         print(f"  {name} ...", flush=True)
         results = {
             side: load_test(
                 server.base_url,
-                self.sides[side].path("first"),
+                self._fresh_path(side, "first"),
                 clients,
                 seconds,
                 self.args.load_cap,
             )
             for side, server in self.servers.items()
         }
+        cached = (
+            load_test(
+                self.servers[OURS].base_url,
+                same_path(self.sides[OURS].path("first", FRESH())),
+                clients,
+                seconds,
+                self.args.load_cap,
+            )
+            if OURS in self.servers
+            else None
+        )
         self.raw["load"] = {side: vars(result) for side, result in results.items()}
+        self.raw["load_cached"] = vars(cached) if cached else None
         rps = {side: result.per_second for side, result in results.items()}
         ratio = rps[OURS] / rps[PEER] if OURS in rps and rps[PEER] else None
         ours = results.get(OURS)
@@ -259,6 +330,7 @@ class QueryBenchmarks:
                 ">= 2x req/s, 0 errors",
                 verdict(met),
                 "; ".join(filter(None, [note, self._note({})])),
+                cached=rate_text(cached.per_second if cached else None, "req/s"),
             )
         ]
 

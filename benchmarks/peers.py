@@ -37,9 +37,18 @@ DATASETTE_SETTINGS = {
     "suggest_facets": "off",
 }
 GROUP_SQL = (
-    "select quarter, subject_race, count(*) as n from contacts "
+    "select quarter, subject_race, count(*) as n from contacts{where} "
     "group by quarter, subject_race order by quarter, subject_race"
 )
+#: The column of the no-op predicate that makes every timed request distinct: no generated
+#: contact_id starts with "Z", so ``contact_id != 'Z<n>'`` keeps every row but is a new query
+#: each time, for every system (no answer can come from a cache of an earlier request).
+FRESH_COLUMN = "contact_id"
+
+
+def fresh_value(fresh: int) -> str:
+    """The value of the no-op predicate of request number ``fresh``."""
+    return f"Z{fresh}"
 
 
 @dataclass
@@ -98,28 +107,47 @@ class DatasetteSide:
         with serving("Datasette", argv, port, logs / "datasette.log", "/-/versions.json") as srv:
             yield srv
 
-    def path(self, scenario: str) -> str:
-        """The request path of a scenario (see SCENARIOS in run.py)."""
+    def path(self, scenario: str, fresh: int | None = None) -> str:
+        """The request path of a scenario; with ``fresh``, made distinct by a no-op predicate.
+
+        ``_nocount=1`` where the request does not ask for a total, as Datasette's docs
+        recommend: its table pages otherwise count the filtered rows on every request.
+        """
         table = "/bench/contacts"
         rows = {"_size": PAGE_SIZE, "_shape": "objects"}
+        no_count = {"_nocount": 1}
+        noop = {} if fresh is None else {f"{FRESH_COLUMN}__not": fresh_value(fresh)}
+        where = "" if fresh is None else f" where {FRESH_COLUMN} != :fresh"
+        sql = {"sql": GROUP_SQL.format(where=where), "_shape": "objects"}
+        if fresh is not None:
+            sql["fresh"] = fresh_value(fresh)
+        facets = [("_facet", f) for f in FACETS] + [("_size", 0), ("_shape", "objects")]
         return {
-            "filter": f"{table}.json?" + urlencode({**FILTER, **rows}),
-            "facets": f"{table}.json?"
-            + urlencode([("_facet", f) for f in FACETS] + [("_size", 0), ("_shape", "objects")]),
-            "group": "/bench.json?" + urlencode({"sql": GROUP_SQL, "_shape": "objects"}),
-            "csv": f"{table}.csv?_stream=on&_size=max",
-            "first": f"{table}.json?" + urlencode(rows),
+            "filter": f"{table}.json?" + urlencode({**FILTER, **noop, **rows}),
+            "facets": f"{table}.json?" + urlencode(facets + [*no_count.items(), *noop.items()]),
+            "group": "/bench.json?" + urlencode(sql),
+            "csv": f"{table}.csv?" + urlencode({"_stream": "on", "_size": "max", **noop}),
+            "first": f"{table}.json?" + urlencode({**rows, **no_count, **noop}),
             "explore": table,
         }[scenario]
 
-    def deep_path(self, client: httpx.Client, row: int) -> str:
+    def deep_path(self, client: httpx.Client, row: int, fresh: int | None = None) -> str:
         """Keyset jump: Datasette's token for a rowid table is the last rowid seen."""
-        return self.path("first") + f"&_next={row}"
+        return self.path("first", fresh) + f"&_next={row}"
 
     @staticmethod
     def total(body: dict[str, Any]) -> int | None:
         value = body.get("filtered_table_rows_count")
         return int(value) if value is not None else None
+
+    @staticmethod
+    def facet_total(body: dict[str, Any], column: str) -> int:
+        """The rows counted by one facet (its values add up to the table without a total)."""
+        results = body["facet_results"]
+        facet = results[column] if isinstance(results, dict) else None
+        if facet is None:  # newer shapes list the facets
+            facet = next(f for f in results["results"].values() if f["name"] == column)
+        return sum(int(item["count"]) for item in facet["results"])
 
     @staticmethod
     def group_count_total(body: dict[str, Any]) -> int:
@@ -183,15 +211,18 @@ class OpenBlotterSide:
         with serving(name, argv, port, logs / log, "/healthz", env=env) as srv:
             yield srv
 
-    def path(self, scenario: str) -> str:
+    def path(self, scenario: str, fresh: int | None = None) -> str:
+        """The request path of a scenario; with ``fresh``, made distinct by a no-op predicate."""
         api = f"/api/v1/datasets/{DATASET_ID}"
+        noop = [] if fresh is None else [(f"{FRESH_COLUMN}__ne", fresh_value(fresh))]
         return {
-            "filter": f"{api}/rows?" + urlencode({**FILTER, "_size": PAGE_SIZE, "_count": "true"}),
-            "facets": f"{api}/facets?" + urlencode([("_facet", f) for f in FACETS]),
+            "filter": f"{api}/rows?"
+            + urlencode([*FILTER.items(), *noop, ("_size", PAGE_SIZE), ("_count", "true")]),
+            "facets": f"{api}/facets?" + urlencode([("_facet", f) for f in FACETS] + noop),
             "group": f"{api}/aggregate?"
-            + urlencode({"_group": ",".join(GROUP_BY), "_agg": "count"}),
-            "csv": f"{api}/rows.csv",
-            "first": f"{api}/rows?_size={PAGE_SIZE}",
+            + urlencode([("_group", ",".join(GROUP_BY)), ("_agg", "count"), *noop]),
+            "csv": f"{api}/rows.csv" + ("?" + urlencode(noop) if noop else ""),
+            "first": f"{api}/rows?" + urlencode([("_size", PAGE_SIZE), *noop]),
             "explore": f"/datasets/{DATASET_ID}/explore",
             "analysis": "/api/v1/analysis/benchmark?"
             + urlencode({"dataset": self.analysis_dataset, "by": "subject_race", "period": "2025"}),
@@ -204,8 +235,9 @@ class OpenBlotterSide:
             + urlencode({"_group": "beat,subject_race"}),
         }[scenario]
 
-    def deep_path(self, client: httpx.Client, row: int) -> str:
-        """Walk the keyset pages once (large pages, untimed) to get the token at ``row``."""
+    def deep_path(self, client: httpx.Client, row: int, fresh: int | None = None) -> str:
+        """Walk the keyset pages once (large pages, untimed) to get the token at ``row``;
+        the token is then asked with a fresh no-op predicate (it binds the sort, not filters)."""
         api = f"/api/v1/datasets/{DATASET_ID}/rows"
         for size in (10_000, 5_000, 1_000, PAGE_SIZE):
             if row % size == 0 and client.get(f"{api}?_size={size}").status_code == 200:
@@ -220,12 +252,21 @@ class OpenBlotterSide:
                 raise RuntimeError(f"OpenBlotter's pages ended after {seen} rows, before {row}")
         if seen != row:
             raise RuntimeError(f"OpenBlotter's pages of {size} rows skipped over row {row}")
-        return self.path("first") + "&" + urlencode({"_next": token})
+        return self.path("first", fresh) + "&" + urlencode({"_next": token})
 
     @staticmethod
     def total(body: dict[str, Any]) -> int | None:
         value = body.get("total")
         return int(value) if value is not None else None
+
+    @staticmethod
+    def facet_total(body: dict[str, Any], column: str) -> int:
+        """The rows counted by one facet."""
+        total = body.get("total")
+        if total is not None:
+            return int(total)
+        facet = next(f for f in body["facets"] if f.get("field", f.get("name")) == column)
+        return sum(int(item["count"]) for item in facet["values"])
 
     @staticmethod
     def group_count_total(body: dict[str, Any]) -> int:

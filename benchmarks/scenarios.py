@@ -18,6 +18,30 @@ import httpx
 from procs import PeakRss
 
 Check = Callable[[str, httpx.Response], str | None]
+#: The path of request number ``n``: a new no-op predicate each time (uncached), or the
+#: same path every time (what a result cache answers).
+PathFor = Callable[[int], str]
+
+
+class FreshCounter:
+    """Request numbers that are never used twice in a run, across threads and scenarios."""
+
+    def __init__(self) -> None:
+        self._next = 1
+        self._lock = threading.Lock()
+
+    def __call__(self) -> int:
+        with self._lock:
+            value, self._next = self._next, self._next + 1
+            return value
+
+
+FRESH = FreshCounter()
+
+
+def same_path(path: str) -> PathFor:
+    """A path factory that repeats one request (the cached figure)."""
+    return lambda _n: path
 
 
 @dataclass
@@ -34,21 +58,24 @@ class Timings:
 
 def time_requests(
     clients: Mapping[str, httpx.Client],
-    paths: Mapping[str, str],
+    paths: Mapping[str, PathFor],
     warmup: int,
     reps: int,
     check: Check | None = None,
 ) -> Timings:
     """GET each side's path ``warmup + reps`` times, sides interleaved, timing the full body.
 
+    Each request asks ``paths[side](n)`` with a number ``n`` never used before in the run, so
+    a factory that builds a fresh predicate from it makes every request distinct.
     The first answer of each side goes through ``check`` (which returns a problem or None);
     a side whose answer is not 200 or fails the check is not timed further.
     """
     result = Timings({side: [] for side in paths})
     for rep in range(warmup + reps):
-        for side, path in paths.items():
+        for side, path_for in paths.items():
             if side in result.problems:
                 continue
+            path = path_for(FRESH())
             start = time.perf_counter()
             try:
                 response = clients[side].get(path)
@@ -127,9 +154,9 @@ class Load:
         return self.requests / self.seconds if self.seconds else 0.0
 
 
-def load_test(base_url: str, path: str, clients: int, seconds: float, cap: int) -> Load:
-    """``clients`` threads, each on its own keep-alive connection, GET ``path`` until
-    ``seconds`` pass or ``cap`` requests in all have been sent."""
+def load_test(base_url: str, path: PathFor, clients: int, seconds: float, cap: int) -> Load:
+    """``clients`` threads, each on its own keep-alive connection, GET ``path(n)`` (a new
+    ``n`` for every request) until ``seconds`` pass or ``cap`` requests in all have been sent."""
     address = urlsplit(base_url).netloc
     deadline = time.perf_counter() + seconds
     latencies: list[list[float]] = [[] for _ in range(clients)]
@@ -146,7 +173,7 @@ def load_test(base_url: str, path: str, clients: int, seconds: float, cap: int) 
                 sent[0] += 1
             start = time.perf_counter()
             try:
-                connection.request("GET", path)
+                connection.request("GET", path(FRESH()))
                 response = connection.getresponse()
                 response.read()
                 if response.status != 200:

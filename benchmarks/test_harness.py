@@ -20,11 +20,12 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from floor import DuckDBFloor, release_file  # noqa: E402
 from generate import COLUMNS, cached_contacts_csv, file_sha256, generate_rows  # noqa: E402
-from peers import DatasetteSide, OpenBlotterSide  # noqa: E402
+from peers import DatasetteSide, OpenBlotterSide, fresh_value  # noqa: E402
 from procs import run_measured  # noqa: E402
 from report import Line, markdown_table, speedup  # noqa: E402
-from scenarios import export_csv, load_test  # noqa: E402
+from scenarios import FRESH, export_csv, load_test, same_path  # noqa: E402
 
 
 def test_same_seed_gives_same_rows_and_another_seed_does_not() -> None:
@@ -111,16 +112,16 @@ def loopback_server() -> Iterator[str]:
 
 
 def test_load_test_stops_at_its_request_cap_and_counts_errors(loopback_server: str) -> None:
-    ok = load_test(loopback_server, "/rows", clients=4, seconds=30, cap=40)
+    ok = load_test(loopback_server, same_path("/rows"), clients=4, seconds=30, cap=40)
     assert (ok.requests, ok.errors) == (40, 0)
-    broken = load_test(loopback_server, "/broken", clients=2, seconds=30, cap=10)
+    broken = load_test(loopback_server, same_path("/broken"), clients=2, seconds=30, cap=10)
     assert (broken.requests, broken.errors) == (0, 10)
     assert broken.first_error == "HTTP 500"
 
 
 def test_load_test_stops_by_itself_when_its_time_is_up(loopback_server: str) -> None:
     start = time.monotonic()
-    result = load_test(loopback_server, "/rows", clients=2, seconds=0.5, cap=10**9)
+    result = load_test(loopback_server, same_path("/rows"), clients=2, seconds=0.5, cap=10**9)
     assert time.monotonic() - start < 10  # bounded by time, not by the huge cap
     assert result.requests > 0 and result.errors == 0
 
@@ -160,3 +161,48 @@ def test_table_numbers_its_notes_and_ratio_needs_both_sides() -> None:
     assert table.rstrip().endswith("[2] second note")
     assert speedup(2.0, 0.5) == 4.0
     assert speedup(None, 0.5) is None and speedup(2.0, None) is None
+
+
+def test_every_timed_request_is_distinct_on_every_side() -> None:
+    """No timed request may be answered by a cache of an earlier identical one."""
+    ours, peer = OpenBlotterSide(Path("ob"), Path("w")), DatasetteSide(Path("b"), Path("w"))
+    for side in (ours, peer):
+        for scenario in ("filter", "facets", "group", "csv", "first"):
+            numbers = [FRESH() for _ in range(3)]
+            paths = {side.path(scenario, n) for n in numbers}
+            assert len(paths) == 3, (side.key, scenario)
+            assert all(
+                fresh_value(n) in path for n, path in zip(numbers, sorted(paths), strict=False)
+            )
+
+
+def test_datasette_is_asked_for_no_count_where_none_is_wanted() -> None:
+    peer = DatasetteSide(Path("b"), Path("w"))
+    assert "_nocount=1" in peer.path("first", 1) and "_nocount=1" in peer.path("facets", 1)
+    assert "_nocount" not in peer.path("filter", 1)  # the filter asks for its exact total
+
+
+def test_the_load_test_sends_a_new_request_each_time(loopback_server: str) -> None:
+    seen: list[str] = []
+
+    def path(n: int) -> str:
+        seen.append(f"/rows?n={n}")
+        return seen[-1]
+
+    result = load_test(loopback_server, path, clients=3, seconds=30, cap=30)
+    assert result.requests == 30 and len(set(seen)) == 30
+
+
+def test_the_floor_answers_each_scenario_on_a_parquet_file(tmp_path: Path) -> None:
+    import duckdb
+
+    parquet = tmp_path / "release.parquet"
+    duckdb.sql(
+        "select range + 1 as _row_id, 'C' || lpad((range + 1)::varchar, 8, '0') as contact_id, "
+        "'2025-Q1' as quarter, 'Traffic citation' as contact_type, 'Black' as subject_race, "
+        "'B1' as beat from range(1000)"
+    ).write_parquet(str(parquet))
+    floor = DuckDBFloor(release_file(tmp_path))
+    floor.prepare_deep(500)
+    for scenario in ("filter", "facets", "group", "first", "deep", "csv"):
+        assert len(floor.time(scenario, warmup=0, reps=2)) == 2

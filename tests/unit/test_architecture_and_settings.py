@@ -39,3 +39,11 @@ def test_the_development_salt_is_refused_outside_demo_mode(monkeypatch):
         settings.require_safe()
     load_settings(demo=True).require_safe()
     load_settings(salt="a-long-random-secret").require_safe()
+
+
+def test_the_result_cache_size_is_a_setting_that_reaches_the_engine(tmp_path: Path) -> None:
+    from openblotter.services.portal import Portal
+
+    for cells in (0, 1234):
+        portal = Portal.open(load_settings(data_dir=tmp_path / str(cells), query_cache_cells=cells))
+        assert portal.query_engine()._cache.max_cells == cells

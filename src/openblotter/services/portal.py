@@ -38,6 +38,7 @@ class Portal:
                 threads=self.settings.query_threads or None,
                 memory_limit=self.settings.query_memory_limit,
                 temp_directory=str(self.settings.data_dir / ".duckdb-tmp"),
+                cache_cells=self.settings.query_cache_cells,
             )
         return self._engine
 
