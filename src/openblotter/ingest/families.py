@@ -29,6 +29,9 @@ FAMILY_NAMES: tuple[str, ...] = (
     "department_demographics",
     "complaints",
     "use_of_force",
+    # People of use-of-force incidents whose files pack them into lists (ingest.mapping_people).
+    "use_of_force_officers",
+    "use_of_force_subjects",
     "contacts",
     "community_engagement",
     "hate_crimes",

@@ -51,6 +51,25 @@ code. Its keys (all optional except ``family``)::
     value_field = "population"
     set = { sex = "Male" }
 
+    [[skip]]                                 # rows that are not records, reported
+    column = "Incident Number"
+    values = ["IncidentNumber"]              # or matches = "VOID.*" (a pattern, whole cell)
+    reason = "the header repeated inside the file"
+
+    [[people]]                               # lists of people packed in cells: a person table
+    role = "officers"                        # <family>_officers gets one row per officer
+    fields = ["officer_race", "officer_sex"] # parallel lists: the n-th item is the n-th officer
+    separator = [";", "|"]                   # any of these separates items
+    count = "Officers Involved"              # optional: how many there are
+    cut_at_end = true                        # optional: the export cuts long lists
+
+    sentinel_dates = ["1900-01-01"]          # dates that mean blank (see ingest.mapping_rules)
+    [[rules]]                                # plausible values (see ingest.mapping_rules)
+    check = "range"
+    fields = ["subject_age"]
+    min = 1
+    max = 110
+
 Semantics, in the order they are applied:
 
 1. ``where`` keeps matching rows; ``trim`` strips every cell.
@@ -77,6 +96,12 @@ Semantics, in the order they are applied:
 8. ``formats`` parse dates and times, written out as ISO text (2016-09-03,
    04:14:00); cells no pattern reads are left as written for validation to report.
 
+``skip`` drops rows before anything else. ``people`` splits the lists of each
+role into a person table before ``explode`` (ingest.mapping_people), and the
+incident table keeps only how many there were. ``rules`` and ``sentinel_dates``
+run last, on every table (ingest.mapping_rules). The syntax is documented for
+publishers in ``openblotter/mappings/README.md``.
+
 ``apply_mapping(raw, None, schema)`` reads a file whose columns are already the
 family's field names (or a field's ``sourceNames``): unknown columns are dropped
 and listed, missing required fields reported.
@@ -97,14 +122,19 @@ from openblotter.domain.errors import InvalidInput
 from openblotter.domain.report import Problem
 from openblotter.domain.schema import TableSchema
 from openblotter.ingest import mapping_ops as ops
+from openblotter.ingest import mapping_people as people_ops
+from openblotter.ingest import mapping_rules as rule_ops
 from openblotter.ingest import mapping_spec as spec
 from openblotter.ingest.families import load_family
 from openblotter.ingest.mapping_ops import ROW
-from openblotter.ingest.mapping_spec import ColumnSpec, Explode, Join, Unpivot
+from openblotter.ingest.mapping_people import People
+from openblotter.ingest.mapping_rules import Rule, RuleOutcome
+from openblotter.ingest.mapping_spec import ColumnSpec, Explode, Join, Skip, Unpivot
 
 __all__ = [
     "Mapping",
     "MappedTable",
+    "PersonTable",
     "apply_mapping",
     "bundled_mapping",
     "bundled_mappings",
@@ -143,6 +173,10 @@ class Mapping:
     formats: dict[str, tuple[str, ...]] = field(default_factory=dict)
     joins: tuple[Join, ...] = ()
     unpivot: tuple[Unpivot, ...] = ()
+    skip: tuple[Skip, ...] = ()
+    people: tuple[People, ...] = ()
+    rules: tuple[Rule, ...] = ()
+    sentinel_dates: tuple[str, ...] = rule_ops.DEFAULT_SENTINEL_DATES
 
     def fits(self, filename: str) -> bool:
         """Whether ``filename`` matches one of the mapping's ``files`` patterns."""
@@ -150,13 +184,29 @@ class Mapping:
 
 
 @dataclass
+class PersonTable:
+    """The people of one role (officers, subjects) as rows of their own family (all text)."""
+
+    role: str
+    family: str
+    frame: pl.DataFrame
+    schema: TableSchema
+
+
+@dataclass
 class MappedTable:
-    """A source file renamed and reshaped to the family's fields (all text) plus ``__row``."""
+    """A source file renamed and reshaped to the family's fields (all text) plus ``__row``.
+
+    ``schema`` is the family's, without the fields moved to ``people`` tables.
+    ``rules_applied`` lists every rule with what it did (``RuleOutcome.to_dict``).
+    """
 
     frame: pl.DataFrame
     schema: TableSchema
     dropped_source_columns: list[str]
     problems: list[Problem]
+    people: list[PersonTable] = field(default_factory=list)
+    rules_applied: list[dict[str, Any]] = field(default_factory=list)
 
 
 _TOP_KEYS = {
@@ -175,6 +225,10 @@ _TOP_KEYS = {
     "formats",
     "join",
     "unpivot",
+    "skip",
+    "people",
+    "rules",
+    "sentinel_dates",
 }
 
 
@@ -247,8 +301,18 @@ def mapping_from_dict(data: dict[str, Any], *, source: str = "mapping") -> Mappi
         },
         joins=each("join", spec.join_spec),
         unpivot=each("unpivot", spec.unpivot_spec),
+        skip=each("skip", spec.skip_spec),
+        people=each("people", people_ops.people_spec),
+        rules=each("rules", rule_ops.rule_spec),
+        sentinel_dates=tuple(
+            spec.as_strings(
+                data.get("sentinel_dates", list(rule_ops.DEFAULT_SENTINEL_DATES)),
+                f"{source} sentinel_dates",
+            )
+        ),
     )
     spec.check_targets(mapping, family.schema, source)
+    people_ops.check_people(mapping.people, family.name, set(mapping.columns), source)
     return mapping
 
 
@@ -305,8 +369,10 @@ def apply_mapping(
     source = raw.frame
     if mapping.trim:
         source = ops.trim_cells(source)
+    source = ops.skip_rows(source, mapping.skip, problems)
     source = ops.keep_where(source, mapping.where, problems)
     frame, used = ops.build_fields(source, mapping.columns, mapping.constants, schema, problems)
+    counts = {g.role: people_ops.count_column(source, g.count) for g in mapping.people}
     frame = ops.unpivot_rows(frame, source, mapping.unpivot, used, problems)
     for join in mapping.joins:
         other = (related or {}).get(join.name)
@@ -317,14 +383,63 @@ def apply_mapping(
                 detail={"parameter": join.name, "file": raw.source_name},
             )
         frame = ops.join_related(frame, other.frame, join, mapping.trim, schema, problems)
+    frame = frame.with_row_index(people_ops.INCIDENT)
+    splits = []
+    for packed in mapping.people:
+        frame, split = people_ops.split_people(
+            frame, counts[packed.role], packed, mapping.family, problems
+        )
+        splits.append(split)
     for group in mapping.explode:
         frame = ops.explode_group(frame, group, problems)
+    frame = _map_and_format(frame, mapping, schema)
+    main_schema = people_ops.incident_schema(
+        schema, mapping.family, mapping.people, set(mapping.columns)
+    )
+    for split in splits:
+        split.frame = _map_and_format(split.frame, mapping, split.role.family.schema)
+    frame, outcomes = _apply_rules(frame, main_schema, splits, mapping, problems)
+    persons = []
+    for split in splits:
+        rows, person_schema = people_ops.person_table(split, frame)
+        persons.append(PersonTable(split.group.role, split.role.family.name, rows, person_schema))
+    dropped = [c for c in raw.frame.columns if c != ROW and c not in used]
+    return MappedTable(
+        ops.in_schema_order(frame, main_schema),
+        main_schema,
+        dropped,
+        problems,
+        people=persons,
+        rules_applied=[o.to_dict() for o in outcomes],
+    )
+
+
+def _map_and_format(frame: pl.DataFrame, mapping: Mapping, schema: TableSchema) -> pl.DataFrame:
     frame = ops.join_unexploded_lists(frame, mapping.columns)
     frame = ops.map_values(frame, mapping.values, exclude=ops.copy_fields(mapping.columns))
     frame = ops.copy_and_map(frame, mapping.columns, mapping.values)
-    frame = ops.apply_formats(frame, mapping.formats, schema)
-    dropped = [c for c in raw.frame.columns if c != ROW and c not in used]
-    return MappedTable(ops.in_schema_order(frame, schema), schema, dropped, problems)
+    return ops.apply_formats(frame, mapping.formats, schema)
+
+
+def _apply_rules(
+    frame: pl.DataFrame,
+    schema: TableSchema,
+    splits: list[people_ops.PersonSplit],
+    mapping: Mapping,
+    problems: list[Problem],
+) -> tuple[pl.DataFrame, list[RuleOutcome]]:
+    """The mapping's rules and the sentinel dates, on the incident table and on each role's
+    people (before they get their incident's fields, so those are checked once)."""
+    schemas = [schema, *(s.role.family.schema for s in splits)]
+    present = {*frame.columns, *(c for s in splits for c in s.frame.columns)}
+    sentinel = rule_ops.sentinel_rule(mapping.sentinel_dates, schemas, present)
+    applied = [*([sentinel] if sentinel else []), *mapping.rules]
+    outcomes = [RuleOutcome(r) for r in applied]
+    frame = rule_ops.apply_rules(frame, applied, outcomes, [ROW], problems)
+    for split in splits:
+        identity = [ROW, split.role.number]
+        split.frame = rule_ops.apply_rules(split.frame, applied, outcomes, identity, problems)
+    return frame, outcomes
 
 
 def _apply_identity(raw: RawTableLike, schema: TableSchema) -> MappedTable:

@@ -10,13 +10,16 @@ from openblotter.domain.errors import InvalidInput
 from openblotter.domain.report import Problem
 from openblotter.domain.schema import TableSchema
 from openblotter.ingest.mapping_spec import (
+    YES,
     ColumnSpec,
     Combine,
     Concat,
     Copy,
     Explode,
+    Flags,
     Join,
     RowNumber,
+    Skip,
     Source,
     Unpivot,
 )
@@ -50,6 +53,40 @@ def keep_where(
             f"(where {', '.join(where)} match).",
         )
     )
+    return frame
+
+
+def skip_rows(
+    frame: pl.DataFrame, skips: tuple[Skip, ...], problems: list[Problem]
+) -> pl.DataFrame:
+    """Drop the rows that are not records, each kind reported with its rows and reason."""
+    for skip in skips:
+        name = resolve(frame.columns, skip.column)
+        if name is None:
+            raise InvalidInput(
+                f"The mapping skips rows by column '{skip.column}', which the file does not have.",
+                detail={"column": skip.column},
+            )
+        cell = pl.col(name).str.strip_chars()
+        hit = cell.is_in(list(skip.values))
+        if skip.matches is not None:
+            hit |= cell.str.contains(f"^(?:{skip.matches})$")
+        hit = hit.fill_null(False)
+        rows = frame.filter(hit)[ROW].to_list()
+        frame = frame.filter(~hit)
+        if rows:
+            shown = ", ".join(str(r) for r in rows[:20]) + (" ..." if len(rows) > 20 else "")
+            problems.append(
+                Problem(
+                    code="rows_skipped",
+                    severity="info",
+                    row=rows[0],
+                    column=skip.column,
+                    value=skip.matches or ", ".join(skip.values),
+                    message=f"{len(rows)} row(s) skipped as not records"
+                    f"{' (' + skip.reason + ')' if skip.reason else ''}: rows {shown}.",
+                )
+            )
     return frame
 
 
@@ -108,7 +145,13 @@ def _field_expr(
         return pl.lit(None, dtype=pl.String)
     if isinstance(spec, Concat):
         return pl.concat_str([pl.col(c) for c in present], separator=spec.separator)
-    items = pl.concat_list([pl.col(c) for c in present])
+    if isinstance(spec, Flags):
+        said_yes = [pl.col(c).str.strip_chars().str.to_lowercase().is_in(YES) for c in present]
+        items = pl.concat_list(
+            [pl.when(y).then(pl.lit(c)) for y, c in zip(said_yes, present, strict=True)]
+        )
+    else:
+        items = pl.concat_list([pl.col(c) for c in present])
     return items.list.eval(pl.element().filter(pl.element().is_not_null() & (pl.element() != "")))
 
 
@@ -245,14 +288,21 @@ def explode_group(frame: pl.DataFrame, group: Explode, problems: list[Problem]) 
 
 
 def _as_list(values: pl.Series, separator: str | None) -> pl.Series:
+    """Items of each cell. A blank cell has no items; a blank position between separators
+    stays a blank item (``32 | `` is two items, the second blank), so later items keep
+    their places."""
     if isinstance(values.dtype, pl.List):
-        return values
+        return values.fill_null([])
     if separator is None:
         listed = pl.select(pl.concat_list([pl.lit(values)])).to_series()
     else:
         listed = values.str.split(separator)
-    return listed.list.eval(pl.element().str.strip_chars()).list.eval(
-        pl.element().filter(pl.element().is_not_null() & (pl.element() != ""))
+    stripped = listed.list.eval(pl.element().str.strip_chars().replace("", None))
+    has_item = stripped.list.eval(pl.element().is_not_null()).list.any()
+    return (
+        pl.select(pl.when(has_item).then(stripped).otherwise(pl.lit([], dtype=pl.List(pl.String))))
+        .to_series()
+        .alias(values.name)
     )
 
 
@@ -279,7 +329,7 @@ def join_unexploded_lists(frame: pl.DataFrame, specs: dict[str, ColumnSpec]) -> 
 
 
 def _separator(spec: ColumnSpec | None) -> str:
-    return spec.separator if isinstance(spec, Combine) else ", "
+    return spec.separator if isinstance(spec, Combine | Flags) else ", "
 
 
 def copy_fields(specs: dict[str, ColumnSpec]) -> set[str]:
@@ -306,7 +356,9 @@ def map_values(
 def copy_and_map(
     frame: pl.DataFrame, specs: dict[str, ColumnSpec], values: dict[str, dict[str, str]]
 ) -> pl.DataFrame:
-    copies = {k: s.field for k, s in specs.items() if isinstance(s, Copy)}
+    copies = {
+        k: s.field for k, s in specs.items() if isinstance(s, Copy) and s.field in frame.columns
+    }
     if not copies:
         return frame
     frame = frame.with_columns([pl.col(origin).alias(k) for k, origin in copies.items()])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -49,7 +50,28 @@ class Copy:
     field: str
 
 
-ColumnSpec = Source | Concat | Combine | RowNumber | Copy
+@dataclass(frozen=True)
+class Flags:
+    """Yes/no columns as one multi-valued field: the names of the columns that say yes."""
+
+    columns: tuple[str, ...]
+    separator: str = ", "
+
+
+#: Cell values that mean yes in a ``flags`` column (trimmed, case-folded).
+YES = ("yes", "y", "true", "t", "1", "x")
+
+ColumnSpec = Source | Concat | Combine | RowNumber | Copy | Flags
+
+
+@dataclass(frozen=True)
+class Skip:
+    """Rows that are not records (a repeated header, a divider, a voided entry)."""
+
+    column: str
+    values: tuple[str, ...] = ()
+    matches: str | None = None
+    reason: str = ""
 
 
 @dataclass(frozen=True)
@@ -96,10 +118,12 @@ def column_spec(value: Any, where: str) -> ColumnSpec:
             return RowNumber(str(value.get("prefix", "")))
         if keys == {"copy"}:
             return Copy(str(value["copy"]))
+        if keys == {"flags"}:
+            return Flags(tuple(as_strings(value["flags"], where)), value.get("separator", ", "))
     raise InvalidInput(
         f"{where}: {value!r} is not a column source. Use a column name, a list of alternative "
         "names, or one of {{ concat = [...] }}, {{ combine = [...] }}, {{ row_number = true }}, "
-        '{{ copy = "field" }}.'
+        '{{ copy = "field" }}, {{ flags = [...] }}.'
     )
 
 
@@ -108,6 +132,27 @@ def explode_spec(value: dict[str, Any], where: str) -> Explode:
         raise InvalidInput(f"{where}: needs 'fields' and may have 'separator' and 'number'.")
     return Explode(
         tuple(as_strings(value["fields"], where)), value.get("separator"), value.get("number")
+    )
+
+
+def skip_spec(value: dict[str, Any], where: str) -> Skip:
+    if "column" not in value or not ({"values", "matches"} & set(value)):
+        raise InvalidInput(
+            f"{where}: needs 'column' and 'values' (a list) or 'matches' (a pattern)."
+        )
+    if set(value) - {"column", "values", "matches", "reason"}:
+        raise InvalidInput(f"{where}: the keys are column, values, matches and reason.")
+    pattern = value.get("matches")
+    if pattern is not None:
+        try:
+            re.compile(str(pattern))
+        except re.error as error:
+            raise InvalidInput(f"{where}: 'matches' is not a valid pattern: {error}.") from error
+    return Skip(
+        str(value["column"]),
+        tuple(as_strings(value.get("values", []), where)),
+        str(pattern) if pattern is not None else None,
+        str(value.get("reason", "")),
     )
 
 
@@ -151,6 +196,7 @@ def check_targets(mapping: Mapping, schema: TableSchema, source: str) -> None:
         + [j.number for j in mapping.joins if j.number],
         "[[unpivot]]": [u.value_field for u in mapping.unpivot]
         + [f for u in mapping.unpivot for f in u.set],
+        "[[rules]]": [f for r in mapping.rules for f in (*r.fields, *r.key)],
     }
     for section, fields in targets.items():
         bad = sorted({f for f in fields if f not in names})
@@ -185,6 +231,9 @@ def _check_filled_once(mapping: Mapping, source: str) -> None:
         "[[unpivot]]": {u.value_field for u in mapping.unpivot}
         | {f for u in mapping.unpivot for f in u.set},
         "[[explode]] number": {g.number for g in mapping.explode if g.number},
+        "[[rules]] number_within": {
+            r.fields[0] for r in mapping.rules if r.check == "number_within"
+        },
     }
     for join in mapping.joins:
         sections[f"[[join]] {join.name}"] = (set(join.columns) - set(join.on)) | (

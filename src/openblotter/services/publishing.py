@@ -28,6 +28,7 @@ from openblotter.ingest.families import load_family
 from openblotter.ingest.infer import field_name, infer_schema
 from openblotter.ingest.mapping import (
     Mapping,
+    PersonTable,
     RawTableLike,
     apply_mapping,
     bundled_mapping,
@@ -37,6 +38,7 @@ from openblotter.ingest.mapping import (
 )
 from openblotter.ingest.readers import RawTable, read_table
 from openblotter.services.derived import publish_derived_views
+from openblotter.services.person_tables import conform_people, publish_people
 from openblotter.services.portal import Portal
 from openblotter.services.storing import NewRelease, store_release
 
@@ -96,6 +98,7 @@ class _Prepared:
     inferred: bool
     dropped_source: list[str]
     family: str | None = None
+    people: list[PersonTable] = field(default_factory=list)
 
 
 def publish(
@@ -120,6 +123,14 @@ def publish(
     conformed = conform(
         prepared.frame, prepared.schema, report, allow_invalid=request.allow_invalid
     )
+    people = conform_people(
+        portal,
+        request.dataset_id,
+        request.label,
+        prepared.people,
+        report,
+        allow_invalid=request.allow_invalid,
+    )
     result = PublishResult(report=report, schema=prepared.schema, schema_inferred=prepared.inferred)
     if not report.ok:
         return result
@@ -142,6 +153,7 @@ def publish(
     release, changelog = stored.release, stored.changelog
     progress.stage("Deriving views")
     publish_derived_views(portal, dataset, quarter, conformed.frame, request.actor)
+    publish_people(portal, dataset, quarter, people, report, request.actor)
     result.release = release
     result.changelog = changelog
     return result
@@ -216,8 +228,15 @@ def _prepare(
             if mapping is not None or problem.code != "missing_column":
                 report.add(problem)
         report.facts["related_files"] = {n: t.source_name for n, t in related.items()}
+        if mapping is not None:
+            report.facts["rules_applied"] = mapped.rules_applied
         return _Prepared(
-            mapped.frame, mapped.schema, False, mapped.dropped_source_columns, family_name
+            mapped.frame,
+            mapped.schema,
+            False,
+            mapped.dropped_source_columns,
+            family_name,
+            mapped.people,
         )
     if request.schema_file:
         schema = _load_schema_file(request.schema_file)

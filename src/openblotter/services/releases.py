@@ -120,6 +120,8 @@ def release_summary(release: Release) -> dict[str, Any]:
         "withdrawn_reason": release.withdrawn_reason,
         "changelog": release.changelog,
         "validation": {k: release.report.get(k) for k in ("ok", "errors", "warnings", "counts")},
+        # What the mapping's rules blanked or numbered, for readers (ingest.mapping_rules).
+        "rules_applied": release.report.get("facts", {}).get("rules_applied", []),
     }
 
 
