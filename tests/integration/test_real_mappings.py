@@ -41,13 +41,22 @@ FILES = {
     "new_jersey_officers": "new_jersey/2021_NJOAGLEOD_Officer_Information.csv",
     "census_acs2017_county": "census/acs2017_county_data.csv",
     "census_pep2019_places": "census/sub-est2019_all_places_subset.csv",
+    "orlando_use_of_force": "orlando/OPD_Response_To_Resistance.csv",
+    "south_bend_use_of_force": "south_bend/Police_Use_of_Force_Incidents.csv",
+    "indianapolis_complaints": "indianapolis/IMPD_complaints_Dec_2020.csv",
+    "milwaukee_complaints": "milwaukee/Wisconsin_Milwaukee_COMPLAINTS.csv",
+    "oakland_stops": "oakland/ca_oakland_2020_04_01_SHORT.csv",
 }
+
+# Real files whose mapping is right but whose family cannot take them: the publish says why
+# (tests/integration/test_packed_people.py).
+REFUSED = {"louisville_shootings": "louisville/2015list.csv"}
 
 
 @cache
 def mapped(name: str) -> MappedTable:
     mapping = bundled_mapping(name)
-    main = REAL / FILES[name]
+    main = REAL / (FILES | REFUSED)[name]
     related = {k: read_table(p) for k, p in related_paths(mapping, main).items()}
     return apply_mapping(
         read_table(main), mapping, load_family(mapping.family).schema, related=related
@@ -71,8 +80,8 @@ def counts(frame: pl.DataFrame, column: str) -> dict:
 
 
 def test_every_bundled_mapping_has_a_real_file_and_fits_its_name() -> None:
-    assert set(bundled_mappings()) == set(FILES)
-    for name, path in FILES.items():
+    assert set(bundled_mappings()) == set(FILES) | set(REFUSED)
+    for name, path in (FILES | REFUSED).items():
         assert bundled_mapping(name).fits(Path(path).name), name
 
 

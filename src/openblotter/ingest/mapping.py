@@ -435,10 +435,14 @@ def _apply_rules(
     sentinel = rule_ops.sentinel_rule(mapping.sentinel_dates, schemas, present)
     applied = [*([sentinel] if sentinel else []), *mapping.rules]
     outcomes = [RuleOutcome(r) for r in applied]
+    separators = (*rule_ops.PACKED_SEPARATORS, *(s for g in mapping.people for s in g.separators))
     frame = rule_ops.apply_rules(frame, applied, outcomes, [ROW], problems)
+    rule_ops.report_packed(frame, schema, tuple(set(separators)), [ROW], problems)
     for split in splits:
         identity = [ROW, split.role.number]
         split.frame = rule_ops.apply_rules(split.frame, applied, outcomes, identity, problems)
+        role_schema = split.role.family.schema
+        rule_ops.report_packed(split.frame, role_schema, tuple(set(separators)), identity, problems)
     return frame, outcomes
 
 

@@ -30,6 +30,12 @@ quarter's file, instead of listing bad values one by one::
     field = "allegation_number"
     key = ["complaint_id", "complainant_number"]
 
+    [[rules]]
+    check = "number_within"        # renumber: each distinct value becomes 1, 2, 3...
+    field = "complainant_number"   # (filled from a column, e.g. a citizen record number)
+    key = ["complaint_id"]         # in order of first appearance; a blank becomes 0
+    renumber = true
+
 Rules run on the mapped text (dates already ISO), on every table the mapping
 produces that has the rule's fields (the incident table and the person tables).
 Every value a rule blanks is reported with its row, column and value, and every
@@ -69,6 +75,7 @@ class Rule:
     key: tuple[str, ...] = ()
     blank: str | None = None
     sentinels: tuple[str, ...] = ()
+    renumber: bool = False
 
     def describe(self) -> str:
         """The rule in plain words, as readers see it."""
@@ -81,8 +88,9 @@ class Rule:
             return f"{fields}: values below {self.min} or above {self.max} are unknown"
         if self.check == "order":
             return f"{' <= '.join(self.fields)}: a date before the one it follows is not real ({self.blank or self.fields[-1]} is the one questioned)"
+        what = "its distinct values" if self.renumber else "the rows"
         return (
-            f"{fields} numbers the rows 1, 2, 3... within each {', '.join(self.key)}, in file order"
+            f"{fields} numbers {what} 1, 2, 3... within each {', '.join(self.key)}, in file order"
         )
 
 
@@ -114,6 +122,7 @@ def rule_spec(value: dict[str, Any], where: str) -> Rule:
     if action not in ACTIONS:
         raise InvalidInput(f"{where}: 'action' must be 'blank' or 'error' (got {action!r}).")
     allowed = {"check", "fields", "field", "action", "min", "max", "key", "blank", "sentinels"}
+    allowed |= {"renumber"}
     unknown = set(value) - allowed
     if unknown:
         raise InvalidInput(f"{where}: unknown key(s) {', '.join(sorted(unknown))}.")
@@ -130,6 +139,7 @@ def rule_spec(value: dict[str, Any], where: str) -> Rule:
         key=tuple(value.get("key", [])),
         blank=value.get("blank"),
         sentinels=tuple(str(s) for s in value.get("sentinels", DEFAULT_SENTINEL_DATES)),
+        renumber=bool(value.get("renumber", False)),
     )
     _check_rule(rule, where)
     return rule
@@ -285,4 +295,56 @@ def _number_within(frame: pl.DataFrame, rule: Rule, outcome: RuleOutcome) -> pl.
         return frame
     target = rule.fields[0]
     outcome.count += frame.height
-    return frame.with_columns((pl.int_range(pl.len()).over(key) + 1).cast(pl.String).alias(target))
+    if not rule.renumber:
+        number = pl.int_range(pl.len()).over(key) + 1
+        return frame.with_columns(number.cast(pl.String).alias(target))
+    order = "__first_seen"
+    frame = frame.with_row_index(order)
+    firsts = (
+        frame.filter(pl.col(target).is_not_null())
+        .group_by([*key, target])
+        .agg(pl.col(order).min())
+        .sort(order)
+        .with_columns((pl.int_range(pl.len()).over(key) + 1).alias("__rank"))
+        .drop(order)
+    )
+    frame = frame.join(firsts, on=[*key, target], how="left").sort(order).drop(order)
+    return frame.with_columns(pl.col("__rank").fill_null(0).cast(pl.String).alias(target)).drop(
+        "__rank"
+    )
+
+
+#: Separators that, left inside a coded value, mean several values were packed in one cell.
+PACKED_SEPARATORS = ("|", ";")
+
+
+def report_packed(
+    frame: pl.DataFrame,
+    schema: TableSchema,
+    separators: tuple[str, ...],
+    identity: list[str],
+    problems: list[Problem],
+) -> None:
+    """Report every coded value that still holds a list separator (``White | Black``): a
+    packed cell no mapping rule split, which must not pass as one code."""
+    for f in schema.fields:
+        if not f.coded or f.name not in frame.columns:
+            continue
+        text = pl.col(f.name).cast(pl.String)
+        packed = pl.any_horizontal([text.str.contains(s, literal=True) for s in separators])
+        hits = frame.filter(packed.fill_null(False)).unique(
+            subset=identity, keep="first", maintain_order=True
+        )
+        for row, value in hits.select(ROW, text).iter_rows():
+            problems.append(
+                Problem(
+                    code="packed_value",
+                    severity="warning",
+                    row=int(row),
+                    column=f.name,
+                    value=value,
+                    message=f"{f.name} '{value}' holds several values in one cell; it is kept "
+                    "as written. If they are several people, declare the field in [[people]]; "
+                    "if several items, in [[explode]].",
+                )
+            )

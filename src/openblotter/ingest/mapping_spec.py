@@ -232,7 +232,7 @@ def _check_filled_once(mapping: Mapping, source: str) -> None:
         | {f for u in mapping.unpivot for f in u.set},
         "[[explode]] number": {g.number for g in mapping.explode if g.number},
         "[[rules]] number_within": {
-            r.fields[0] for r in mapping.rules if r.check == "number_within"
+            r.fields[0] for r in mapping.rules if r.check == "number_within" and not r.renumber
         },
     }
     for join in mapping.joins:
