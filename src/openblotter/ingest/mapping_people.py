@@ -211,7 +211,8 @@ def _items(values: pl.Series, separators: tuple[str, ...]) -> pl.Series:
 
 def _align(items: pl.Series, length: pl.Series, people: pl.Series, cut: bool) -> pl.Series:
     """One item per person: the list as it is, padded (cut lists), or all blank."""
-    pad = pl.lit(None, dtype=pl.String).repeat_by(pl.lit(people) - pl.lit(length))
+    missing = (pl.lit(people) - pl.lit(length)).clip(lower_bound=0)
+    pad = pl.lit(None, dtype=pl.String).repeat_by(missing)
     blank = pl.lit(None, dtype=pl.String).repeat_by(pl.lit(people))
     fits = pl.lit(length) == pl.lit(people)
     shorter = (pl.lit(length) < pl.lit(people)) & (pl.lit(length) > 0)

@@ -301,7 +301,7 @@ def _number_within(frame: pl.DataFrame, rule: Rule, outcome: RuleOutcome) -> pl.
     order = "__first_seen"
     frame = frame.with_row_index(order)
     firsts = (
-        frame.filter(pl.col(target).is_not_null())
+        frame.filter(pl.col(target).str.strip_chars().fill_null("") != "")
         .group_by([*key, target])
         .agg(pl.col(order).min())
         .sort(order)
