@@ -51,24 +51,7 @@ code. Its keys (all optional except ``family``)::
     value_field = "population"
     set = { sex = "Male" }
 
-    [[skip]]                                 # rows that are not records, reported
-    column = "Incident Number"
-    values = ["IncidentNumber"]              # or matches = "VOID.*" (a pattern, whole cell)
-    reason = "the header repeated inside the file"
-
-    [[people]]                               # lists of people packed in cells: a person table
-    role = "officers"                        # <family>_officers gets one row per officer
-    fields = ["officer_race", "officer_sex"] # parallel lists: the n-th item is the n-th officer
-    separator = [";", "|"]                   # any of these separates items
-    count = "Officers Involved"              # optional: how many there are
-    cut_at_end = true                        # optional: the export cuts long lists
-
-    sentinel_dates = ["1900-01-01"]          # dates that mean blank (see ingest.mapping_rules)
-    [[rules]]                                # plausible values (see ingest.mapping_rules)
-    check = "range"
-    fields = ["subject_age"]
-    min = 1
-    max = 110
+    [[skip]], [[people]], [[rules]], sentinel_dates: see mappings/README.md
 
 Semantics, in the order they are applied:
 
@@ -128,7 +111,7 @@ from openblotter.ingest import mapping_spec as spec
 from openblotter.ingest.families import load_family
 from openblotter.ingest.mapping_ops import ROW
 from openblotter.ingest.mapping_people import People
-from openblotter.ingest.mapping_rules import Rule, RuleOutcome
+from openblotter.ingest.mapping_rules import Rule
 from openblotter.ingest.mapping_spec import ColumnSpec, Explode, Join, Skip, Unpivot
 
 __all__ = [
@@ -369,7 +352,7 @@ def apply_mapping(
     source = raw.frame
     if mapping.trim:
         source = ops.trim_cells(source)
-    source = ops.skip_rows(source, mapping.skip, problems)
+    source = rule_ops.skip_rows(source, mapping.skip, problems)
     source = ops.keep_where(source, mapping.where, problems)
     frame, used = ops.build_fields(source, mapping.columns, mapping.constants, schema, problems)
     counts = {g.role: people_ops.count_column(source, g.count) for g in mapping.people}
@@ -398,7 +381,14 @@ def apply_mapping(
     )
     for split in splits:
         split.frame = _map_and_format(split.frame, mapping, split.role.family.schema)
-    frame, outcomes = _apply_rules(frame, main_schema, splits, mapping, problems)
+    frame, outcomes = rule_ops.apply_mapping_rules(
+        frame,
+        main_schema,
+        splits,
+        mapping.rules,
+        mapping.sentinel_dates,
+        problems,
+    )
     persons = []
     for split in splits:
         rows, person_schema = people_ops.person_table(split, frame)
@@ -419,31 +409,6 @@ def _map_and_format(frame: pl.DataFrame, mapping: Mapping, schema: TableSchema) 
     frame = ops.map_values(frame, mapping.values, exclude=ops.copy_fields(mapping.columns))
     frame = ops.copy_and_map(frame, mapping.columns, mapping.values)
     return ops.apply_formats(frame, mapping.formats, schema)
-
-
-def _apply_rules(
-    frame: pl.DataFrame,
-    schema: TableSchema,
-    splits: list[people_ops.PersonSplit],
-    mapping: Mapping,
-    problems: list[Problem],
-) -> tuple[pl.DataFrame, list[RuleOutcome]]:
-    """The mapping's rules and the sentinel dates, on the incident table and on each role's
-    people (before they get their incident's fields, so those are checked once)."""
-    schemas = [schema, *(s.role.family.schema for s in splits)]
-    present = {*frame.columns, *(c for s in splits for c in s.frame.columns)}
-    sentinel = rule_ops.sentinel_rule(mapping.sentinel_dates, schemas, present)
-    applied = [*([sentinel] if sentinel else []), *mapping.rules]
-    outcomes = [RuleOutcome(r) for r in applied]
-    separators = (*rule_ops.PACKED_SEPARATORS, *(s for g in mapping.people for s in g.separators))
-    frame = rule_ops.apply_rules(frame, applied, outcomes, [ROW], problems)
-    rule_ops.report_packed(frame, schema, tuple(set(separators)), [ROW], problems)
-    for split in splits:
-        identity = [ROW, split.role.number]
-        split.frame = rule_ops.apply_rules(split.frame, applied, outcomes, identity, problems)
-        role_schema = split.role.family.schema
-        rule_ops.report_packed(split.frame, role_schema, tuple(set(separators)), identity, problems)
-    return frame, outcomes
 
 
 def _apply_identity(raw: RawTableLike, schema: TableSchema) -> MappedTable:

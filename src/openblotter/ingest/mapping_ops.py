@@ -19,7 +19,6 @@ from openblotter.ingest.mapping_spec import (
     Flags,
     Join,
     RowNumber,
-    Skip,
     Source,
     Unpivot,
 )
@@ -53,40 +52,6 @@ def keep_where(
             f"(where {', '.join(where)} match).",
         )
     )
-    return frame
-
-
-def skip_rows(
-    frame: pl.DataFrame, skips: tuple[Skip, ...], problems: list[Problem]
-) -> pl.DataFrame:
-    """Drop the rows that are not records, each kind reported with its rows and reason."""
-    for skip in skips:
-        name = resolve(frame.columns, skip.column)
-        if name is None:
-            raise InvalidInput(
-                f"The mapping skips rows by column '{skip.column}', which the file does not have.",
-                detail={"column": skip.column},
-            )
-        cell = pl.col(name).str.strip_chars()
-        hit = cell.is_in(list(skip.values))
-        if skip.matches is not None:
-            hit |= cell.str.contains(f"^(?:{skip.matches})$")
-        hit = hit.fill_null(False)
-        rows = frame.filter(hit)[ROW].to_list()
-        frame = frame.filter(~hit)
-        if rows:
-            shown = ", ".join(str(r) for r in rows[:20]) + (" ..." if len(rows) > 20 else "")
-            problems.append(
-                Problem(
-                    code="rows_skipped",
-                    severity="info",
-                    row=rows[0],
-                    column=skip.column,
-                    value=skip.matches or ", ".join(skip.values),
-                    message=f"{len(rows)} row(s) skipped as not records"
-                    f"{' (' + skip.reason + ')' if skip.reason else ''}: rows {shown}.",
-                )
-            )
     return frame
 
 

@@ -53,6 +53,9 @@ import polars as pl
 from openblotter.domain.errors import InvalidInput
 from openblotter.domain.report import Problem
 from openblotter.domain.schema import TableSchema
+from openblotter.ingest.mapping_ops import resolve
+from openblotter.ingest.mapping_people import PersonSplit
+from openblotter.ingest.mapping_spec import Skip
 
 ROW = "__row"
 
@@ -348,3 +351,63 @@ def report_packed(
                     "if several items, in [[explode]].",
                 )
             )
+
+
+def apply_mapping_rules(
+    frame: pl.DataFrame,
+    schema: TableSchema,
+    splits: list[PersonSplit],
+    rules: tuple[Rule, ...],
+    sentinel_dates: tuple[str, ...],
+    problems: list[Problem],
+) -> tuple[pl.DataFrame, list[RuleOutcome]]:
+    """The mapping's rules and the sentinel dates, on the incident table and on each role's
+    people (before they get their incident's fields, so those are checked once); then
+    every coded value still holding a list separator is reported."""
+    schemas = [schema, *(s.role.family.schema for s in splits)]
+    present = {*frame.columns, *(c for s in splits for c in s.frame.columns)}
+    sentinel = sentinel_rule(sentinel_dates, schemas, present)
+    applied = [*([sentinel] if sentinel else []), *rules]
+    outcomes = [RuleOutcome(r) for r in applied]
+    separators = tuple({*PACKED_SEPARATORS, *(c for s in splits for c in s.group.separators)})
+    frame = apply_rules(frame, applied, outcomes, [ROW], problems)
+    report_packed(frame, schema, separators, [ROW], problems)
+    for split in splits:
+        identity = [ROW, split.role.number]
+        split.frame = apply_rules(split.frame, applied, outcomes, identity, problems)
+        report_packed(split.frame, split.role.family.schema, separators, identity, problems)
+    return frame, outcomes
+
+
+def skip_rows(
+    frame: pl.DataFrame, skips: tuple[Skip, ...], problems: list[Problem]
+) -> pl.DataFrame:
+    """Drop the rows that are not records, each kind reported with its rows and reason."""
+    for skip in skips:
+        name = resolve(frame.columns, skip.column)
+        if name is None:
+            raise InvalidInput(
+                f"The mapping skips rows by column '{skip.column}', which the file does not have.",
+                detail={"column": skip.column},
+            )
+        cell = pl.col(name).str.strip_chars()
+        hit = cell.is_in(list(skip.values))
+        if skip.matches is not None:
+            hit |= cell.str.contains(f"^(?:{skip.matches})$")
+        hit = hit.fill_null(False)
+        rows = frame.filter(hit)[ROW].to_list()
+        frame = frame.filter(~hit)
+        if rows:
+            shown = ", ".join(str(r) for r in rows[:20]) + (" ..." if len(rows) > 20 else "")
+            problems.append(
+                Problem(
+                    code="rows_skipped",
+                    severity="info",
+                    row=rows[0],
+                    column=skip.column,
+                    value=skip.matches or ", ".join(skip.values),
+                    message=f"{len(rows)} row(s) skipped as not records"
+                    f"{' (' + skip.reason + ')' if skip.reason else ''}: rows {shown}.",
+                )
+            )
+    return frame
