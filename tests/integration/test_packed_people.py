@@ -351,3 +351,30 @@ def test_person_families_repeat_the_use_of_force_fields_exactly() -> None:
             # the incident's own key and date are described (and required) on the incident
             if field.name in main.field_names and field.name not in ("record_id", "incident_date"):
                 assert field == main.field(field.name), (name, field.name)
+
+
+def test_withdrawing_the_incident_release_takes_its_person_tables_down(portal, tmp_path) -> None:
+    from openblotter.domain.errors import NotFound as Gone
+
+    first = publish_file(
+        portal,
+        REAL_DATA / FILES["orlando_use_of_force"],
+        "orl",
+        "2019-Q1",
+        mapping=Path("orlando_use_of_force"),
+    )
+    assert first.release is not None
+    release_service.withdraw(portal, "orl", "2019-Q1", reason="wrong file")
+    for person_id in ("orl_officers", "orl_subjects"):
+        with pytest.raises(Gone):
+            portal.release(person_id, "2019-Q1")
+    # the corrected file can then be published under the same label, people included
+    again = publish_file(
+        portal,
+        REAL_DATA / FILES["orlando_use_of_force"],
+        "orl",
+        "2019-Q1",
+        mapping=Path("orlando_use_of_force"),
+    )
+    assert again.release is not None
+    assert portal.release("orl_officers", "2019-Q1").row_count == 11305

@@ -38,6 +38,10 @@ class ConformedPeople:
     report: ValidationReport
 
 
+#: The roles a mapping can split out (ingest.mapping_people; families use_of_force_<role>).
+ROLES = ("officers", "subjects")
+
+
 def person_dataset_id(dataset_id: str, role: str) -> str:
     """``orlando_use_of_force`` + officers -> ``orlando_use_of_force_officers``."""
     return f"{dataset_id}_{role}"
@@ -74,6 +78,26 @@ def conform_people(
     return conformed
 
 
+def people_published_with(portal: Portal, dataset_id: str, label: str) -> list[str]:
+    """The person datasets whose ``label`` release was published with ``dataset_id``'s
+    (a withdrawal or rollback of the incident release takes them down too)."""
+    found = []
+    for role in ROLES:
+        person_id = person_dataset_id(dataset_id, role)
+        if portal.catalog.dataset(person_id) is None:
+            continue
+        for release in portal.catalog.releases(person_id):
+            facts = release.report.get("facts", {})
+            people_of = facts.get("people_of", {}) if isinstance(facts, dict) else {}
+            if (
+                release.label == label
+                and release.status == "published"
+                and people_of.get("dataset") == dataset_id
+            ):
+                found.append(person_id)
+    return found
+
+
 def publish_people(
     portal: Portal,
     source: Dataset,
@@ -83,7 +107,23 @@ def publish_people(
     actor: str,
 ) -> list[str]:
     """Store each person table as ``quarter``'s release of its dataset; returns their ids."""
-    published = []
+    releases = person_releases(portal, source, quarter, people, report, actor)
+    for new in releases:
+        store_release(portal, new)
+    return [new.dataset.id for new in releases]
+
+
+def person_releases(
+    portal: Portal,
+    source: Dataset,
+    quarter: Quarter,
+    people: list[ConformedPeople],
+    report: ValidationReport,
+    actor: str,
+) -> list[NewRelease]:
+    """The releases to store for the person tables (built before any is stored, so a
+    mechanism that stores several releases in one transaction can take them as they are)."""
+    releases = []
     for table in people:
         existing = portal.catalog.dataset(table.dataset_id)
         family = load_family(table.family)
@@ -108,8 +148,7 @@ def publish_people(
                 "rules_applied": report.facts.get("rules_applied", []),
             }
         )
-        store_release(
-            portal,
+        releases.append(
             NewRelease(
                 dataset=dataset,
                 quarter=quarter,
@@ -119,7 +158,6 @@ def publish_people(
                 source_name=str(report.facts.get("file", report.source)),
                 source_checksum="",
                 actor=actor,
-            ),
+            )
         )
-        published.append(table.dataset_id)
-    return published
+    return releases

@@ -8,6 +8,7 @@ from openblotter.domain.errors import Conflict, InvalidInput, NotFound
 from openblotter.domain.quarters import Quarter
 from openblotter.domain.releases import Release, latest_published, previous_published
 from openblotter.domain.schema import TableSchema
+from openblotter.services.person_tables import people_published_with
 from openblotter.services.portal import Portal
 from openblotter.storage.diffing import DiffResult, diff_files
 
@@ -46,6 +47,8 @@ def withdraw(
             label=label,
             detail={"reason": reason, "current_after": current_id},
         )
+    for person_id in people_published_with(portal, dataset_id, label):
+        withdraw(portal, person_id, label, reason=reason, actor=actor)
     return portal.catalog.release(current_id) if current_id else None
 
 
@@ -70,6 +73,8 @@ def rollback(portal: Portal, dataset_id: str, *, reason: str = "", actor: str = 
             label=current.label,
             detail={"reason": reason, "current_after": previous.label},
         )
+    for person_id in people_published_with(portal, dataset_id, current.label):
+        withdraw(portal, person_id, current.label, reason=reason or "rolled back", actor=actor)
     return previous
 
 
