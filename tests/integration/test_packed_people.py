@@ -378,3 +378,35 @@ def test_withdrawing_the_incident_release_takes_its_person_tables_down(portal, t
     )
     assert again.release is not None
     assert portal.release("orl_officers", "2019-Q1").row_count == 11305
+
+
+def test_a_community_benchmark_counts_each_subject_once(orlando_portal, tmp_path) -> None:
+    from openblotter.services.analysis import benchmark
+    from tests.factories import write_demographics
+
+    portal, _ = orlando_portal
+    if portal.catalog.dataset("community_demographics") is None:
+        area = ["1253000", "Orlando city", "Place", "Florida", "2018", "2018 ACS"]
+        demographics = write_demographics(
+            tmp_path / "d.csv",
+            area,
+            [
+                ("All", "All", "All", 1000),
+                ("White", "Not Hispanic or Latino", "All", 400),
+                ("Black or African American", "Not Hispanic or Latino", "All", 300),
+                ("Hispanic or Latino", "Hispanic or Latino", "All", 300),
+            ],
+        )
+        publish_file(
+            portal,
+            demographics,
+            "community_demographics",
+            "2019-Q2",
+            family="community_demographics",
+        )
+    result = benchmark(portal, "orlando_uof_subjects", by="subject_race", period="2018")
+    year = "\"Incident Date Time\" LIKE '%/2018 %'"
+    stated = f'SELECT sum("Offenders Involved"::INT) FROM {ORLANDO_ROWS} AND {year}'
+    [(subjects_2018,)] = sql(stated, ORLANDO)
+    assert result["events_total"] == subjects_2018
+    assert "one person force was used on" in result["event_unit"]

@@ -107,6 +107,8 @@ EVENT_UNITS: dict[str, str] = {
         "one person on whom force was used in one incident (a person counted once per "
         "incident however many force applications the incident has)"
     ),
+    "use_of_force_subjects": "one person force was used on in one incident",
+    "use_of_force_officers": "one officer in one use-of-force incident",
     "contacts": "one community member in one contact (a case, a citation or an arrest)",
     "traffic_stops": "one driver in one traffic stop",
     "complaints": "one complainant in one complaint",

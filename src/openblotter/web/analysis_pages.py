@@ -29,7 +29,7 @@ from openblotter.web.deps import PortalDep
 
 router = APIRouter(include_in_schema=False)
 EXPLAINER = "/#about-the-data"
-EVENT_FAMILIES = ("use_of_force", "complaints", "contacts", "hate_crimes")
+EVENT_FAMILIES = ("use_of_force", "use_of_force_subjects", "complaints", "contacts", "hate_crimes")
 
 
 @dataclass(frozen=True)
