@@ -132,6 +132,10 @@ def _print_publish(result: PublishResult) -> None:
         f"[bold green]Published[/] {r.dataset_id} {r.label}: {r.row_count:,} rows, "
         f"sha256 {r.checksum[:16]}…"
     )
+    for role, table in result.report.facts.get("people", {}).items():
+        console.print(
+            f"[bold green]Published[/] {table['dataset']} {r.label}: {table['rows']:,} {role}"
+        )
     log = result.changelog
     if log.get("previous"):
         console.print(

@@ -248,9 +248,9 @@ def test_skip_rows_and_yes_no_flags(tmp_path: Path) -> None:
         ("B", "2", "K9"),
         ("C", "1", None),
     ]
-    skipped = [(p.row, p.message) for p in table.problems if p.code == "rows_skipped"]
-    assert skipped[0][0] == 3 and "repeated header" in skipped[0][1]
-    assert skipped[1][0] == 4
+    skipped = [(p.row, p.value, p.message) for p in table.problems if p.code == "rows_skipped"]
+    assert [(row, value) for row, value, _ in skipped] == [(3, "Case"), (4, "2019 - Q3")]
+    assert "repeated header" in skipped[0][2]
 
 
 @pytest.mark.parametrize(

@@ -395,19 +395,19 @@ def skip_rows(
         if skip.matches is not None:
             hit |= cell.str.contains(f"^(?:{skip.matches})$")
         hit = hit.fill_null(False)
-        rows = frame.filter(hit)[ROW].to_list()
+        skipped = frame.filter(hit).select(ROW, pl.col(name))
         frame = frame.filter(~hit)
-        if rows:
-            shown = ", ".join(str(r) for r in rows[:20]) + (" ..." if len(rows) > 20 else "")
+        why = f" ({skip.reason})" if skip.reason else ""
+        for row, value in skipped.iter_rows():
             problems.append(
                 Problem(
                     code="rows_skipped",
                     severity="info",
-                    row=rows[0],
+                    row=int(row),
                     column=skip.column,
-                    value=skip.matches or ", ".join(skip.values),
-                    message=f"{len(rows)} row(s) skipped as not records"
-                    f"{' (' + skip.reason + ')' if skip.reason else ''}: rows {shown}.",
+                    value=value,
+                    message=f"Row {row} is not a record{why}, so it is skipped "
+                    f"({skip.column} is '{value}').",
                 )
             )
     return frame
