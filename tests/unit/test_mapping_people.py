@@ -405,3 +405,48 @@ def test_any_cells_and_counts_give_a_table_and_a_report_never_a_crash(
     numbers = officers.frame.group_by("record_id", maintain_order=True).agg("officer_number")
     for numbered in numbers["officer_number"]:
         assert numbered.to_list() == [str(i) for i in range(1, len(numbered) + 1)]
+
+
+def test_explode_groups_with_a_blank_field_no_longer_crash(tmp_path: Path) -> None:
+    """The issue's ShapeError (exit 70): a field of an explode group blank while another is
+    not, and officers and subjects as two groups. Explode still pairs by position where a
+    mapping asks it to; [[people]] is the way not to."""
+    raw = _csv(
+        tmp_path,
+        """
+        Case,Date,Officer Race,Officer Age,Subject Race
+        A,2019-01-01,White | Black,32 | ,White
+        B,2019-01-01,White | Black,,Black | White
+        """,
+    )
+    mapping = _mapping(
+        tmp_path,
+        """
+        family = "use_of_force"
+        [columns]
+        record_id = "Case"
+        incident_id = "Case"
+        incident_date = "Date"
+        officer_race = "Officer Race"
+        officer_age = "Officer Age"
+        subject_race = "Subject Race"
+        [[explode]]
+        fields = ["officer_race", "officer_age"]
+        separator = "|"
+        number = "force_number"
+        [[explode]]
+        fields = ["subject_race"]
+        separator = "|"
+        """,
+    )
+    table = apply_mapping(raw, mapping, UOF)
+    assert table.frame.select(
+        "record_id", "officer_race", "officer_age", "subject_race"
+    ).rows() == [
+        ("A", "White", "32", "White"),
+        ("A", "Black", None, "White"),  # the blank position is not filled with 32
+        ("B", "White", None, "Black"),
+        ("B", "White", None, "White"),
+        ("B", "Black", None, "Black"),
+        ("B", "Black", None, "White"),
+    ]
