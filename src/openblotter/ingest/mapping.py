@@ -296,6 +296,12 @@ def mapping_from_dict(data: dict[str, Any], *, source: str = "mapping") -> Mappi
     )
     spec.check_targets(mapping, family.schema, source)
     people_ops.check_people(mapping.people, family.name, set(mapping.columns), source)
+    if any(g.count for g in mapping.people) and (mapping.joins or mapping.unpivot):
+        raise InvalidInput(
+            f"{source}: a [[people]] count reads a column of the main file row by row, which "
+            "[[join]] and [[unpivot]] change; leave 'count' out (the lists then say how many).",
+            detail={"file": source},
+        )
     return mapping
 
 
@@ -349,23 +355,7 @@ def apply_mapping(
     if mapping is None:
         return _apply_identity(raw, schema)
     problems: list[Problem] = []
-    source = raw.frame
-    if mapping.trim:
-        source = ops.trim_cells(source)
-    source = rule_ops.skip_rows(source, mapping.skip, problems)
-    source = ops.keep_where(source, mapping.where, problems)
-    frame, used = ops.build_fields(source, mapping.columns, mapping.constants, schema, problems)
-    counts = {g.role: people_ops.count_column(source, g.count) for g in mapping.people}
-    frame = ops.unpivot_rows(frame, source, mapping.unpivot, used, problems)
-    for join in mapping.joins:
-        other = (related or {}).get(join.name)
-        if other is None:
-            raise InvalidInput(
-                f"The mapping {mapping.path} needs the related file '{join.name}' "
-                f"({' or '.join(join.files)}); read it and pass it as related['{join.name}'].",
-                detail={"parameter": join.name, "file": raw.source_name},
-            )
-        frame = ops.join_related(frame, other.frame, join, mapping.trim, schema, problems)
+    frame, used, counts = _fields(raw, mapping, schema, related or {}, problems)
     frame = frame.with_row_index(people_ops.INCIDENT)
     splits = []
     for packed in mapping.people:
@@ -382,17 +372,14 @@ def apply_mapping(
     for split in splits:
         split.frame = _map_and_format(split.frame, mapping, split.role.family.schema)
     frame, outcomes = rule_ops.apply_mapping_rules(
-        frame,
-        main_schema,
-        splits,
-        mapping.rules,
-        mapping.sentinel_dates,
-        problems,
+        frame, main_schema, splits, mapping.rules, mapping.sentinel_dates, problems
     )
-    persons = []
-    for split in splits:
-        rows, person_schema = people_ops.person_table(split, frame)
-        persons.append(PersonTable(split.group.role, split.role.family.name, rows, person_schema))
+    persons = [
+        PersonTable(
+            split.group.role, split.role.family.name, *people_ops.person_table(split, frame)
+        )
+        for split in splits
+    ]
     dropped = [c for c in raw.frame.columns if c != ROW and c not in used]
     return MappedTable(
         ops.in_schema_order(frame, main_schema),
@@ -402,6 +389,35 @@ def apply_mapping(
         people=persons,
         rules_applied=[o.to_dict() for o in outcomes],
     )
+
+
+def _fields(
+    raw: RawTableLike,
+    mapping: Mapping,
+    schema: TableSchema,
+    related: dict[str, RawTableLike],
+    problems: list[Problem],
+) -> tuple[pl.DataFrame, set[str], dict[str, pl.Series | None]]:
+    """Rows kept, family fields built, unpivoted and joined; the source columns used; and
+    each people role's count column (row-aligned with the fields before any unpivot)."""
+    source = raw.frame
+    if mapping.trim:
+        source = ops.trim_cells(source)
+    source = rule_ops.skip_rows(source, mapping.skip, problems)
+    source = ops.keep_where(source, mapping.where, problems)
+    frame, used = ops.build_fields(source, mapping.columns, mapping.constants, schema, problems)
+    counts = {g.role: people_ops.count_column(source, g.count) for g in mapping.people}
+    frame = ops.unpivot_rows(frame, source, mapping.unpivot, used, problems)
+    for join in mapping.joins:
+        other = related.get(join.name)
+        if other is None:
+            raise InvalidInput(
+                f"The mapping {mapping.path} needs the related file '{join.name}' "
+                f"({' or '.join(join.files)}); read it and pass it as related['{join.name}'].",
+                detail={"parameter": join.name, "file": raw.source_name},
+            )
+        frame = ops.join_related(frame, other.frame, join, mapping.trim, schema, problems)
+    return frame, used, counts
 
 
 def _map_and_format(frame: pl.DataFrame, mapping: Mapping, schema: TableSchema) -> pl.DataFrame:

@@ -54,7 +54,7 @@ from openblotter.domain.errors import InvalidInput
 from openblotter.domain.report import Problem
 from openblotter.domain.schema import TableSchema
 from openblotter.ingest.mapping_ops import resolve
-from openblotter.ingest.mapping_people import PersonSplit
+from openblotter.ingest.mapping_people import PACKED_SEPARATORS, PersonSplit, report_packed
 from openblotter.ingest.mapping_spec import Skip
 
 ROW = "__row"
@@ -315,42 +315,6 @@ def _number_within(frame: pl.DataFrame, rule: Rule, outcome: RuleOutcome) -> pl.
     return frame.with_columns(pl.col("__rank").fill_null(0).cast(pl.String).alias(target)).drop(
         "__rank"
     )
-
-
-#: Separators that, left inside a coded value, mean several values were packed in one cell.
-PACKED_SEPARATORS = ("|", ";")
-
-
-def report_packed(
-    frame: pl.DataFrame,
-    schema: TableSchema,
-    separators: tuple[str, ...],
-    identity: list[str],
-    problems: list[Problem],
-) -> None:
-    """Report every coded value that still holds a list separator (``White | Black``): a
-    packed cell no mapping rule split, which must not pass as one code."""
-    for f in schema.fields:
-        if not f.coded or f.name not in frame.columns:
-            continue
-        text = pl.col(f.name).cast(pl.String)
-        packed = pl.any_horizontal([text.str.contains(s, literal=True) for s in separators])
-        hits = frame.filter(packed.fill_null(False)).unique(
-            subset=identity, keep="first", maintain_order=True
-        )
-        for row, value in hits.select(ROW, text).iter_rows():
-            problems.append(
-                Problem(
-                    code="packed_value",
-                    severity="warning",
-                    row=int(row),
-                    column=f.name,
-                    value=value,
-                    message=f"{f.name} '{value}' holds several values in one cell; it is kept "
-                    "as written. If they are several people, declare the field in [[people]]; "
-                    "if several items, in [[explode]].",
-                )
-            )
 
 
 def apply_mapping_rules(
