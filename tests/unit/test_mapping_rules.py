@@ -174,3 +174,26 @@ def test_rules_are_checked_when_the_mapping_is_read(rule: dict[str, Any], messag
     with pytest.raises(InvalidInput) as caught:
         mapping_from_dict({"family": "complaints", "columns": COLUMNS, "rules": [rule]})
     assert message in caught.value.message
+
+
+def test_rules_read_dates_the_portal_reads_by_default_without_formats() -> None:
+    mapping = mapping_from_dict(
+        {
+            "family": "complaints",
+            "columns": COLUMNS,
+            "rules": [{"check": "order", "fields": ["received_date", "closed_date"]}],
+        }
+    )
+    frame = pl.DataFrame(
+        {
+            "Case": ["A", "B"],
+            "Citizen": ["1", "1"],
+            "Received": ["3/1/2019", "1/1/1900"],
+            "Closed": ["6/12/1957", "3/2/2019"],
+            "Age": ["30", "40"],
+            "__row": [2, 3],
+        }
+    )
+    table = apply_mapping(_Raw(frame), mapping, COMPLAINTS)
+    assert table.frame["closed_date"].to_list() == [None, "3/2/2019"]
+    assert table.frame["received_date"].to_list() == ["3/1/2019", None]  # a sentinel

@@ -56,6 +56,7 @@ from openblotter.domain.schema import TableSchema
 from openblotter.ingest.mapping_ops import resolve
 from openblotter.ingest.mapping_people import PACKED_SEPARATORS, PersonSplit, report_packed
 from openblotter.ingest.mapping_spec import Skip
+from openblotter.ingest.parsing import parse_column
 
 ROW = "__row"
 
@@ -212,7 +213,14 @@ def apply_rules(
 
 
 def _dates(frame: pl.DataFrame, name: str) -> pl.Expr:
-    return pl.col(name).cast(pl.String).str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+    """The field's dates: ISO text (what ``formats`` write), else any date the portal reads
+    by default (7/31/2026...), so a rule needs no ``formats`` entry to see the dates."""
+    text = frame[name].cast(pl.String)
+    iso = text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False)
+    other = parse_column(text, "date")
+    if other.dtype != pl.Date:
+        other = other.cast(pl.Date, strict=False)
+    return pl.lit(pl.select(pl.coalesce(pl.lit(iso), pl.lit(other))).to_series())
 
 
 def _violations(frame: pl.DataFrame, rule: Rule) -> list[tuple[str, pl.Expr]]:
