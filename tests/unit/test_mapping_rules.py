@@ -197,3 +197,18 @@ def test_rules_read_dates_the_portal_reads_by_default_without_formats() -> None:
     table = apply_mapping(_Raw(frame), mapping, COMPLAINTS)
     assert table.frame["closed_date"].to_list() == [None, "3/2/2019"]
     assert table.frame["received_date"].to_list() == ["3/1/2019", None]  # a sentinel
+
+
+def test_a_file_in_the_familys_own_words_gets_the_sentinel_dates_too(tmp_path) -> None:
+    from openblotter.ingest.readers import read_table
+
+    path = tmp_path / "c.csv"
+    path.write_text(
+        "complaint_id,allegation_number,complainant_number,received_date\n"
+        "A,1,1,1900-01-01\nB,1,1,2019-02-03\n",
+        encoding="utf-8",
+    )
+    table = apply_mapping(read_table(path), None, COMPLAINTS)
+    assert table.frame["received_date"].to_list() == [None, "2019-02-03"]
+    [entry] = table.rules_applied
+    assert (entry["check"], entry["count"]) == ("sentinel_dates", 1)

@@ -444,4 +444,14 @@ def _apply_identity(raw: RawTableLike, schema: TableSchema) -> MappedTable:
                     "holds it.",
                 )
             )
-    return MappedTable(ops.in_schema_order(frame, schema), schema, dropped, problems)
+    # Sentinel dates mean "no date" in a file named in the family's own words too.
+    frame, outcomes = rule_ops.apply_mapping_rules(
+        frame, schema, [], (), rule_ops.DEFAULT_SENTINEL_DATES, problems
+    )
+    return MappedTable(
+        ops.in_schema_order(frame, schema),
+        schema,
+        dropped,
+        problems,
+        rules_applied=[o.to_dict() for o in outcomes],
+    )

@@ -228,8 +228,7 @@ def _prepare(
             if mapping is not None or problem.code != "missing_column":
                 report.add(problem)
         report.facts["related_files"] = {n: t.source_name for n, t in related.items()}
-        if mapping is not None:
-            report.facts["rules_applied"] = mapped.rules_applied
+        report.facts["rules_applied"] = mapped.rules_applied
         return _Prepared(
             mapped.frame,
             mapped.schema,
