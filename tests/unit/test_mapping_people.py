@@ -460,3 +460,46 @@ def test_explode_groups_with_a_blank_field_no_longer_crash(tmp_path: Path) -> No
         ("B", "Black", None, "Black"),
         ("B", "Black", None, "White"),
     ]
+
+
+def test_a_copy_of_a_persons_field_stays_with_that_person(tmp_path: Path) -> None:
+    raw = _csv(tmp_path, "Case,Date,Age\nA,2019-01-01,34 | 17\n")
+    mapping = _mapping(
+        tmp_path,
+        """
+        family = "use_of_force"
+        [columns]
+        record_id = "Case"
+        incident_id = "Case"
+        incident_date = "Date"
+        subject_age = "Age"
+        subject_age_group = { copy = "subject_age" }
+        [[people]]
+        role = "subjects"
+        fields = ["subject_age"]
+        separator = "|"
+        [values.subject_age_group]
+        "34" = "25-34"
+        "17" = "Under 18"
+        """,
+    )
+    table = apply_mapping(raw, mapping, UOF)
+    [subjects] = table.people
+    assert subjects.frame.select("subject_age", "subject_age_group").rows() == [
+        ("34", "25-34"),
+        ("17", "Under 18"),
+    ]
+    assert "subject_age_group" not in table.schema.field_names
+
+
+def test_a_field_in_both_people_and_explode_is_refused() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        mapping_from_dict(
+            {
+                "family": "use_of_force",
+                "columns": {"officer_race": "R"},
+                "people": [{"role": "officers", "fields": ["officer_race"], "separator": ";"}],
+                "explode": [{"fields": ["officer_race"], "separator": ";"}],
+            }
+        )
+    assert "both [[people]] and [[explode]]" in caught.value.message

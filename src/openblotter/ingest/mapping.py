@@ -93,7 +93,7 @@ and listed, missing required fields reported.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fnmatch import fnmatch
 from importlib.resources import files
 from pathlib import Path
@@ -295,7 +295,16 @@ def mapping_from_dict(data: dict[str, Any], *, source: str = "mapping") -> Mappi
         ),
     )
     spec.check_targets(mapping, family.schema, source)
+    mapping = replace(mapping, people=people_ops.with_copies(mapping.people, mapping.columns))
     people_ops.check_people(mapping.people, family.name, set(mapping.columns), source)
+    exploded = {f for g in mapping.explode for f in g.fields}
+    both = sorted(exploded & {f for g in mapping.people for f in g.fields})
+    if both:
+        raise InvalidInput(
+            f"{source}: {', '.join(both)} in both [[people]] and [[explode]]; a person's "
+            "fields are split by [[people]] only.",
+            detail={"file": source},
+        )
     if any(g.count for g in mapping.people) and (mapping.joins or mapping.unpivot):
         raise InvalidInput(
             f"{source}: a [[people]] count reads a column of the main file row by row, which "

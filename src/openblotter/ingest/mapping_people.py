@@ -24,7 +24,7 @@ The rules, per source row and group (every departure is reported with its row):
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import polars as pl
@@ -34,6 +34,7 @@ from openblotter.domain.report import Problem
 from openblotter.domain.schema import TableSchema
 from openblotter.ingest.families import Family, load_family
 from openblotter.ingest.mapping_ops import resolve
+from openblotter.ingest.mapping_spec import Copy
 
 ROW = "__row"
 INCIDENT = "__incident"
@@ -104,6 +105,17 @@ def people_spec(value: dict[str, Any], where: str) -> People:
         count=str(value["count"]) if value.get("count") else None,
         cut_at_end=bool(value.get("cut_at_end", False)),
     )
+
+
+def with_copies(groups: tuple[People, ...], columns: dict[str, Any]) -> tuple[People, ...]:
+    """Each group with the fields that copy one of its fields (``{ copy = "subject_race" }``):
+    a copy of a person's value belongs to the same person."""
+    expanded = []
+    for group in groups:
+        copies = [k for k, s in columns.items() if isinstance(s, Copy) and s.field in group.fields]
+        extra = tuple(c for c in copies if c not in group.fields)
+        expanded.append(replace(group, fields=group.fields + extra))
+    return tuple(expanded)
 
 
 def check_people(groups: tuple[People, ...], family: str, filled: set[str], source: str) -> None:
