@@ -38,6 +38,8 @@ from openblotter.ingest.mapping_spec import Copy
 
 ROW = "__row"
 INCIDENT = "__incident"
+#: A stated count above this is read as damaged (reported; the lists decide).
+MAX_PEOPLE = 1000
 _UNIT = "\x1f"
 
 
@@ -169,6 +171,8 @@ def split_people(
         if count_text is not None
         else None
     )
+    if stated is not None:  # a count no incident has is a damaged cell, not people
+        stated = pl.select(pl.when(pl.lit(stated) <= MAX_PEOPLE).then(pl.lit(stated))).to_series()
     people = (
         longest
         if stated is None
@@ -317,7 +321,8 @@ def _report_count(
             frame[ROW].filter(mask), count_text.filter(mask), longest.filter(mask), strict=True
         ):
             message = (
-                f"The count of {group.role} '{value}' is not a whole number; the longest list "
+                f"The count of {group.role} '{value}' is not a number of people (a whole "
+                f"number up to {MAX_PEOPLE}); the longest list "
                 f"({k}) is used."
                 if how == "unreadable"
                 else f"The file says {value} {group.role} but its lists hold up to {k} value(s); "
