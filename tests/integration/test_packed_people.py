@@ -32,7 +32,7 @@ FLAGS = {
     "Tackle Take Down": "Takedown",
     "Impact Weapons Used": "Impact weapon (baton or other)",
     "Physical Strikes Made": "Physical strike (hands, feet, knees)",
-    "Deflation Device Used": "Vehicle",
+    "Deflation Device Used": "Other",
     "K9 Unit Involved": "Canine",
 }
 
