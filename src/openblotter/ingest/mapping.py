@@ -19,6 +19,7 @@ code. Its keys (all optional except ``family``)::
     officer_id = ["OFFICER_ID", "CURRENT_BA"]  # the first of these the file has (layout changes)
     record_id = { concat = ["Case", "UCR_EXT_CODE"], separator = "-" }  # joined into one value
     force_detail = { combine = ["TYPE_OF_FORCE_USED1", "TYPE_OF_FORCE_USED2"] }  # a list of items
+    force_detail = { flags = ["Taser Used", "K9 Used"] }  # names of the columns that say yes
     record_id = { row_number = true }        # the row's number in the file (no key in the source)
     force_type = { copy = "force_detail" }   # the values of another field, after its value map
 
