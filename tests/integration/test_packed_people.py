@@ -229,6 +229,12 @@ def test_milwaukee_markers_skipped_and_impossible_closing_dates_blanked() -> Non
     # 18 quarter dividers and 31 VOID, DUP and SKIP rows (SOURCES.md), each reported
     [(markers,)] = sql("SELECT count(*) FROM RAW WHERE NOT regexp_matches(_id, '^[0-9]+$')", path)
     assert problem_count("milwaukee_complaints", "rows_skipped") == markers == 49
+    [(packed,)] = sql(
+        f"SELECT count(*) FROM {real} AND (Category1 LIKE '%;%' OR Category2 LIKE '%;%'"
+        " OR Category3 LIKE '%;%' OR Category4 LIKE '%;%')",
+        path,
+    )
+    assert problem_count("milwaukee_complaints", "packed_value") == packed == 4
 
 
 def test_oakland_merged_records_are_reported_and_skips_are_counted() -> None:
