@@ -8,6 +8,8 @@ from typing import Any
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from openblotter.domain.errors import InvalidInput
 from openblotter.ingest.families import load_family
@@ -212,3 +214,58 @@ def test_a_file_in_the_familys_own_words_gets_the_sentinel_dates_too(tmp_path) -
     assert table.frame["received_date"].to_list() == [None, "2019-02-03"]
     [entry] = table.rules_applied
     assert (entry["check"], entry["count"]) == ("sentinel_dates", 1)
+
+
+_TEXT = st.one_of(
+    st.none(),
+    st.sampled_from(["1900-01-01", "1970-01-01", "3019-01-01", "2019-02-30", "7/31/2019", "x"]),
+    st.dates().map(str),
+    st.text(alphabet="0123456789-/ ", max_size=10),
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(rows=st.lists(st.tuples(_TEXT, _TEXT, _TEXT), min_size=1, max_size=12))
+def test_any_cells_give_blanks_that_are_all_counted_never_a_crash(
+    rows: list[tuple[str | None, str | None, str | None]],
+) -> None:
+    mapping = mapping_from_dict(
+        {
+            "family": "complaints",
+            "columns": COLUMNS,
+            "rules": [
+                {
+                    "check": "date_window",
+                    "fields": ["received_date", "closed_date"],
+                    "min": "2000-01-01",
+                    "max": "today",
+                },
+                {"check": "order", "fields": ["received_date", "closed_date"]},
+                {"check": "range", "fields": ["subject_age"], "min": 1, "max": 110},
+            ],
+        }
+    )
+    frame = pl.DataFrame(
+        {
+            "Case": [f"C{i}" for i in range(len(rows))],
+            "Citizen": ["1"] * len(rows),
+            "Received": [r[0] for r in rows],
+            "Closed": [r[1] for r in rows],
+            "Age": [r[2] for r in rows],
+            "__row": list(range(2, len(rows) + 2)),
+        },
+        schema_overrides={"Received": pl.String, "Closed": pl.String, "Age": pl.String},
+    )
+    table = apply_mapping(_Raw(frame), mapping, COMPLAINTS)
+    blanked = [p for p in table.problems if p.code == "rule_blanked"]
+    assert sum(r["count"] for r in table.rules_applied) == len(blanked)
+    before = frame.select(
+        pl.col("Received").alias("received_date"),
+        pl.col("Closed").alias("closed_date"),
+        pl.col("Age").alias("subject_age"),
+    )
+    after = table.frame.select("received_date", "closed_date", "subject_age")
+    for name in after.columns:
+        newly_blank = (after[name].is_null() & before[name].is_not_null()).sum()
+        assert newly_blank == sum(1 for p in blanked if p.column == name), name
+    assert table.frame.height == len(rows)
