@@ -505,3 +505,23 @@ def test_a_field_in_both_people_and_explode_is_refused() -> None:
             }
         )
     assert "both [[people]] and [[explode]]" in caught.value.message
+
+
+def test_a_file_without_packed_people_does_not_get_empty_people_counts(tmp_path: Path) -> None:
+    raw = _csv(tmp_path, "Case,Date,Race\nA,2019-01-01,W\n")
+    mapping = _mapping(
+        tmp_path,
+        """
+        family = "use_of_force"
+        [columns]
+        record_id = "Case"
+        incident_id = "Case"
+        incident_date = "Date"
+        force_number = "Case"
+        subject_race = "Race"
+        """,
+    )
+    table = apply_mapping(raw, mapping, UOF)
+    assert "officers_involved" not in table.schema.field_names
+    assert "subjects_involved" not in table.schema.field_names
+    assert "subject_race" in table.schema.field_names  # one person per row: stays

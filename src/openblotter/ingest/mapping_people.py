@@ -38,6 +38,8 @@ from openblotter.ingest.mapping_spec import Copy
 
 ROW = "__row"
 INCIDENT = "__incident"
+#: The roles a family can have person tables for (families ``<family>_<role>``).
+ROLES = ("officers", "subjects")
 #: A stated count above this is read as damaged (reported; the lists decide).
 MAX_PEOPLE = 1000
 _UNIT = "\x1f"
@@ -357,14 +359,23 @@ def person_table(split: PersonSplit, incidents: pl.DataFrame) -> tuple[pl.DataFr
 def incident_schema(
     schema: TableSchema, family: str, groups: tuple[People, ...], filled: set[str]
 ) -> TableSchema:
-    """The family's schema without the fields of the people moved to person tables: those
-    in a group, and those the mapping does not fill at all (the person table has them)."""
-    if not groups:
-        return schema
+    """The family's schema without the fields of the people moved to person tables (those
+    in a group, and those the mapping does not fill at all: the person table has them), and
+    without a role's count when the file neither packs that role nor gives the count."""
     moved: set[str] = set()
-    for group in groups:
-        role = person_role(family, group.role)
+    packed = {g.role: g for g in groups}
+    for name in ROLES:
+        try:
+            role = person_role(family, name)
+        except InvalidInput:
+            continue  # this family has no person tables
+        group = packed.get(name)
+        if group is None:
+            moved |= {role.count} - filled
+            continue
         moved |= {f for f in role.person_fields if f in group.fields or f not in filled}
+    if not moved:
+        return schema
     return schema.model_copy(update={"fields": [f for f in schema.fields if f.name not in moved]})
 
 

@@ -22,6 +22,7 @@ from openblotter.domain.schema import TableSchema
 from openblotter.ingest.conform import conform
 from openblotter.ingest.families import load_family
 from openblotter.ingest.mapping import PersonTable
+from openblotter.ingest.mapping_people import ROLES
 from openblotter.services.portal import Portal
 from openblotter.services.storing import NewRelease, store_release
 
@@ -36,10 +37,6 @@ class ConformedPeople:
     frame: pl.DataFrame
     schema: TableSchema
     report: ValidationReport
-
-
-#: The roles a mapping can split out (ingest.mapping_people; families use_of_force_<role>).
-ROLES = ("officers", "subjects")
 
 
 def person_dataset_id(dataset_id: str, role: str) -> str:
