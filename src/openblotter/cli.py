@@ -18,10 +18,11 @@ from pathlib import Path  # noqa: E402
 from typing import Annotated, Any  # noqa: E402
 
 import typer  # noqa: E402
-from rich.console import Console  # noqa: E402
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeElapsedColumn  # noqa: E402
 from rich.table import Table  # noqa: E402
 
+from openblotter.cli_console import make_console  # noqa: E402
+from openblotter.cli_init import init_command  # noqa: E402
 from openblotter.config import Settings, load_settings  # noqa: E402
 from openblotter.domain.errors import OpenBlotterError  # noqa: E402
 from openblotter.services import releases as release_service  # noqa: E402
@@ -35,8 +36,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-errors = Console(stderr=True)
+console = make_console()
+errors = make_console(stderr=True)
+app.command("init")(init_command)
 
 #: How many examples of each problem the terminal shows (the JSON report keeps more).
 SHOWN_PER_PROBLEM = 10
@@ -286,13 +288,10 @@ def serve_command(
 
 
 def _serve(settings: Settings) -> None:
-    import uvicorn
+    """Serve (no salt needed: serving hashes nothing); says where only once the port is bound."""
+    from openblotter.web.server import serve
 
-    from openblotter.web.app import create_app
-
-    settings.require_safe()
-    console.print(f"Serving {settings.portal_name} on http://{settings.host}:{settings.port}")
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port, log_level="warning")
+    serve(settings, say=console.print)
 
 
 @app.command("demo")
@@ -380,11 +379,20 @@ def analyze_benchmark(
             reliable,
         )
     console.print(table)
-    console.print(f"Reference: {result['reference']}. Residents: {result['population_source']}.")
+    console.print(
+        f"Reference: {result['reference']}. Residents: {_residents(result['population_source'])}.",
+        highlight=False,
+    )
     if "suppression" in result:
         console.print(result["suppression"]["note"], highlight=False)
     for caveat in result["caveats"]:
         console.print(f"- {caveat['title']}: {caveat['text']}", highlight=False)
+
+
+def _residents(source: dict[str, Any]) -> str:
+    """"Test city, 2020 Census (2020; dataset community_demographics)", not a Python dict."""
+    named = ", ".join(str(source[k]) for k in ("geography", "source") if source.get(k))
+    return f"{named or 'residents'} ({source.get('year')}; dataset {source.get('dataset')})"
 
 
 @analyze_app.command("darkness")

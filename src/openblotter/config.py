@@ -2,8 +2,10 @@
 
 Values come from (highest first): arguments given in code, environment
 variables prefixed ``OPENBLOTTER_``, a TOML config file (``OPENBLOTTER_CONFIG``
-or ``./openblotter.toml``), then the defaults below. Outside demo mode the
-portal refuses to publish or serve with the development salt.
+or ``./openblotter.toml``, written by ``openblotter init``), then the defaults
+below. Outside demo mode the portal refuses to publish with the development
+salt; serving hashes nothing and needs no secret. The agency and its city are
+not set by default: only the demo takes Norman's.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -33,6 +35,19 @@ DEFAULT_PURPOSE = (
     "measure it against the community it serves, and hold it to account. Each dataset is "
     "updated every quarter and every earlier release stays available."
 )
+
+
+#: The demo's identity: a Norman-sized synthetic city. Only demo mode uses it, for what is unset.
+DEMO_IDENTITY: dict[str, Any] = {
+    "agency": "Norman Police Department (demo)",
+    "city_name": "Norman",
+    "state": "Oklahoma",
+    "city_latitude": 35.2226,
+    "city_longitude": -97.4395,
+    "city_timezone": "America/Chicago",
+}
+#: Settings the veil of darkness needs (sunset at the city).
+LOCATION_SETTINGS = ("city_latitude", "city_longitude", "city_timezone")
 
 
 def _config_file() -> Path | None:
@@ -59,8 +74,10 @@ class Settings(BaseSettings):
     portal_name: str = Field(
         default="OpenBlotter", description="Shown in the header of every page."
     )
-    agency: str = Field(
-        default="Norman Police Department (demo)", description="The publishing agency."
+    agency: str | None = Field(
+        default=None,
+        description="The publishing agency, shown on every page (`openblotter init` sets it; "
+        "the demo: Norman's).",
     )
     statement_of_purpose: str = Field(
         default=DEFAULT_PURPOSE, description="Why the department publishes."
@@ -105,16 +122,26 @@ class Settings(BaseSettings):
         description="JSON file mapping the department's race codes to census categories "
         "(default: the built-in mapping, shown beside every benchmark).",
     )
-    city_name: str = Field(
-        default="Norman, Oklahoma", description="The city the portal serves (sunset times)."
+    city_name: str | None = Field(
+        default=None, description="The city the portal serves (sunset times, page headers)."
     )
-    city_latitude: float = Field(
-        default=35.2226, description="The city's latitude (veil of darkness)."
+    state: str | None = Field(default=None, description="The city's state (shown with its name).")
+    city_latitude: float | None = Field(
+        default=None, ge=-90, le=90, description="The city's latitude (veil of darkness)."
     )
-    city_longitude: float = Field(
-        default=-97.4395, description="The city's longitude (veil of darkness)."
+    city_longitude: float | None = Field(
+        default=None, ge=-180, le=180, description="The city's longitude (veil of darkness)."
     )
-    city_timezone: str = Field(default="America/Chicago", description="The city's IANA time zone.")
+    city_timezone: str | None = Field(
+        default=None, description="The city's IANA time zone, e.g. America/Chicago."
+    )
+    contact_email: str | None = Field(
+        default=None, description="Where readers write about the data (shown in the footer)."
+    )
+    license: str | None = Field(
+        default=None,
+        description="The licence of the published data, e.g. CC-BY-4.0 (shown in the footer).",
+    )
     query_memory_limit: str = Field(
         default="192MB",
         description="DuckDB memory per web process; larger sorts spill to the data directory.",
@@ -145,6 +172,29 @@ class Settings(BaseSettings):
         if config_file is not None:
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
         return tuple(sources)
+
+    @model_validator(mode="after")
+    def _demo_identity(self) -> Settings:
+        """The demo shows Norman's identity wherever the settings leave it unset."""
+        if self.demo:
+            for name, value in DEMO_IDENTITY.items():
+                if getattr(self, name) is None:
+                    setattr(self, name, value)
+        return self
+
+    @property
+    def place_name(self) -> str | None:
+        """ "Providence, Rhode Island": the city with its state, or None when unset."""
+        if not self.city_name:
+            return None
+        if self.state and self.state not in self.city_name:
+            return f"{self.city_name}, {self.state}"
+        return self.city_name
+
+    @property
+    def missing_location(self) -> list[str]:
+        """The location settings (coordinates, time zone) not set; empty when all are."""
+        return [name for name in LOCATION_SETTINGS if getattr(self, name) is None]
 
     @cached_property
     def resolved_catalog_url(self) -> str:

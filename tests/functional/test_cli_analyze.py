@@ -96,3 +96,23 @@ def test_mistakes_get_a_message_not_a_traceback(
     assert run.returncode == 2
     assert message in " ".join(run.stderr.split())
     assert "Traceback" not in run.stderr + run.stdout
+
+
+def test_the_residents_line_is_words_not_a_python_dict(data_dir: Path) -> None:
+    run = _run(data_dir, "contacts", "--period", "2025")
+    residents = next(line for line in run.stdout.splitlines() if "Residents:" in line)
+    assert "{" not in residents and "'dataset'" not in residents
+    assert "Residents: Test city, 2020 Census (2020; dataset community_demographics)." in residents
+
+
+def test_piped_output_is_not_wrapped_at_80_columns(data_dir: Path) -> None:
+    """Without a terminal (a log, CI), each message stays on one line, whatever its length."""
+    run = _run(data_dir, "contacts", "--period", "2025", COLUMNS="")
+    caveats = benchmark(make_portal(data_dir), "contacts", period="2025")["caveats"]
+    lines = run.stdout.splitlines()
+    long_ones = [c for c in caveats if len(c["text"]) > 100]
+    assert long_ones
+    for caveat in long_ones:
+        assert f"- {caveat['title']}: {caveat['text']}" in lines
+    mistake = _run(data_dir, "contacts", "--by", "officer_height", COLUMNS="")
+    assert len(mistake.stderr.strip().splitlines()) == 1  # one message, one line

@@ -200,8 +200,9 @@ def test_synthetic_dataset_carries_the_demo_notice_on_every_page(client: TestCli
         for c in home.find_all("li", class_="usa-card")
         if c.find("h3").text() == "Seattle use of force"
     )
-    assert "Synthetic demonstration data" in demo_card.text()
-    assert "Synthetic demonstration data" not in other_card.text()
+    assert "Demo data" in demo_card.text() and "Demo data" not in other_card.text()
+    notices = home.find_all("div", class_="ob-synthetic")  # once for the catalog, not per card
+    assert len(notices) == 1 and "tagged “Demo data” are synthetic" in notices[0].text()
     for url in (
         "/datasets/demo_contacts",
         "/datasets/demo_contacts/explore",

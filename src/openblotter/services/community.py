@@ -12,6 +12,7 @@ from openblotter.analysis.representation import race_pair_table, representation_
 from openblotter.domain.errors import InvalidInput
 from openblotter.services import disclosure, disclosure_analyses, query
 from openblotter.services.analysis import race_mapping
+from openblotter.services.location import city_location
 from openblotter.services.portal import Portal
 from openblotter.services.residents import residents_by_group
 
@@ -75,6 +76,7 @@ def darkness(
     """Veil of darkness for stops with a date and a clock time, at the portal's city."""
     from openblotter.analysis.darkness import Place, veil_of_darkness  # statsmodels: on first use
 
+    place = Place(*city_location(portal.settings))  # refuses a portal with no location
     frame = query.table(
         portal, dataset_id, filters or [], ["incident_date", "incident_time", "subject_race"]
     )
@@ -89,10 +91,6 @@ def darkness(
         datetime.combine(d, t)
         for d, t in zip(stops["incident_date"], stops["incident_time"], strict=True)
     ]
-    settings = portal.settings
-    place = Place(
-        settings.city_name, settings.city_latitude, settings.city_longitude, settings.city_timezone
-    )
     result = veil_of_darkness(
         moments, stops["subject_race"].to_list(), group_of_interest=group, place=place
     )

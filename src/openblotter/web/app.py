@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from openblotter import __version__
 from openblotter.config import Settings
 from openblotter.services.portal import Portal
-from openblotter.web import analysis_pages, api, errors, pages
+from openblotter.web import analysis_pages, api, errors, identity, pages
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -17,7 +17,7 @@ def create_app(settings: Settings) -> FastAPI:
         title=f"{settings.portal_name} API",
         version=__version__,
         description=(
-            f"Open data of {settings.agency}: every release of every dataset, queryable. "
+            f"Open data of {identity.publisher_name(settings)}: every release of every dataset, queryable. "
             'Errors have one shape: {"error": {"code", "message", "detail"}}.'
         ),
         docs_url="/api/docs",

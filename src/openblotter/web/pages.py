@@ -25,7 +25,7 @@ from openblotter.domain.errors import InvalidInput, NotFound, OpenBlotterError
 from openblotter.ingest.families import FAMILY_NAMES, Family, load_family
 from openblotter.services import disclosure, metadata, query
 from openblotter.services.releases import DIFF_CHANGES, diff_releases
-from openblotter.web import presenters, summaries
+from openblotter.web import identity, presenters, summaries
 from openblotter.web.deps import PortalDep
 
 WEB_DIR = Path(__file__).parent
@@ -56,11 +56,7 @@ def static_url(path: str) -> str:
 
 def _portal_context(request: Request) -> dict[str, Any]:
     settings = request.app.state.portal.settings
-    return {
-        "portal_name": settings.portal_name,
-        "agency": settings.agency,
-        "path": request.url.path,
-    }
+    return {**identity.page_identity(settings), "path": request.url.path}
 
 
 def _environment() -> Environment:
@@ -160,7 +156,7 @@ def dataset_page(request: Request, dataset_id: str, portal: PortalDep) -> Respon
                 dataset_id, detail["releases"], rows_public=detail["access"] == "rows"
             ),
             "jsonld": summaries.dataset_jsonld(
-                str(request.base_url).rstrip("/"), detail, portal.settings.agency
+                str(request.base_url).rstrip("/"), detail, identity.publisher_name(portal.settings)
             ),
         },
     )
