@@ -2,15 +2,29 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import pytest
+
+from openblotter.domain.errors import InvalidInput
 from openblotter.services.community import darkness, representation
 from tests.conftest import REAL_DATA
-from tests.factories import publish_file
+from tests.factories import make_portal, publish_file
 from tests.integration.test_benchmark_service import _demographics
 
+#: Rhode Island State Police stops are timed by Providence's sun, not the default city's.
+PROVIDENCE = {
+    "city_name": "Providence",
+    "state": "Rhode Island",
+    "city_latitude": 41.824,
+    "city_longitude": -71.4128,
+    "city_timezone": "America/New_York",
+}
 
-def test_veil_of_darkness_on_rhode_island_stops(portal):
+
+def test_veil_of_darkness_on_rhode_island_stops(tmp_path):
+    portal = make_portal(tmp_path / "portal", **PROVIDENCE)
     publish_file(
         portal,
         REAL_DATA / "rhode_island/police.csv",
@@ -24,6 +38,16 @@ def test_veil_of_darkness_on_rhode_island_stops(portal):
         result["n"] > 1000 and 0 < result["ci"]["low"] < result["odds_ratio"] < result["ci"]["high"]
     )
     assert result["assumptions"]
+    said = json.dumps(result, default=str)  # the result names the place whose sun it used
+    assert "Providence, Rhode Island" in said and "America/New_York" in said
+    assert "Norman" not in said and "America/Chicago" not in said
+
+
+def test_veil_of_darkness_refuses_a_portal_with_no_location(portal):
+    """No city configured: a 400 naming the settings, never another city's sunsets."""
+    with pytest.raises(InvalidInput, match="no location configured") as refused:
+        darkness(portal, "ri_stops")
+    assert refused.value.detail["settings"] == ["city_latitude", "city_longitude", "city_timezone"]
 
 
 def test_representation_of_new_jersey_officers(portal, tmp_path):
@@ -58,14 +82,24 @@ def test_officer_subject_race_pairs_on_seattle_terry_stops(portal):
 
     from openblotter.services.community import race_pairs
 
-    publish_file(portal, REAL_DATA / "seattle/Terry_Stops.csv", "terry", "2017-Q3",
-                 family="contacts", mapping=Path("seattle_terry_stops"))
+    publish_file(
+        portal,
+        REAL_DATA / "seattle/Terry_Stops.csv",
+        "terry",
+        "2017-Q3",
+        family="contacts",
+        mapping=Path("seattle_terry_stops"),
+    )
     result = race_pairs(portal, "terry")
     assert result["total"] == 19753
     stored = pl.read_parquet(portal.release_path(portal.release("terry")))
     expected = stored.filter(
-        (pl.col("officer_race") == "White") & (pl.col("subject_race") == "Black or African American")
+        (pl.col("officer_race") == "White")
+        & (pl.col("subject_race") == "Black or African American")
     ).height
-    cell = next(c for c in result["cells"]
-                if c["officer_group"] == "White" and c["subject_group"] == "Black or African American")
+    cell = next(
+        c
+        for c in result["cells"]
+        if c["officer_group"] == "White" and c["subject_group"] == "Black or African American"
+    )
     assert cell["count"] == expected > 0

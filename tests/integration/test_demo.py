@@ -170,7 +170,8 @@ def test_diffs_between_releases_show_corrections(early: Portal) -> None:
 
 def test_the_changes_of_2021_new_force_layout_and_hate_crimes_from_contacts(tmp_path: Path) -> None:
     portal = make_portal(tmp_path)
-    load_demo(portal, span=CHANGE_OF_2021, processes=1)
+    said: list[str] = []
+    load_demo(portal, span=CHANGE_OF_2021, processes=1, progress=said.append)
     force = release_service.list_releases(portal, "use_of_force")
     assert [r.report["errors"] for r in force] == [0, 0]
     assert portal.dataset("use_of_force").mapping == "norman_use_of_force_2021.toml"
@@ -180,6 +181,12 @@ def test_the_changes_of_2021_new_force_layout_and_hate_crimes_from_contacts(tmp_
     assert old["incident_time"].null_count() == 0 and new["incident_time"].null_count() == 0
     hate = release_service.list_releases(portal, "hate_crimes")
     assert [r.label for r in hate] == ["2020-Q4", "2021-Q1"]
+    # The progress says what the portal shows: the derived release and its rows included.
+    line = next(m for m in said if m.startswith("  hate_crimes:"))
+    shown = portal.release("hate_crimes").row_count
+    assert line.startswith(
+        f"  hate_crimes: 2 releases (1 derived from contacts), {shown:,} rows in the current release"
+    )
     assert hate[1].source_name.startswith("derived from contacts")
     derived = _frame(portal, "hate_crimes", "2021-Q1")
     biased = _frame(portal, "contacts", "2021-Q1").filter(

@@ -186,13 +186,31 @@ def publish_group(
     staging = Path(tempfile.mkdtemp(prefix="demo-", dir=portal.files.staging))
     try:
         by_id = {d.id: d for d in DATASETS}
-        return [
+        outcomes = [
             _publish_dataset(portal, world, by_id[name], missing[name], staging, say)
             for name in group
             if missing[name]
         ]
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    # Said once the whole group is in: contacts add the hate-crime releases derived from them.
+    for outcome in outcomes:
+        say(_shown_line(portal, outcome))
+    return outcomes
+
+
+def _shown_line(portal: Portal, outcome: Outcome) -> str:
+    """What the portal now shows of a dataset: releases (derived ones too) and current rows."""
+    releases = [r for r in portal.catalog.releases(outcome.dataset) if r.status == "published"]
+    derived = sum(r.source_name.startswith("derived from") for r in releases)
+    rows = portal.release(outcome.dataset).row_count
+    noted = ", ".join(f"{code} {count:,}" for code, count in sorted(outcome.notes.items()))
+    return (
+        f"  {outcome.dataset}: {len(releases)} releases"
+        + (f" ({derived} derived from contacts)" if derived else "")
+        + f", {rows:,} rows in the current release"
+        + (f"; validation notes over all releases: {noted}" if noted else "")
+    )
 
 
 def _publish_dataset(
@@ -230,11 +248,6 @@ def _publish_dataset(
         outcome.rows = result.release.row_count
         for code, count in result.report.counts().items():
             outcome.notes[code] = outcome.notes.get(code, 0) + count
-    noted = ", ".join(f"{code} {count:,}" for code, count in sorted(outcome.notes.items()))
-    say(
-        f"  {dataset.id}: {outcome.published} releases, {outcome.rows:,} rows in the latest"
-        + (f"; validation notes over all releases: {noted}" if noted else "")
-    )
     return outcome
 
 

@@ -1,0 +1,108 @@
+"""Whose portal it is: the configured agency and city everywhere, never Norman's outside the demo.
+
+An unconfigured portal says on its pages how to set it up; the veil of
+darkness refuses (400, with the settings to set) until the city is located.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from openblotter.config import DEMO_IDENTITY, load_settings
+from openblotter.web.app import create_app
+from tests.factories import make_settings, publish_file, write_csv
+
+HTML = {"accept": "text/html"}
+PAGES = ("/", "/datasets/stops", "/datasets/stops/explore", "/datasets/stops/charts", "/analysis")
+PROVIDENCE = {
+    "agency": "Providence Police Department",
+    "city_name": "Providence",
+    "state": "Rhode Island",
+    "city_latitude": 41.824,
+    "city_longitude": -71.4128,
+    "city_timezone": "America/New_York",
+    "contact_email": "opendata@providenceri.gov",
+    "license": "CC-BY-4.0",
+}
+
+
+def _client(data_dir: Path, **identity: object) -> Iterator[TestClient]:
+    app = create_app(make_settings(data_dir, **identity))
+    stops = write_csv(
+        data_dir / "stops.csv",
+        ["stop_id", "incident_date", "incident_time", "subject_race"],
+        [[1, "2024-01-05", "17:30", "White"], [2, "2024-06-05", "21:10", "Black"]],
+    )
+    publish_file(app.state.portal, stops, "stops", "2024-Q2", title="Stops")
+    with TestClient(app, headers=HTML) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def unconfigured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    yield from _client(tmp_path_factory.mktemp("unconfigured"))
+
+
+@pytest.fixture(scope="module")
+def providence(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
+    yield from _client(tmp_path_factory.mktemp("providence"), **PROVIDENCE)
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_an_unconfigured_portal_says_how_to_set_it_up_and_borrows_no_identity(
+    unconfigured: TestClient, path: str
+) -> None:
+    html = unconfigured.get(path).text
+    assert "This portal is not set up yet" in html and "openblotter init" in html
+    for borrowed in ("Norman", "Oklahoma", "(demo)", "None"):
+        assert borrowed not in html, borrowed
+    assert "Published by the police department." in html
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_a_configured_portal_shows_its_agency_city_contact_and_licence(
+    providence: TestClient, path: str
+) -> None:
+    html = providence.get(path).text
+    assert "This portal is not set up yet" not in html and "Norman" not in html
+    assert '<span class="ob-header__agency">Providence Police Department</span>' in html
+    assert "Published by Providence Police Department, Providence, Rhode Island." in html
+    assert '<a href="mailto:opendata@providenceri.gov">' in html
+    assert '<a href="https://creativecommons.org/licenses/by/4.0/">CC-BY-4.0</a>' in html
+
+
+def test_the_api_description_names_the_configured_agency(
+    providence: TestClient, unconfigured: TestClient
+) -> None:
+    assert "Providence Police Department" in providence.get("/openapi.json").text
+    assert "Norman" not in unconfigured.get("/openapi.json").text
+
+
+def test_the_veil_of_darkness_refuses_a_portal_with_no_location(unconfigured: TestClient) -> None:
+    answer = unconfigured.get("/api/v1/analysis/veil-of-darkness", params={"dataset": "stops"})
+    assert answer.status_code == 400
+    error = answer.json()["error"]
+    assert error["code"] == "invalid_input" and "no location configured" in error["message"]
+    assert (
+        "OPENBLOTTER_CITY_LATITUDE" in error["message"] and "openblotter init" in error["message"]
+    )
+    assert error["detail"]["settings"] == ["city_latitude", "city_longitude", "city_timezone"]
+    page = unconfigured.get("/analysis/darkness", params={"dataset": "stops"})
+    assert page.status_code == 400 and "no location configured" in page.text
+
+
+def test_only_the_demo_takes_normans_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("OPENBLOTTER_CONFIG", "OPENBLOTTER_AGENCY", "OPENBLOTTER_CITY_NAME"):
+        monkeypatch.delenv(name, raising=False)
+    plain = load_settings(salt="x" * 32)
+    assert plain.agency is None and plain.place_name is None
+    assert plain.missing_location == ["city_latitude", "city_longitude", "city_timezone"]
+    demo = load_settings(demo=True)
+    assert demo.agency == DEMO_IDENTITY["agency"] and demo.place_name == "Norman, Oklahoma"
+    assert demo.missing_location == []
+    own = load_settings(demo=True, agency="Test PD", city_latitude=41.8)
+    assert own.agency == "Test PD" and own.city_latitude == 41.8  # what is set wins
