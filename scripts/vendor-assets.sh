@@ -10,6 +10,7 @@ USWDS_VERSION="3.14.0"       # U.S. Web Design System: header, cards, tables, fo
 VEGA_VERSION="6.4.0"         # chart runtime
 VEGA_LITE_VERSION="6.5.0"    # chart grammar (needs vega ^6.4)
 VEGA_EMBED_VERSION="7.1.0"   # renders a Vega-Lite spec into a page, with tooltips
+SWAGGER_UI_VERSION="5.35.0"  # /api/docs: the OpenAPI schema as an interactive page
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENDOR="$ROOT/src/openblotter/web/static/vendor"
@@ -27,9 +28,10 @@ unpack "@uswds/uswds@$USWDS_VERSION" uswds
 unpack "vega@$VEGA_VERSION" vega
 unpack "vega-lite@$VEGA_LITE_VERSION" vega-lite
 unpack "vega-embed@$VEGA_EMBED_VERSION" vega-embed
+unpack "swagger-ui-dist@$SWAGGER_UI_VERSION" swagger-ui
 
 rm -rf "$VENDOR"
-mkdir -p "$VENDOR/uswds/css" "$VENDOR/uswds/js" "$VENDOR/vega"
+mkdir -p "$VENDOR/uswds/css" "$VENDOR/uswds/js" "$VENDOR/vega" "$VENDOR/swagger-ui"
 
 # USWDS: the compiled stylesheet and script, and only the images and fonts the
 # stylesheet refers to (the full dist is 20 MB, mostly unused icons and fonts).
@@ -53,12 +55,18 @@ for package in vega vega-lite vega-embed; do
     cp "$WORK/$package/LICENSE" "$VENDOR/vega/LICENSE-$package"
 done
 
+# Swagger UI: the self-contained browser bundle and its stylesheet (no source maps, no CDN).
+for file in swagger-ui-bundle.js swagger-ui.css swagger-ui-bundle.js.LICENSE.txt LICENSE NOTICE; do
+    cp "$WORK/swagger-ui/$file" "$VENDOR/swagger-ui/"
+done
+
 cat > "$VENDOR/VERSIONS.txt" <<EOF
 Vendored by scripts/vendor-assets.sh from the npm registry (npm pack).
 @uswds/uswds $USWDS_VERSION
 vega $VEGA_VERSION
 vega-lite $VEGA_LITE_VERSION
 vega-embed $VEGA_EMBED_VERSION
+swagger-ui-dist $SWAGGER_UI_VERSION
 EOF
 echo "Vendored into $VENDOR:"
 du -sh "$VENDOR"/*

@@ -26,6 +26,8 @@ PAGE_TYPES: dict[str, tuple[str, int]] = {
     "charts": ("/datasets/seattle_use_of_force/charts", 200),
     "diff": ("/datasets/philadelphia_complaints/releases/2018-Q3/diff/2019-Q1?change=changed", 200),
     "not-found": ("/datasets/no_such_dataset", 404),
+    "api-docs": ("/api/docs", 200),
+    "api-reference": ("/api/reference", 200),
 }
 
 
@@ -37,6 +39,8 @@ def open_page(page: Page, running_portal: RunningPortal, name: str) -> None:
     if name == "charts":  # the charts are drawn after the page loads
         drawn = page.locator(".ob-chart__canvas[data-drawn='true']")
         expect(drawn).to_have_count(page.locator(".ob-chart__canvas").count())
+    if name == "api-docs":  # Swagger UI draws the operations after the page loads
+        expect(page.locator(".opblock").first).to_be_visible()
 
 
 @pytest.mark.parametrize("name", list(PAGE_TYPES))

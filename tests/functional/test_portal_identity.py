@@ -6,6 +6,7 @@ darkness refuses (400, with the settings to set) until the city is located.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -106,3 +107,15 @@ def test_only_the_demo_takes_normans_identity(monkeypatch: pytest.MonkeyPatch) -
     assert demo.missing_location == []
     own = load_settings(demo=True, agency="Test PD", city_latitude=41.8)
     assert own.agency == "Test PD" and own.city_latitude == 41.8  # what is set wins
+
+
+def test_the_api_docs_load_only_the_portals_own_files(providence: TestClient) -> None:
+    docs = providence.get("/api/docs")
+    assert docs.status_code == 200 and "Content-Security-Policy" in docs.headers
+    assets = re.findall(r'<(?:script|link)[^>]+(?:src|href)="([^"]+)"', docs.text)
+    assert any("vendor/swagger-ui/swagger-ui-bundle.js" in a for a in assets)
+    assert all(a.startswith(("/static/", "data:")) for a in assets), assets
+    assert 'href="/api/reference"' in docs.text
+    reference = providence.get("/api/reference").text
+    for path in providence.get("/openapi.json").json()["paths"]:
+        assert f"{path}</code></h3>" in reference.replace("&#123;", "{").replace("&#125;", "}")

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from openblotter import __version__
 from openblotter.config import Settings
 from openblotter.services.portal import Portal
-from openblotter.web import analysis_pages, api, errors, identity, pages
+from openblotter.web import analysis_pages, api, api_docs, errors, identity, pages
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -20,7 +20,7 @@ def create_app(settings: Settings) -> FastAPI:
             f"Open data of {identity.publisher_name(settings)}: every release of every dataset, queryable. "
             'Errors have one shape: {"error": {"code", "message", "detail"}}.'
         ),
-        docs_url="/api/docs",
+        docs_url=None,  # web/api_docs.py serves the docs from vendored files, not a CDN
         redoc_url=None,
     )
     app.state.portal = portal
@@ -28,5 +28,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(analysis_pages.router)
+    app.include_router(api_docs.router)
     app.mount("/static", pages.static_files(), name="static")
     return app
