@@ -22,6 +22,7 @@ from openblotter.domain.query import QuerySpec, parse_query
 from openblotter.domain.releases import Dataset, Release
 from openblotter.domain.schema import TableSchema
 from openblotter.services import disclosure
+from openblotter.services.codes import check_coded_filters
 from openblotter.services.portal import Portal
 from openblotter.storage import exports
 from openblotter.storage.engine import QueryEngine
@@ -92,15 +93,24 @@ def engine(portal: Portal) -> QueryEngine:
     return portal.query_engine()
 
 
-def spec_for(t: Target, params: Params) -> QuerySpec:
-    return parse_query(list(params), t.schema)
+def spec_for(t: Target, params: Params, portal: Portal | None = None) -> QuerySpec:
+    """The parsed query; with ``portal``, a filter on a coded column must name a code."""
+    spec = parse_query(list(params), t.schema)
+    if portal is not None:
+        check_coded_filters(t.schema, spec, lambda column, value: _occurs(portal, t, column, value))
+    return spec
+
+
+def _occurs(portal: Portal, t: Target, column: str, value: str) -> bool:
+    """Whether the release holds ``value`` in ``column`` (a code no value map knew)."""
+    return engine(portal).count(t.path, t.schema, parse_query([(column, value)], t.schema)) > 0
 
 
 def rows_page(portal: Portal, dataset_id: str, params: Params) -> dict[str, Any]:
     """A page of rows: ``{"rows", "next", "total", "release", "columns", "synthetic"}``."""
     disclosure.refuse_rows(portal, dataset_id)
     t = target(portal, dataset_id, params)
-    spec = spec_for(t, params)
+    spec = spec_for(t, params, portal)
     page = engine(portal).rows(t.path, t.schema, spec)
     columns = list(spec.fields or [f.name for f in t.schema.fields])
     return {
@@ -118,7 +128,7 @@ def facet_counts(
 ) -> dict[str, Any]:
     """Value counts per facet column under the filters (contract shape), plus per-facet info."""
     t = target(portal, dataset_id, params)
-    spec = spec_for(t, params)
+    spec = spec_for(t, params, portal)
     result = engine(portal).facets(t.path, t.schema, spec, columns)
     protected = disclosure.aggregates_only(portal, dataset_id)
     if protected:
@@ -150,7 +160,7 @@ def aggregate(
     ``protect=False`` and must not return these groups as they are.
     """
     t = target(portal, dataset_id, params)
-    spec = spec_for(t, params)
+    spec = spec_for(t, params, portal)
     if not spec.is_aggregate:
         raise InvalidInput(
             "Give _group=column[,column] and/or _agg=count|sum:col|avg:col|min:col|max:col.",
@@ -191,7 +201,7 @@ def export(portal: Portal, dataset_id: str, params: Params, fmt: str) -> Export:
     t = target(portal, dataset_id, params)
     # Exports ignore paging: every matching row, in file order unless sorted.
     unpaged = [(k, v) for k, v in params if k not in ("_size", "_next", "_count")]
-    spec = spec_for(t, unpaged)
+    spec = spec_for(t, unpaged, portal)
     writer = {
         "csv": exports.stream_csv,
         "ndjson": exports.stream_ndjson,
