@@ -24,10 +24,9 @@ test: install-dev system-deps
 test-fast: install-dev
 	$(BIN)/pytest -p no:cacheprovider -m "not browser"
 
-## Ruff (lint and format), mypy (strict on domain, services, storage) and the import contracts
+## Ruff, mypy (strict on domain, services, storage) and the import contracts
 lint: install-dev
 	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

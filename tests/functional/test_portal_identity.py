@@ -119,3 +119,16 @@ def test_the_api_docs_load_only_the_portals_own_files(providence: TestClient) ->
     reference = providence.get("/api/reference").text
     for path in providence.get("/openapi.json").json()["paths"]:
         assert f"{path}</code></h3>" in reference.replace("&#123;", "{").replace("&#125;", "}")
+
+
+def test_a_catalog_of_demo_datasets_says_it_once(tmp_path: Path) -> None:
+    """The demo's 14 cards carried the warning twice each (28 times); once is enough."""
+    app = create_app(make_settings(tmp_path, demo=True))
+    for number in range(14):
+        rows = write_csv(tmp_path / f"d{number}.csv", ["id", "kind"], [[1, "a"], [2, "b"]])
+        publish_file(app.state.portal, rows, f"demo_{number}", "2024-Q2", synthetic=True)
+    with TestClient(app, headers=HTML) as client:
+        html = client.get("/").text
+    assert html.count("Synthetic demonstration data") == 1
+    assert html.count("ob-synthetic") == 1 and "ob-tag--demo" not in html
+    assert html.count('class="usa-card ') == 14
