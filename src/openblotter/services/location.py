@@ -18,7 +18,7 @@ def city_location(settings: Settings) -> tuple[str, float, float, str]:
         raise InvalidInput(
             "This portal has no location configured, so sunset and dusk cannot be computed "
             f"for its stops: {names} not set. The portal's operator sets them with "
-            "`openblotter init` (or in openblotter.toml or the environment; see "
+            "openblotter init (or in openblotter.toml or the environment; see "
             "docs/operations.md).",
             detail={"settings": missing},
         )
