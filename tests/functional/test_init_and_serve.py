@@ -224,3 +224,13 @@ def test_a_taken_port_is_a_message_and_exit_code_2(tmp_path: Path) -> None:
     assert f"Port {port} on 127.0.0.1 is already in use" in run.stderr
     assert f"--port {port + 1}" in run.stderr and "Serving" not in run.stdout
     assert "Traceback" not in run.stderr and len(run.stderr.strip().splitlines()) == 1
+
+
+def test_publishing_still_refuses_the_development_salt(tmp_path: Path) -> None:
+    export = tmp_path / "stops.csv"
+    export.write_text("stop_id,outcome\n1,Warning\n", encoding="utf-8")
+    run = openblotter(
+        tmp_path, "publish", str(export), "--dataset", "stops", "--release", "2026-Q3"
+    )
+    assert run.returncode == 2 and "OPENBLOTTER_SALT is not set" in run.stderr
+    assert not list((tmp_path / "data").glob("**/*.parquet"))
