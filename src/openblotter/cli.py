@@ -278,7 +278,7 @@ def serve_command(
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
 ) -> None:
-    """Serve the portal: pages, JSON API, downloads."""
+    """Serve the portal: pages, JSON API, downloads (needs no salt: serving hashes nothing)."""
     overrides: dict[str, Any] = {}
     if host:
         overrides["host"] = host
