@@ -11,7 +11,9 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
-from tests.browser.conftest import WIDTHS, RunningPortal
+from openblotter.web.app import create_app
+from tests.browser.conftest import WIDTHS, RunningPortal, assert_no_wcag_violations, serve
+from tests.factories import make_settings
 
 pytestmark = pytest.mark.browser
 
@@ -96,3 +98,21 @@ def test_catalog_card_links_say_what_they_show(
     name = links.first.evaluate("a => a.textContent.replace(/\\s+/g, ' ').trim()")
     assert name.startswith("About and downloads of ")  # visible words first, then the dataset
     context.close()
+
+
+def test_an_unconfigured_portal_says_so_accessibly(
+    browser: Browser, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """No agency, no city: a notice on every page (axe-clean), and no borrowed identity."""
+    app = create_app(make_settings(tmp_path_factory.mktemp("unconfigured")))
+    with serve(app) as url:
+        for width in WIDTHS:
+            context = browser.new_context(viewport={"width": width, "height": 900})
+            page = context.new_page()
+            for path in ("/", "/api/reference"):
+                page.goto(url + path)
+                notice = page.get_by_role("note").filter(has_text="not set up yet")
+                expect(notice).to_contain_text("openblotter init")
+                assert "Norman" not in page.content()
+                assert_no_wcag_violations(page)
+            context.close()
