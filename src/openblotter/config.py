@@ -109,6 +109,12 @@ class Settings(BaseSettings):
         description="Datasets whose rows are not public: only counts (facets, aggregates, "
         "analyses) are served, with small cells and the cells that would reveal them hidden.",
     )
+    aggregates_protection_interval: int = Field(
+        default=0,
+        ge=0,
+        description="In datasets published only as counts, the narrowest range a reader may "
+        "work out for a hidden count from everything published (0: the threshold minus 1).",
+    )
     reference_group: str = Field(
         default="all",
         description="Reference group of rate ratios: 'all' (the whole population) or a group.",
@@ -225,6 +231,11 @@ class Settings(BaseSettings):
     def aggregates_threshold(self) -> int:
         """Counts below this are hidden in datasets published only as aggregates."""
         return self.suppression_threshold or DEFAULT_AGGREGATES_THRESHOLD
+
+    @property
+    def aggregates_interval(self) -> int:
+        """The narrowest range a reader may derive for a hidden count in a counts-only dataset."""
+        return self.aggregates_protection_interval or self.aggregates_threshold - 1
 
     def free_text_allowed(self, dataset_id: str, field: str) -> bool:
         return field in self.publish_free_text or f"{dataset_id}.{field}" in self.publish_free_text

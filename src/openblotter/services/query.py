@@ -127,12 +127,16 @@ def facet_counts(
     portal: Portal, dataset_id: str, params: Params, columns: Sequence[str] | None = None
 ) -> dict[str, Any]:
     """Value counts per facet column under the filters (contract shape), plus per-facet info."""
-    t = target(portal, dataset_id, params)
-    spec = spec_for(t, params, portal)
-    result = engine(portal).facets(t.path, t.schema, spec, columns)
     protected = disclosure.aggregates_only(portal, dataset_id)
     if protected:
-        result = disclosure.protect_facets(portal, result)
+        # Counts only: answered from the release's protected tables (services/disclosure_serving).
+        from openblotter.services import disclosure_serving
+
+        result = disclosure_serving.facets(portal, dataset_id, list(params), columns)
+    else:
+        t = target(portal, dataset_id, params)
+        result = engine(portal).facets(t.path, t.schema, spec_for(t, params, portal), columns)
+        result.update(release=t.release.label, synthetic=t.dataset.synthetic)
     facets = {name: info["values"] for name, info in result["facets"].items()}
     info = {
         name: {k: v for k, v in details.items() if k != "values"}
@@ -142,8 +146,8 @@ def facet_counts(
         "facets": facets,
         "facet_info": info,
         "total": result["total"],
-        "release": t.release.label,
-        "synthetic": t.dataset.synthetic,
+        "release": result["release"],
+        "synthetic": result["synthetic"],
     }
     if protected:
         body["suppression"] = result["suppression"]
@@ -159,6 +163,10 @@ def aggregate(
     (:mod:`disclosure`); an analysis that suppresses its own output passes
     ``protect=False`` and must not return these groups as they are.
     """
+    if protect and disclosure.aggregates_only(portal, dataset_id):
+        from openblotter.services import disclosure_serving
+
+        return disclosure_serving.aggregate(portal, dataset_id, list(params))
     t = target(portal, dataset_id, params)
     spec = spec_for(t, params, portal)
     if not spec.is_aggregate:
@@ -166,10 +174,6 @@ def aggregate(
             "Give _group=column[,column] and/or _agg=count|sum:col|avg:col|min:col|max:col.",
             detail={"parameter": "_group", "allowed": [f.name for f in t.schema.fields]},
         )
-    if protect and disclosure.aggregates_only(portal, dataset_id):
-        disclosure.check_aggregate(dataset_id, spec)
-        protected = disclosure.protect_aggregate(portal, engine(portal), t.path, t.schema, spec)
-        return {**protected, "release": t.release.label, "synthetic": t.dataset.synthetic}
     result = engine(portal).aggregate(t.path, t.schema, spec)
     return {
         "groups": result.groups,

@@ -1,0 +1,230 @@
+"""Facets and aggregates of a counts-only dataset, answered from its protected tables only.
+
+A request is answered when it reads one published table
+(:mod:`openblotter.services.disclosure_tables`): a facet or a group of one
+dimension, a group of two dimensions that form a two-way table, or one of
+those under one ``dimension=value`` filter that picks a row of a two-way
+table. Anything else (other filters, ``_q``, sums, averages, extremes, a
+column that is not a dimension) is refused with a 400 that lists what can be
+asked. Hidden cells come last, in alphabetical order, without counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from openblotter.domain.errors import InvalidInput
+from openblotter.domain.query import Filter, GroupKey, QuerySpec, parse_query
+from openblotter.services import query
+from openblotter.services.disclosure_tables import PERIOD, CountsTables, counts_tables
+from openblotter.services.portal import Portal
+
+Params = list[tuple[str, str]]
+
+NOTE = (
+    "This dataset is published only as a fixed set of tables, protected together: counts from "
+    "1 to {last} are hidden, and so are the counts that would let a reader work them out from "
+    "everything else published (no hidden count can be narrowed to fewer than {interval} values)."
+)
+
+
+def suppression(portal: Portal, hidden: int) -> dict[str, Any]:
+    """What a protected response says about its hidden counts."""
+    settings = portal.settings
+    return {
+        "threshold": settings.aggregates_threshold,
+        "interval": settings.aggregates_interval,
+        "hidden": hidden,
+        "method": "primary and complementary cell suppression, audited by linear programming "
+        "over every published table",
+        "note": NOTE.format(
+            last=settings.aggregates_threshold - 1, interval=settings.aggregates_interval + 1
+        ),
+    }
+
+
+def _refuse(dataset_id: str, what: str, tables: CountsTables) -> InvalidInput:
+    pairs = [",".join(t) for t in tables.tables if len(t) == 2]
+    return InvalidInput(
+        f"Dataset '{dataset_id}' is published only as counts, from a fixed set of tables; {what} "
+        f"Group or facet by one of: {', '.join(tables.dimensions)}; or by two that form a table: "
+        f"{'; '.join(pairs) or 'none'}; with at most one filter dimension=value on the other "
+        "column of such a table.",
+        detail={
+            "dataset": dataset_id,
+            "dimensions": list(tables.dimensions),
+            "tables": pairs,
+            "filters": "one dimension=value",
+        },
+    )
+
+
+def _dimension(key: GroupKey, tables: CountsTables, dataset_id: str) -> str:
+    name = PERIOD if key.part == "quarter" else key.column if key.part is None else key.name
+    if name not in tables.dimensions or (key.part not in (None, "quarter")):
+        raise _refuse(dataset_id, f"'{key.name}' is not one of its dimensions.", tables)
+    return name
+
+
+def _filter(spec: QuerySpec, tables: CountsTables, dataset_id: str) -> tuple[str, Any] | None:
+    """The one ``dimension=value`` filter of a request, or None."""
+    if spec.search:
+        raise _refuse(dataset_id, "_q (text search) reads rows, so it is not available.", tables)
+    if len(spec.filters) > 1:
+        raise _refuse(dataset_id, "give at most one filter.", tables)
+    if not spec.filters:
+        return None
+    item: Filter = spec.filters[0]
+    if item.operator != "eq" or len(item.values) != 1 or item.part not in (None, "quarter"):
+        raise _refuse(dataset_id, "a filter must be dimension=one value.", tables)
+    name = PERIOD if item.part == "quarter" else item.column
+    if name not in tables.dimensions:
+        raise _refuse(
+            dataset_id, f"'{item.parameter or name}' is not one of its dimensions.", tables
+        )
+    value = item.values[0]
+    if item.part == "quarter":
+        start = value[0]
+        value = f"{start.year:04d}-Q{(start.month - 1) // 3 + 1}"
+    return name, value
+
+
+def _slice(
+    tables: CountsTables, dataset_id: str, group: list[str], where: tuple[str, Any] | None
+) -> tuple[dict[tuple[Any, ...], int | None], dict[tuple[Any, ...], str], int | None]:
+    """The cells of ``group`` under ``where``: counts (None hidden), statuses, and their total."""
+    if where is not None and where[0] in group:
+        raise _refuse(dataset_id, "a filter on a grouped column is not available.", tables)
+    dims = [*group, where[0]] if where else group
+    if len(dims) > 2:
+        raise _refuse(dataset_id, "its tables have at most two columns.", tables)
+    name = tables.table(dims)
+    if name is None or tables.withheld(name):
+        raise _refuse(dataset_id, f"there is no published table of {', '.join(dims)}.", tables)
+    at = [name.index(d) for d in group]
+    cells, statuses = {}, {}
+    for key, value in tables.cells(name).items():
+        if where is not None and key[name.index(where[0])] != where[1]:
+            continue
+        if tables.protected.counts[name][key] == 0:
+            continue
+        cells[tuple(key[i] for i in at)] = value
+        statuses[tuple(key[i] for i in at)] = tables.status(name, key)
+    if where is None:
+        total: int | None = tables.total
+    else:
+        margin = tables.table([where[0]])
+        total = tables.protected.value(margin, (where[1],)) if margin else None
+    return cells, statuses, total
+
+
+def _ordered(
+    cells: dict[tuple[Any, ...], int | None], order: list[tuple[int | None, bool]]
+) -> list[tuple[Any, ...]]:
+    """Published cells sorted by ``order`` ((position or None for the count, descending)),
+    then by value; hidden cells last, alphabetically (their place would hint at their size)."""
+    shown = sorted((k for k, v in cells.items() if v is not None), key=_alphabetical)
+    hidden = sorted((k for k, v in cells.items() if v is None), key=_alphabetical)
+    for position, descending in reversed(order):
+        if position is None:
+            shown.sort(key=lambda k: cells[k] or 0, reverse=descending)
+        else:
+            at = position
+            present = [k for k in shown if k[at] is not None]
+            blank = [k for k in shown if k[at] is None]
+            present.sort(key=lambda k: _sortable(k[at]), reverse=descending)
+            shown = present + blank
+    return shown + hidden
+
+
+def _alphabetical(key: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(_sortable(v) for v in key)
+
+
+def _sortable(value: Any) -> tuple[int, str]:
+    return (1, "") if value is None else (0, str(value))
+
+
+def facets(
+    portal: Portal, dataset_id: str, params: Params, columns: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """Facet counts (the query service's shape) from the protected tables.
+
+    ``columns`` (a page's chart candidates) are kept when they are dimensions;
+    a ``_facet`` the reader asks for must be one.
+    """
+    t = query.target(portal, dataset_id, params)
+    tables = counts_tables(portal, dataset_id, t.release.label)
+    extra = [("_facet", c) for c in columns or () if c in tables.dimensions]
+    spec = parse_query([*params, *extra], t.schema)
+    where = _filter(spec, tables, dataset_id)
+    out: dict[str, Any] = {}
+    hidden = 0
+    total: int | None = tables.total
+    for key in spec.facets:
+        name = _dimension(key, tables, dataset_id)
+        cells, statuses, total = _slice(tables, dataset_id, [name], where)
+        order = _ordered(cells, [(None, True)])
+        values = [_facet_value(k[0], cells[k], statuses[k]) for k in order]
+        hidden += sum(v is None for v in cells.values())
+        out[key.name] = {
+            "values": values,
+            "distinct": len(values),
+            "truncated_values": 0,
+            "truncated": False,
+        }
+    if not spec.facets and where is not None:
+        margin = tables.table([where[0]])
+        total = tables.protected.value(margin, (where[1],)) if margin else None
+    return {
+        "facets": out,
+        "total": total,
+        "release": t.release.label,
+        "synthetic": t.dataset.synthetic,
+        "suppression": suppression(portal, hidden + (total is None)),
+    }
+
+
+def _facet_value(value: Any, count: int | None, status: str) -> dict[str, Any]:
+    if count is None:
+        return {"value": value, "count": None, "suppressed": status}
+    return {"value": value, "count": count}
+
+
+def aggregate(portal: Portal, dataset_id: str, params: Params) -> dict[str, Any]:
+    """Grouped counts (the query service's shape) from the protected tables."""
+    t = query.target(portal, dataset_id, params)
+    tables = counts_tables(portal, dataset_id, t.release.label)
+    spec = parse_query(params, t.schema)
+    other = [a.name for a in spec.aggregates if a.function != "count"]
+    if other:
+        raise _refuse(dataset_id, f"only counts are published, not {', '.join(other)}.", tables)
+    where = _filter(spec, tables, dataset_id)
+    group = [_dimension(k, tables, dataset_id) for k in spec.group]
+    names = [k.name for k in spec.group]
+    cells, statuses, total = _slice(tables, dataset_id, group, where)
+    if not group:
+        cells, statuses = {(): total}, {(): "published" if total is not None else "primary"}
+    order = [
+        (None if k.column == "count" else names.index(k.column), k.descending) for k in spec.sort
+    ]
+    groups = [_group(names, key, cells[key], statuses[key]) for key in _ordered(cells, order)]
+    shown = groups[: spec.size] if spec.size_given else groups
+    return {
+        "groups": shown,
+        "total_groups": len(groups),
+        "truncated": len(shown) < len(groups),
+        "release": t.release.label,
+        "synthetic": t.dataset.synthetic,
+        "suppression": suppression(portal, sum(v is None for v in cells.values())),
+    }
+
+
+def _group(
+    names: list[str], key: tuple[Any, ...], count: int | None, status: str
+) -> dict[str, Any]:
+    row: dict[str, Any] = {**dict(zip(names, key, strict=True)), "count": count}
+    if count is None:
+        row["suppressed"] = status
+    return row
