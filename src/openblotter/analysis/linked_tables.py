@@ -262,7 +262,8 @@ def _complement(
     """The published cell to hide next to protect ``cell``: the smallest one nearest to it.
 
     The cells that bound its range (non-zero duals of the linear programs) come
-    first; among them, or among all when none can be hidden, nearest means the
+    first, cells of two-way tables before margins; among them, or among all when
+    none can be hidden, nearest means the
     same row or column of the same table, then the same table, then a cell of
     another table that overlaps it, then any cell of the group. The grand total
     is never hidden: every group of dimensions shares it.
@@ -283,4 +284,7 @@ def _complement(
     ]
     if not candidates:
         return None
-    return min(candidates, key=lambda c: (nearness(c), program.counts[c], _order(c)))
+    # A margin (a one-way count) is what most readers look at: hide inner cells first.
+    return min(
+        candidates, key=lambda c: (len(c.table) < 2, nearness(c), program.counts[c], _order(c))
+    )
