@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from openblotter.analysis.suppression import is_derivable
 from openblotter.services import query
 from openblotter.web.app import create_app
 from tests.factories import make_portal, make_settings, publish_dallas
@@ -96,18 +95,17 @@ def test_two_way_counts_leave_no_hidden_cell_derivable(client: TestClient, truth
     true = _true_groups(truth, params)
     body = client.get("/api/v1/datasets/use_of_force/aggregate", params=params).json()
     got = {(g["subject_race"], g["subject_sex"]): g for g in body["groups"]}
-    # Every group with people is listed; a hidden zero is listed too (its absence would say 0).
-    assert set(got) >= set(true)
-    assert all(got[k]["count"] is None for k in set(got) - set(true))
+    # Every group with people is listed, and only those (a combination not listed is 0).
+    assert set(got) == set(true)
     races = sorted({k[0] for k in true}, key=str)
     sexes = sorted({k[1] for k in true}, key=str)
     table = np.array([[true.get((r, s), 0) for s in sexes] for r in races])
     hidden = np.array([[got.get((r, s), {}).get("count", 0) is None for s in sexes] for r in races])
     small = (table > 0) & (table < THRESHOLD)
     assert small.any() and (hidden & small).sum() == small.sum()
-    assert (hidden & (table == 0)).any(), "this table needs a hidden zero to protect a small cell"
-    for r, s in zip(*np.nonzero(hidden), strict=True):
-        assert not is_derivable(table, hidden, (int(r), int(s))), (races[r], sexes[s])
+    assert not (hidden & (table == 0)).any()
+    # That no hidden cell can be worked out from every published number together is
+    # checked by the attacker (tests/integration/test_counts_only_attacker.py).
     for key, group in got.items():
         if group["count"] is not None:
             assert group["count"] == true[key]
@@ -159,32 +157,38 @@ def test_sorted_by_count_hidden_groups_come_last_and_size_cuts_after(client: Tes
 @pytest.mark.parametrize(
     ("params", "word"),
     [
-        ([("_group", "subject_race,subject_sex,quarter")], "at most 2"),
-        ([("_group", "subject_race"), ("_agg", "max:subject_age")], "one person's value"),
+        ([("_group", "subject_race,subject_sex,quarter")], "at most two columns"),
+        ([("_group", "subject_race"), ("_agg", "max:subject_age")], "only counts"),
+        ([("_group", "subject_race"), ("_agg", "avg:officer_years_of_service")], "only counts"),
+        ([("_group", "subject_race,subject_condition")], "no published table"),
+        ([("_group", "incident_id")], "not one of its dimensions"),
+        ([("_group", "subject_race"), ("_q", "taser")], "text search"),
+        (
+            [("_group", "subject_race"), ("subject_sex", "Male"), ("quarter", "2016-Q1")],
+            "one filter",
+        ),
+        ([("_group", "subject_sex"), ("officer_years_of_service__gt", "3")], "dimension=one value"),
     ],
 )
-def test_what_suppression_cannot_protect_is_refused(
+def test_what_the_protected_tables_do_not_hold_is_refused(
     client: TestClient, params: list[tuple[str, str]], word: str
 ) -> None:
     response = client.get("/api/v1/datasets/use_of_force/aggregate", params=params)
     assert response.status_code == 400
-    assert word in response.json()["error"]["message"]
+    error = response.json()["error"]
+    assert word in error["message"]
+    assert "subject_race" in error["detail"]["dimensions"]
+    assert "incident_id" not in error["detail"]["dimensions"]
 
 
-def test_sums_of_hidden_groups_are_hidden_too(client: TestClient) -> None:
-    body = client.get(
-        "/api/v1/datasets/use_of_force/aggregate",
-        params=[
-            ("_group", "subject_race"),
-            ("_agg", "count"),
-            ("_agg", "avg:officer_years_of_service"),
-        ],
-    ).json()
-    for group in body["groups"]:
-        if group["count"] is None:
-            assert group["avg_officer_years_of_service"] is None
-        else:
-            assert group["avg_officer_years_of_service"] is not None
+def test_facets_of_ids_and_dates_are_refused(client: TestClient) -> None:
+    for facet in ("record_id", "incident_id", "officer_id", "incident_date", "narrative"):
+        response = client.get(
+            "/api/v1/datasets/use_of_force/facets",
+            params=[("_facet", facet), ("subject_injured", "true")],
+        )
+        assert response.status_code in (400, 404), facet
+        assert facet not in response.json()["error"].get("detail", {}).get("dimensions", [])
 
 
 def test_pages_offer_counts_not_rows(client: TestClient) -> None:
@@ -199,28 +203,26 @@ def test_pages_offer_counts_not_rows(client: TestClient) -> None:
     assert "Counts only" in client.get("/").text
 
 
-def test_officer_subject_race_pairs_hide_small_cells_safely(client: TestClient, truth: Any) -> None:
-    from openblotter.services import community
-
-    true = community.race_pairs(truth, "use_of_force")
+def test_officer_subject_race_pairs_come_from_the_protected_table(
+    client: TestClient, truth: Any
+) -> None:
+    true = _true_groups(truth, [("_group", "officer_race,subject_race")])
     body = client.get("/api/v1/analysis/race-pairs", params={"dataset": "use_of_force"}).json()
-    officers, subjects = list(true["officer_groups"]), list(true["subject_groups"])
-    assert (body["officer_groups"], body["subject_groups"]) == (officers, subjects)
-    table = np.zeros((len(officers), len(subjects)), dtype=np.int64)
-    hidden = np.zeros_like(table, dtype=bool)
-    for cell, shown in zip(true["cells"], body["cells"], strict=True):
-        at = officers.index(cell["officer_group"]), subjects.index(cell["subject_group"])
-        table[at] = cell["count"]
-        hidden[at] = shown["count"] is None
-        if shown["count"] is not None:
-            assert shown["count"] == cell["count"]
+    table = client.get(
+        "/api/v1/datasets/use_of_force/aggregate", params={"_group": "officer_race,subject_race"}
+    ).json()
+    published = {(g["officer_race"], g["subject_race"]): g["count"] for g in table["groups"]}
+    assert body["event_unit"].startswith("one row of the dataset")
+    for cell in body["cells"]:
+        key = (cell["officer_group"], cell["subject_group"])
+        assert cell["count"] == published.get(key, 0)  # the same numbers as the table
+        if cell["count"] is None:
+            assert cell["share_of_all"] is None and cell["suppressed"]
+            assert true[key] > 0
         else:
-            assert shown["share_of_all"] is None and shown["suppressed"]
-    assert (hidden | ~((table > 0) & (table < THRESHOLD))).all()
-    assert hidden.any()
-    for r, c in zip(*np.nonzero(hidden), strict=True):
-        assert not is_derivable(table, hidden, (int(r), int(c)))
-    assert body["suppression"]["hidden"] == int(hidden.sum())
+            assert cell["count"] == true.get(key, 0)
+    small = {k for k, n in true.items() if 0 < n < THRESHOLD}
+    assert small and all(published[k] is None for k in small)
 
 
 def test_the_benchmark_hides_small_groups_and_every_figure_made_from_them(
@@ -248,19 +250,30 @@ def test_the_benchmark_hides_small_groups_and_every_figure_made_from_them(
     assert 'id="suppression"' in page and "Hidden" in page
 
 
-def test_outcome_tables_and_funnels_suppress_with_the_counts_only_threshold(
-    client: TestClient,
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/api/v1/analysis/outcomes", {"dataset": "use_of_force"}),
+        ("/api/v1/analysis/funnel", {"dataset": "use_of_force", "by": "beat"}),
+        ("/api/v1/analysis/funnel.csv", {"dataset": "use_of_force", "by": "district"}),
+        ("/api/v1/analysis/veil-of-darkness", {"dataset": "use_of_force"}),
+    ],
+)
+def test_analyses_that_do_not_read_the_protected_tables_are_refused(
+    client: TestClient, path: str, params: dict[str, str]
 ) -> None:
-    outcomes = client.get("/api/v1/analysis/outcomes", params={"dataset": "use_of_force"}).json()
-    assert outcomes["suppression_threshold"] == THRESHOLD  # the setting is 0: counts only uses 10
-    assert outcomes["suppressed_cells"] > 0
-    funnel = client.get(
-        "/api/v1/analysis/funnel", params={"dataset": "use_of_force", "by": "beat"}
-    ).json()
-    assert funnel["suppression_threshold"] == THRESHOLD
-    shown = [u["events"] for u in funnel["units"] if u["events"] is not None]
-    assert len(shown) < len(funnel["units"])
-    assert all(n >= THRESHOLD for n in shown)
+    response = client.get(path, params=params)
+    assert response.status_code == 400
+    assert "published only as counts" in response.json()["error"]["message"]
+
+
+def test_an_analysis_filter_the_tables_do_not_hold_is_refused(client: TestClient) -> None:
+    response = client.get(
+        "/api/v1/analysis/benchmark",
+        params={"dataset": "use_of_force", "period": "2016-Q1", "subject_sex": "Female"},
+    )
+    assert response.status_code == 400
+    assert "filters" in response.json()["error"]["message"]
 
 
 def test_the_release_manifest_keeps_its_row_quoting_report_back(
@@ -286,53 +299,18 @@ def analysis_portals(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any
     return public, counts_only
 
 
-def test_representation_hides_small_staff_counts_in_every_subset(
+def test_representation_and_darkness_are_refused_with_a_pointer(
     analysis_portals: tuple[Any, Any],
 ) -> None:
+    from openblotter.domain.errors import InvalidInput
     from openblotter.services import community
-
-    public, counts_only = analysis_portals
-    salem = [("county", "Salem")]  # 211 officers: some groups have fewer than 10
-    true = community.representation(public, "nj_officers", filters=salem)
-    shown = community.representation(counts_only, "nj_officers", filters=salem)
-    assert shown["suppression"]["hidden"] > 0
-    for before, after in zip(true["results"], shown["results"], strict=True):
-        small = {r["group"] for r in before["rows"] if 0 < r["staff"] < THRESHOLD}
-        hidden = {r["group"] for r in after["rows"] if r.get("suppressed")}
-        assert small <= hidden and len(hidden) != 1  # one hidden would follow from the total
-        for row in after["rows"]:
-            if row.get("suppressed"):
-                assert row["staff"] is None and row["representation_index"] is None
-            else:
-                assert row == next(r for r in before["rows"] if r["group"] == row["group"])
-
-
-def test_veil_of_darkness_keeps_the_model_and_hides_small_counts(
-    analysis_portals: tuple[Any, Any],
-) -> None:
-    from openblotter.services import community
-
-    public, counts_only = analysis_portals
-    true = community.darkness(public, "ri_stops", group="Asian")
-    shown = community.darkness(counts_only, "ri_stops", group="Asian")
-    assert shown["odds_ratio"] == true["odds_ratio"] and shown["ci"] == true["ci"]
-    for reason, count in shown["excluded"].items():
-        assert count == true["excluded"][reason] or 0 < true["excluded"][reason] < THRESHOLD
-    dark_in_group = round(true["share_in_group_dark"] * true["n_dark"])
-    expected_hidden = 0 < dark_in_group < THRESHOLD
-    assert (shown["share_in_group_dark"] is None) == expected_hidden
-
-
-def test_representation_and_darkness_pages_show_hidden_counts(
-    analysis_portals: tuple[Any, Any],
-) -> None:
     from tests.functional.test_analysis_pages import analysis_app
 
     _, counts_only = analysis_portals
+    with pytest.raises(InvalidInput, match="published only as counts"):
+        community.representation(counts_only, "nj_officers", filters=[("county", "Salem")])
+    with pytest.raises(InvalidInput, match="published only as counts"):
+        community.darkness(counts_only, "ri_stops", group="Asian")
     with TestClient(analysis_app(counts_only.settings)) as pages:
-        html = pages.get(
-            "/analysis/representation", params={"dataset": "nj_officers", "county": "Salem"}
-        ).text
-        assert 'id="suppression"' in html and ">Hidden<" in html
-        dark = pages.get("/analysis/darkness", params={"dataset": "ri_stops", "group": "Asian"})
-        assert dark.status_code == 200 and 'id="suppression"' in dark.text
+        html = pages.get("/analysis/representation", params={"dataset": "nj_officers"})
+        assert html.status_code == 400 and "published only as counts" in html.text

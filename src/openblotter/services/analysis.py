@@ -186,7 +186,11 @@ def benchmark(
         dataset_id, next((v for k, v in filters or [] if k == "_release"), None)
     )
     chosen = [*(filters or []), *period_filters(period, current.quarter)]
-    events = _events(portal, dataset_id, family, by, chosen)
+    counts_only = disclosure.aggregates_only(portal, dataset_id)
+    if counts_only:  # from the release's protected tables, with the codes to hide
+        events, hidden = disclosure_analyses.benchmark_events(portal, dataset_id, by, chosen)
+    else:
+        events = _events(portal, dataset_id, family, by, chosen)
     population, total, source = residents_by_group(portal, dimension)
     mapping = _mapping(portal, dimension)
     chosen_reference = reference or portal.settings.reference_group
@@ -219,8 +223,8 @@ def benchmark(
         "caveats": result["caveats"],
         "synthetic": dataset.synthetic,
     }
-    if disclosure.aggregates_only(portal, dataset_id):
-        body = disclosure_analyses.protect_benchmark(portal, body)
+    if counts_only:
+        body = disclosure_analyses.protect_benchmark(portal, body, hidden)
     return body
 
 

@@ -21,6 +21,7 @@ def representation(
     portal: Portal, dataset_id: str, *, filters: list[tuple[str, str]] | None = None
 ) -> dict[str, Any]:
     """Staff by race/ethnicity against residents: the representation index, by sworn status and rank."""
+    disclosure_analyses.refuse_analysis(portal, dataset_id, "representation index")
     columns = [
         "officer_race",
         "officer_ethnicity",
@@ -74,6 +75,7 @@ def darkness(
     filters: list[tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
     """Veil of darkness for stops with a date and a clock time, at the portal's city."""
+    disclosure_analyses.refuse_analysis(portal, dataset_id, "veil of darkness")
     from openblotter.analysis.darkness import Place, veil_of_darkness  # statsmodels: on first use
 
     place = Place(*city_location(portal.settings))  # refuses a portal with no location
@@ -112,6 +114,8 @@ def race_pairs(
     portal: Portal, dataset_id: str, *, filters: list[tuple[str, str]] | None = None
 ) -> dict[str, Any]:
     """Officer race by community-member race (use of force, complaints, contacts)."""
+    if disclosure.aggregates_only(portal, dataset_id):  # from the protected two-way table
+        return disclosure_analyses.race_pairs(portal, dataset_id, filters or [])
     frame = query.table(portal, dataset_id, filters or [], ["officer_race", "subject_race"])
     if not {"officer_race", "subject_race"} <= set(frame.columns):
         raise InvalidInput(

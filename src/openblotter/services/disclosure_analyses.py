@@ -8,10 +8,79 @@ count (a share, a rate, a ratio, a note that quotes it) is hidden with it.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
-from openblotter.services import disclosure
+import polars as pl
+
+from openblotter.analysis.suppression import Status
+from openblotter.domain.errors import InvalidInput
+from openblotter.services import disclosure, disclosure_serving
 from openblotter.services.portal import Portal
+
+
+def refuse_analysis(portal: Portal, dataset_id: str, analysis: str) -> None:
+    """Refuse an analysis that does not yet read a counts-only dataset's protected tables."""
+    if not disclosure.aggregates_only(portal, dataset_id):
+        return
+    raise InvalidInput(
+        f"Dataset '{dataset_id}' is published only as counts, and the {analysis} would publish "
+        "counts outside its protected tables, which could give hidden counts away. Use the "
+        "community benchmark, the officer-subject race pairs, or the dataset's facets and "
+        "aggregates.",
+        detail={"dataset": dataset_id, "access": "aggregates", "analysis": analysis},
+    )
+
+
+def race_pairs(portal: Portal, dataset_id: str, filters: list[tuple[str, str]]) -> dict[str, Any]:
+    """Officer race by subject race from the protected two-way table, with hidden cells hidden.
+
+    A share divides by a total; it is hidden when the cell or that total is.
+    """
+    from openblotter.analysis.representation import race_pair_table
+
+    pair = ["officer_race", "subject_race"]
+    counts, hidden = disclosure_serving.analysis_table(portal, dataset_id, pair, filters)
+    officers = disclosure_serving.analysis_table(portal, dataset_id, pair[:1], filters)[1]
+    subjects = disclosure_serving.analysis_table(portal, dataset_id, pair[1:], filters)[1]
+    frame = pl.DataFrame(
+        [{"officer_race": o, "subject_race": s, "count": n} for (o, s), n in counts.items()],
+        schema={"officer_race": pl.String, "subject_race": pl.String, "count": pl.Int64},
+    )
+    table = race_pair_table(
+        frame, officer_column="officer_race", subject_column="subject_race", count_column="count"
+    ).to_dict()
+    hidden_officers = {_unknown(k[0]) for k in officers}
+    hidden_subjects = {_unknown(k[0]) for k in subjects}
+    hidden_cells = {(_unknown(o), _unknown(s)) for o, s in hidden}
+    cells = []
+    for cell in table["cells"]:
+        key = (cell["officer_group"], cell["subject_group"])
+        status: Status = "primary" if key in hidden_cells else "published"
+        row = disclosure.hidden_row(cell, _PAIR_FIGURES, status)
+        if key[0] in hidden_officers:
+            row["share_of_officer_group"] = None
+        if key[1] in hidden_subjects:
+            row["share_of_subject_group"] = None
+        cells.append(row)
+    return {
+        "dataset": dataset_id,
+        "event_unit": COUNTS_ONLY_UNIT,
+        **table,
+        "cells": cells,
+        "officer_totals": {
+            k: None if k in hidden_officers else v for k, v in table["officer_totals"].items()
+        },
+        "subject_totals": {
+            k: None if k in hidden_subjects else v for k, v in table["subject_totals"].items()
+        },
+        "suppression": disclosure_serving.suppression(portal, len(hidden_cells)),
+    }
+
+
+def _unknown(value: Any) -> str:
+    return "Unknown" if value is None else str(value)
+
 
 #: The figures of an officer-subject cell that reveal its count.
 _PAIR_FIGURES = ("count", "share_of_all", "share_of_officer_group", "share_of_subject_group")
@@ -56,33 +125,83 @@ _BENCHMARK_FIGURES = (
     "ci_low",
     "ci_high",
 )
+#: Figures that divide by the reference group's events.
+_RATIO_FIGURES = ("rate_ratio", "ci_low", "ci_high")
+COUNTS_ONLY_UNIT = (
+    "one row of the dataset (a dataset published only as counts publishes counts of rows, "
+    "from its protected tables)"
+)
 
 
-def protect_benchmark(portal: Portal, result: dict[str, Any]) -> dict[str, Any]:
-    """A benchmark with each small group's events, and every figure made from them, hidden."""
-    threshold = portal.settings.aggregates_threshold
-    total = int(result["events_total"])
-    counts = [int(row["events"]) for row in result["rows"]]
-    statuses = disclosure.list_statuses(counts, threshold, total)
-    rows = [
-        # The notes quote the count ("Fewer than 20 events (3)").
-        disclosure.hidden_row(row, _BENCHMARK_FIGURES, status, reliable=False, notes=[])
-        for row, status in zip(result["rows"], statuses, strict=True)
-    ]
-    hidden_groups = {row["group"] for row in rows if "suppressed" in row}
+def benchmark_events(
+    portal: Portal, dataset_id: str, by: str, filters: list[tuple[str, str]]
+) -> tuple[Counter[str | None], set[str | None]]:
+    """Events per department code from the release's protected tables, and the hidden codes.
+
+    A code made of several cells (race with a separate ethnicity) is hidden when
+    any of them is: publishing the sum of hidden cells would tell a reader more.
+    """
+    from openblotter.analysis.census_mapping import combine_race_ethnicity
+
+    ethnicity = by == "subject_race" and "subject_ethnicity" in _dimensions(portal, dataset_id)
+    group = [by, "subject_ethnicity"] if ethnicity else [by]
+    counts, hidden = disclosure_serving.analysis_table(portal, dataset_id, group, filters)
+    events: Counter[str | None] = Counter()
+    hidden_codes: set[str | None] = set()
+    for key, n in counts.items():
+        code = key[0]
+        if ethnicity:
+            code = combine_race_ethnicity(key[0], key[1]) or key[0]
+        events[code] += n
+        if key in hidden:
+            hidden_codes.add(code)
+    return events, hidden_codes
+
+
+def _dimensions(portal: Portal, dataset_id: str) -> tuple[str, ...]:
+    from openblotter.services.disclosure_tables import counts_tables
+
+    return counts_tables(portal, dataset_id).dimensions
+
+
+def protect_benchmark(
+    portal: Portal, result: dict[str, Any], hidden_codes: set[str | None]
+) -> dict[str, Any]:
+    """A benchmark with every figure made from a hidden cell hidden.
+
+    A row is hidden when any of its department codes is. The reference rate of
+    all residents divides the events of every group compared with residents:
+    it is published only when it is a sum a reader can already work out (the
+    hidden codes all inside the compared groups, or all outside them); the
+    rate ratios and their intervals divide by it and go with it.
+    """
+    rows = []
+    for row in result["rows"]:
+        hidden = any(code in hidden_codes for code in row["department_codes"])
+        status: Status = "primary" if hidden else "published"
+        rows.append(
+            disclosure.hidden_row(row, _BENCHMARK_FIGURES, status, reliable=False, notes=[])
+        )
+    compared = {
+        c
+        for row in result["rows"]
+        if row["placement"] == "category"
+        for c in row["department_codes"]
+    }
+    inside = {code in compared for code in hidden_codes}
+    reference_row = next((r for r in rows if r["group"] == result.get("reference")), None)
+    reference_hidden = len(inside) > 1 if reference_row is None else "suppressed" in reference_row
     protected = {
         **result,
+        "event_unit": COUNTS_ONLY_UNIT,
         "rows": rows,
-        "suppression": disclosure.suppression(portal, len(hidden_groups)),
+        "suppression": disclosure_serving.suppression(
+            portal, sum("suppressed" in row for row in rows)
+        ),
     }
-    if 0 < total < threshold:
-        protected["events_total"] = None
-    if result.get("reference") in hidden_groups:
-        # The reference rate is that group's rate, and every ratio divides by it.
+    if reference_hidden:
         protected["reference_rate_per_1000"] = None
-        protected["rows"] = [
-            {**row, "rate_ratio": None, "ci_low": None, "ci_high": None} for row in rows
-        ]
+        protected["rows"] = [{**row, **dict.fromkeys(_RATIO_FIGURES)} for row in rows]
     return protected
 
 

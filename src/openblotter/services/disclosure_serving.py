@@ -76,7 +76,11 @@ def _filter(spec: QuerySpec, tables: CountsTables, dataset_id: str) -> tuple[str
     if not spec.filters:
         return None
     item: Filter = spec.filters[0]
-    if item.operator != "eq" or len(item.values) != 1 or item.part not in (None, "quarter"):
+    if (
+        item.operator not in ("eq", "in")
+        or len(item.values) != 1
+        or item.part not in (None, "quarter")
+    ):
         raise _refuse(dataset_id, "a filter must be dimension=one value.", tables)
     name = PERIOD if item.part == "quarter" else item.column
     if name not in tables.dimensions:
@@ -228,3 +232,58 @@ def _group(
     if count is None:
         row["suppressed"] = status
     return row
+
+
+# --- analyses ------------------------------------------------------------------------------
+
+#: Period parameters of the analyses that cover a whole release are not filters.
+_PERIODS = ("year", "quarter")
+
+
+def analysis_table(
+    portal: Portal, dataset_id: str, group: list[str], filters: Params
+) -> tuple[dict[tuple[Any, ...], int], set[tuple[Any, ...]]]:
+    """The true counts of a published table for an analysis, and which of its cells are hidden.
+
+    The analysis must hide every figure made from a hidden cell. Filters are
+    refused, except ``_release`` and a period that covers the whole release.
+    """
+    label = next((v for k, v in filters if k == "_release"), None)
+    tables = counts_tables(portal, dataset_id, label)
+    rest = [(k, v) for k, v in filters if k != "_release"]
+    periods = [(k, v) for k, v in rest if k in _PERIODS]
+    if periods and _covers_release(tables, periods):
+        rest = [(k, v) for k, v in rest if k not in _PERIODS]
+    if rest:
+        raise _refuse(
+            dataset_id,
+            "its analyses read the published tables of the whole release, so filters "
+            f"({', '.join(k for k, _ in rest)}) and periods shorter than the release are not "
+            "available.",
+            tables,
+        )
+    for name in group:
+        if name not in tables.dimensions:
+            raise _refuse(dataset_id, f"'{name}' is not one of its dimensions.", tables)
+    table = tables.table(group)
+    if table is None or tables.withheld(table):
+        raise _refuse(dataset_id, f"there is no published table of {', '.join(group)}.", tables)
+    at = [table.index(d) for d in group]
+    counts: dict[tuple[Any, ...], int] = {}
+    hidden: set[tuple[Any, ...]] = set()
+    for key, n in tables.protected.counts[table].items():
+        mine = tuple(key[i] for i in at)
+        counts[mine] = n
+        if tables.protected.value(table, key) is None:
+            hidden.add(mine)
+    return counts, hidden
+
+
+def _covers_release(tables: CountsTables, periods: Params) -> bool:
+    """Whether period filters (year=2016, quarter=2016-Q1 ...) take in every quarter of the release."""
+    quarters = {str(k[0]) for k in tables.protected.counts.get((PERIOD,), {})}
+    if not quarters:
+        return False
+    years = {v for k, v in periods if k == "year"}
+    chosen = {v for k, v in periods if k == "quarter"}
+    return all(q[:4] in years or q in chosen for q in quarters)

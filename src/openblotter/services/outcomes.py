@@ -24,7 +24,7 @@ from openblotter.analysis.caveats import (
 )
 from openblotter.analysis.census_mapping import combined_race_ethnicity
 from openblotter.domain.errors import InvalidInput, NotFound
-from openblotter.services import analysis, disclosure, query
+from openblotter.services import analysis, disclosure, disclosure_analyses, query
 from openblotter.services.funnel import SUPPRESSED, release_label
 from openblotter.services.funnel import UNPLACED as UNPLACED  # re-exported
 from openblotter.services.funnel import funnel as funnel  # re-exported for the pages and API
@@ -401,6 +401,8 @@ def run(portal: Portal, name: str, params: Params) -> dict[str, Any]:
     if name not in ANALYSES:
         raise NotFound(f"There is no analysis '{name}'; choose {', '.join(ANALYSES)}.")
     own = {k: v for k, v in params if k in _OWN[name] and v.strip()}
+    if name != "benchmark" and "dataset" in own:
+        disclosure_analyses.refuse_analysis(portal, own["dataset"], f"{name} analysis")
     filters = [(k, v) for k, v in params if k not in _OWN[name]]
     if "dataset" not in own:
         raise InvalidInput(
