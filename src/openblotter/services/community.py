@@ -62,8 +62,6 @@ def representation(
         "population_source": source,
         "results": [r.to_dict() for r in results],
     }
-    if disclosure.aggregates_only(portal, dataset_id):
-        body = disclosure_analyses.protect_representation(portal, body)
     return body
 
 
@@ -102,11 +100,6 @@ def darkness(
         "stops_without_time": frame.height - stops.height,
         **result.to_dict(),
     }
-    if disclosure.aggregates_only(portal, dataset_id):
-        body = disclosure_analyses.protect_darkness(portal, body)
-        without_time = body["stops_without_time"]
-        if 0 < without_time < portal.settings.aggregates_threshold:
-            body["stops_without_time"] = None
     return body
 
 
@@ -125,6 +118,4 @@ def race_pairs(
         )
     table = race_pair_table(frame, officer_column="officer_race", subject_column="subject_race")
     result = table.to_dict()
-    if disclosure.aggregates_only(portal, dataset_id):
-        result = disclosure_analyses.protect_pairs(portal, result)
     return {"dataset": dataset_id, "event_unit": "one row of the dataset", **result}
