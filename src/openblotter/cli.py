@@ -271,6 +271,29 @@ def rollback_command(
     console.print(f"Rolled back {dataset}: current release is {previous.label} again.")
 
 
+@app.command("purge")
+def purge_command(
+    dataset: Annotated[str, typer.Argument(help="Dataset id.")],
+    label: Annotated[str, typer.Argument(help="Release label to purge.")],
+    reason: Annotated[str, typer.Option(help="Why (shown on its public tombstone).")] = "",
+    release_id: Annotated[
+        int | None, typer.Option("--id", help="Which release, when several have this label.")
+    ] = None,
+) -> None:
+    """Remove a release that should never have been public, for good (a tombstone stays)."""
+    from openblotter.services.purge import purge
+
+    result = purge(_portal(), dataset, label, reason=reason, release_id=release_id)
+    for release in result.purged:
+        console.print(f"Purged {release.dataset_id} {release.label}.")
+    console.print(
+        f"Files deleted: {len(result.files_deleted)}; kept because another release holds the "
+        f"same bytes: {len(result.files_kept)}."
+    )
+    for name, current in result.current.items():
+        console.print(f"Current release of {name}: {current or 'none'}.")
+
+
 @app.command("serve")
 def serve_command(
     host: Annotated[

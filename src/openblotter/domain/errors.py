@@ -46,6 +46,12 @@ class TooLarge(OpenBlotterError):
     code = "too_large"
 
 
+class Gone(OpenBlotterError):
+    """A release that was purged: its rows and files are gone for good (a tombstone stays)."""
+
+    code = "gone"
+
+
 class Forbidden(OpenBlotterError):
     """A missing or insufficient publisher token."""
 

@@ -9,7 +9,7 @@ from typing import Any, Literal
 from openblotter.domain.errors import Conflict, InvalidInput
 from openblotter.domain.quarters import Quarter
 
-ReleaseStatus = Literal["staged", "published", "withdrawn"]
+ReleaseStatus = Literal["staged", "published", "withdrawn", "purged"]
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def check_new_label(label: str, existing: list[Release]) -> Quarter:
     """A new release's label must be a quarter not already live for the dataset."""
     quarter = Quarter.parse(label)
     for release in existing:
-        if release.label == quarter.label and release.status != "withdrawn":
+        if release.label == quarter.label and release.status not in ("withdrawn", "purged"):
             raise Conflict(
                 f"Release {quarter.label} of {release.dataset_id} already exists "
                 f"(published {release.published_at:%Y-%m-%d}). Releases are immutable: withdraw it "

@@ -23,9 +23,9 @@ from openblotter.services.portal import Portal
 Params = list[tuple[str, str]]
 
 NOTE = (
-    "This dataset is published only as a fixed set of tables, protected together: counts from "
-    "1 to {last} are hidden, and so are the counts that would let a reader work them out from "
-    "everything else published (no hidden count can be narrowed to fewer than {interval} values)."
+    "Counts from 1 to {last} are hidden, and so are the counts that would let a reader work "
+    "them out from everything else this dataset publishes: its fixed set of tables is protected "
+    "together, so no hidden count can be narrowed to fewer than {interval} values."
 )
 
 

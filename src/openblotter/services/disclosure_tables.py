@@ -108,6 +108,13 @@ def counts_tables(portal: Portal, dataset_id: str, label: str | None = None) -> 
     return cached
 
 
+def forget(file_key: str) -> None:
+    """Drop the tables built from a release file (a purge)."""
+    with _LOCK:
+        for key in [k for k in _CACHE if k[0] == file_key]:
+            del _CACHE[key]
+
+
 def candidate_dimensions(schema: TableSchema) -> list[GroupKey]:
     """Columns that may be dimensions: coded or yes/no, not IDs, not treated, not free text."""
     keys = []

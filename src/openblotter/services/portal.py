@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from openblotter.config import Settings
-from openblotter.domain.errors import NotFound
+from openblotter.domain.errors import Gone, NotFound
 from openblotter.domain.releases import Dataset, Release
 from openblotter.storage.catalog import Catalog
 from openblotter.storage.files import LocalReleaseFiles
@@ -85,6 +85,9 @@ class Portal:
         self.dataset(dataset_id)
         releases = self.catalog.releases(dataset_id)
         live = [r for r in releases if r.label == label and r.status == "published"]
+        purged = [r for r in releases if r.label == label and r.status == "purged"]
+        if not live and purged:
+            raise gone(dataset_id, purged[-1])
         if not live:
             labels = [r.label for r in releases if r.status == "published"]
             withdrawn = any(r.label == label and r.status == "withdrawn" for r in releases)
@@ -97,4 +100,22 @@ class Portal:
         return live[-1]
 
     def release_path(self, release: Release) -> Path:
+        if release.status == "purged":
+            raise gone(release.dataset_id, release)
         return self.files.local_path(release.file_key)
+
+
+def gone(dataset_id: str, release: Release) -> Gone:
+    """The 410 of a purged release: its tombstone (label, when, why), no rows."""
+    when = release.withdrawn_at.isoformat() if release.withdrawn_at else None
+    return Gone(
+        f"Release {release.label} of '{dataset_id}' was purged"
+        f"{' on ' + when[:10] if when else ''}: its rows and files are gone for good. "
+        f"Reason: {release.withdrawn_reason or 'not given'}.",
+        detail={
+            "dataset": dataset_id,
+            "release": release.label,
+            "purged_at": when,
+            "reason": release.withdrawn_reason,
+        },
+    )

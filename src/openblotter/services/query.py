@@ -67,6 +67,12 @@ def release_schema(release: Release, path: Path) -> TableSchema:
     return cached
 
 
+def forget_file(file_key: str) -> None:
+    """Drop what this process cached about a release file (a purge deletes it)."""
+    _SCHEMAS.pop(file_key, None)
+    _file_columns.cache_clear()
+
+
 def _build_release_schema(release: Release, path: Path) -> TableSchema:
     full = TableSchema.from_descriptor(release.schema)
     free_text = {f.name for f in full.fields if f.free_text}

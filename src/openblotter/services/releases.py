@@ -108,7 +108,15 @@ def diff_releases(
 
 
 def release_summary(release: Release) -> dict[str, Any]:
-    """The manifest of a release as the API and CLI show it."""
+    """The manifest of a release as the API and CLI show it (a purged one: its tombstone)."""
+    if release.status == "purged":
+        return {
+            "label": release.label,
+            "status": "purged",
+            "purged_at": release.withdrawn_at.isoformat() if release.withdrawn_at else None,
+            "purge_reason": release.withdrawn_reason,
+            "changelog": {},
+        }
     return {
         "label": release.label,
         "status": release.status,

@@ -32,7 +32,7 @@ from openblotter.storage import tables
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
 #: The newest migration; a test checks it against the migrations folder.
-SCHEMA_HEAD = "0001"
+SCHEMA_HEAD = "0002"
 
 
 def _now() -> datetime:
@@ -151,9 +151,11 @@ class Catalog:
         )
         query = select(*tables.datasets.c, *[c.label(f"r_{c.name}") for c in tables.releases.c])
         with self.engine.connect() as conn:
-            row = conn.execute(
-                query.select_from(join).where(tables.datasets.c.id == dataset_id)
-            ).mappings().first()
+            row = (
+                conn.execute(query.select_from(join).where(tables.datasets.c.id == dataset_id))
+                .mappings()
+                .first()
+            )
         if row is None:
             return None
         dataset = _dataset({c.name: row[c.name] for c in tables.datasets.c})
@@ -185,6 +187,48 @@ class Catalog:
         conn.execute(
             update(tables.releases).where(tables.releases.c.id == release_id).values(**values)
         )
+
+    def mark_purged(self, conn: Connection, release_id: int, reason: str) -> None:
+        """Keep only a release's tombstone: label, when, why; its report and changelog go.
+
+        The report quotes rows (examples of invalid values) and the changelog
+        counts them; the schema, checksums and row count stay (no row is in them).
+        """
+        conn.execute(
+            update(tables.releases)
+            .where(tables.releases.c.id == release_id)
+            .values(
+                status="purged",
+                withdrawn_at=_now(),
+                withdrawn_reason=reason,
+                report={"purged": True},
+                changelog={},
+            )
+        )
+
+    def file_in_use(self, file_key: str) -> bool:
+        """Whether a release that is not purged still stores its rows under ``file_key``."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(tables.releases.c.id).where(
+                    tables.releases.c.file_key == file_key, tables.releases.c.status != "purged"
+                )
+            ).first()
+            return row is not None
+
+    def compact(self) -> None:
+        """Rewrite the database so no deleted or overwritten value survives in free pages or the WAL."""
+        if self.url.startswith("sqlite"):
+            with self.engine.connect() as conn:
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+                conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+                conn.execute(text("VACUUM"))
+                conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        elif self.url.startswith("postgresql"):
+            with self.engine.connect() as conn:
+                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+                conn.execute(text("VACUUM FULL releases"))
+                conn.execute(text("VACUUM FULL audit_log"))
 
     # -- audit --------------------------------------------------------------------
 

@@ -33,6 +33,9 @@ class ReleaseFiles(Protocol):
     def exists(self, key: str) -> bool:
         """Whether an artifact is stored under ``key``."""
 
+    def delete(self, key: str) -> bool:
+        """Remove a stored artifact for good (a purge); False when it was not there."""
+
 
 class LocalReleaseFiles:
     """Release files in a folder on local disk (the embedded default)."""
@@ -69,6 +72,14 @@ class LocalReleaseFiles:
 
     def exists(self, key: str) -> bool:
         return self.local_path(key).is_file()
+
+    def delete(self, key: str) -> bool:
+        path = self.local_path(key)
+        if not path.is_file():
+            return False
+        path.unlink()
+        _fsync_dir(path.parent)
+        return True
 
     def clear_staging(self) -> int:
         """Remove files left by publishes that were killed; returns how many."""

@@ -64,8 +64,8 @@ releases = Table(
         "dataset_id",
         "label",
         unique=True,
-        sqlite_where=text("status != 'withdrawn'"),
-        postgresql_where=text("status != 'withdrawn'"),
+        sqlite_where=text("status NOT IN ('withdrawn', 'purged')"),
+        postgresql_where=text("status NOT IN ('withdrawn', 'purged')"),
     ),
 )
 

@@ -16,6 +16,7 @@ from openblotter.domain.errors import (
     ConfigurationError,
     Conflict,
     Forbidden,
+    Gone,
     InvalidInput,
     NotFound,
     OpenBlotterError,
@@ -28,6 +29,7 @@ STATUS: dict[type[OpenBlotterError], int] = {
     Conflict: 409,
     TooLarge: 413,
     Forbidden: 403,
+    Gone: 410,
     ConfigurationError: 500,
 }
 
