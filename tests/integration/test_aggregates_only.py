@@ -299,18 +299,56 @@ def analysis_portals(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any
     return public, counts_only
 
 
-def test_representation_and_darkness_are_refused_with_a_pointer(
+def test_representation_reads_the_protected_tables(analysis_portals: tuple[Any, Any]) -> None:
+    from openblotter.domain.errors import InvalidInput
+    from openblotter.services import community
+
+    public, counts_only = analysis_portals
+    true = community.representation(public, "nj_officers")["results"][0]
+    shown = community.representation(counts_only, "nj_officers")
+    assert shown["event_unit"].startswith("one row of the dataset")
+    everyone = shown["results"][0]
+    assert everyone["subset"] == "All staff"
+    assert everyone["staff_total"] == true["staff_total"] == 30_617
+    for before, after in zip(true["rows"], everyone["rows"], strict=True):
+        assert after["staff"] == before["staff"] or after.get("suppressed")
+    # A county is not a dimension of a published two-way table with race: refused.
+    with pytest.raises(InvalidInput, match="published only as counts"):
+        community.representation(counts_only, "nj_officers", filters=[("county", "Salem")])
+
+
+def test_representation_hides_staff_known_when_it_would_give_hidden_counts_away(
     analysis_portals: tuple[Any, Any],
 ) -> None:
+    """The issue's case: staff_total and staff_known both published reveal the unknown group."""
+    from openblotter.analysis.representation import representation_index
+    from openblotter.services.analysis import race_mapping
+    from openblotter.services.disclosure_analyses import _protect_subset
+
+    _, counts_only = analysis_portals
+    mapping = race_mapping(counts_only)
+    staff = {"White": 150, "Black or African American": 40, "Asian": 3, "Unknown": 12}
+    result = representation_index(staff, {}, mapping=mapping).to_dict()
+    assert result["staff_total"] - result["staff_known"] == 12  # the leak, unprotected
+    protected = _protect_subset(result, mapping, {"Asian", "Unknown"}, total_hidden=False)
+    assert protected["staff_total"] == 205 and protected["staff_known"] is None
+    assert all(r["share_of_staff"] is None for r in protected["rows"])
+    hidden = {r["group"] for r in protected["rows"] if r.get("suppressed")}
+    assert hidden == {"Asian alone, not Hispanic or Latino", "Unknown"}
+    both_inside = _protect_subset(result, mapping, {"Asian", "White"}, total_hidden=False)
+    assert both_inside["staff_known"] == 193  # the hidden sum is total minus shown: no news
+
+
+def test_darkness_is_refused_with_a_pointer(analysis_portals: tuple[Any, Any]) -> None:
     from openblotter.domain.errors import InvalidInput
     from openblotter.services import community
     from tests.functional.test_analysis_pages import analysis_app
 
     _, counts_only = analysis_portals
     with pytest.raises(InvalidInput, match="published only as counts"):
-        community.representation(counts_only, "nj_officers", filters=[("county", "Salem")])
-    with pytest.raises(InvalidInput, match="published only as counts"):
         community.darkness(counts_only, "ri_stops", group="Asian")
     with TestClient(analysis_app(counts_only.settings)) as pages:
-        html = pages.get("/analysis/representation", params={"dataset": "nj_officers"})
+        html = pages.get("/analysis/darkness", params={"dataset": "ri_stops", "group": "Asian"})
         assert html.status_code == 400 and "published only as counts" in html.text
+        rep = pages.get("/analysis/representation", params={"dataset": "nj_officers"})
+        assert rep.status_code == 200 and "30,617" in rep.text

@@ -21,7 +21,8 @@ def representation(
     portal: Portal, dataset_id: str, *, filters: list[tuple[str, str]] | None = None
 ) -> dict[str, Any]:
     """Staff by race/ethnicity against residents: the representation index, by sworn status and rank."""
-    disclosure_analyses.refuse_analysis(portal, dataset_id, "representation index")
+    if disclosure.aggregates_only(portal, dataset_id):  # from the protected tables
+        return disclosure_analyses.representation(portal, dataset_id, filters or [])
     columns = [
         "officer_race",
         "officer_ethnicity",

@@ -28,8 +28,8 @@ def refuse_analysis(portal: Portal, dataset_id: str, analysis: str) -> None:
     raise InvalidInput(
         f"Dataset '{dataset_id}' is published only as counts, and the {analysis} would publish "
         "counts outside its protected tables, which could give hidden counts away. Use the "
-        "community benchmark, the officer-subject race pairs, or the dataset's facets and "
-        "aggregates.",
+        "community benchmark, the officer-subject race pairs, the representation index, or "
+        "the dataset's facets and aggregates.",
         detail={"dataset": dataset_id, "access": "aggregates", "analysis": analysis},
     )
 
@@ -176,4 +176,102 @@ def protect_benchmark(
     if reference_hidden:
         protected["reference_rate_per_1000"] = None
         protected["rows"] = [{**row, **dict.fromkeys(_RATIO_FIGURES)} for row in rows]
+    return protected
+
+
+#: The subsets of staff a representation shows beside all staff, when they are dimensions.
+_STAFF_SUBSETS = ("employee_type", "rank")
+#: Figures of a representation row that divide by the subset's staff with a known group.
+_SHARE_FIGURES = ("share_of_staff", "representation_index")
+
+
+def representation(
+    portal: Portal, dataset_id: str, filters: list[tuple[str, str]]
+) -> dict[str, Any]:
+    """Staff by race against residents from the protected tables, hidden figures hidden.
+
+    All staff is the one-way table of officer race; each employee type and rank
+    is a row of its two-way table with officer race. A group is hidden when any
+    of its codes is. Every share divides by the subset's staff with a known
+    group, so the shares, the indexes and ``staff_known`` are published only
+    when that sum is one a reader can already work out (the hidden codes all
+    inside the compared groups, or all outside).
+    """
+    from openblotter.analysis.representation import representation_index
+    from openblotter.services.analysis import race_mapping
+    from openblotter.services.residents import residents_by_group
+
+    dims = _dimensions(portal, dataset_id)
+    if "officer_ethnicity" in dims:
+        raise InvalidInput(
+            f"Dataset '{dataset_id}' records ethnicity apart from race; its published tables do "
+            "not combine them by rank, so the representation index is not available as counts.",
+            detail={"dataset": dataset_id, "access": "aggregates"},
+        )
+    mapping = race_mapping(portal)
+    population, total, source = residents_by_group(portal, "race_ethnicity")
+    subsets: list[tuple[str | None, dict[str | None, int], set[str | None], bool]] = []
+    counts, hidden = disclosure_serving.analysis_table(
+        portal, dataset_id, ["officer_race"], filters
+    )
+    subsets.append((None, {k[0]: n for k, n in counts.items()}, {k[0] for k in hidden}, False))
+    for column in (c for c in _STAFF_SUBSETS if c in dims):
+        pairs, hidden_pairs = disclosure_serving.analysis_table(
+            portal, dataset_id, [column, "officer_race"], filters
+        )
+        margin = disclosure_serving.analysis_table(portal, dataset_id, [column], filters)[1]
+        for value in dict.fromkeys(k[0] for k in pairs):
+            name = f"{column}: {'Unknown' if value is None else value}"
+            staff = {k[1]: n for k, n in pairs.items() if k[0] == value}
+            codes = {k[1] for k in hidden_pairs if k[0] == value}
+            subsets.append((name, staff, codes, (value,) in margin))
+    results = []
+    hidden_rows = 0
+    for subset, staff, codes, total_hidden in subsets:
+        result = representation_index(
+            staff,
+            population,
+            mapping=mapping,
+            total_population=total,
+            **({"subset": subset} if subset else {}),
+        ).to_dict()
+        protected = _protect_subset(result, mapping, codes, total_hidden)
+        hidden_rows += sum("suppressed" in row for row in protected["rows"])
+        results.append(protected)
+    return {
+        "dataset": dataset_id,
+        "as_of": None,
+        "population_source": source,
+        "event_unit": COUNTS_ONLY_UNIT,
+        "results": results,
+        "suppression": disclosure_serving.suppression(portal, hidden_rows),
+    }
+
+
+def _protect_subset(
+    result: dict[str, Any], mapping: Any, codes: set[str | None], total_hidden: bool
+) -> dict[str, Any]:
+    places = {code: mapping.place(code) for code in codes}
+    groups = {
+        category
+        if placement == "category" and category
+        else ("Unknown" if placement == "unknown" else str(code))
+        for code, (placement, category) in places.items()
+    }
+    rows = [
+        disclosure.hidden_row(
+            row,
+            ("staff", *_SHARE_FIGURES),
+            "primary" if row["group"] in groups else "published",
+            notes=[],
+        )
+        for row in result["rows"]
+    ]
+    inside = {placement == "category" for placement, _ in places.values()}
+    protected = {**result, "rows": rows}
+    if total_hidden:
+        protected["staff_total"] = None
+    if len(inside) > 1 or total_hidden:
+        protected["staff_known"] = None
+        protected["rows"] = [{**row, **dict.fromkeys(_SHARE_FIGURES)} for row in rows]
     return protected

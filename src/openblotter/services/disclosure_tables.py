@@ -52,6 +52,8 @@ PAIRS: tuple[TableName, ...] = (
     ("employee_type", "officer_race"),
     ("rank", "officer_race"),
 )
+#: A column whose rows are already counts (department demographics).
+COUNT_COLUMN = "count"
 #: Names that say a column identifies a record or a person, whatever its schema says.
 _ID_SUFFIXES = ("_id", "_number", "_name")
 
@@ -115,6 +117,12 @@ def forget(file_key: str) -> None:
             del _CACHE[key]
 
 
+def weight_column(schema: TableSchema) -> str | None:
+    """The column that counts what a row stands for (``count``), when rows are counts."""
+    field = schema.field(COUNT_COLUMN)
+    return COUNT_COLUMN if field is not None and field.type == "integer" else None
+
+
 def candidate_dimensions(schema: TableSchema) -> list[GroupKey]:
     """Columns that may be dimensions: coded or yes/no, not IDs, not treated, not free text."""
     keys = []
@@ -151,8 +159,13 @@ def _build(portal: Portal, t: query.Target, threshold: int, interval: int) -> Co
 def _cube(
     portal: Portal, t: query.Target, keys: list[GroupKey]
 ) -> list[tuple[dict[str, Any], int]]:
-    """Every combination of the candidate dimensions with its count of rows."""
-    columns = list(dict.fromkeys(k.column for k in keys))
+    """Every combination of the candidate dimensions with its count of rows.
+
+    A dataset whose rows are already counts (department demographics: a
+    ``count`` column of staff) is counted by that column.
+    """
+    weight = weight_column(t.schema)
+    columns = list(dict.fromkeys([*(k.column for k in keys), *([weight] if weight else [])]))
     frame = query.table(portal, t.release.dataset_id, [("_release", t.release.label)], columns)
     period = next((k for k in keys if k.part == "quarter"), None)
     if period is not None:
@@ -160,7 +173,8 @@ def _cube(
         label = pl.format("{}-Q{}", date.dt.year().cast(pl.String).str.zfill(4), date.dt.quarter())
         frame = frame.with_columns(label.alias(PERIOD))
     names = [k.name for k in keys]
-    grouped = frame.group_by(names).len("n") if names else frame.select(pl.len().alias("n"))
+    n = pl.col(weight).fill_null(0).sum() if weight else pl.len()
+    grouped = frame.group_by(names).agg(n.alias("n")) if names else frame.select(n.alias("n"))
     return [({n: row[n] for n in names}, int(row["n"])) for row in grouped.iter_rows(named=True)]
 
 
