@@ -109,6 +109,12 @@ class Settings(BaseSettings):
         description="Datasets whose rows are not public: only counts (facets, aggregates, "
         "analyses) are served, with small cells and the cells that would reveal them hidden.",
     )
+    aggregates_dimensions: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Per dataset published only as counts, the columns its tables may group and "
+        "filter by (default: every coded column with 2 to 60 values, and quarter); IDs, exact "
+        "dates, free text and privacy-treated columns are never dimensions.",
+    )
     aggregates_protection_interval: int = Field(
         default=0,
         ge=0,

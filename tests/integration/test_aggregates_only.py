@@ -18,6 +18,7 @@ from openblotter.web.app import create_app
 from tests.factories import make_portal, make_settings, publish_dallas
 
 THRESHOLD = 10
+API = "/api/v1/datasets/use_of_force"
 
 
 @pytest.fixture(scope="module")
@@ -352,3 +353,22 @@ def test_darkness_is_refused_with_a_pointer(analysis_portals: tuple[Any, Any]) -
         assert html.status_code == 400 and "published only as counts" in html.text
         rep = pages.get("/analysis/representation", params={"dataset": "nj_officers"})
         assert rep.status_code == 200 and "30,617" in rep.text
+
+
+def test_declared_dimensions_are_the_only_ones(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The portal names the dimensions; an ID it names by mistake stays out."""
+    settings = make_settings(
+        tmp_path_factory.mktemp("declared"),
+        aggregates_only_datasets=["use_of_force"],
+        aggregates_dimensions={"use_of_force": ["subject_race", "subject_sex", "officer_id"]},
+    )
+    app = create_app(settings)
+    publish_dallas(app.state.portal, tmp_path_factory.mktemp("declared-residents"), residents=False)
+    with TestClient(app) as declared:
+        refused = declared.get(f"{API}/aggregate", params={"_group": "officer_race"})
+        assert refused.status_code == 400
+        assert refused.json()["error"]["detail"]["dimensions"] == ["subject_race", "subject_sex"]
+        assert refused.json()["error"]["detail"]["tables"] == ["subject_race,subject_sex"]
+        assert declared.get(f"{API}/facets", params={"_facet": "officer_id"}).status_code == 400
+        two_way = declared.get(f"{API}/aggregate", params={"_group": "subject_race,subject_sex"})
+        assert two_way.status_code == 200

@@ -279,9 +279,7 @@ def _complement(
             return 0 if same_line or len(c.key) == 1 else 1
         return 2 if bool((program.members[c] > 0)[overlap].any()) else 3
 
-    candidates = [c for c in blocking if hideable(c)] or [
-        c for c in program.members if hideable(c)
-    ]
+    candidates = [c for c in blocking if hideable(c)] or [c for c in program.members if hideable(c)]
     if not candidates:
         return None
     # A margin (a one-way count) is what most readers look at: hide inner cells first.

@@ -8,7 +8,8 @@ memory) and protected together by :mod:`openblotter.analysis.linked_tables`:
 - one table per declared dimension: a coded (categorical) or yes/no column
   with 2 to :data:`MAX_DIMENSION_VALUES` values, never a record or officer ID,
   a privacy-treated column, an exact date or free text; the period dimension
-  is ``quarter`` of the main date;
+  is ``quarter`` of the main date. The ``aggregates_dimensions`` setting can
+  name fewer, per dataset;
 - the two-way tables of :data:`PAIRS` whose two columns are both dimensions.
 
 Dimensions that determine one another in the data (beat -> sector ->
@@ -142,6 +143,9 @@ def candidate_dimensions(schema: TableSchema) -> list[GroupKey]:
 
 def _build(portal: Portal, t: query.Target, threshold: int, interval: int) -> CountsTables:
     keys = candidate_dimensions(t.schema)
+    declared = portal.settings.aggregates_dimensions.get(t.release.dataset_id)
+    if declared:  # the portal names its dimensions; ineligible names are not made eligible
+        keys = [k for k in keys if k.name in declared]
     names = [k.name for k in keys]
     cube = _cube(portal, t, keys)
     distinct = {n: len({c[n] for c, _ in cube}) for n in names}
