@@ -255,8 +255,7 @@ def test_the_benchmark_hides_small_groups_and_every_figure_made_from_them(
     ("path", "params"),
     [
         ("/api/v1/analysis/outcomes", {"dataset": "use_of_force"}),
-        ("/api/v1/analysis/funnel", {"dataset": "use_of_force", "by": "beat"}),
-        ("/api/v1/analysis/funnel.csv", {"dataset": "use_of_force", "by": "district"}),
+        ("/api/v1/analysis/outcomes.csv", {"dataset": "use_of_force"}),
         ("/api/v1/analysis/veil-of-darkness", {"dataset": "use_of_force"}),
     ],
 )
@@ -266,6 +265,26 @@ def test_analyses_that_do_not_read_the_protected_tables_are_refused(
     response = client.get(path, params=params)
     assert response.status_code == 400
     assert "published only as counts" in response.json()["error"]["message"]
+
+
+def test_funnels_read_the_protected_one_way_tables(client: TestClient, truth: Any) -> None:
+    true = _true_groups(truth, [("_group", "sector")])
+    body = client.get(
+        "/api/v1/analysis/funnel", params={"dataset": "use_of_force", "by": "sector"}
+    ).json()
+    table = client.get(f"{API}/facets", params={"_facet": "sector"}).json()["facets"]["sector"]
+    published = {v["value"]: v["count"] for v in table}
+    assert body["event_unit"].startswith("one row of the dataset")
+    for unit in body["units"]:
+        assert unit["events"] == published[unit["unit"]]  # the table's numbers, hidden with it
+        if unit["events"] is None:
+            assert unit["rate"] is None and unit["position"] is None
+        else:
+            assert unit["events"] == true[(unit["unit"],)]
+    beat = client.get("/api/v1/analysis/funnel", params={"dataset": "use_of_force", "by": "beat"})
+    assert (
+        beat.status_code == 400 and "not one of its dimensions" in beat.json()["error"]["message"]
+    )
 
 
 def test_an_analysis_filter_the_tables_do_not_hold_is_refused(client: TestClient) -> None:

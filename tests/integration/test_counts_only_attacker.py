@@ -217,10 +217,30 @@ def _collect_analyses(client: TestClient, attacker: Attacker) -> int:
         ):
             for group, count in pairs[totals].items():
                 attacker.learn([{name: group}], count)
-    for name in ("outcomes", "funnel", "veil-of-darkness"):
+    for by in ("sector", "district", "quarter"):
+        body = _ok(client, "/api/v1/analysis/funnel", [("dataset", "use_of_force"), ("by", by)])
+        requests += 1
+        assert body is not None, by
+        _learn_funnel(attacker, body, by)
+    for name in ("outcomes", "veil-of-darkness"):
         requests += 1
         assert _ok(client, f"/api/v1/analysis/{name}", [("dataset", "use_of_force")]) is None
     return requests
+
+
+def _learn_funnel(attacker: Attacker, body: dict[str, Any], by: str) -> None:
+    """Each unit's events, the unplaced events, and the target rate: the placed events."""
+    placed = []
+    for unit in body["units"]:
+        value = unit["unit"]
+        attacker.learn([{by: value}], unit["events"], listed=False)
+        placed.append({by: value})
+    if body["target_rate"] is not None and body["basis"] == "average":
+        attacker.learn(placed, round(body["target_rate"] * len(placed)), listed=False)
+    if body["unplaced_events"] is not None and placed:
+        total = next(v for k, v in attacker.facts.items() if k == (frozenset(),))
+        if total is not None:
+            attacker.learn(placed, total - body["unplaced_events"], listed=False)
 
 
 def _learn_benchmark(attacker: Attacker, body: dict[str, Any], by: str) -> None:

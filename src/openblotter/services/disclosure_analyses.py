@@ -28,8 +28,8 @@ def refuse_analysis(portal: Portal, dataset_id: str, analysis: str) -> None:
     raise InvalidInput(
         f"Dataset '{dataset_id}' is published only as counts, and the {analysis} would publish "
         "counts outside its protected tables, which could give hidden counts away. Use the "
-        "community benchmark, the officer-subject race pairs, the representation index, or "
-        "the dataset's facets and aggregates.",
+        "community benchmark, the officer-subject race pairs, the representation index, the "
+        "funnel plots, or the dataset's facets and aggregates.",
         detail={"dataset": dataset_id, "access": "aggregates", "analysis": analysis},
     )
 
@@ -176,6 +176,57 @@ def protect_benchmark(
     if reference_hidden:
         protected["reference_rate_per_1000"] = None
         protected["rows"] = [{**row, **dict.fromkeys(_RATIO_FIGURES)} for row in rows]
+    return protected
+
+
+#: A funnel unit's figures that show its count.
+_UNIT_FIGURES = ("events", "rate", "position")
+#: Values of a funnel's ``by`` that place an event nowhere (services/funnel.py).
+_UNPLACED = (None, "", "Unknown")
+
+
+def funnel_groups(
+    portal: Portal, dataset_id: str, by: str, filters: list[tuple[str, str]]
+) -> tuple[list[dict[str, Any]], set[str]]:
+    """Events per unit (the aggregate's shape) from the protected table, and the hidden units."""
+    counts, hidden = disclosure_serving.analysis_table(portal, dataset_id, [by], filters)
+    groups = [{by: key[0], "count": n} for key, n in counts.items()]
+    return groups, {str(key[0]) for key in hidden}
+
+
+def protect_funnel(portal: Portal, result: dict[str, Any], hidden: set[str]) -> dict[str, Any]:
+    """A funnel with hidden units hidden, and its target hidden when it would give a sum away.
+
+    The target rate is the placed events over the exposure: a sum of cells. It
+    is published only when it is one a reader can already work out (the hidden
+    cells all placed, or all unplaced); the expected events, the limits and the
+    positions are made from it and go with it.
+    """
+    units = []
+    for unit in result["units"]:
+        if unit["unit"] in hidden:
+            unit = {**unit, **dict.fromkeys(_UNIT_FIGURES), "suppressed": "primary"}
+        units.append(unit)
+    placed = {name not in {str(u) for u in _UNPLACED} for name in hidden}
+    protected = {
+        **result,
+        "event_unit": COUNTS_ONLY_UNIT,
+        "units": units,
+        "suppression": disclosure_serving.suppression(
+            portal, sum("suppressed" in u and u["suppressed"] is not None for u in units)
+        ),
+    }
+    if False in placed:
+        protected["unplaced_events"] = None
+    if len(placed) > 1:
+        protected.update(target_rate=None, beyond_99_8=None)
+        protected["units"] = [
+            {
+                k: (None if k.startswith("limit_") or k in ("expected_events", "position") else v)
+                for k, v in u.items()
+            }
+            for u in units
+        ]
     return protected
 
 

@@ -101,7 +101,8 @@ def counts_tables(portal: Portal, dataset_id: str, label: str | None = None) -> 
     t = query.target(portal, dataset_id, [("_release", label)] if label else [])
     threshold = portal.settings.aggregates_threshold
     interval = portal.settings.aggregates_interval
-    key = (t.release.file_key, threshold, interval)
+    declared = tuple(portal.settings.aggregates_dimensions.get(dataset_id, ()))
+    key = (t.release.file_key, threshold, interval, declared)
     with _LOCK:
         cached = _CACHE.get(key)
         if cached is None:

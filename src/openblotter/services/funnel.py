@@ -17,7 +17,7 @@ from openblotter.analysis.caveats import (
 )
 from openblotter.analysis.population import PopulationEstimate
 from openblotter.domain.errors import InvalidInput, NotFound
-from openblotter.services import analysis, disclosure, query, residents
+from openblotter.services import analysis, disclosure, disclosure_analyses, query, residents
 from openblotter.services.portal import Portal
 
 Params = list[tuple[str, str]]
@@ -84,10 +84,15 @@ def funnel(
         *(filters or []),
         *(analysis.period_filters(period, release.quarter) if period else []),
     ]
-    # Unprotected counts: small units are suppressed below, with the funnel's own rule.
-    groups = query.aggregate(
-        portal, dataset_id, [*chosen, ("_group", by), ("_agg", "count")], protect=False
-    )["groups"]
+    counts_only = disclosure.aggregates_only(portal, dataset_id)
+    hidden: set[str] = set()
+    if counts_only:  # from the release's protected table, with the units to hide
+        groups, hidden = disclosure_analyses.funnel_groups(portal, dataset_id, by, chosen)
+    else:
+        # Unprotected counts: small units are suppressed below, with the funnel's own rule.
+        groups = query.aggregate(
+            portal, dataset_id, [*chosen, ("_group", by), ("_agg", "count")], protect=False
+        )["groups"]
     threshold = disclosure.threshold_for(portal, dataset_id)
     placed = {str(g[by]): int(g["count"]) for g in groups if g[by] not in UNPLACED}
     if not placed:
@@ -102,7 +107,7 @@ def funnel(
 
     result = funnel_plot({unit: (n, exposure) for unit, n in placed.items()}, per=per)
     units = [_funnel_row(u.__dict__, portal.settings.small_number_threshold) for u in result.units]
-    hidden = _suppress_units(units, threshold)
+    suppressed = _suppress_units(units, threshold)
     beyond = sum(
         1
         for u in units
@@ -116,9 +121,9 @@ def funnel(
         caveats.append(PARTIAL_QUARTERS)
     if beyond > max(1, 0.05 * len(units)):
         caveats.append(OVERDISPERSION)
-    if hidden:
+    if suppressed or hidden:
         caveats.append(SUPPRESSED)
-    return {
+    body = {
         "dataset": dataset_id,
         "release": release.label,
         "by": by,
@@ -139,6 +144,7 @@ def funnel(
         "caveats": [c.to_dict() for c in caveats],
         "synthetic": dataset.synthetic,
     }
+    return disclosure_analyses.protect_funnel(portal, body, hidden) if counts_only else body
 
 
 def release_label(filters: Params | None) -> str | None:

@@ -401,8 +401,8 @@ def run(portal: Portal, name: str, params: Params) -> dict[str, Any]:
     if name not in ANALYSES:
         raise NotFound(f"There is no analysis '{name}'; choose {', '.join(ANALYSES)}.")
     own = {k: v for k, v in params if k in _OWN[name] and v.strip()}
-    if name != "benchmark" and "dataset" in own:
-        disclosure_analyses.refuse_analysis(portal, own["dataset"], f"{name} analysis")
+    if name == "outcomes" and "dataset" in own:
+        disclosure_analyses.refuse_analysis(portal, own["dataset"], "outcomes analysis")
     filters = [(k, v) for k, v in params if k not in _OWN[name]]
     if "dataset" not in own:
         raise InvalidInput(
