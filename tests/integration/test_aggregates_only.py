@@ -293,7 +293,7 @@ def test_an_analysis_filter_the_tables_do_not_hold_is_refused(client: TestClient
         params={"dataset": "use_of_force", "period": "2016-Q1", "subject_sex": "Female"},
     )
     assert response.status_code == 400
-    assert "filters" in response.json()["error"]["message"]
+    assert "at most one filter" in response.json()["error"]["message"]
 
 
 def test_the_release_manifest_keeps_its_row_quoting_report_back(

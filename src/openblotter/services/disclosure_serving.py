@@ -17,7 +17,12 @@ from typing import Any
 from openblotter.domain.errors import InvalidInput
 from openblotter.domain.query import Filter, GroupKey, QuerySpec, parse_query
 from openblotter.services import query
-from openblotter.services.disclosure_tables import PERIOD, CountsTables, counts_tables
+from openblotter.services.disclosure_tables import (
+    PERIODS,
+    YEAR,
+    CountsTables,
+    counts_tables,
+)
 from openblotter.services.portal import Portal
 
 Params = list[tuple[str, str]]
@@ -61,8 +66,8 @@ def _refuse(dataset_id: str, what: str, tables: CountsTables) -> InvalidInput:
 
 
 def _dimension(key: GroupKey, tables: CountsTables, dataset_id: str) -> str:
-    name = PERIOD if key.part == "quarter" else key.column if key.part is None else key.name
-    if name not in tables.dimensions or (key.part not in (None, "quarter")):
+    name = key.name if key.part is not None else key.column
+    if name not in tables.dimensions or (key.part not in (None, *PERIODS)):
         raise _refuse(dataset_id, f"'{key.name}' is not one of its dimensions.", tables)
     return name
 
@@ -79,10 +84,10 @@ def _filter(spec: QuerySpec, tables: CountsTables, dataset_id: str) -> tuple[str
     if (
         item.operator not in ("eq", "in")
         or len(item.values) != 1
-        or item.part not in (None, "quarter")
+        or item.part not in (None, *PERIODS)
     ):
         raise _refuse(dataset_id, "a filter must be dimension=one value.", tables)
-    name = PERIOD if item.part == "quarter" else item.column
+    name = item.part if item.part is not None else item.column
     if name not in tables.dimensions:
         raise _refuse(
             dataset_id, f"'{item.parameter or name}' is not one of its dimensions.", tables
@@ -91,6 +96,8 @@ def _filter(spec: QuerySpec, tables: CountsTables, dataset_id: str) -> tuple[str
     if item.part == "quarter":
         start = value[0]
         value = f"{start.year:04d}-Q{(start.month - 1) // 3 + 1}"
+    elif item.part == YEAR:
+        value = value[0].year
     return name, value
 
 
@@ -245,33 +252,40 @@ def analysis_table(
 ) -> tuple[dict[tuple[Any, ...], int], set[tuple[Any, ...]]]:
     """The true counts of a published table for an analysis, and which of its cells are hidden.
 
-    The analysis must hide every figure made from a hidden cell. Filters are
-    refused, except ``_release`` and a period that covers the whole release.
+    The analysis must hide every figure made from a hidden cell. A period that
+    covers the whole release is no filter; one ``dimension=value`` filter (a
+    year: ``period=2025``) reads a row of a two-way table; other filters are
+    refused.
     """
     label = next((v for k, v in filters if k == "_release"), None)
-    tables = counts_tables(portal, dataset_id, label)
+    t = query.target(portal, dataset_id, [("_release", label)] if label else [])
+    tables = counts_tables(portal, dataset_id, t.release.label)
     rest = [(k, v) for k, v in filters if k != "_release"]
-    periods = [(k, v) for k, v in rest if k in _PERIODS]
+    periods = [(k, v) for k, v in rest if k in PERIODS]
     if periods and _covers_release(tables, periods):
-        rest = [(k, v) for k, v in rest if k not in _PERIODS]
-    if rest:
+        rest = [(k, v) for k, v in rest if k not in PERIODS]
+    where = _filter(parse_query(rest, t.schema), tables, dataset_id) if len(rest) == 1 else None
+    if len(rest) > 1:
         raise _refuse(
             dataset_id,
-            "its analyses read the published tables of the whole release, so filters "
-            f"({', '.join(k for k, _ in rest)}) and periods shorter than the release are not "
-            "available.",
+            "its analyses read the published tables, so at most one filter (a year, or one "
+            "dimension=value) is available, and periods of several quarters only when they "
+            "cover the whole release.",
             tables,
         )
     for name in group:
         if name not in tables.dimensions:
             raise _refuse(dataset_id, f"'{name}' is not one of its dimensions.", tables)
-    table = tables.table(group)
+    dims = [*group, where[0]] if where else group
+    table = tables.table(dims)
     if table is None or tables.withheld(table):
-        raise _refuse(dataset_id, f"there is no published table of {', '.join(group)}.", tables)
+        raise _refuse(dataset_id, f"there is no published table of {', '.join(dims)}.", tables)
     at = [table.index(d) for d in group]
     counts: dict[tuple[Any, ...], int] = {}
     hidden: set[tuple[Any, ...]] = set()
     for key, n in tables.protected.counts[table].items():
+        if where is not None and key[table.index(where[0])] != where[1]:
+            continue
         mine = tuple(key[i] for i in at)
         counts[mine] = n
         if tables.protected.value(table, key) is None:
@@ -281,7 +295,7 @@ def analysis_table(
 
 def _covers_release(tables: CountsTables, periods: Params) -> bool:
     """Whether period filters (year=2016, quarter=2016-Q1 ...) take in every quarter of the release."""
-    quarters = {str(k[0]) for k in tables.protected.counts.get((PERIOD,), {})}
+    quarters = tables.quarters
     if not quarters:
         return False
     years = {v for k, v in periods if k == "year"}

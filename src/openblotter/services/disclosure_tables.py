@@ -8,7 +8,8 @@ memory) and protected together by :mod:`openblotter.analysis.linked_tables`:
 - one table per declared dimension: a coded (categorical) or yes/no column
   with 2 to :data:`MAX_DIMENSION_VALUES` values, never a record or officer ID,
   a privacy-treated column, an exact date or free text; the period dimension
-  is ``quarter`` of the main date. The ``aggregates_dimensions`` setting can
+  are ``quarter`` and ``year`` of the main date (audited together: a year is
+  the sum of its quarters). The ``aggregates_dimensions`` setting can
   name fewer, per dataset;
 - the two-way tables of :data:`PAIRS` whose two columns are both dimensions.
 
@@ -42,8 +43,10 @@ from openblotter.services.portal import Portal
 
 #: A coded column with more values than this is not a dimension (too fine to protect).
 MAX_DIMENSION_VALUES = 60
-#: The period dimension: the quarter of the main date (never an exact date).
+#: The period dimensions: the quarter and the year of the main date (never an exact date).
 PERIOD = "quarter"
+YEAR = "year"
+PERIODS = (PERIOD, YEAR)
 #: Two-way tables published when both columns are dimensions: what the analyses need.
 PAIRS: tuple[TableName, ...] = (
     ("subject_race", "subject_sex"),
@@ -52,6 +55,9 @@ PAIRS: tuple[TableName, ...] = (
     ("officer_race", "officer_ethnicity"),
     ("employee_type", "officer_race"),
     ("rank", "officer_race"),
+    (YEAR, "subject_race"),
+    (YEAR, "subject_sex"),
+    (YEAR, "subject_age_group"),
 )
 #: A column whose rows are already counts (department demographics).
 COUNT_COLUMN = "count"
@@ -67,6 +73,7 @@ class CountsTables:
     dimensions: tuple[str, ...]
     tables: tuple[TableName, ...]
     protected: ProtectedTables
+    quarters: frozenset[str] = frozenset()  # every quarter the release's rows fall in
 
     def table(self, dims: Sequence[str]) -> TableName | None:
         """The published table over ``dims`` (in either order), or None."""
@@ -132,13 +139,14 @@ def candidate_dimensions(schema: TableSchema) -> list[GroupKey]:
     for f in schema.published_fields():
         if f.name in primary or f.privacy is not None or f.free_text:
             continue
-        if f.name.endswith(_ID_SUFFIXES) or f.name == PERIOD:
+        if f.name.endswith(_ID_SUFFIXES) or f.name in PERIODS:
             continue
         if f.coded or f.type == "boolean":
             keys.append(GroupKey(f.name, f.name))
     date = main_date_field(schema)
     if date is not None:
         keys.append(GroupKey(PERIOD, date.name, "quarter"))
+        keys.append(GroupKey(YEAR, date.name, "year"))
     return keys
 
 
@@ -150,6 +158,7 @@ def _build(portal: Portal, t: query.Target, threshold: int, interval: int) -> Co
     names = [k.name for k in keys]
     cube = _cube(portal, t, keys)
     distinct = {n: len({c[n] for c, _ in cube}) for n in names}
+    quarters = frozenset(str(c[PERIOD]) for c, _ in cube if PERIOD in c and c[PERIOD])
     dims = tuple(n for n in names if 2 <= distinct[n] <= MAX_DIMENSION_VALUES)
     cube = _projected(cube, dims)
     tables: list[TableName] = [(), *((d,) for d in dims)]
@@ -158,7 +167,7 @@ def _build(portal: Portal, t: query.Target, threshold: int, interval: int) -> Co
     protected = protect_linked_tables(
         cube, tables, links=links, threshold=threshold, interval=interval
     )
-    return CountsTables(t.release.label, dims, tuple(tables), protected)
+    return CountsTables(t.release.label, dims, tuple(tables), protected, quarters)
 
 
 def _cube(
@@ -172,11 +181,11 @@ def _cube(
     weight = weight_column(t.schema)
     columns = list(dict.fromkeys([*(k.column for k in keys), *([weight] if weight else [])]))
     frame = query.table(portal, t.release.dataset_id, [("_release", t.release.label)], columns)
-    period = next((k for k in keys if k.part == "quarter"), None)
+    period = next((k for k in keys if k.part is not None), None)
     if period is not None:
         date = pl.col(period.column)
         label = pl.format("{}-Q{}", date.dt.year().cast(pl.String).str.zfill(4), date.dt.quarter())
-        frame = frame.with_columns(label.alias(PERIOD))
+        frame = frame.with_columns(label.alias(PERIOD), date.dt.year().cast(pl.Int64).alias(YEAR))
     names = [k.name for k in keys]
     n = pl.col(weight).fill_null(0).sum() if weight else pl.len()
     grouped = frame.group_by(names).agg(n.alias("n")) if names else frame.select(n.alias("n"))
