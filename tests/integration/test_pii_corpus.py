@@ -23,37 +23,13 @@ OFFICER_IDS = ["NPD-88231", "NPD-77410"]
 COORDINATES = ["35.214567", "-97.441234"]
 
 SECRETS = (
-    NAMES
-    + [n.split()[-1] for n in NAMES]
-    + BIRTH_DATES
-    + ["3/14/1987"]
-    + ADDRESSES
-    + ["4417", "1208"]
-    + PHONES
-    + ["555-0187", "555-0142"]
-    + SSNS
-    + EMAILS
-    + OFFICER_IDS
-    + COORDINATES
+    NAMES + [n.split()[-1] for n in NAMES] + BIRTH_DATES + ["3/14/1987"] + ADDRESSES
+    + ["4417", "1208"] + PHONES + ["555-0187", "555-0142"] + SSNS + EMAILS + OFFICER_IDS + COORDINATES
 )
 
-HEADER = [
-    "record_id",
-    "force_number",
-    "incident_id",
-    "incident_date",
-    "force_type",
-    "officer_id",
-    "officer_name",
-    "subject_id",
-    "subject_name",
-    "subject_date_of_birth",
-    "subject_race",
-    "block_address",
-    "latitude",
-    "longitude",
-    "narrative",
-]
+HEADER = ["record_id", "force_number", "incident_id", "incident_date", "force_type", "officer_id",
+          "officer_name", "subject_id", "subject_name", "subject_date_of_birth", "subject_race",
+          "block_address", "latitude", "longitude", "narrative"]
 
 
 def _corpus(path):
@@ -63,25 +39,9 @@ def _corpus(path):
             f"Officer {NAMES[1 - i]} responded to {ADDRESSES[i]}. {NAMES[i]} (DOB 3/14/1987, SSN "
             f"{SSNS[i]}) called from {PHONES[i]}; e-mail {EMAILS[0]}. Subject born {BIRTH_DATES[i]}."
         )
-        rows.append(
-            [
-                f"R{i}",
-                1,
-                f"I{i}",
-                "2026-08-01",
-                "Taser",
-                OFFICER_IDS[i],
-                NAMES[1 - i],
-                f"S{i}",
-                NAMES[i],
-                BIRTH_DATES[i],
-                "White",
-                ADDRESSES[i],
-                COORDINATES[0],
-                COORDINATES[1],
-                narrative,
-            ]
-        )
+        rows.append([f"R{i}", 1, f"I{i}", "2026-08-01", "Taser", OFFICER_IDS[i], NAMES[1 - i],
+                     f"S{i}", NAMES[i], BIRTH_DATES[i], "White", ADDRESSES[i], COORDINATES[0],
+                     COORDINATES[1], narrative])
     return write_csv(path, HEADER, rows)
 
 
@@ -89,13 +49,8 @@ def _corpus(path):
 def client(request, tmp_path):
     settings = make_settings(tmp_path / "portal", publish_free_text=request.param)
     app = create_app(settings)
-    publish_file(
-        app.state.portal,
-        _corpus(tmp_path / "uof.csv"),
-        "use_of_force",
-        "2026-Q3",
-        family="use_of_force",
-    )
+    publish_file(app.state.portal, _corpus(tmp_path / "uof.csv"), "use_of_force", "2026-Q3",
+                 family="use_of_force")
     with TestClient(app) as test_client:
         yield test_client, app.state.portal
 
@@ -108,23 +63,16 @@ def _leaks(text: str) -> list[str]:
 def test_no_planted_personal_data_anywhere(client):
     http, portal = client
     release = portal.release("use_of_force")
-    stored = duckdb.connect().execute(f"SELECT * FROM '{portal.release_path(release)}'").fetchall()
+    stored = duckdb.connect().execute(
+        f"SELECT * FROM '{portal.release_path(release)}'"
+    ).fetchall()
     assert _leaks(repr(stored)) == []
     assert _leaks(portal.release_path(release).read_bytes().decode("latin-1")) == []
     base = "/api/v1/datasets/use_of_force"
-    for url in (
-        base,
-        f"{base}/rows",
-        f"{base}/rows.csv",
-        f"{base}/rows.ndjson",
-        f"{base}/releases/2026-Q3",
-        "/api/v1/datasets",
-        "/",
-        "/datasets/use_of_force",
-        "/datasets/use_of_force/explore",
-        "/datasets/use_of_force/charts",
-        f"{base}/facets?_facet=block_address&_facet=subject_race",
-    ):
+    for url in (base, f"{base}/rows", f"{base}/rows.csv", f"{base}/rows.ndjson",
+                f"{base}/releases/2026-Q3", "/api/v1/datasets", "/", "/datasets/use_of_force",
+                "/datasets/use_of_force/explore", "/datasets/use_of_force/charts",
+                f"{base}/facets?_facet=block_address&_facet=subject_race"):
         response = http.get(url)
         assert response.status_code == 200, url
         assert _leaks(response.text) == [], url
