@@ -261,21 +261,7 @@ def representation(
         )
     mapping = race_mapping(portal)
     population, total, source = residents_by_group(portal, "race_ethnicity")
-    subsets: list[tuple[str | None, dict[str | None, int], set[str | None], bool]] = []
-    counts, hidden = disclosure_serving.analysis_table(
-        portal, dataset_id, ["officer_race"], filters
-    )
-    subsets.append((None, {k[0]: n for k, n in counts.items()}, {k[0] for k in hidden}, False))
-    for column in (c for c in _STAFF_SUBSETS if c in dims):
-        pairs, hidden_pairs = disclosure_serving.analysis_table(
-            portal, dataset_id, [column, "officer_race"], filters
-        )
-        margin = disclosure_serving.analysis_table(portal, dataset_id, [column], filters)[1]
-        for value in dict.fromkeys(k[0] for k in pairs):
-            name = f"{column}: {'Unknown' if value is None else value}"
-            staff = {k[1]: n for k, n in pairs.items() if k[0] == value}
-            codes = {k[1] for k in hidden_pairs if k[0] == value}
-            subsets.append((name, staff, codes, (value,) in margin))
+    subsets = _staff_subsets(portal, dataset_id, dims, filters)
     results = []
     hidden_rows = 0
     for subset, staff, codes, total_hidden in subsets:
@@ -297,6 +283,33 @@ def representation(
         "results": results,
         "suppression": disclosure_serving.suppression(portal, hidden_rows),
     }
+
+
+Subset = tuple[str | None, dict[str | None, int], set[str | None], bool]
+
+
+def _staff_subsets(
+    portal: Portal, dataset_id: str, dims: tuple[str, ...], filters: list[tuple[str, str]]
+) -> list[Subset]:
+    """(subset label, staff by code, hidden codes, total hidden) for all staff and each
+    employee type and rank, from the protected tables."""
+    counts, hidden = disclosure_serving.analysis_table(
+        portal, dataset_id, ["officer_race"], filters
+    )
+    subsets: list[Subset] = [
+        (None, {k[0]: n for k, n in counts.items()}, {k[0] for k in hidden}, False)
+    ]
+    for column in (c for c in _STAFF_SUBSETS if c in dims):
+        pairs, hidden_pairs = disclosure_serving.analysis_table(
+            portal, dataset_id, [column, "officer_race"], filters
+        )
+        margin = disclosure_serving.analysis_table(portal, dataset_id, [column], filters)[1]
+        for value in dict.fromkeys(k[0] for k in pairs):
+            name = f"{column}: {'Unknown' if value is None else value}"
+            staff = {k[1]: n for k, n in pairs.items() if k[0] == value}
+            codes = {k[1] for k in hidden_pairs if k[0] == value}
+            subsets.append((name, staff, codes, (value,) in margin))
+    return subsets
 
 
 def _protect_subset(
