@@ -174,3 +174,33 @@ def test_purge_from_the_command_line_needs_a_reason(portal: Portal) -> None:
     assert "Current release of use_of_force: 2016-Q3" in done.stdout
     settings = make_settings(portal.settings.data_dir)
     assert Portal.open(settings).catalog.releases("use_of_force")[-1].status == "purged"
+
+
+def test_releases_made_from_a_purged_release_go_with_it(tmp_path: Path) -> None:
+    """Hate crimes: a derived release carries the own release's rows as history."""
+    from tests.factories import write_csv
+
+    portal = make_portal(tmp_path / "derived")
+    own = write_csv(
+        tmp_path / "hate_2020.csv",
+        ["record_id", "bias_number", "incident_date", "bias_motivation"],
+        [["ZQXPURGE-7731", 1, "2020-11-02", "Anti-Jewish"]],
+    )
+    publish_file(portal, own, "hate_crimes", "2020-Q4", family="hate_crimes")
+    contacts = write_csv(
+        tmp_path / "contacts_2021.csv",
+        ["record_id", "incident_date", "bias_motivation"],
+        [["C-1", "2021-02-01", "Anti-Asian"], ["C-2", "2021-02-03", "None (no bias)"]],
+    )
+    publish_file(portal, contacts, "contacts", "2021-Q1", family="contacts")
+    carried = portal.release("hate_crimes", "2021-Q1")
+    result = purge(portal, "hate_crimes", "2020-Q4", reason="a victim's name in the ID")
+    assert {(r.dataset_id, r.label) for r in result.purged} == {
+        ("hate_crimes", "2020-Q4"),
+        ("hate_crimes", "2021-Q1"),  # derived from contacts, with the 2020 rows as history
+    }
+    assert carried.file_key in result.files_deleted
+    assert _files_with_markers(portal.settings.data_dir) == set()
+    assert portal.release("contacts").label == "2021-Q1"  # the source of the view stays
+    result = purge(portal, "contacts", "2021-Q1", reason="planted")
+    assert [(r.dataset_id, r.label) for r in result.purged] == [("contacts", "2021-Q1")]

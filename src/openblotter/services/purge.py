@@ -4,8 +4,9 @@
 
 - the release's Parquet file is deleted, unless another release that is not
   purged stores the same bytes (files are content-addressed);
-- releases derived from it (hate crimes derived from a contacts release) are
-  purged with it, for the same reason;
+- releases derived from it are purged with it, for the same reason: views
+  derived from it (hate crimes derived from a contacts release), and later
+  derived releases of its own dataset that carried its rows as history;
 - its catalog row keeps only a tombstone: label, status ``purged``, when and
   why; the validation report (which quotes rows) and the changelog are
   erased, and the catalog is compacted (SQLite: checkpoint and VACUUM, so no
@@ -22,9 +23,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import polars as pl
+
 from openblotter.domain.errors import InvalidInput, NotFound
 from openblotter.domain.quarters import Quarter
 from openblotter.domain.releases import Release, latest_published
+from openblotter.domain.schema import TableSchema
 from openblotter.services import disclosure_tables, query
 from openblotter.services.portal import Portal
 
@@ -106,15 +110,40 @@ def _target(portal: Portal, dataset_id: str, label: str, release_id: int | None)
 
 
 def _derived(portal: Portal, source: Release) -> list[Release]:
-    """Releases made from ``source``'s rows (hate crimes derived from a contacts release)."""
+    """Releases made from ``source``'s rows: views derived from it (hate crimes from a
+    contacts release), and later derived releases of its own dataset that carried its
+    rows forward as history."""
     name = f"{_DERIVED_PREFIX}{source.dataset_id} {source.label}"
-    return [
+    views = [
         r
         for d in portal.catalog.datasets()
         if d.id != source.dataset_id
         for r in portal.catalog.releases(d.id)
         if r.source_name == name and r.status != "purged"
     ]
+    carried = [
+        r
+        for r in portal.catalog.releases(source.dataset_id)
+        if r.id != source.id
+        and r.status != "purged"
+        and r.source_name.startswith(_DERIVED_PREFIX)
+        and r.created_at > source.created_at
+        and _shares_rows(portal, source, r)
+    ]
+    return views + carried
+
+
+def _shares_rows(portal: Portal, source: Release, other: Release) -> bool:
+    """Whether ``other``'s file holds any row of ``source`` (by primary key, else whole rows)."""
+    mine = pl.read_parquet(portal.files.local_path(source.file_key)).drop("_row_id", strict=False)
+    theirs = pl.read_parquet(portal.files.local_path(other.file_key)).drop("_row_id", strict=False)
+    key = TableSchema.from_descriptor(source.schema).public_schema().primary_key
+    on = [c for c in key if c in mine.columns and c in theirs.columns] or [
+        c for c in mine.columns if c in theirs.columns
+    ]
+    if not on:
+        return False
+    return mine.select(on).join(theirs.select(on), on=on, how="semi").height > 0
 
 
 def _current_after(
