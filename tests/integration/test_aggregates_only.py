@@ -254,8 +254,7 @@ def test_the_benchmark_hides_small_groups_and_every_figure_made_from_them(
 @pytest.mark.parametrize(
     ("path", "params"),
     [
-        ("/api/v1/analysis/outcomes", {"dataset": "use_of_force"}),
-        ("/api/v1/analysis/outcomes.csv", {"dataset": "use_of_force"}),
+        ("/api/v1/analysis/outcomes", {"dataset": "use_of_force", "subject_sex": "Male"}),
         ("/api/v1/analysis/veil-of-darkness", {"dataset": "use_of_force"}),
     ],
 )
@@ -265,6 +264,26 @@ def test_analyses_that_do_not_read_the_protected_tables_are_refused(
     response = client.get(path, params=params)
     assert response.status_code == 400
     assert "published only as counts" in response.json()["error"]["message"]
+
+
+def test_outcome_tables_read_the_protected_one_way_tables(client: TestClient, truth: Any) -> None:
+    body = client.get("/api/v1/analysis/outcomes", params={"dataset": "use_of_force"}).json()
+    force = body["tables"]["force_type"]
+    table = client.get(f"{API}/facets", params={"_facet": "force_type"}).json()["facets"]
+    published = {v["value"]: v["count"] for v in table["force_type"]}
+    true = _true_groups(truth, [("_group", "force_type")])
+    assert {r["value"]: r["count"] for r in force["rows"]} == published
+    assert any(r["count"] is None for r in force["rows"])
+    for row in force["rows"]:
+        if row["count"] is not None:
+            assert row["count"] == true[(row["value"],)] and row["count"] >= THRESHOLD
+        else:
+            assert row["share"] is None and row["suppressed"]
+    injured = {r["value"] for r in body["tables"]["subject_injured"]["rows"]}
+    assert injured <= {"Yes", "No", "Not recorded"}
+    assert body["suppressed_cells"] > 0
+    csv = client.get("/api/v1/analysis/outcomes.csv", params={"dataset": "use_of_force"})
+    assert csv.status_code == 200 and "force_type" in csv.text
 
 
 def test_funnels_read_the_protected_one_way_tables(client: TestClient, truth: Any) -> None:

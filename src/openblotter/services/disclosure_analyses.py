@@ -28,8 +28,8 @@ def refuse_analysis(portal: Portal, dataset_id: str, analysis: str) -> None:
     raise InvalidInput(
         f"Dataset '{dataset_id}' is published only as counts, and the {analysis} would publish "
         "counts outside its protected tables, which could give hidden counts away. Use the "
-        "community benchmark, the officer-subject race pairs, the representation index, the "
-        "funnel plots, or the dataset's facets and aggregates.",
+        "community benchmark, the race pairs, the representation index, the funnel plots, the "
+        "outcome tables, or the dataset's facets and aggregates.",
         detail={"dataset": dataset_id, "access": "aggregates", "analysis": analysis},
     )
 

@@ -58,6 +58,7 @@ PAIRS: tuple[TableName, ...] = (
     (YEAR, "subject_race"),
     (YEAR, "subject_sex"),
     (YEAR, "subject_age_group"),
+    (YEAR, "bias_category"),
 )
 #: A column whose rows are already counts (department demographics).
 COUNT_COLUMN = "count"

@@ -24,7 +24,7 @@ from openblotter.analysis.caveats import (
 )
 from openblotter.analysis.census_mapping import combined_race_ethnicity
 from openblotter.domain.errors import InvalidInput, NotFound
-from openblotter.services import analysis, disclosure, disclosure_analyses, query
+from openblotter.services import analysis, disclosure, query
 from openblotter.services.funnel import SUPPRESSED, release_label
 from openblotter.services.funnel import UNPLACED as UNPLACED  # re-exported
 from openblotter.services.funnel import funnel as funnel  # re-exported for the pages and API
@@ -313,6 +313,10 @@ FAMILY_TABLES: dict[str, Callable[[_Source], list[dict[str, Any] | None]]] = {
 
 def outcomes(portal: Portal, dataset_id: str, *, filters: Params | None = None) -> dict[str, Any]:
     """The outcome tables of a dataset's family, with intervals, suppression and caveats."""
+    if disclosure.aggregates_only(portal, dataset_id):  # from the protected tables
+        from openblotter.services import disclosure_outcomes
+
+        return disclosure_outcomes.outcomes(portal, dataset_id, filters or [])
     dataset = portal.dataset(dataset_id)
     builder = FAMILY_TABLES.get(dataset.family or "")
     if builder is None:
@@ -401,8 +405,6 @@ def run(portal: Portal, name: str, params: Params) -> dict[str, Any]:
     if name not in ANALYSES:
         raise NotFound(f"There is no analysis '{name}'; choose {', '.join(ANALYSES)}.")
     own = {k: v for k, v in params if k in _OWN[name] and v.strip()}
-    if name == "outcomes" and "dataset" in own:
-        disclosure_analyses.refuse_analysis(portal, own["dataset"], "outcomes analysis")
     filters = [(k, v) for k, v in params if k not in _OWN[name]]
     if "dataset" not in own:
         raise InvalidInput(
