@@ -89,6 +89,9 @@ def protect_linked_tables(
     ``links`` are pairs of dimensions audited together though no table of the
     pair is published (one determines the other).
     """
+    # The same counts in any order give the same pattern: two processes never publish
+    # different cells of one release (together they would show more than either).
+    cube = sorted(cube, key=lambda item: repr(sorted(item[0].items())))
     names = [tuple(t) for t in dict.fromkeys(tuple(t) for t in tables)]
     if () not in names:
         names.insert(0, ())
@@ -205,7 +208,7 @@ def _grid(seen: list[Key], dims: list[str], pairs: list[TableName]) -> list[Key]
     When that grid is too large, the combinations seen in the data are used: the audit
     then knows more than a reader, so its ranges are never wider than theirs.
     """
-    values = [list(dict.fromkeys(k[i] for k in seen)) for i in range(len(dims))]
+    values = [sorted({k[i] for k in seen}, key=repr) for i in range(len(dims))]
     allowed = {
         (dims.index(a), dims.index(b)): {(k[dims.index(a)], k[dims.index(b)]) for k in seen}
         for a, b in pairs
