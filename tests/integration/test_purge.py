@@ -204,3 +204,27 @@ def test_releases_made_from_a_purged_release_go_with_it(tmp_path: Path) -> None:
     assert portal.release("contacts").label == "2021-Q1"  # the source of the view stays
     result = purge(portal, "contacts", "2021-Q1", reason="planted")
     assert [(r.dataset_id, r.label) for r in result.purged] == [("contacts", "2021-Q1")]
+
+
+def test_the_people_published_with_a_release_are_purged_with_it(tmp_path: Path) -> None:
+    """Orlando's real file packs officers and subjects: their tables go with the incidents."""
+    from tests.integration.test_packed_people import ORLANDO
+
+    portal = make_portal(tmp_path / "orlando")
+    publish_file(portal, ORLANDO, "orlando_uof", "2019-Q2", mapping=Path("orlando_use_of_force"))
+    people = [portal.release(f"orlando_uof_{role}") for role in ("officers", "subjects")]
+    result = purge(portal, "orlando_uof", "2019-Q2", reason="published by mistake")
+    purged = {(r.dataset_id, r.label) for r in result.purged}
+    assert purged == {
+        ("orlando_uof", "2019-Q2"),
+        ("orlando_uof_officers", "2019-Q2"),
+        ("orlando_uof_subjects", "2019-Q2"),
+    }
+    for release in people:
+        assert not (portal.settings.data_dir / release.file_key).exists()
+    assert list((portal.settings.data_dir / "releases").rglob("*.parquet")) == []
+    assert result.current == {
+        "orlando_uof": None,
+        "orlando_uof_officers": None,
+        "orlando_uof_subjects": None,
+    }

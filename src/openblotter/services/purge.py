@@ -6,7 +6,8 @@
   purged stores the same bytes (files are content-addressed);
 - releases derived from it are purged with it, for the same reason: views
   derived from it (hate crimes derived from a contacts release), and later
-  derived releases of its own dataset that carried its rows as history;
+  derived releases of its own dataset that carried its rows as history, and
+  the officers and subjects tables published with it;
 - its catalog row keeps only a tombstone: label, status ``purged``, when and
   why; the validation report (which quotes rows) and the changelog are
   erased, and the catalog is compacted (SQLite: checkpoint and VACUUM, so no
@@ -29,7 +30,9 @@ from openblotter.domain.errors import InvalidInput, NotFound
 from openblotter.domain.quarters import Quarter
 from openblotter.domain.releases import Release, latest_published
 from openblotter.domain.schema import TableSchema
+from openblotter.ingest.mapping_people import ROLES
 from openblotter.services import disclosure_tables, query
+from openblotter.services.person_tables import person_dataset_id
 from openblotter.services.portal import Portal
 
 #: How a derived release names its source (services/derived.py).
@@ -130,7 +133,34 @@ def _derived(portal: Portal, source: Release) -> list[Release]:
         and r.created_at > source.created_at
         and _shares_rows(portal, source, r)
     ]
-    return views + carried
+    return views + carried + _people(portal, source)
+
+
+def _people(portal: Portal, source: Release) -> list[Release]:
+    """The officers and subjects releases published with ``source`` (services/person_tables.py).
+
+    Each is matched to the incident release of its label published nearest in time, so a
+    withdrawn earlier version's people stay with that version.
+    """
+    incidents = [r for r in portal.catalog.releases(source.dataset_id) if r.label == source.label]
+    found = []
+    for role in ROLES:
+        person_id = person_dataset_id(source.dataset_id, role)
+        if portal.catalog.dataset(person_id) is None:
+            continue
+        for release in portal.catalog.releases(person_id):
+            facts = release.report.get("facts", {})
+            people_of = facts.get("people_of", {}) if isinstance(facts, dict) else {}
+            if (
+                release.label != source.label
+                or release.status == "purged"
+                or people_of.get("dataset") != source.dataset_id
+            ):
+                continue
+            nearest = min(incidents, key=lambda r: abs(r.created_at - release.created_at))
+            if nearest.id == source.id:
+                found.append(release)
+    return found
 
 
 def _shares_rows(portal: Portal, source: Release, other: Release) -> bool:
