@@ -126,3 +126,22 @@ def test_the_api_answers_from_a_postgresql_catalog(catalog_url, data_dir):
             "/api/v1/datasets/use_of_force/aggregate", params={"_group": "subject_race"}
         ).json()["groups"]
         assert sum(g["count"] for g in groups) == entry["row_count"]
+
+
+def test_a_purge_on_postgresql_keeps_a_tombstone_and_frees_the_label(catalog_url, data_dir):
+    from openblotter.services.purge import purge
+
+    portal = make_portal(data_dir, catalog_url=catalog_url)
+    withdrawn = [r for r in portal.catalog.releases("use_of_force") if r.label == "2017-Q1"]
+    result = purge(
+        portal, "use_of_force", "2017-Q1", reason="test purge", release_id=withdrawn[0].id
+    )
+    assert [r.id for r in result.purged] == [withdrawn[0].id]
+    assert result.files_kept == (withdrawn[0].file_key,)  # the other 2017-Q1 holds the bytes
+    with portal.catalog.engine.connect() as connection:
+        row = connection.execute(
+            text("SELECT status, withdrawn_reason, report FROM releases WHERE id = :id"),
+            {"id": withdrawn[0].id},
+        ).one()
+    assert (row[0], row[1]) == ("purged", "test purge") and row[2] == {"purged": True}
+    assert portal.release("use_of_force").label == "2016-Q4"
