@@ -25,8 +25,8 @@ TARGET = "< 1 s"
 SCENARIOS = {
     "analysis": NAME,
     "analysis-age": "3b. Analysis: community benchmark by age group, period 2025",
-    "counts-only": "3c. Counts-only aggregate: use of force by beat and race, small cells "
-    "and their complements hidden",
+    "counts-only": "3c. Counts-only aggregate: use of force by race and sex, from the "
+    "release's protected tables",
 }
 #: The demo server runs with use of force published only as counts (threshold 10).
 COUNTS_ONLY = {"OPENBLOTTER_AGGREGATES_ONLY_DATASETS": '["use_of_force"]'}

@@ -230,9 +230,10 @@ class OpenBlotterSide:
             + urlencode(
                 {"dataset": self.analysis_dataset, "by": "subject_age_group", "period": "2025"}
             ),
-            # Served with use_of_force published only as counts (COUNTS_ONLY below).
+            # Served with use_of_force published only as counts (COUNTS_ONLY below): a
+            # two-way table it publishes (beat by race is not one of them).
             "counts-only": "/api/v1/datasets/use_of_force/aggregate?"
-            + urlencode({"_group": "beat,subject_race"}),
+            + urlencode({"_group": "subject_race,subject_sex"}),
         }[scenario]
 
     def deep_path(self, client: httpx.Client, row: int, fresh: int | None = None) -> str:
