@@ -87,6 +87,10 @@ def test_a_purged_release_leaves_no_byte_of_its_rows(portal: Portal) -> None:
     assert "catalog.sqlite" in before or "catalog.sqlite-wal" in before  # the report quotes them
     assert any("read back" in name for name in before)
     bad = portal.release("use_of_force", "2016-Q4")
+    spill = data_dir / ".duckdb-tmp" / "duckdb_temp_storage-0.tmp"  # a killed query's leftover
+    spill.parent.mkdir(exist_ok=True)
+    spill.write_bytes(b"ZQXPURGE-7731 spilled")
+    os.utime(spill, (0, 0))
     result = purge(portal, "use_of_force", "2016-Q4", reason="Published names by mistake")
     assert [r.id for r in result.purged] == [bad.id]
     assert result.files_deleted == (bad.file_key,)

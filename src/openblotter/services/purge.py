@@ -12,7 +12,8 @@
   why; the validation report (which quotes rows) and the changelog are
   erased, and the catalog is compacted (SQLite: checkpoint and VACUUM, so no
   deleted value stays in free pages or the write-ahead log);
-- in-process caches of its file (schemas, counts-only tables) are dropped;
+- in-process caches of its file (schemas, counts-only tables) are dropped, and
+  DuckDB spill files that a killed query left in the data directory are removed;
 - the audit log gets a ``purge`` entry; earlier entries (which hold no row) stay;
 - if the release was current, the latest published release becomes current,
   as a withdrawal does; every other release is left as it is.
@@ -22,6 +23,7 @@ Its rows, files and diffs answer 410 Gone with the tombstone from then on.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import polars as pl
@@ -86,6 +88,7 @@ def purge(
             },
         )
     deleted, kept = _delete_files(portal, targets)
+    _clear_spills(portal)
     portal.catalog.compact()
     return PurgeResult(tuple(targets), deleted, kept, {d: lab for d, (_, lab) in current.items()})
 
@@ -187,6 +190,21 @@ def _current_after(
     remaining = [r for r in portal.catalog.releases(dataset_id) if r.id not in gone]
     replacement = latest_published(remaining)
     return (replacement.id, replacement.label) if replacement else (None, None)
+
+
+#: DuckDB spill files older than this belong to no running query.
+_SPILL_AGE_SECONDS = 60
+
+
+def _clear_spills(portal: Portal) -> None:
+    """Remove DuckDB spill files a killed query left in the data directory (they hold rows)."""
+    spills = portal.settings.data_dir / ".duckdb-tmp"
+    if not spills.is_dir():
+        return
+    now = time.time()
+    for path in spills.rglob("*"):
+        if path.is_file() and now - path.stat().st_mtime > _SPILL_AGE_SECONDS:
+            path.unlink(missing_ok=True)
 
 
 def _delete_files(
