@@ -410,3 +410,14 @@ def test_declared_dimensions_are_the_only_ones(tmp_path_factory: pytest.TempPath
         assert declared.get(f"{API}/facets", params={"_facet": "officer_id"}).status_code == 400
         two_way = declared.get(f"{API}/aggregate", params={"_group": "subject_race,subject_sex"})
         assert two_way.status_code == 200
+
+
+def test_release_summaries_count_no_rows_but_the_total(client: TestClient) -> None:
+    """Blanks and codes per field, rules applied and row changes are counts of rows too."""
+    entry = client.get(API).json()
+    manifest = client.get(f"{API}/releases/2016-Q4").json()
+    for summary in [*entry["releases"], manifest]:
+        assert set(summary["validation"]) == {"ok"}
+        assert "rules_applied" not in summary
+        assert not {"added", "removed", "changed"} & set(summary["changelog"])
+    assert manifest["row_count"] == entry["releases"][0]["row_count"]

@@ -62,13 +62,27 @@ def protect_manifest(portal: Portal, dataset_id: str, manifest: dict[str, Any]) 
     if not aggregates_only(portal, dataset_id):
         return manifest
     return {
-        **manifest,
+        **without_row_counts(manifest),
         "report": {
             "withheld": "This dataset is published only as counts; its validation report "
             "quotes and counts rows, so it is kept by the publisher."
         },
-        "changelog": without_row_changes(manifest.get("changelog")),
     }
+
+
+#: Parts of a release summary that count rows by condition (blanks, codes, rules applied).
+ROW_COUNTS = ("validation", "rules_applied")
+
+
+def without_row_counts(summary: dict[str, Any]) -> dict[str, Any]:
+    """A release summary without counts of rows outside the protected tables: the
+    validation counts (blanks and codes per field), the rules applied, the row changes."""
+    kept = {k: v for k, v in summary.items() if k not in ROW_COUNTS}
+    if "validation" in summary:
+        kept["validation"] = {"ok": (summary["validation"] or {}).get("ok")}
+    if "changelog" in summary:
+        kept["changelog"] = without_row_changes(summary.get("changelog"))
+    return kept
 
 
 def without_row_changes(changelog: dict[str, Any] | None) -> dict[str, Any]:

@@ -137,7 +137,6 @@ def dataset_detail(portal: Portal, dataset_id: str) -> dict[str, Any]:
         }
         for r in reversed(releases)
     ]
-    if not rows_public:  # rows added, removed or changed between releases are counts of rows too
-        for release in detail["releases"]:
-            release["changelog"] = disclosure.without_row_changes(release.get("changelog"))
+    if not rows_public:  # counts of rows by condition are counts outside the protected tables
+        detail["releases"] = [disclosure.without_row_counts(r) for r in detail["releases"]]
     return detail
