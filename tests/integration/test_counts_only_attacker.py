@@ -5,8 +5,10 @@ asks every facet, every aggregate with every filter the portal allows, and
 every analysis, keeps each number and each hidden cell, and then, for each
 hidden cell, solves two linear programs (scipy ``linprog``, HiGHS) for the
 smallest and largest count it can have given everything published, that
-counts are not negative, that a listed group has at least one row, and that a
-combination a two-way table does not list is zero. No hidden cell may be
+counts are not negative, that a listed group has at least one row, that a
+combination a two-way table does not list is zero, and which sector lies in
+which district (and which force detail is which force type), as a reader who
+knows the city's map would. No hidden cell may be
 narrowed to fewer values than the protection interval allows.
 """
 
@@ -163,7 +165,25 @@ def _collect(client: TestClient) -> tuple[Attacker, int]:
     for params in ([("_facet", dims[0]), (dims[1], "x"), (dims[2], "y")], [("_q", "taser")]):
         assert client.get(f"{API}/facets", params=params).status_code in (400, 404)
     requests += _collect_analyses(client, attacker)
+    _learn_hierarchies(client, attacker)
     return attacker, requests
+
+
+#: Hierarchies a reader can know from outside the data: the city's map, the force codes.
+HIERARCHIES = (("sector", "district"), ("force_detail", "force_type"))
+
+
+def _learn_hierarchies(client: TestClient, attacker: Attacker) -> None:
+    """Which sectors lie in which district (and force details in which type): public maps.
+
+    Read here from the rows themselves, as a reader would read them from the city's map.
+    """
+    from openblotter.services import query
+
+    portal = client.app.state.portal
+    for a, b in HIERARCHIES:
+        groups = query.aggregate(portal, "use_of_force", [("_group", f"{a},{b}")], protect=False)
+        attacker.learn_pair(a, b, {(g[a], g[b]) for g in groups["groups"]})
 
 
 def _learn_listing(
