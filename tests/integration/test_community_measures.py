@@ -82,14 +82,24 @@ def test_officer_subject_race_pairs_on_seattle_terry_stops(portal):
 
     from openblotter.services.community import race_pairs
 
-    publish_file(portal, REAL_DATA / "seattle/Terry_Stops.csv", "terry", "2017-Q3",
-                 family="contacts", mapping=Path("seattle_terry_stops"))
+    publish_file(
+        portal,
+        REAL_DATA / "seattle/Terry_Stops.csv",
+        "terry",
+        "2017-Q3",
+        family="contacts",
+        mapping=Path("seattle_terry_stops"),
+    )
     result = race_pairs(portal, "terry")
     assert result["total"] == 19753
     stored = pl.read_parquet(portal.release_path(portal.release("terry")))
     expected = stored.filter(
-        (pl.col("officer_race") == "White") & (pl.col("subject_race") == "Black or African American")
+        (pl.col("officer_race") == "White")
+        & (pl.col("subject_race") == "Black or African American")
     ).height
-    cell = next(c for c in result["cells"]
-                if c["officer_group"] == "White" and c["subject_group"] == "Black or African American")
+    cell = next(
+        c
+        for c in result["cells"]
+        if c["officer_group"] == "White" and c["subject_group"] == "Black or African American"
+    )
     assert cell["count"] == expected > 0
