@@ -253,10 +253,13 @@ def representation(
     from openblotter.services.residents import residents_by_group
 
     dims = _dimensions(portal, dataset_id)
-    if "officer_ethnicity" in dims:
+    if "officer_ethnicity" in dims or "measure" in dims or "quarter" in dims:
+        # Its tables would add up several snapshots, or authorized and actual staff.
         raise InvalidInput(
-            f"Dataset '{dataset_id}' records ethnicity apart from race; its published tables do "
-            "not combine them by rank, so the representation index is not available as counts.",
+            f"Dataset '{dataset_id}' records ethnicity apart from race, several measures "
+            "(authorized, actual) or several snapshot dates; its published tables do not keep "
+            "them apart by rank, so the representation index is not available as counts. "
+            "Publish one snapshot of actual staff per release.",
             detail={"dataset": dataset_id, "access": "aggregates"},
         )
     mapping = race_mapping(portal)
