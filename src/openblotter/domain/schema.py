@@ -8,10 +8,12 @@ whose fields may carry these extra properties, which Table Schema allows:
   field's ``enum`` are kept as they are and reported, never turned into another.
 - ``unknownValue``: what a blank coded value is stored as (default ``Unknown``).
 - ``categorical``: the field is a small set of codes (facets, charts, filters).
-- ``privacy``: ``{"treatment": "drop" | "hash" | "generalize", "method": ...}``;
+- ``privacy``: ``{"treatment": "drop" | "hash" | "generalize" | "keep", "method": ...}``;
   generalize methods are ``hundred_block`` (street address), ``age`` (date of
   birth -> age at the event), ``month`` (date -> first of month), ``hour``
-  (time -> the hour).
+  (time -> the hour), ``grid`` (a coordinate rounded to ``gridSize``);
+  ``keep`` publishes the field as recorded, a decision written down with a
+  ``reason`` (the detectors found something, the publisher reviewed it).
 - ``freeText``: narrative text; not published unless the portal allows the
   field, and then masked for numbers, phones, e-mails, dates and addresses.
 - ``sourceNames``: other headers this field has had (a layout change between years).
@@ -26,8 +28,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 FieldType = Literal[
     "string", "integer", "number", "boolean", "date", "time", "datetime", "year", "any"
 ]
-PrivacyTreatment = Literal["drop", "hash", "generalize"]
-GeneralizeMethod = Literal["hundred_block", "age", "month", "hour"]
+PrivacyTreatment = Literal["drop", "hash", "generalize", "keep"]
+GeneralizeMethod = Literal["hundred_block", "age", "month", "hour", "grid"]
 
 DEFAULT_MISSING_VALUES = ["", "NULL", "null", "N/A", "n/a", "NA", "#N/A", "-", "--", "None"]
 
@@ -44,6 +46,8 @@ class Privacy(BaseModel):
     reference_field: str | None = Field(default=None, alias="referenceField")
     # The name the generalized value is published under (``date_of_birth`` -> ``age``).
     published_as: str | None = Field(default=None, alias="as")
+    # For ``grid``: the cell size coordinates are rounded to (0.01 degree, 1000 feet).
+    grid: float | None = Field(default=None, alias="gridSize", gt=0)
 
     def published_type(self, original: FieldType) -> FieldType:
         """The type of the published column after this treatment."""
@@ -51,6 +55,8 @@ class Privacy(BaseModel):
             return "string"
         if self.method == "age":
             return "integer"
+        if self.method == "grid":
+            return "number"
         return original
 
     @model_validator(mode="after")
@@ -125,7 +131,12 @@ class SchemaField(BaseModel):
         if self.privacy is None:
             return "masked free text" if self.free_text else None
         if self.privacy.treatment == "generalize":
+            if self.privacy.method == "grid":
+                return f"generalized (grid): rounded to the nearest {self.privacy.grid or 0.01:g}"
             return f"generalized ({self.privacy.method})"
+        if self.privacy.treatment == "keep":
+            reason = f": {self.privacy.reason}" if self.privacy.reason else ""
+            return f"published as recorded after a privacy review{reason}"
         return {"drop": "dropped", "hash": "hashed"}[self.privacy.treatment]
 
 

@@ -29,8 +29,16 @@ CENSUS_RACES = {
     "Population of two or more races": "Two or more races",
     "Population of one race": None,
 }
-_LEVELS = {"010": "Nation", "040": "State", "050": "County", "060": "County subdivision",
-           "140": "Census tract", "150": "Block group", "160": "Place", "860": "ZIP code tabulation area"}
+_LEVELS = {
+    "010": "Nation",
+    "040": "State",
+    "050": "County",
+    "060": "County subdivision",
+    "140": "Census tract",
+    "150": "Block group",
+    "160": "Place",
+    "860": "ZIP code tabulation area",
+}
 
 
 def is_census_download(header: list[str]) -> bool:
@@ -50,34 +58,45 @@ def census_rows(path: Path) -> tuple[pl.DataFrame, list[Problem]]:
         if race is None:
             skipped += 1
             continue
-        rows.append({
-            "geography_id": cell["geo_id"] or cell["geography"],
-            "geography_name": cell["geography"],
-            "geography_level": _level(cell["geo_id"], cell["geography"]),
-            "state": (cell["geography"] or "").rpartition(", ")[2] or None,
-            "year": year,
-            "source": f"{cell['table_id'] or 'census table'} ({cell['source']})",
-            "race": race,
-            "ethnicity": cell["hispanic_origin"] or "All",
-            "sex": cell["sex"] or "All",
-            "age_group": cell["age_group"] or "All",
-            "population": None if cell["estimate"] is None else str(round(cell["estimate"])),
-            "margin_of_error": None if cell["margin_of_error"] is None else str(round(cell["margin_of_error"])),
-            "__row": str(number),
-        })
+        rows.append(
+            {
+                "geography_id": cell["geo_id"] or cell["geography"],
+                "geography_name": cell["geography"],
+                "geography_level": _level(cell["geo_id"], cell["geography"]),
+                "state": (cell["geography"] or "").rpartition(", ")[2] or None,
+                "year": year,
+                "source": f"{cell['table_id'] or 'census table'} ({cell['source']})",
+                "race": race,
+                "ethnicity": cell["hispanic_origin"] or "All",
+                "sex": cell["sex"] or "All",
+                "age_group": cell["age_group"] or "All",
+                "population": None if cell["estimate"] is None else str(round(cell["estimate"])),
+                "margin_of_error": None
+                if cell["margin_of_error"] is None
+                else str(round(cell["margin_of_error"])),
+                "__row": str(number),
+            }
+        )
     problems = []
     if skipped:
-        problems.append(Problem(
-            code="census_detail_left_out", severity="info",
-            message=f"{skipped} census cells break a group down further than the demographics "
-            "family does (for example the kinds of 'Two or more races'); they are not published.",
-        ))
+        problems.append(
+            Problem(
+                code="census_detail_left_out",
+                severity="info",
+                message=f"{skipped} census cells break a group down further than the demographics "
+                "family does (for example the kinds of 'Two or more races'); they are not published.",
+            )
+        )
     if year is None:
-        problems.append(Problem(
-            code="missing_column", severity="error", column="year",
-            message=f"The file name {path.name} does not say the year (data.census.gov names its "
-            "downloads like ACSDT5Y2022.B03002-Data.csv); rename the file to include the year.",
-        ))
+        problems.append(
+            Problem(
+                code="missing_column",
+                severity="error",
+                column="year",
+                message=f"The file name {path.name} does not say the year (data.census.gov names its "
+                "downloads like ACSDT5Y2022.B03002-Data.csv); rename the file to include the year.",
+            )
+        )
     frame = pl.DataFrame(rows, schema={k: pl.String for k in rows[0]} if rows else None)
     return frame.with_columns(pl.col("__row").cast(pl.Int64)) if rows else frame, problems
 

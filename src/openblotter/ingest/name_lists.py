@@ -18,25 +18,32 @@ from functools import lru_cache
 
 _NAME = re.compile(r"[A-Za-z'\- ]+")
 
+
+def _words(text: str) -> list[str]:
+    """A word list written as text (one word list per constant, easy to read and extend)."""
+    return text.split()
+
+
 #: Words that are names in some list but in police narratives are almost always words.
 POLICE_WORDS = frozenset(
-    """
-    officer officers police department division district unit sergeant detective deputy
-    lieutenant captain chief trooper agent patrol dispatch dispatched hours hour street avenue
-    road boulevard drive lane court place way highway parkway circle terrace trail block
-    north south east west county city state hospital university center school church park
-    station jail prison court circuit attorney judge commonwealth district assistant public
-    victim suspect witness subject complainant driver passenger juvenile male female adult
-    white black hispanic asian red blue green gray grey brown silver gold
-    january february march april may june july august september october november december
-    monday tuesday wednesday thursday friday saturday sunday
-    mr mrs ms miss dr jr sr ii iii iv ofc sgt det lt capt
-    handgun rifle shotgun knife vehicle car truck van suv sedan
-    ford chevrolet chevy dodge honda toyota nissan jeep ram camry civic accord impala altima
-    malibu tahoe cherokee explorer
-    on at in of to and or the a an he she they his her him them was were is are
-    no yes not none unknown other
-    """.split()
+    _words(
+        """
+        officer officers police department division district unit sergeant detective deputy
+        lieutenant captain chief trooper agent patrol dispatch dispatched hours hour street
+        avenue road boulevard drive lane court place way highway parkway circle terrace
+        trail block north south east west county city state hospital university center
+        school church park station jail prison court circuit attorney judge commonwealth
+        district assistant public victim suspect witness subject complainant driver
+        passenger juvenile male female adult white black hispanic asian red blue green gray
+        grey brown silver gold january february march april may june july august september
+        october november december monday tuesday wednesday thursday friday saturday sunday
+        mr mrs ms miss dr jr sr ii iii iv ofc sgt det lt capt handgun rifle shotgun knife
+        vehicle car truck van suv sedan ford chevrolet chevy dodge honda toyota nissan jeep
+        ram camry civic accord impala altima malibu tahoe cherokee explorer on at in of to
+        and or the a an he she they his her him them was were is are no yes not none unknown
+        other
+        """
+    )
 )
 
 

@@ -6,16 +6,18 @@
   nobody without the salt can recover an ID by hashing guesses.
 - ``generalize``: street address -> hundred block; date of birth -> age at
   the event; date -> month; time -> hour.
-- free text: dropped unless the portal allows the field; then masked for
-  e-mail addresses, SSNs, phone numbers, dates, street addresses, the row's own
-  personal values (names from dropped fields) and any remaining digits.
+- ``generalize`` ``grid``: a coordinate rounded to a grid (``gridSize``).
+- ``keep``: published as recorded, a decision the publisher made and wrote down.
+- free text: dropped unless the portal allows the field; then masked by the
+  detectors of ``ingest/text_pii.py`` (names anywhere in the text, addresses,
+  phones, e-mails, SSNs, dates, plates, licences), the row's own personal
+  values (names from dropped fields) and any remaining digits.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -23,22 +25,10 @@ import polars as pl
 
 from openblotter.domain.schema import SchemaField, TableSchema
 from openblotter.ingest.conform import ROW
+from openblotter.ingest.text_pii import mask_text
 
 HASH_LENGTH = 20
 
-_EMAIL = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
-_SSN = r"\b\d{3}-\d{2}-\d{4}\b"
-_PHONE = r"(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s*|\b\d{3}[\s.-])\d{3}[\s.-]\d{4}\b"
-_MONTHS = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.?"
-_DATE = (
-    r"\b\d{1,2}[/-]\d{1,2}[/-]\d{2,4}\b|\b\d{4}-\d{2}-\d{2}\b"
-    rf"|\b{_MONTHS}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}\b"
-)
-_STREET_WORDS = (
-    r"(?:St|Street|Ave|Avenue|Rd|Road|Blvd|Boulevard|Dr|Drive|Ln|Lane|Ct|Court|Way|Pl|Place"
-    r"|Pkwy|Parkway|Hwy|Highway|Cir|Circle|Ter|Terrace|Trl|Trail)\b\.?"
-)
-_ADDRESS = rf"\b\d{{1,6}}\s+(?:[NSEW]\.?\s+)?(?:[A-Za-z0-9']+\s+){{1,4}}{_STREET_WORDS}"
 _UNIT = r"\s*(?:,\s*)?(?:APT|UNIT|STE|SUITE|#|LOT|RM|ROOM)\.?\s*[A-Za-z0-9-]+\s*$"
 
 
@@ -101,41 +91,19 @@ def age_at(birth: pl.Series, reference: pl.Series | date) -> pl.Series:
     return pl.select(pl.when((ages >= 0) & (ages < 120)).then(ages)).to_series().alias(birth.name)
 
 
-def mask_free_text(values: pl.Series) -> pl.Series:
-    """Mask personal details in narrative text (vectorized regexes)."""
+def mask_free_text(values: pl.Series, personal: pl.DataFrame | None = None) -> pl.Series:
+    """Mask personal details in narrative text (``ingest/text_pii.py``).
+
+    ``personal`` holds the row's own personal values (names from dropped fields),
+    masked wherever they appear in that row's text, besides what the detectors find.
+    """
     text = values.cast(pl.String)
-    for pattern, token in (
-        (_EMAIL, "[email]"),
-        (_SSN, "[ssn]"),
-        (_PHONE, "[phone]"),
-        (_DATE, "[date]"),
-        (_ADDRESS, "[address]"),
-        (r"\d", "#"),
-    ):
-        text = text.str.replace_all(f"(?i){pattern}", token)
-    return text.alias(values.name)
-
-
-def _mask_row_values(text: pl.Series, personal: pl.DataFrame) -> pl.Series:
-    """Remove each row's own personal values (names, addresses) from its free text."""
-    if personal.width == 0:
-        return text
-    masked: list[str | None] = []
-    for narrative, *values in zip(text.to_list(), *personal.get_columns(), strict=True):
-        if narrative is not None:
-            for value in values:
-                for part in _personal_parts(value):
-                    narrative = re.sub(rf"(?i)\b{re.escape(part)}\b", "[redacted]", narrative)
-        masked.append(narrative)
-    return pl.Series(text.name, masked, dtype=pl.String)
-
-
-def _personal_parts(value: object) -> list[str]:
-    if value is None:
-        return []
-    text = str(value).strip()
-    parts = [text] + [p for p in re.split(r"[\s,]+", text) if len(p) >= 3]
-    return [p for p in parts if p]
+    rows = personal.rows() if personal is not None and personal.width else None
+    masked = [
+        None if narrative is None else mask_text(narrative, rows[i] if rows else ())
+        for i, narrative in enumerate(text.to_list())
+    ]
+    return pl.Series(values.name, masked, dtype=pl.String)
 
 
 def scrub(
@@ -186,10 +154,13 @@ def _treat(
             result.treatments[f.name] = "dropped (free text not published)"
             return None
         result.treatments[f.name] = "masked free text"
-        return mask_free_text(_mask_row_values(values.cast(pl.String), personal))
+        return mask_free_text(values, personal)
     if f.privacy is None:
         return values
     name = f.privacy.published_as or f.name
+    if f.privacy.treatment == "keep":
+        result.treatments[f.name] = "published as recorded (reviewed)"
+        return values.alias(name)
     if f.privacy.treatment == "drop":
         result.dropped.append(f.name)
         result.treatments[f.name] = "dropped"
@@ -217,11 +188,19 @@ def _generalize(
             return age_at(values, reference)
         case "month":
             return values.dt.truncate("1mo")
+        case "grid":
+            return snap_to_grid(values, f.privacy.grid or 0.01)
         case "hour":
             if values.dtype == pl.Time:
                 return _hour_time(values.dt.hour())
             return values.dt.truncate("1h")
     raise AssertionError(f"unknown generalize method {f.privacy.method}")
+
+
+def snap_to_grid(values: pl.Series, size: float) -> pl.Series:
+    """A coordinate rounded to the nearest multiple of ``size`` (0.01 degree, 1000 feet…)."""
+    number = values.cast(pl.Float64, strict=False)
+    return ((number / size).round(0) * size).round(6).alias(values.name)
 
 
 def _hour_time(hours: pl.Series) -> pl.Series:

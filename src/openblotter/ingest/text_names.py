@@ -19,33 +19,65 @@ Range = tuple[int, int]
 
 _WORD = re.compile(r"[^\W\d_][\w'’-]*\.?")
 
+
+def _words(text: str) -> list[str]:
+    """A word list written as text (one word list per constant, easy to read and extend)."""
+    return text.split()
+
+
 #: Words that announce a name right after them.
 TITLES = frozenset(
-    """
-    officer ofc ofc. po p.o. sgt sgt. sergeant det det. detective lt lt. lieutenant capt capt.
-    captain deputy dep dep. trooper tpr cpl cpl. corporal agent mr mr. mrs mrs. ms ms. miss
-    dr dr. judge attorney chief inv inv. investigator prosecutor
-    """.split()
+    _words(
+        """
+        officer ofc ofc. po p.o. sgt sgt. sergeant det det. detective lt lt. lieutenant capt
+        capt. captain deputy dep dep. trooper tpr cpl cpl. corporal agent mr mr. mrs mrs. ms
+        ms. miss dr dr. judge attorney chief inv inv. investigator prosecutor
+        """
+    )
 )
 ROLES = frozenset(
-    """
-    witness witnesses victim victims suspect suspects complainant complainants subject subjects
-    driver passenger named juvenile mother father son daughter wife husband girlfriend
-    boyfriend neighbor neighbour brother sister friend roommate arrestee caller owner
-    grandmother grandfather aunt uncle cousin tenant manager employee as aka a.k.a.
-    """.split()
+    _words(
+        """
+        witness witnesses victim victims suspect suspects complainant complainants subject
+        subjects driver passenger named juvenile mother father son daughter wife husband
+        girlfriend boyfriend neighbor neighbour brother sister friend roommate arrestee
+        caller owner grandmother grandfather aunt uncle cousin tenant manager employee as
+        aka a.k.a.
+        """
+    )
 )
 _SUFFIXES = frozenset({"jr", "jr.", "sr", "sr.", "ii", "iii", "iv"})
 #: Lower-case words inside surnames (De La Cruz, van der Berg, bin Laden).
-_PARTICLES = frozenset({"de", "del", "della", "la", "le", "van", "von", "der", "den", "da", "di", "dos", "bin", "al", "el", "st"})
+_PARTICLES = frozenset(
+    {
+        "de",
+        "del",
+        "della",
+        "la",
+        "le",
+        "van",
+        "von",
+        "der",
+        "den",
+        "da",
+        "di",
+        "dos",
+        "bin",
+        "al",
+        "el",
+        "st",
+    }
+)
 #: Words after a capitalized word that make it a place, not a person (``Porter Ave``).
 _PLACE_WORDS = frozenset(
-    """
-    st st. street ave ave. avenue rd rd. road blvd blvd. boulevard dr dr. drive ln lane ct court
-    way pl place pkwy parkway hwy highway cir circle ter terrace trl trail loop
-    hospital regional county park school center centre mall church college university
-    apartments apts plaza station market store bank
-    """.split()
+    _words(
+        """
+        st st. street ave ave. avenue rd rd. road blvd blvd. boulevard dr dr. drive ln lane
+        ct court way pl place pkwy parkway hwy highway cir circle ter terrace trl trail loop
+        hospital regional county park school center centre mall church college university
+        apartments apts plaza station market store bank
+        """
+    )
 )
 
 
@@ -90,21 +122,28 @@ def _cued_or_listed(words: list[tuple[int, int, str]], index: int, shouting: boo
         ):
             return max(1, _name_length(words, index, shouting, cue=True))
         return 0
-    if previous in ROLES and _nameish(word, shouting):
-        if (shouting and _listed(word)) or (not shouting and _titlecase(words, index)):
-            return _name_length(words, index, shouting, cue=True)
+    role_named = (shouting and _listed(word)) or (not shouting and _titlecase(words, index))
+    if previous in ROLES and _nameish(word, shouting) and role_named:
+        return _name_length(words, index, shouting, cue=True)
     if (shouting or _titlecase(words, index)) and name_lists.is_first_name(bare):
         following = _name_length(words, index + 1, shouting, cue=False)
         if following and (not name_lists.is_common_word(bare) or _surname_at(words, index + 1)):
             return 1 + following
     if not shouting and _titlecase(words, index) and not name_lists.is_common_word(bare):
-        if _surname_at(words, index + 1, only=True) or (
-            index
-            and not words[index - 1][2].endswith(".")
-            and name_lists.is_last_name(bare)
-            and not _place_at(words, index + 1)
-        ):
-            return _name_length(words, index, shouting, cue=False)
+        return _surname_here(words, index)
+    return 0
+
+
+def _surname_here(words: list[tuple[int, int, str]], index: int) -> int:
+    """A capitalized word before a listed surname ("Rondall Carpenter"), or a listed surname."""
+    bare = _bare(words[index][2])
+    if _surname_at(words, index + 1, only=True) or (
+        index
+        and not words[index - 1][2].endswith(".")
+        and name_lists.is_last_name(bare)
+        and not _place_at(words, index + 1)
+    ):
+        return _name_length(words, index, False, cue=False)
     return 0
 
 

@@ -53,7 +53,7 @@ _DATE = re.compile(
     rf"|\b\d{{1,2}}(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTHS},?\s+\d{{4}}\b",
     re.IGNORECASE,
 )
-_ID_TOKEN = r"([A-Z0-9][A-Z0-9-]{1,11}[A-Z0-9](?:\s(?=[A-Z]{0,4}\d)[A-Z0-9]{1,5}\b)?)"
+_ID_TOKEN = r"([A-Z0-9][A-Z0-9-]{1,11}[A-Z0-9](?:\s(?=[A-Z]{0,4}\d)[A-Z0-9]{1,5}\b)?)"  # noqa: S105 - a pattern
 _PLATE = re.compile(
     r"(?i:\b(?:plates?|tags?|registration)(?:\s+(?:number|no\.?|num|#))?\s*(?:#|:|of|was|is|reading)?\s*"
     r"(?-i:[a-z]{2,12}\s+)?)" + _ID_TOKEN + r"\b"

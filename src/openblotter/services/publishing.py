@@ -40,6 +40,7 @@ from openblotter.ingest.readers import RawTable, read_table
 from openblotter.services.derived import publish_derived_views
 from openblotter.services.person_tables import conform_people, publish_people
 from openblotter.services.portal import Portal
+from openblotter.services.privacy_review import Review, decided_fields, review_privacy
 from openblotter.services.storing import NewRelease, store_release
 
 _SUPPORTED = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm"}
@@ -76,6 +77,8 @@ class PublishRequest:
     sheet: str | None = None
     allow_invalid: bool = False
     accept_layout_change: bool = False
+    #: The publisher read the proposed privacy treatments of a new layout and accepts them.
+    accept_privacy: bool = False
     synthetic: bool = False
     actor: str = "cli"
 
@@ -239,16 +242,25 @@ def _prepare(
         )
     if request.schema_file:
         schema = _load_schema_file(request.schema_file)
-        return _Prepared(_rename_to_schema(raw.frame, schema), schema, False, [])
+        frame = _rename_to_schema(raw.frame, schema)
+        review = _review(request, raw, decided_fields(schema))
+        return _Prepared(frame, review_privacy(schema, frame, review, report), False, [])
     if existing and not request.accept_layout_change:
         schema = TableSchema.from_descriptor(existing.schema)
         _check_layout(raw, schema, request.dataset_id)
         return _Prepared(_rename_to_schema(raw.frame, schema), schema, False, [])
     # The read text is consumed column by column as it is cleaned (memory on large files).
     schema, _, cleaned = infer_schema(raw.frame, consume=True)
+    decided: frozenset[str] = frozenset()
     if existing:
         schema = _keep_descriptions(schema, TableSchema.from_descriptor(existing.schema))
+        decided = frozenset(f.name for f in TableSchema.from_descriptor(existing.schema).fields)
+    schema = review_privacy(schema, cleaned, _review(request, raw, decided), report)
     return _Prepared(cleaned, schema, True, [])
+
+
+def _review(request: PublishRequest, raw: RawTable, decided: frozenset[str]) -> Review:
+    return Review(request.dataset_id, raw.source_name, request.accept_privacy, decided)
 
 
 def _mapping(path: Path) -> Mapping:
@@ -314,10 +326,16 @@ def _check_layout(raw: RawTable, schema: TableSchema, dataset_id: str) -> None:
 
 
 def _keep_descriptions(new: TableSchema, old: TableSchema) -> TableSchema:
+    """Descriptions and privacy decisions of the fields an earlier layout already had."""
     fields = []
     for f in new.fields:
         before = old.field(f.name)
-        fields.append(f.model_copy(update={"description": before.description}) if before else f)
+        if before is None:
+            fields.append(f)
+            continue
+        kept: dict[str, Any] = {"description": before.description, "privacy": before.privacy}
+        kept["free_text"] = f.free_text or before.free_text
+        fields.append(f.model_copy(update=kept))
     return new.model_copy(update={"fields": fields})
 
 

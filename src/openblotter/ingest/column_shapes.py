@@ -1,0 +1,95 @@
+"""Shapes of a whole column's values: what share looks like names, phones, addresses…
+
+Each function reads every distinct value of a column (cleaned text, blanks
+removed) and returns the share of rows whose value has the shape.
+"""
+
+from __future__ import annotations
+
+import re
+
+import polars as pl
+
+from openblotter.ingest import name_lists
+
+_EMAIL = r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$"
+_SSN = r"^\d{3}-\d{2}-\d{4}$"
+_PHONE = r"^(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s*|\d{3}[\s.-])\d{3}[\s.-]\d{4}$"
+_COORDINATE_PAIR = (
+    r"^[\(\[]?\s*-?\d{1,3}\.\d{3,}\s*[,; ]\s*-?\d{1,3}\.\d{3,}\s*[\)\]]?$|^POINT\s*\("
+)
+#: A house number, then words: ``1234 N Main St``; not ``1200 BLOCK``, ``12XX MAIN``, ``100 HRS``.
+_ADDRESS = (
+    r"^\d{1,6}[A-Z]?\s+(?:[NSEW]\.?\s+)?[A-Za-z0-9][A-Za-z0-9'.]*(?:\s+[A-Za-z0-9'.#-]+){0,6}$"
+)
+_GENERALIZED = r"(?i)\bBLO?C?K\b|\d+X+\b|\bBLK\b"
+
+
+def _share(values: pl.Series, pattern: str, *, exclude: str | None = None) -> float:
+    if values.len() == 0:
+        return 0.0
+    text = values.cast(pl.String).str.strip_chars()
+    hits = text.str.contains(pattern)
+    if exclude is not None:
+        hits = hits & ~text.str.contains(exclude)
+    return float(hits.sum()) / values.len()
+
+
+def email_share(values: pl.Series) -> float:
+    """Share of values that are e-mail addresses."""
+    return _share(values, _EMAIL)
+
+
+def ssn_share(values: pl.Series) -> float:
+    """Share of values written like an SSN (``123-45-6789``)."""
+    return _share(values, _SSN)
+
+
+def phone_share(values: pl.Series) -> float:
+    """Share of values written like a US phone number."""
+    return _share(values, _PHONE)
+
+
+def coordinate_pair_share(values: pl.Series) -> float:
+    """Share of values that are a latitude/longitude pair or a WKT point."""
+    return _share(values, _COORDINATE_PAIR)
+
+
+def address_share(values: pl.Series) -> float:
+    """Share of values that are a street address with a house number (not a hundred block)."""
+    return _share(values, _ADDRESS, exclude=_GENERALIZED)
+
+
+def name_share(values: pl.Series) -> float:
+    """Share of values that look like a person's name (``Maria Gonzalez``, ``NG, KEVIN``)."""
+    if values.len() == 0:
+        return 0.0
+    counts = values.cast(pl.String).value_counts()
+    column = counts.columns[0]
+    named = sum(
+        count
+        for value, count in zip(counts[column].to_list(), counts["count"].to_list(), strict=True)
+        if value is not None and looks_like_name(value)
+    )
+    return named / values.len()
+
+
+def looks_like_name(value: str) -> bool:
+    """Two to five words of letters, with a listed given name or surname among them."""
+    text = re.sub(
+        r"^(?:ofc|officer|sgt|det|lt|capt|mr|mrs|ms|dr)\.?\s+", "", value.strip(), flags=re.I
+    )
+    if "," in text:
+        last, _, first = text.partition(",")
+        text = f"{first} {last}"
+    words = [w.strip(".") for w in text.split()]
+    if not 2 <= len(words) <= 5 or not all(
+        re.fullmatch(r"[^\W\d_][\w'’-]*", w) for w in words if w
+    ):
+        return False
+    listed_first = name_lists.is_first_name(words[0])
+    listed_last = name_lists.is_last_name(words[-1])
+    everyday = sum(name_lists.is_common_word(w) for w in words)
+    return (listed_first or listed_last) and everyday < len(words) - 1 + (
+        listed_first and listed_last
+    )
