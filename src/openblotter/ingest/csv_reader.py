@@ -15,6 +15,7 @@ import csv
 import hashlib
 import io
 import itertools
+import os
 import tempfile
 from collections import Counter
 from collections.abc import Callable
@@ -152,8 +153,13 @@ class ProgressMeter:
             self.callback(self.total, self.total)
 
 
-def read_csv_file(path: Path, head: bytes, meter: ProgressMeter) -> CsvTable:
-    """Read a CSV of any common delimiter and encoding into strings (see module doc)."""
+def read_csv_file(
+    path: Path, head: bytes, meter: ProgressMeter, scratch: Path | None = None
+) -> CsvTable:
+    """Read a CSV of any common delimiter and encoding into strings (see module doc).
+
+    ``scratch`` is where a transcoded copy is written (and removed, also on failure).
+    """
     declared = enc.bom_encoding(head)
     text = None if declared and declared.transcode else enc.decode_head(head, None)
     if text is not None:
@@ -163,7 +169,7 @@ def read_csv_file(path: Path, head: bytes, meter: ProgressMeter) -> CsvTable:
             pass
     first_pass = meter.pass_over(0.3)
     encoding = enc.choose_encoding(path, head, lambda done, _total: first_pass(done))
-    with tempfile.TemporaryDirectory(prefix="openblotter-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=_scratch_prefix(), dir=scratch) as tmp:
         utf8 = Path(tmp) / "transcoded.csv"
         tally, checksum = _transcode(path, utf8, encoding, meter)
         with utf8.open("rb") as handle:
@@ -172,6 +178,11 @@ def read_csv_file(path: Path, head: bytes, meter: ProgressMeter) -> CsvTable:
         table = _read_utf8(path, utf8, utf8_text, encoding, meter, checksum)
     _report_strays(table.log, encoding, tally)
     return table
+
+
+def _scratch_prefix() -> str:
+    # The PID lets a later start tell a killed publish's copy from a running one's.
+    return f"{os.getpid()}-"
 
 
 def _transcode(

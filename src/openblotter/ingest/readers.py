@@ -67,12 +67,14 @@ def read_table(
     *,
     sheet: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    scratch: Path | None = None,
 ) -> RawTable:
     """Read a CSV or XLSX file into a :class:`RawTable` of strings.
 
     The format is told from the file's bytes, not its name. ``sheet`` picks an
     XLSX sheet by name (default: the first sheet with any value).
     ``progress(done_bytes, total_bytes)`` is called a few times on large files.
+    ``scratch`` is the folder for a temporary transcoded copy (the portal's staging area).
     Raises ``InvalidInput`` (what, where, what to do) for a file that cannot
     be read: missing, empty, not a table, no header, an unknown sheet.
     """
@@ -89,7 +91,7 @@ def read_table(
                 f"{path.name} is a CSV file, which has no sheets; leave the sheet out.",
                 detail={"file": path.name, "sheet": sheet},
             )
-        table = _read_csv(path, head, meter)
+        table = _read_csv(path, head, meter, scratch)
     meter.finish()
     return table
 
@@ -110,8 +112,8 @@ def _head(path: Path) -> bytes:
         ) from exc
 
 
-def _read_csv(path: Path, head: bytes, meter: ProgressMeter) -> RawTable:
-    table = read_csv_file(path, head, meter)
+def _read_csv(path: Path, head: bytes, meter: ProgressMeter, scratch: Path | None) -> RawTable:
+    table = read_csv_file(path, head, meter, scratch)
     return RawTable(
         frame=table.frame,
         source_name=path.name,

@@ -14,6 +14,7 @@ from openblotter.domain.errors import Gone, NotFound
 from openblotter.domain.releases import Dataset, Release
 from openblotter.storage.catalog import Catalog
 from openblotter.storage.files import LocalReleaseFiles
+from openblotter.storage.scratch import clear_orphaned_uploads
 
 if TYPE_CHECKING:
     from openblotter.storage.engine import QueryEngine
@@ -46,6 +47,7 @@ class Portal:
     def open(cls, settings: Settings) -> Portal:
         """Open (and create or migrate when needed) the catalog and data directory."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
+        clear_orphaned_uploads(settings.data_dir)  # raw copies left by a killed publish
         catalog = Catalog(settings.resolved_catalog_url)
         catalog.migrate()
         return cls(settings=settings, catalog=catalog, files=LocalReleaseFiles(settings.data_dir))

@@ -42,6 +42,7 @@ from openblotter.services.person_tables import conform_people, publish_people
 from openblotter.services.portal import Portal
 from openblotter.services.privacy_review import Review, decided_fields, review_privacy
 from openblotter.services.storing import NewRelease, store_release
+from openblotter.storage.scratch import uploads_root
 
 _SUPPORTED = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm"}
 
@@ -116,13 +117,14 @@ def publish(
     quarter = check_new_label(request.label, portal.catalog.releases(request.dataset_id))
 
     progress.stage("Reading")
-    raw = read_table(request.path, sheet=request.sheet, progress=progress.advance)
+    scratch = uploads_root(portal.settings.data_dir)
+    raw = read_table(request.path, sheet=request.sheet, progress=progress.advance, scratch=scratch)
     report = ValidationReport(source=raw.source_name)
     raw.add_problems_to(report)
     report.facts.update(_read_facts(raw))
 
     progress.stage("Validating")
-    prepared = _prepare(raw, request, existing, report)
+    prepared = _prepare(raw, request, existing, report, scratch)
     conformed = conform(
         prepared.frame, prepared.schema, report, allow_invalid=request.allow_invalid
     )
@@ -194,7 +196,11 @@ def _read_facts(raw: RawTable) -> dict[str, Any]:
 
 
 def _prepare(
-    raw: RawTable, request: PublishRequest, existing: Dataset | None, report: ValidationReport
+    raw: RawTable,
+    request: PublishRequest,
+    existing: Dataset | None,
+    report: ValidationReport,
+    scratch: Path,
 ) -> _Prepared:
     mapping = _mapping(request.mapping) if request.mapping else None
     if mapping is not None and request.family and request.family != mapping.family:
@@ -222,7 +228,7 @@ def _prepare(
     if family_name:
         family = load_family(family_name)
         related: dict[str, RawTableLike] = {
-            name: read_table(path)
+            name: read_table(path, scratch=scratch)
             for name, path in (related_paths(mapping, request.path) if mapping else {}).items()
         }
         mapped = apply_mapping(raw, mapping, family.schema, related=related)
