@@ -1,103 +1,227 @@
-"""Planted personal data never reaches a release file, an API response, an export or a page."""
+"""Planted personal data never reaches a file, an export, a manifest, a page or an API response.
+
+Names, dates of birth, addresses, phones, e-mails, SSNs and plates are planted
+in structured columns AND in narratives that name other people (not fields of
+their row), and published twice: as a custom dataset (its treatments proposed
+by the column detectors and accepted) and through the use-of-force family,
+with invalid dates of birth and coordinates let through by --allow-invalid and
+an earlier release withdrawn. Then every GET route of the app is requested
+with every dataset and release, every export format, facets and counts by
+every field, and every file under the data directory is read.
+"""
 
 from __future__ import annotations
 
 import io
+import re
+from pathlib import Path
 
 import duckdb
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
+from openblotter.services.releases import withdraw
 from openblotter.web.app import create_app
 from tests.factories import make_settings, publish_file, write_csv
 
-# Planted in their own fields and inside the narrative.
-NAMES = ["Jolene Quarterfield", "Bartholomew Nakashima-Reyes"]
-BIRTH_DATES = ["1987-03-14", "1999-11-02"]
-ADDRESSES = ["4417 Wrenfield Ave", "1208 Osage Hollow Rd"]
-PHONES = ["405-555-0187", "(405) 555-0142"]
-SSNS = ["512-44-9081", "623-18-7745"]
-EMAILS = ["jolene.q@example.org"]
-OFFICER_IDS = ["NPD-88231", "NPD-77410"]
+# In structured columns (each only in its own field of its own row).
+NAMES = ["Jolene Quarterfield", "Bartholomew Nakashima-Reyes", "Kevin Ng"]
+BIRTH_DATES = ["1987-03-14", "1999-11-02", "1979-01-17"]
+ADDRESSES = ["4417 Wrenfield Ave", "1208 Osage Hollow Rd", "2209 E Lindsey St"]
+PHONES = ["405-555-0187", "(405) 555-0142", "918.555.0163"]
+EMAILS = ["jolene.q@example.org", "bnreyes@example.net", "kng79@example.com"]
+SSNS = ["512-44-9081", "623-18-7745", "401-22-6718"]
+PLATES = ["ABC1234", "7XYZ123", "HJK4521"]
+OFFICER_IDS = ["NPD-88231", "NPD-77410", "NPD-66120"]
 COORDINATES = ["35.214567", "-97.441234"]
+#: Raw values that fail validation and are let through by --allow-invalid.
+INVALID = ["1991-02-30", "35.21456x"]
 
-SECRETS = (
-    NAMES + [n.split()[-1] for n in NAMES] + BIRTH_DATES + ["3/14/1987"] + ADDRESSES
-    + ["4417", "1208"] + PHONES + ["555-0187", "555-0142"] + SSNS + EMAILS + OFFICER_IDS + COORDINATES
-)
+# Only in the narratives, about people who are not fields of the row.
+NARRATIVE_PEOPLE = ["Maria Gonzalez", "Thanh Nguyen", "Darnell Hughes", "Fiona McAllister"]
+NARRATIVE_DETAILS = ["3305 Rambling Oaks Dr", "580-555-0102", "dmoss88@example.com",
+                     "578-21-3344", "02/09/2011", "KLM4481", "Sept 9, 1990"]  # fmt: skip
 
-HEADER = ["record_id", "force_number", "incident_id", "incident_date", "force_type", "officer_id",
-          "officer_name", "subject_id", "subject_name", "subject_date_of_birth", "subject_race",
-          "block_address", "latitude", "longitude", "narrative"]
-
-
-def _corpus(path):
-    rows = []
-    for i in range(2):
-        narrative = (
-            f"Officer {NAMES[1 - i]} responded to {ADDRESSES[i]}. {NAMES[i]} (DOB 3/14/1987, SSN "
-            f"{SSNS[i]}) called from {PHONES[i]}; e-mail {EMAILS[0]}. Subject born {BIRTH_DATES[i]}."
-        )
-        rows.append([f"R{i}", 1, f"I{i}", "2026-08-01", "Taser", OFFICER_IDS[i], NAMES[1 - i],
-                     f"S{i}", NAMES[i], BIRTH_DATES[i], "White", ADDRESSES[i], COORDINATES[0],
-                     COORDINATES[1], narrative])
-    return write_csv(path, HEADER, rows)
+NARRATIVES = [
+    "Officer Hale responded. Witness Maria Gonzalez, who lives at 3305 Rambling Oaks Dr, "
+    "said the driver of a silver Honda, plate KLM4481, left before officers arrived.",
+    "The victim's mother, Thanh Nguyen, can be reached at 580-555-0102 or dmoss88@example.com. "
+    "Her son's SSN 578-21-3344 and DOB 02/09/2011 were confirmed with the school.",
+    "Neighbor Darnell Hughes (DOB Sept 9, 1990) and his cousin Fiona McAllister saw the "
+    "struggle from across the street. Ng said nothing after arrest.",
+]
 
 
-@pytest.fixture(params=[[], ["narrative"]], ids=["narrative-withheld", "narrative-allowed"])
-def client(request, tmp_path):
-    settings = make_settings(tmp_path / "portal", publish_free_text=request.param)
-    app = create_app(settings)
-    publish_file(app.state.portal, _corpus(tmp_path / "uof.csv"), "use_of_force", "2026-Q3",
-                 family="use_of_force")
-    with TestClient(app) as test_client:
-        yield test_client, app.state.portal
+def _secrets() -> list[str]:
+    parts = [p for n in NAMES + NARRATIVE_PEOPLE for p in n.split()]
+    return (
+        NAMES + parts + BIRTH_DATES + ADDRESSES + PHONES + EMAILS + SSNS + PLATES + OFFICER_IDS
+        + COORDINATES + INVALID + NARRATIVE_PEOPLE + NARRATIVE_DETAILS
+        + ["555-0187", "555-0142", "Rambling Oaks", "3/14/1987"]
+    )  # fmt: skip
 
 
 def _leaks(text: str) -> list[str]:
-    lowered = text.lower()
-    return [s for s in SECRETS if s.lower() in lowered]
+    found = []
+    for secret in _secrets():
+        if len(secret) >= 5:
+            if secret.lower() in text.lower():
+                found.append(secret)
+        elif re.search(rf"(?<![A-Za-z]){re.escape(secret)}(?![A-Za-z])", text):
+            found.append(secret)  # "Ng" as written: "ng" is inside many words
+    return found
 
 
-def test_no_planted_personal_data_anywhere(client):
-    http, portal = client
-    release = portal.release("use_of_force")
-    stored = duckdb.connect().execute(
-        f"SELECT * FROM '{portal.release_path(release)}'"
-    ).fetchall()
-    assert _leaks(repr(stored)) == []
-    assert _leaks(portal.release_path(release).read_bytes().decode("latin-1")) == []
-    base = "/api/v1/datasets/use_of_force"
-    for url in (base, f"{base}/rows", f"{base}/rows.csv", f"{base}/rows.ndjson",
-                f"{base}/releases/2026-Q3", "/api/v1/datasets", "/", "/datasets/use_of_force",
-                "/datasets/use_of_force/explore", "/datasets/use_of_force/charts",
-                f"{base}/facets?_facet=block_address&_facet=subject_race"):
-        response = http.get(url)
-        assert response.status_code == 200, url
-        assert _leaks(response.text) == [], url
-    workbook = load_workbook(io.BytesIO(http.get(f"{base}/rows.xlsx").content))
-    cells = " ".join(str(c.value) for row in workbook.active.iter_rows() for c in row)
-    assert _leaks(cells) == []
-    parquet = http.get(f"{base}/rows.parquet").content
-    assert _leaks(parquet.decode("latin-1")) == []
+FAMILY_HEADER = ["record_id", "force_number", "incident_id", "incident_date", "force_type",
+                 "officer_id", "officer_name", "subject_id", "subject_name",
+                 "subject_date_of_birth", "subject_race", "block_address", "latitude",
+                 "longitude", "narrative"]  # fmt: skip
 
 
-def test_what_is_published_instead(client):
-    http, portal = client
-    rows = http.get("/api/v1/datasets/use_of_force/rows").json()["rows"]
+def _family_file(path: Path, invalid: bool) -> Path:
+    rows = []
+    for i in range(3):
+        birth, latitude = BIRTH_DATES[i], COORDINATES[0]
+        if invalid and i == 2:
+            birth, latitude = INVALID
+        rows.append([f"R{i}", 1, f"I{i}", "2026-08-01", "Taser", OFFICER_IDS[i],
+                     NAMES[(i + 1) % 3], f"S{i}", NAMES[i], birth, "White", ADDRESSES[i],
+                     latitude, COORDINATES[1], NARRATIVES[i]])  # fmt: skip
+    return write_csv(path, FAMILY_HEADER, rows)
+
+
+CUSTOM_HEADER = ["Case Number", "Report Date", "Victim Name", "DOB", "Home Address",
+                 "Contact Phone", "E-mail", "SSN", "Plate", "DL Number", "Lat", "Lon",
+                 "Offense", "Narrative"]  # fmt: skip
+
+
+def _custom_file(path: Path) -> Path:
+    rows = [
+        [f"2026-{1000 + i}", "2026-08-0" + str(i + 1), NAMES[i], BIRTH_DATES[i], ADDRESSES[i],
+         PHONES[i], EMAILS[i], SSNS[i], PLATES[i], f"D{48213570 + i}", COORDINATES[0],
+         COORDINATES[1], ["Burglary", "Assault", "Theft"][i], NARRATIVES[i]]
+        for i in range(3)
+    ]  # fmt: skip
+    return write_csv(path, CUSTOM_HEADER, rows)
+
+
+@pytest.fixture(params=[[], ["narrative"]], ids=["narrative-withheld", "narrative-allowed"])
+def portal_app(request, tmp_path):
+    settings = make_settings(tmp_path / "portal", publish_free_text=request.param)
+    app = create_app(settings)
+    portal = app.state.portal
+    for label, invalid in (("2026-Q2", False), ("2026-Q3", True)):
+        publish_file(portal, _family_file(tmp_path / f"uof-{label}.csv", invalid), "use_of_force",
+                     label, family="use_of_force", allow_invalid=True)  # fmt: skip
+    withdraw(portal, "use_of_force", "2026-Q2", reason="planted test data")
+    publish_file(portal, _custom_file(tmp_path / "reports.csv"), "incident_reports", "2026-Q3")
+    return app
+
+
+def _get_paths(routes, prefix=""):
+    for route in routes:
+        if hasattr(route, "original_router"):
+            yield from _get_paths(route.original_router.routes, prefix + route.include_context.prefix)
+        elif "GET" in (getattr(route, "methods", None) or ()):
+            yield prefix + route.path
+
+
+def _urls(app, http) -> list[str]:
+    portal = app.state.portal
+    datasets = {d.id: portal.catalog.releases(d.id) for d in portal.catalog.datasets()}
+    urls: list[str] = []
+    for path in _get_paths(app.routes):
+        for dataset_id, releases in datasets.items():
+            labels = [r.label for r in releases]
+            values = {"dataset_id": [dataset_id], "label": labels, "old": labels[:1],
+                      "new": labels[-1:], "fmt": ["csv", "ndjson", "parquet", "xlsx", "json"],
+                      "name": ["benchmark", "outcomes", "representation"]}  # fmt: skip
+            urls += _fill(path, values)
+    for dataset_id in datasets:
+        fields = http.get(f"/api/v1/datasets/{dataset_id}").json()["schema"]["fields"]
+        for f in fields:
+            urls.append(f"/api/v1/datasets/{dataset_id}/facets?_facet={f['name']}")
+            urls.append(f"/api/v1/datasets/{dataset_id}/aggregate?_group={f['name']}")
+            urls.append(f"/datasets/{dataset_id}/explore?_sort={f['name']}")
+    return sorted(set(urls))
+
+
+def _fill(path: str, values: dict[str, list[str]]) -> list[str]:
+    names = re.findall(r"{(\w+)}", path)
+    urls = [path]
+    for name in names:
+        urls = [u.replace(f"{{{name}}}", v) for u in urls for v in values.get(name, ["x"])]
+    return urls
+
+
+def _text_of(content: bytes, url_or_name: str) -> str:
+    if content[:4] == b"PAR1":
+        with duckdb.connect() as db:
+            db.execute("CREATE TEMP TABLE f AS SELECT * FROM read_parquet(?)", [_tmp(content)])
+            return repr(db.execute("SELECT * FROM f").fetchall())
+    if content[:2] == b"PK":
+        book = load_workbook(io.BytesIO(content), read_only=True)
+        return " ".join(str(c) for sheet in book for row in sheet.iter_rows(values_only=True)
+                        for c in row)  # fmt: skip
+    return content.decode("utf-8", errors="ignore") + content.decode("latin-1")
+
+
+_TMP: list[Path] = []
+
+
+def _tmp(content: bytes) -> str:
+    path = Path(f"/tmp/pii-corpus-{len(_TMP)}.parquet")
+    path.write_bytes(content)
+    _TMP.append(path)
+    return str(path)
+
+
+def test_no_planted_personal_data_in_any_route_file_or_manifest(portal_app):
+    leaks: dict[str, list[str]] = {}
+    with TestClient(portal_app) as http:
+        urls = _urls(portal_app, http)
+        for url in urls:
+            response = http.get(url)
+            assert response.status_code < 500, url
+            found = _leaks(_text_of(response.content, url))
+            if found:
+                leaks[url] = found
+    data_dir = portal_app.state.portal.settings.data_dir
+    files = [p for p in data_dir.rglob("*") if p.is_file()]
+    for path in files:
+        found = _leaks(_text_of(path.read_bytes(), str(path)))
+        if found:
+            leaks[str(path.relative_to(data_dir))] = found
+    for path in _TMP:
+        path.unlink(missing_ok=True)
+    assert leaks == {}, "\n".join(f"{k}: {v}" for k, v in leaks.items())
+    assert len(urls) > 60 and any(p.suffix == ".parquet" for p in files)
+    assert any("/releases/2026-Q2" in u for u in urls)  # the withdrawn release's manifest too
+
+
+def test_what_is_published_instead(portal_app):
+    portal = portal_app.state.portal
+    allowed = portal.settings.free_text_allowed("use_of_force", "narrative")
+    with TestClient(portal_app) as http:
+        rows = http.get("/api/v1/datasets/use_of_force/rows").json()["rows"]
+        custom = http.get("/api/v1/datasets/incident_reports").json()["schema"]
+        manifest = http.get("/api/v1/datasets/use_of_force/releases/2026-Q3").json()
     first = rows[0]
     assert first["block_address"] == "4400 BLOCK WRENFIELD AVE"
     assert first["subject_age_from_birth_date"] == 39
     assert len(first["officer_id"]) == 20 and first["officer_id"] != OFFICER_IDS[0]
-    assert "subject_name" not in first and "latitude" not in first
-    allowed = portal.settings.free_text_allowed("use_of_force", "narrative")
     assert ("narrative" in first) == allowed
     if allowed:
-        assert "[phone]" in first["narrative"] and "[ssn]" in first["narrative"]
-    dictionary = http.get("/api/v1/datasets/use_of_force").json()["schema"]
-    treatments = {f["name"]: f["privacy"] for f in dictionary["fields"]}
-    assert treatments["officer_id"] == "hashed"
-    assert treatments["block_address"] == "generalized (hundred_block)"
-    withheld = {f["name"] for f in dictionary["withheld_fields"]}
-    assert {"subject_name", "officer_name", "latitude", "longitude"} <= withheld
+        assert "Witness [name], who lives at [address]" in first["narrative"]
+        assert "plate [plate]" in first["narrative"]
+    treatments = {f["name"]: f["privacy"] for f in custom["fields"]}
+    assert treatments["home_address"] == "generalized (hundred_block)"
+    assert treatments["lat"].startswith("generalized (grid)")
+    assert treatments["offense"] is None
+    withheld = {f["name"] for f in custom["withheld_fields"]}
+    assert {"victim_name", "contact_phone", "e_mail", "ssn", "plate", "dl_number"} <= withheld
+    examples = [e for g in manifest["report"]["problems"] if g["code"] == "type_error"
+                for e in g["examples"]]  # fmt: skip
+    assert {e["column"] for e in examples} == {"subject_date_of_birth", "latitude"}
+    assert {e["value"] for e in examples} == {"[withheld]"}

@@ -18,6 +18,7 @@ from openblotter.domain.report import ValidationReport
 from openblotter.domain.schema import TableSchema
 from openblotter.ingest.conform import ROW
 from openblotter.ingest.privacy import scrub
+from openblotter.ingest.report_privacy import public_report
 from openblotter.services.portal import Portal
 from openblotter.storage.diffing import diff_files
 from openblotter.storage.files import sha256_file
@@ -145,7 +146,7 @@ def _commit(
         "source_name": new.source_name,
         "source_checksum": new.source_checksum,
         "schema": new.schema.to_descriptor(),
-        "report": new.report.to_dict(),
+        "report": public_report(new.report.to_dict(), new.schema),
         "changelog": changelog,
         "created_at": now,
         "published_at": now,
