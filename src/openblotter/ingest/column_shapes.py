@@ -60,11 +60,16 @@ def address_share(values: pl.Series) -> float:
     return _share(values, _ADDRESS, exclude=_GENERALIZED)
 
 
+#: Two to five words of letters (a title, a comma): the only values worth a name-list lookup.
+_WORDS = r"^\s*[^\W\d_][\w'’.-]*(?:,?\s+[^\W\d_][\w'’.-]*){1,4}\s*$"
+
+
 def name_share(values: pl.Series) -> float:
     """Share of values that look like a person's name (``Maria Gonzalez``, ``NG, KEVIN``)."""
     if values.len() == 0:
         return 0.0
-    counts = values.cast(pl.String).value_counts()
+    text = values.cast(pl.String)
+    counts = text.filter(text.str.contains(_WORDS)).value_counts()
     column = counts.columns[0]
     named = sum(
         count

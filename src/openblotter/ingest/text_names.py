@@ -129,6 +129,8 @@ def _cued_or_listed(words: list[tuple[int, int, str]], index: int, shouting: boo
         following = _name_length(words, index + 1, shouting, cue=False)
         if following and (not name_lists.is_common_word(bare) or _surname_at(words, index + 1)):
             return 1 + following
+        if not shouting and not name_lists.is_common_word(bare) and _titlecase(words, index + 1):
+            return 2  # "Dustin South": a given name, then a surname that is also a word
     if not shouting and _titlecase(words, index) and not name_lists.is_common_word(bare):
         return _surname_here(words, index)
     return 0
