@@ -275,7 +275,7 @@ def _coordinates(
     )
     if f.type in ("number", "integer") and named and values.len():
         numbers = values.cast(pl.Float64, strict=False).drop_nulls().abs()
-        degrees = bool(numbers.len()) and float(numbers.max() or 0) <= 180  # type: ignore[arg-type]
+        degrees = bool(numbers.len()) and float(numbers.max() or 0) <= 180
         size = 0.01 if degrees else 1000.0
         unit = "0.01 degree (about 1 km)" if degrees else "1000 map units (feet or metres)"
         privacy = Privacy.model_validate(
@@ -308,8 +308,8 @@ def _free_text(
     if f.type != "string" or f.categorical:
         return None
     mean = values.str.len_chars().mean() if values.len() else 0
-    if f.free_text or (tokens & _FREE_TEXT_TOKENS and float(mean or 0) >= 30):  # type: ignore[arg-type]
-        evidence = f"long text (about {float(mean or 0):.0f} characters on average)"  # type: ignore[arg-type]
+    if f.free_text or (tokens & _FREE_TEXT_TOKENS and float(mean or 0) >= 30):
+        evidence = f"long text (about {float(mean or 0):.0f} characters on average)"
         return _found(f, "free text that may name people", evidence, withhold=True)
     return None
 
