@@ -45,7 +45,7 @@ def review_privacy(
     pending = [p for p in proposals if p.protects and p.field not in review.decided]
     report.facts["privacy_review"] = {
         "proposals": [p.to_dict() for p in proposals if p.finding],
-        "confirmed_by": "--accept-privacy" if pending else "schema (nothing left to decide)",
+        "confirmed_by": "--accept-privacy" if pending else "nothing left to confirm",
     }
     if pending and not review.accepted:
         raise InvalidInput(_message(review, proposals, pending), detail=_detail(review, proposals))
