@@ -114,11 +114,12 @@ def _cued_or_listed(words: list[tuple[int, int, str]], index: int, shouting: boo
     word = words[index][2]
     previous = words[index - 1][2].lower() if index else ""
     bare = _bare(word)
-    if previous in TITLES or previous.rstrip(".") in TITLES:
+    if (previous in TITLES or previous.rstrip(".") in TITLES) and not _street_drive(words, index):
         if (
-            _capitalized(word, shouting)
+            (_capitalized(word, shouting) or bare.isupper())
             and bare.lower() not in TITLES
             and not _place_at(words, index + 1)
+            and (not shouting or _listed(word) or not name_lists.is_common_word(bare))
         ):
             return max(1, _name_length(words, index, shouting, cue=True))
         return 0
@@ -147,6 +148,14 @@ def _surname_here(words: list[tuple[int, int, str]], index: int) -> int:
     ):
         return _name_length(words, index, False, cue=False)
     return 0
+
+
+def _street_drive(words: list[tuple[int, int, str]], index: int) -> bool:
+    """``Interstate Dr. Loss``: the "Dr" before ``index`` ends a street name, it is no title."""
+    if index < 2 or words[index - 1][2].lower().rstrip(".") != "dr":
+        return False
+    before = words[index - 2][2]
+    return before[0].isupper() and before.lower().rstrip(".") not in TITLES
 
 
 def _listed(word: str) -> bool:
