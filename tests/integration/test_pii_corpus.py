@@ -21,6 +21,7 @@ import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 
+from openblotter.ingest.families import load_family
 from openblotter.services.releases import withdraw
 from openblotter.web.app import create_app
 from tests.factories import make_settings, publish_file, write_csv
@@ -73,22 +74,36 @@ def _leaks(text: str) -> list[str]:
     return found
 
 
-FAMILY_HEADER = ["record_id", "force_number", "incident_id", "incident_date", "force_type",
-                 "officer_id", "officer_name", "subject_id", "subject_name",
-                 "subject_date_of_birth", "subject_race", "block_address", "latitude",
-                 "longitude", "narrative"]  # fmt: skip
+#: Every family whose schema has personal fields (hate crimes are derived from contacts).
+FAMILIES = ["use_of_force", "contacts", "complaints", "community_engagement"]
 
 
-def _family_file(path: Path, invalid: bool) -> Path:
-    rows = []
-    for i in range(3):
-        birth, latitude = BIRTH_DATES[i], COORDINATES[0]
-        if invalid and i == 2:
-            birth, latitude = INVALID
-        rows.append([f"R{i}", 1, f"I{i}", "2026-08-01", "Taser", OFFICER_IDS[i],
-                     NAMES[(i + 1) % 3], f"S{i}", NAMES[i], birth, "White", ADDRESSES[i],
-                     latitude, COORDINATES[1], NARRATIVES[i]])  # fmt: skip
-    return write_csv(path, FAMILY_HEADER, rows)
+def _family_value(f, i: int, invalid: bool):
+    """A value for field ``f`` of row ``i``: planted personal data where the field holds it."""
+    name = f.name
+    planted = {
+        "officer_name": NAMES[(i + 1) % 3], "subject_name": NAMES[i],
+        "subject_date_of_birth": INVALID[0] if invalid else BIRTH_DATES[i],
+        "subject_address": ADDRESSES[i], "block_address": ADDRESSES[i],
+        "latitude": INVALID[1] if invalid else COORDINATES[0], "longitude": COORDINATES[1],
+        "officer_id": OFFICER_IDS[i], "subject_id": f"S{i}",
+    }  # fmt: skip
+    if name in planted:
+        return planted[name]
+    if f.free_text:
+        return NARRATIVES[i]
+    if f.enum:
+        return f.enum[0]
+    return {"date": "2026-08-01", "datetime": "2026-08-01T10:00:00", "time": "10:00",
+            "integer": i + 1, "number": i + 1, "year": 2026,
+            "boolean": "true"}.get(f.type, f"{name[:3].upper()}-{i}")  # fmt: skip
+
+
+def _family_file(path: Path, family: str, invalid: bool) -> Path:
+    schema = load_family(family).schema
+    header = [f.name for f in schema.fields]
+    rows = [[_family_value(f, i, invalid and i == 2) for f in schema.fields] for i in range(3)]
+    return write_csv(path, header, rows)
 
 
 CUSTOM_HEADER = ["Case Number", "Report Date", "Victim Name", "DOB", "Home Address",
@@ -106,14 +121,18 @@ def _custom_file(path: Path) -> Path:
     return write_csv(path, CUSTOM_HEADER, rows)
 
 
-@pytest.fixture(params=[[], ["narrative"]], ids=["narrative-withheld", "narrative-allowed"])
+FREE_TEXT = ["narrative", "summary", "description"]
+
+
+@pytest.fixture(params=[[], FREE_TEXT], ids=["narrative-withheld", "narrative-allowed"])
 def portal_app(request, tmp_path):
     settings = make_settings(tmp_path / "portal", publish_free_text=request.param)
     app = create_app(settings)
     portal = app.state.portal
     for label, invalid in (("2026-Q2", False), ("2026-Q3", True)):
-        publish_file(portal, _family_file(tmp_path / f"uof-{label}.csv", invalid), "use_of_force",
-                     label, family="use_of_force", allow_invalid=True)  # fmt: skip
+        for family in FAMILIES:
+            source = _family_file(tmp_path / f"{family}-{label}.csv", family, invalid)
+            publish_file(portal, source, family, label, family=family, allow_invalid=True)
     withdraw(portal, "use_of_force", "2026-Q2", reason="planted test data")
     publish_file(portal, _custom_file(tmp_path / "reports.csv"), "incident_reports", "2026-Q3")
     return app
@@ -196,6 +215,11 @@ def test_what_is_published_instead(portal_app):
         custom = http.get("/api/v1/datasets/incident_reports").json()["schema"]
         manifest = http.get("/api/v1/datasets/use_of_force/releases/2026-Q3").json()
     first = rows[0]
+    assert {d.id for d in portal.catalog.datasets()} >= {
+        *FAMILIES,
+        "hate_crimes",
+        "incident_reports",
+    }
     assert first["block_address"] == "4400 BLOCK WRENFIELD AVE"
     assert first["subject_age_from_birth_date"] == 39
     assert len(first["officer_id"]) == 20 and first["officer_id"] != OFFICER_IDS[0]

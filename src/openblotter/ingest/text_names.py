@@ -68,6 +68,15 @@ _PARTICLES = frozenset(
         "st",
     }
 )
+#: Verbs that follow a person in a narrative: a capitalized word before one is a name ("Ng said").
+_SPEECH = frozenset(
+    _words(
+        """
+        said says stated states told advised reported admitted denied refused fled claimed
+        explained indicated confirmed agreed declined yelled screamed shouted alleged
+        """
+    )
+)
 #: Words after a capitalized word that make it a place, not a person (``Porter Ave``).
 _PLACE_WORDS = frozenset(
     _words(
@@ -133,6 +142,9 @@ def _cued_or_listed(words: list[tuple[int, int, str]], index: int, shouting: boo
         if not shouting and not name_lists.is_common_word(bare) and _titlecase(words, index + 1):
             return 2  # "Dustin South": a given name, then a surname that is also a word
     if not shouting and _titlecase(words, index) and not name_lists.is_common_word(bare):
+        speaks = index + 1 < len(words) and words[index + 1][2].lower() in _SPEECH
+        if speaks and bare.lower() not in ROLES:
+            return 1  # "Ng said", "Okafor stated"
         return _surname_here(words, index)
     return 0
 
