@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from openblotter.ingest import name_lists
 
@@ -246,8 +247,13 @@ def _initial(word: str) -> bool:
     return len(word) == 2 and word[0].isupper() and word[1] == "."
 
 
+_POSSESSIVE = re.compile(r"(?:['’]s|['’])?\.?$")
+
+
+@lru_cache(maxsize=65536)
 def _bare(word: str) -> str:
-    return re.sub(r"(?:['’]s|['’])?\.?$", "", word)
+    """A word without its possessive or full stop: ``Locke's`` -> ``Locke``."""
+    return _POSSESSIVE.sub("", word)
 
 
 def _strip_end(text: str, word: tuple[int, int, str]) -> int:
@@ -275,9 +281,12 @@ def _parts(value: object) -> set[str]:
 
 def _occurrences(text: str, parts: set[str]) -> list[Range]:
     ranges: list[Range] = []
-    for part in sorted(parts, key=len, reverse=True):
-        # Short parts ("Ng", "Al") only as written: lower-case "ng" is part of words.
-        flags = re.IGNORECASE if len(part) >= 4 else 0
-        for match in re.finditer(rf"(?<![A-Za-z]){re.escape(part)}(?![A-Za-z])", text, flags):
-            ranges.append(match.span())
+    # Short parts ("Ng", "Al") only as written: lower-case "ng" is part of words.
+    long = sorted((p for p in parts if len(p) >= 4), key=len, reverse=True)
+    short = sorted((p for p in parts if len(p) < 4), key=len, reverse=True)
+    for group, flags in ((long, re.IGNORECASE), (short, 0)):
+        if group:
+            either = "|".join(re.escape(p) for p in group)
+            pattern = re.compile(rf"(?<![A-Za-z])(?:{either})(?![A-Za-z])", flags)
+            ranges += [m.span() for m in pattern.finditer(text)]
     return ranges
