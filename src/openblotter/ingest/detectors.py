@@ -124,7 +124,7 @@ def describe(proposals: list[ColumnProposal]) -> str:
     lines = []
     for p in proposals:
         if p.finding:
-            lines.append(f"  - {p.header} ({p.field}): {p.finding} [{p.evidence}] -> {p.treatment}")
+            lines.append(f"  - {p.header} ({p.field}): {p.finding}; {p.evidence} -> {p.treatment}")
         else:
             lines.append(
                 f"  - {p.header} ({p.field}): nothing personal found -> publish as recorded"
