@@ -130,7 +130,8 @@ def test_the_command_line_lists_the_proposal_and_stores_nothing(tmp_path):
     ]
     first = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert first.returncode != 0
-    assert "exact coordinates" in first.stderr + first.stdout
+    said = " ".join((first.stderr + first.stdout).split())
+    assert "exact coordinates; header 'X_COORDINATE'; rounded to 1000 map units" in said
     assert "Traceback" not in first.stderr
     second = subprocess.run(
         command + ["--accept-privacy"], env=env, capture_output=True, text=True, timeout=300
