@@ -169,6 +169,19 @@ class Settings(BaseSettings):
     upload_max_bytes: int = Field(
         default=512 * 1024 * 1024, description="Largest file a publish accepts."
     )
+    xlsx_max_uncompressed_bytes: int = Field(
+        default=2 * 1024**3,
+        gt=0,
+        description="Most bytes the parts of an uploaded XLSX workbook may unpack to "
+        "(counted while inflating, not as the file claims); a zip bomb is refused.",
+    )
+    xlsx_max_cells: int = Field(
+        default=50_000_000,
+        gt=0,
+        description="Most cells (rows x columns of the used range) an uploaded XLSX sheet may "
+        "span; checked before the sheet is read. Rows and columns are also held to Excel's "
+        "own limits (1,048,576 and 16,384) and a cell to 32,767 characters.",
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -37,6 +37,7 @@ from openblotter.ingest.mapping import (
     related_paths,
 )
 from openblotter.ingest.readers import RawTable, read_table
+from openblotter.ingest.xlsx_guard import XlsxLimits
 from openblotter.services.derived import publish_derived_views
 from openblotter.services.person_tables import conform_people, publish_people
 from openblotter.services.portal import Portal
@@ -113,7 +114,15 @@ def publish(
     quarter = check_new_label(request.label, portal.catalog.releases(request.dataset_id))
 
     progress.stage("Reading")
-    raw = read_table(request.path, sheet=request.sheet, progress=progress.advance)
+    raw = read_table(
+        request.path,
+        sheet=request.sheet,
+        progress=progress.advance,
+        xlsx_limits=XlsxLimits(
+            max_uncompressed_bytes=portal.settings.xlsx_max_uncompressed_bytes,
+            max_cells=portal.settings.xlsx_max_cells,
+        ),
+    )
     report = ValidationReport(source=raw.source_name)
     raw.add_problems_to(report)
     report.facts.update(_read_facts(raw))
