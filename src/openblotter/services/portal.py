@@ -32,13 +32,20 @@ class Portal:
         """The DuckDB engine, created on first use (publishing never needs it)."""
         if self._engine is None:
             # DuckDB is imported on first query: a publish never needs it.
+            from openblotter.storage.budget import auto_memory_limit
             from openblotter.storage.engine import QueryEngine
 
+            settings = self.settings
+            memory = settings.query_memory_limit
+            temp = settings.query_temp_directory or settings.data_dir / ".duckdb-tmp"
             self._engine = QueryEngine(
-                threads=self.settings.query_threads or None,
-                memory_limit=self.settings.query_memory_limit,
-                temp_directory=str(self.settings.data_dir / ".duckdb-tmp"),
-                cache_cells=self.settings.query_cache_cells,
+                threads=settings.query_threads or None,
+                memory_limit=auto_memory_limit() if memory.strip().lower() == "auto" else memory,
+                temp_directory=str(temp),
+                timeout=settings.query_timeout_seconds,
+                concurrency=settings.query_concurrency,
+                export_concurrency=settings.export_concurrency,
+                cache_cells=settings.query_cache_cells,
             )
         return self._engine
 

@@ -218,7 +218,9 @@ def export(portal: Portal, dataset_id: str, params: Params, fmt: str) -> Export:
         "parquet": exports.stream_parquet,
         "xlsx": exports.write_xlsx,
     }[fmt]
-    chunks = writer(engine(portal), t.path, t.schema, spec)
+    # The first bytes are made before the response starts: a query that cannot run
+    # (busy, out of memory, too slow) is a 503/504, never a 200 that stops mid-file.
+    chunks = exports.started(writer(engine(portal), t.path, t.schema, spec))
     prefix = "synthetic-demo-" if t.dataset.synthetic else ""
     return Export(
         chunks,

@@ -33,12 +33,16 @@ from openblotter.domain.query import (
 )
 from openblotter.domain.query_values import json_value
 from openblotter.domain.schema import SchemaField, TableSchema
+from openblotter.storage.budget import Gate
 
 # ROW_ID and quote are re-exported: exports and callers import them from the engine.
+from openblotter.storage.limits import Limits
 from openblotter.storage.sql import ROW_ID as ROW_ID
 from openblotter.storage.sql import Statement, group_label
 from openblotter.storage.sql import quote as quote
 
+#: Facet columns counted by one query (each adds a hash table to the query's memory).
+FACETS_PER_QUERY = 8
 # DuckDB runs an IN list of 5+ constants as a hash join, which loses the file's row order.
 _IN_LIST_JOIN = 5
 
@@ -112,6 +116,9 @@ class QueryEngine:
         memory_limit: str | None = None,
         temp_directory: str | None = None,
         cache_cells: int = 2_000_000,
+        timeout: float = 30.0,
+        concurrency: int = 0,
+        export_concurrency: int = 2,
     ) -> None:
         config: dict[str, Any] = {}
         if threads:
@@ -121,6 +128,12 @@ class QueryEngine:
         if temp_directory:
             config["temp_directory"] = temp_directory
         self._connection = duckdb.connect(config=config)
+        cores = int(self._connection.execute("SELECT current_setting('threads')").fetchone()[0])  # type: ignore[index]
+        self.limits = Limits(
+            timeout=timeout,
+            queries=Gate(concurrency or 2 * cores),
+            exports=Gate(export_concurrency),
+        )
         # Release files never change: keep their footers instead of re-reading them per query.
         self._connection.execute("SET parquet_metadata_cache = true")
         self._cache = _ResultCache(cache_cells)
@@ -169,7 +182,7 @@ class QueryEngine:
         "truncated_values", "truncated"}}, "total": N}``; values by count, then value;
         nulls counted as ``None``; at most FACET_VALUE_LIMIT listed per facet.
         """
-        statement = self._statement(path, schema, spec)
+        check_spec(spec, schema)
         keys = (
             list(spec.facets)
             if columns is None
@@ -178,6 +191,19 @@ class QueryEngine:
         keys = list(dict.fromkeys(keys))
         if not keys:
             return {"facets": {}, "total": self.count(path, schema, spec)}
+        result: dict[str, Any] = {"facets": {}, "total": 0}
+        # A few columns per query: GROUPING SETS keeps a hash table per column, and 30 at
+        # once need more memory than a busy server gives one query (issue 17).
+        for start in range(0, len(keys), FACETS_PER_QUERY):
+            batch = keys[start : start + FACETS_PER_QUERY]
+            part = self._facet_part(path, self._statement(path, schema, spec), spec, batch)
+            result["facets"].update(part["facets"])
+            result["total"] = part["total"]
+        return result
+
+    def _facet_part(
+        self, path: Path, statement: Statement, spec: QuerySpec, keys: list[GroupKey]
+    ) -> dict[str, Any]:
         names = [f"f{i}" for i in range(len(keys))]
         matched = ", ".join(
             f"{statement.group_expression(k)} AS {n}" for k, n in zip(keys, names, strict=True)
@@ -258,11 +284,25 @@ class QueryEngine:
         return self._stream(sql, statement.params, batch_rows)
 
     def _stream(self, sql: str, params: list[Any], batch_rows: int) -> Iterator[pa.RecordBatch]:
+        """Batches pulled one at a time, each under the time limit; an export slot held."""
+        slot = self.limits.exports.slot(wait=0)
+        slot.__enter__()
         cursor = self._connection.cursor()
         try:
-            yield from cursor.sql(sql, params=params).to_arrow_reader(batch_rows)
+            reader = self.limits.run(
+                cursor, lambda: cursor.sql(sql, params=params).to_arrow_reader(batch_rows)
+            )
+            while True:
+                try:
+                    batch = self.limits.run(cursor, reader.read_next_batch)
+                except StopIteration:
+                    return
+                yield batch
+        except duckdb.OutOfMemoryException as error:
+            raise self.limits.stream_failed(error) from error
         finally:
             cursor.close()
+            slot.__exit__(None, None, None)
 
     # --- helpers ---------------------------------------------------------------------
 
@@ -279,11 +319,16 @@ class QueryEngine:
         return self._types[identity]
 
     def _fetch(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-        cursor = self._connection.cursor()
-        try:
-            return cursor.execute(sql, params).fetchall()
-        finally:
-            cursor.close()
+        """Rows of a query, run in a slot of the gate (alone when it ran out of memory)."""
+
+        def run() -> list[tuple[Any, ...]]:
+            cursor = self._connection.cursor()
+            try:
+                return self.limits.run(cursor, lambda: cursor.execute(sql, params).fetchall())
+            finally:
+                cursor.close()
+
+        return self.limits.fetch(run)
 
     def _cached(
         self,

@@ -12,6 +12,7 @@ written as text, never as formulas.
 
 from __future__ import annotations
 
+import itertools
 import os
 import tempfile
 from collections.abc import Callable, Iterator
@@ -69,6 +70,12 @@ class _Drain:
         data = b"".join(self._parts)
         self._parts.clear()
         return data
+
+
+def started(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """The same bytes, with the first chunk already made (so its errors surface now)."""
+    first = next(chunks, None)
+    return chunks if first is None else itertools.chain([first], chunks)
 
 
 def stream_csv(
