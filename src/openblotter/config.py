@@ -186,7 +186,7 @@ class Settings(BaseSettings):
         "the others wait their turn within the time limit.",
     )
     export_concurrency: int = Field(
-        default=2,
+        default=4,
         ge=1,
         description="Downloads (CSV, NDJSON, Parquet, XLSX of query results) streamed at once "
         "per web process; one more is answered 503 with Retry-After.",

@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import gc
 import random
+import tempfile
 import threading
 from pathlib import Path
 
 import duckdb
+import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
 
 from openblotter.domain.errors import TimedOut, Unavailable
+from openblotter.ingest.readers import read_table
 from openblotter.services import query
+from openblotter.storage import exports
 from openblotter.storage.budget import CURRENT_REQUEST, Busy, Cancellation, Cancelled, Gate
 from openblotter.storage.engine import QueryEngine
 from openblotter.web.app import create_app
@@ -128,3 +132,25 @@ def test_exports_past_the_limit_are_503_with_retry_after(wide: Path) -> None:
         answered = client.get("/api/v1/datasets/wide/rows.csv?_sort=-category_3")
     assert answered.status_code == 200
     assert answered.text.count("\n") == 40_001
+
+
+def test_xlsx_downloads_stream_without_temporary_files(
+    wide: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    portal = make_portal(wide)
+    engine = portal.query_engine()
+    t = query.target(portal, "wide", [])
+    chunks = exports.write_xlsx(engine, t.path, t.schema, query.spec_for(t, []))
+    assert next(chunks) and next(chunks)  # the header, then the first rows: no file behind them
+    assert engine.limits.exports._running == 1
+    chunks.close()  # the client went away: the query stops and its slot is free
+    assert engine.limits.exports._running == 0
+    assert list(tmp_path.iterdir()) == []
+    whole = tmp_path / "wide.xlsx"
+    whole.write_bytes(b"".join(exports.write_xlsx(engine, t.path, t.schema, query.spec_for(t, []))))
+    table = read_table(whole)
+    assert table.frame.height == 40_000
+    assert table.frame["category_5"].to_list()[:3] == [
+        v for v in pq.read_table(t.path, columns=["category_5"]).column(0).to_pylist()[:3]
+    ]

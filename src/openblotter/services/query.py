@@ -235,7 +235,7 @@ def table(portal: Portal, dataset_id: str, params: Params, columns: Sequence[str
     t = target(portal, dataset_id, params)
     present = [c for c in columns if t.schema.field(c) is not None]
     spec = spec_for(t, [*params, ("_fields", ",".join(present))] if present else list(params))
-    batches = list(engine(portal).batches(t.path, t.schema, spec))
+    batches = list(engine(portal).batches(t.path, t.schema, spec, download=False))
     if not batches:
         return pl.DataFrame({c: [] for c in present})
     return pl.from_arrow(pa.Table.from_batches(batches))  # type: ignore[return-value]

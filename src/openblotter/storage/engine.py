@@ -118,7 +118,7 @@ class QueryEngine:
         cache_cells: int = 2_000_000,
         timeout: float = 30.0,
         concurrency: int = 0,
-        export_concurrency: int = 2,
+        export_concurrency: int = 4,
     ) -> None:
         config: dict[str, Any] = {}
         if threads:
@@ -264,6 +264,7 @@ class QueryEngine:
         *,
         select: SelectList | None = None,
         batch_rows: int = 16_384,
+        download: bool = True,
     ) -> Iterator[pa.RecordBatch]:
         """Every matching row (no cap) as Arrow record batches, streamed with constant memory.
 
@@ -271,7 +272,8 @@ class QueryEngine:
         ``select`` turns the checked, quoted columns into the SELECT list (exports use it
         to render cells as text); by default the columns as stored. Without a sort, rows
         come in file (``_row_id``) order without sorting. Checks run now; rows are read
-        as the iterator is consumed.
+        as the iterator is consumed. A ``download`` takes an export slot (refused at once
+        when none is free); otherwise (an analysis reading its table) a query slot.
         """
         statement = self._statement(path, schema, spec)
         columns = [
@@ -281,11 +283,14 @@ class QueryEngine:
         listed = (select or _as_stored)(columns)
         order = self._order(path, statement, spec)
         sql = f"SELECT {listed} FROM {statement.source} {statement.where(spec)} {order}"
-        return self._stream(sql, statement.params, batch_rows)
+        return self._stream(sql, statement.params, batch_rows, download)
 
-    def _stream(self, sql: str, params: list[Any], batch_rows: int) -> Iterator[pa.RecordBatch]:
-        """Batches pulled one at a time, each under the time limit; an export slot held."""
-        slot = self.limits.exports.slot(wait=0)
+    def _stream(
+        self, sql: str, params: list[Any], batch_rows: int, download: bool
+    ) -> Iterator[pa.RecordBatch]:
+        """Batches pulled one at a time, each under the time limit, a slot held throughout."""
+        limits = self.limits
+        slot = limits.exports.slot(wait=0) if download else limits.queries.slot(limits.timeout)
         slot.__enter__()
         cursor = self._connection.cursor()
         try:
