@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 from openblotter.domain.errors import TimedOut, Unavailable
 from openblotter.ingest.readers import read_table
 from openblotter.services import query
+from openblotter.storage import engine as engine_module
 from openblotter.storage import exports
 from openblotter.storage.budget import CURRENT_REQUEST, Busy, Cancellation, Cancelled, Gate
 from openblotter.storage.engine import QueryEngine
@@ -118,7 +119,10 @@ def test_a_full_gate_says_when_to_retry() -> None:
         pass
 
 
-def test_exports_past_the_limit_are_503_with_retry_after(wide: Path) -> None:
+def test_exports_past_the_limit_are_503_with_retry_after(
+    wide: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine_module, "EXPORT_WAIT", 0.1)
     app = create_app(make_portal(wide, export_concurrency=1).settings)
     portal = app.state.portal
     held = query.export(portal, "wide", [], "csv")  # started: its slot is taken

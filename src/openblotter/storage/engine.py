@@ -41,6 +41,8 @@ from openblotter.storage.sql import ROW_ID as ROW_ID
 from openblotter.storage.sql import Statement, group_label
 from openblotter.storage.sql import quote as quote
 
+#: Seconds a download waits for a free export slot before it is answered 503.
+EXPORT_WAIT = 10.0
 #: Facet columns counted by one query (each adds a hash table to the query's memory).
 FACETS_PER_QUERY = 8
 # DuckDB runs an IN list of 5+ constants as a hash join, which loses the file's row order.
@@ -272,8 +274,8 @@ class QueryEngine:
         ``select`` turns the checked, quoted columns into the SELECT list (exports use it
         to render cells as text); by default the columns as stored. Without a sort, rows
         come in file (``_row_id``) order without sorting. Checks run now; rows are read
-        as the iterator is consumed. A ``download`` takes an export slot (refused at once
-        when none is free); otherwise (an analysis reading its table) a query slot.
+        as the iterator is consumed. A ``download`` takes an export slot (waiting up to
+        EXPORT_WAIT seconds, then Busy); otherwise (an analysis reading its table) a query slot.
         """
         statement = self._statement(path, schema, spec)
         columns = [
@@ -290,7 +292,8 @@ class QueryEngine:
     ) -> Iterator[pa.RecordBatch]:
         """Batches pulled one at a time, each under the time limit, a slot held throughout."""
         limits = self.limits
-        slot = limits.exports.slot(wait=0) if download else limits.queries.slot(limits.timeout)
+        gate = limits.exports if download else limits.queries
+        slot = gate.slot(wait=min(limits.timeout, EXPORT_WAIT) if download else limits.timeout)
         slot.__enter__()
         cursor = self._connection.cursor()
         try:

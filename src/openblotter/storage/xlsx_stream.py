@@ -11,6 +11,7 @@ one is written as ``<c/>`` to keep its place.
 
 from __future__ import annotations
 
+import itertools
 import zipfile
 from collections.abc import Iterator
 from typing import Any
@@ -112,7 +113,13 @@ class _Sink:
 
 
 def xlsx_bytes(batches: Iterator[pa.RecordBatch], header: list[str]) -> Iterator[bytes]:
-    """The workbook's bytes: a header row, then every batch's rows, as they are made."""
+    """The workbook's bytes: a header row, then every batch's rows, as they are made.
+
+    The first batch is read before any byte is made, so a query that cannot run fails
+    before the response starts.
+    """
+    batches = iter(batches)
+    first = next(batches, None)
     sink = _Sink()
     with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         for name, text in (
@@ -127,7 +134,7 @@ def xlsx_bytes(batches: Iterator[pa.RecordBatch], header: list[str]) -> Iterator
             sheet.write(_SHEET_START.encode())
             sheet.write(_header_row(header))
             yield sink.drain()
-            for batch in batches:
+            for batch in itertools.chain([] if first is None else [first], batches):
                 if batch.num_rows:
                     sheet.write(_rows(batch))
                     yield sink.drain()
