@@ -19,6 +19,10 @@ if TYPE_CHECKING:
     from openblotter.storage.engine import QueryEngine
 
 
+#: A file left by a publish is removed once untouched this long (a running publish is younger).
+LEFTOVER_AGE_SECONDS = 3600.0
+
+
 @dataclass
 class Portal:
     """Settings, catalog and release files of one portal."""
@@ -55,7 +59,10 @@ class Portal:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         catalog = Catalog(settings.resolved_catalog_url)
         catalog.migrate()
-        return cls(settings=settings, catalog=catalog, files=LocalReleaseFiles(settings.data_dir))
+        files = LocalReleaseFiles(settings.data_dir)
+        # Files of publishes killed before their commit: staged, or stored but never recorded.
+        files.remove_leftovers(catalog.file_keys(), older_than=LEFTOVER_AGE_SECONDS)
+        return cls(settings=settings, catalog=catalog, files=files)
 
     def dataset(self, dataset_id: str) -> Dataset:
         """The dataset, or NotFound naming the datasets that exist."""

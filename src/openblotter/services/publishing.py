@@ -38,10 +38,10 @@ from openblotter.ingest.mapping import (
 )
 from openblotter.ingest.readers import RawTable, read_table
 from openblotter.ingest.xlsx_guard import XlsxLimits
-from openblotter.services.derived import publish_derived_views
-from openblotter.services.person_tables import conform_people, publish_people
+from openblotter.services.derived import store_with_derived_views
+from openblotter.services.person_tables import conform_people, person_releases
 from openblotter.services.portal import Portal
-from openblotter.services.storing import NewRelease, store_release
+from openblotter.services.storing import NewRelease
 
 _SUPPORTED = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm"}
 
@@ -146,7 +146,8 @@ def publish(
 
     progress.stage("Writing release file")
     dataset = _dataset_record(request, existing, prepared)
-    stored = store_release(
+    # The release, its person tables and the views derived from it: current in one transaction.
+    stored = store_with_derived_views(
         portal,
         NewRelease(
             dataset=dataset,
@@ -158,11 +159,10 @@ def publish(
             source_checksum=raw.source_checksum,
             actor=request.actor,
         ),
+        conformed.frame,
+        also=person_releases(portal, dataset, quarter, people, report, request.actor),
     )
     release, changelog = stored.release, stored.changelog
-    progress.stage("Deriving views")
-    publish_derived_views(portal, dataset, quarter, conformed.frame, request.actor)
-    publish_people(portal, dataset, quarter, people, report, request.actor)
     result.release = release
     result.changelog = changelog
     return result

@@ -2,7 +2,8 @@
 
 Files are written once under a content-addressed key and never overwritten,
 so a reader of the current release can never see a half-written file, and a
-killed publish leaves at most an orphan in the staging folder.
+killed publish leaves at most an orphan (in staging, or a stored file no release
+refers to), removed on the next start.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -92,6 +94,24 @@ class LocalReleaseFiles:
                 shutil.rmtree(leftover)
                 count += 1
         return count
+
+    def remove_leftovers(self, referenced: set[str], older_than: float) -> list[str]:
+        """Remove what killed publishes left: files in staging, and release files no release
+        refers to; only those untouched for ``older_than`` seconds (a publish running now
+        may be about to record its file). Returns the keys removed.
+        """
+        cutoff = time.time() - older_than
+        removed = []
+        for path in [*self.staging.rglob("*"), *(self.root / "releases").rglob("*.parquet")]:
+            key = path.relative_to(self.root).as_posix()
+            try:
+                stale = path.is_file() and path.stat().st_mtime < cutoff
+            except FileNotFoundError:
+                continue
+            if stale and key not in referenced:
+                path.unlink(missing_ok=True)
+                removed.append(key)
+        return removed
 
 
 def sha256_file(path: Path) -> str:
