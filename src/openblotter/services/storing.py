@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow.parquet as pq
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -82,7 +83,9 @@ def prepare_release(portal: Portal, new: NewRelease) -> Prepared:
         reference_date=new.quarter.end,
     )
     new.report.facts["privacy"] = scrubbed.treatments
-    frame = scrubbed.frame
+    existing = portal.catalog.dataset(dataset_id)
+    previous = portal.release(dataset_id) if existing and existing.current_release_id else None
+    frame = _keep_published_hashes(portal, new, scrubbed.frame, previous)
     if new.carried is not None and new.carried.height:
         carried = new.carried.drop(ROW_ID, strict=False).select(
             [c for c in frame.columns if c in new.carried.columns]
@@ -91,8 +94,6 @@ def prepare_release(portal: Portal, new: NewRelease) -> Prepared:
     staged, checksum = _write_parquet(portal, frame)
     key = f"releases/{dataset_id}/{new.quarter.label}-{checksum[:16]}.parquet"
     portal.files.store(staged, key)
-    existing = portal.catalog.dataset(dataset_id)
-    previous = portal.release(dataset_id) if existing and existing.current_release_id else None
     changelog = _changelog(portal, previous, key, new.schema)
     dataset = replace(
         new.dataset,
@@ -155,6 +156,40 @@ def _record(portal: Portal, conn: Connection, item: Prepared) -> int:
         },
     )
     return release_id
+
+
+def _keep_published_hashes(
+    portal: Portal, new: NewRelease, frame: pl.DataFrame, previous: Release | None
+) -> pl.DataFrame:
+    """Keep IDs that already are this portal's hashes (a published export published again).
+
+    A value of a hashed field that the current release publishes as a hash is that hash,
+    not a new ID: hashing it again would change every row (issue 17: 929 rows "changed").
+    """
+    hashed = {
+        f.name: f.privacy.published_as or f.name
+        for f in new.schema.fields
+        if f.privacy and f.privacy.treatment == "hash" and f.name in new.frame.columns
+    }
+    if previous is None or not hashed:
+        return frame
+    path = portal.release_path(previous)
+    stored = set(pq.read_schema(path).names)
+    kept: dict[str, int] = {}
+    for source, published in hashed.items():
+        if published not in stored or published not in frame.columns:
+            continue
+        known = pl.read_parquet(path, columns=[published])[published].drop_nulls().unique()
+        original = new.frame[source].cast(pl.String)
+        is_known = original.is_in(known.cast(pl.String))
+        if is_known.any():
+            kept[published] = int(is_known.sum())
+            frame = frame.with_columns(
+                pl.when(is_known).then(original).otherwise(frame[published]).alias(published)
+            )
+    if kept:
+        new.report.facts["kept_published_hashes"] = kept
+    return frame
 
 
 def _write_parquet(portal: Portal, frame: pl.DataFrame) -> tuple[Path, str]:
