@@ -294,10 +294,12 @@ def _rename_to_schema(frame: pl.DataFrame, schema: TableSchema) -> pl.DataFrame:
     """Headers -> field names (by name, title or a former source name); others stay as they are."""
     lookup = _header_lookup(schema)
     renames: dict[str, str] = {}
+    present = set(frame.columns)  # sets: the loop must stay linear in the column count
     for column in frame.columns:
         target = lookup.get(field_name(column)) if column != ROW else None
-        if target and target not in renames.values() and target not in frame.columns:
+        if target and target not in present:
             renames[column] = target
+            present.add(target)
     return frame.rename(renames)
 
 

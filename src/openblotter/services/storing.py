@@ -87,8 +87,9 @@ def prepare_release(portal: Portal, new: NewRelease) -> Prepared:
     previous = portal.release(dataset_id) if existing and existing.current_release_id else None
     frame = _keep_published_hashes(portal, new, scrubbed.frame, previous)
     if new.carried is not None and new.carried.height:
+        kept = set(new.carried.columns)
         carried = new.carried.drop(ROW_ID, strict=False).select(
-            [c for c in frame.columns if c in new.carried.columns]
+            [c for c in frame.columns if c in kept]
         )
         frame = pl.concat([frame, carried], how="diagonal_relaxed")
     staged, checksum = _write_parquet(portal, frame)
@@ -166,10 +167,11 @@ def _keep_published_hashes(
     A value of a hashed field that the current release publishes as a hash is that hash,
     not a new ID: hashing it again would change every row (issue 17: 929 rows "changed").
     """
+    present = set(new.frame.columns)
     hashed = {
         f.name: f.privacy.published_as or f.name
         for f in new.schema.fields
-        if f.privacy and f.privacy.treatment == "hash" and f.name in new.frame.columns
+        if f.privacy and f.privacy.treatment == "hash" and f.name in present
     }
     if previous is None or not hashed:
         return frame
