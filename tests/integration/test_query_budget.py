@@ -14,6 +14,7 @@ import tempfile
 import threading
 from pathlib import Path
 
+import anyio
 import duckdb
 import pyarrow.parquet as pq
 import pytest
@@ -27,6 +28,7 @@ from openblotter.storage import exports
 from openblotter.storage.budget import CURRENT_REQUEST, Busy, Cancellation, Cancelled, Gate
 from openblotter.storage.engine import QueryEngine
 from openblotter.web.app import create_app
+from openblotter.web.cancellation import CancelOnDisconnect
 from tests.factories import make_portal, publish_file, write_csv
 
 COLUMNS = [f"category_{i}" for i in range(32)]
@@ -158,3 +160,34 @@ def test_xlsx_downloads_stream_without_temporary_files(
     assert table.frame["category_5"].to_list()[:3] == [
         v for v in pq.read_table(t.path, columns=["category_5"]).column(0).to_pylist()[:3]
     ]
+
+
+def test_a_client_that_goes_away_stops_its_query() -> None:
+    engine = QueryEngine(timeout=600)
+    outcome: list[str] = []
+
+    def slow_query() -> None:
+        cursor = engine._connection.cursor()
+        try:
+            engine.limits.run(cursor, lambda: cursor.execute(SLOW).fetchall())
+            outcome.append("finished")
+        except Cancelled:
+            outcome.append("cancelled")
+
+    async def endpoint(scope: dict, receive: object, send: object) -> None:
+        await anyio.to_thread.run_sync(slow_query)  # as a sync route runs
+
+    messages = [{"type": "http.request", "body": b"", "more_body": False}]
+
+    async def receive() -> dict:
+        if messages:
+            return messages.pop()
+        await anyio.sleep(0.3)
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict) -> None:
+        pass
+
+    app = CancelOnDisconnect(endpoint)
+    anyio.run(app, {"type": "http", "path": "/"}, receive, send)
+    assert outcome == ["cancelled"]

@@ -8,6 +8,7 @@ functions with the raw query parameters; the release to read is chosen by
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -25,6 +26,7 @@ from openblotter.services import disclosure
 from openblotter.services.codes import check_coded_filters
 from openblotter.services.portal import Portal
 from openblotter.storage import exports
+from openblotter.storage.budget import CURRENT_REQUEST, Cancellation
 from openblotter.storage.engine import QueryEngine
 
 Params = Sequence[tuple[str, str]]
@@ -92,6 +94,17 @@ def target(portal: Portal, dataset_id: str, params: Iterable[tuple[str, str]]) -
     dataset, release = portal.dataset_release(dataset_id, labels[0] if labels else None)
     path = portal.release_path(release)
     return Target(dataset, release, path, release_schema(release, path))
+
+
+@contextmanager
+def cancellable_request() -> Iterator[Cancellation]:
+    """A request's cancellation token: cancel it (the client went away) and its queries stop."""
+    request = Cancellation()
+    token = CURRENT_REQUEST.set(request)
+    try:
+        yield request
+    finally:
+        CURRENT_REQUEST.reset(token)
 
 
 def engine(portal: Portal) -> QueryEngine:
