@@ -12,6 +12,7 @@ import gc
 import random
 import tempfile
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import anyio
@@ -191,3 +192,18 @@ def test_a_client_that_goes_away_stops_its_query() -> None:
     app = CancelOnDisconnect(endpoint)
     anyio.run(app, {"type": "http", "path": "/"}, receive, send)
     assert outcome == ["cancelled"]
+
+
+def test_sixteen_clients_at_once_get_answers_not_errors(wide: Path) -> None:
+    app = create_app(make_portal(wide, query_memory_limit="64MB").settings)
+    facets = "&".join(f"_facet={c}" for c in COLUMNS[:16])
+    urls = [
+        f"/api/v1/datasets/wide/facets?{facets}",
+        "/api/v1/datasets/wide/rows?_sort=-category_7&_size=500",
+        "/api/v1/datasets/wide/aggregate?_group=category_1,category_2&_agg=count",
+        "/api/v1/datasets/wide/rows.csv?_sort=category_9",
+    ]
+    with TestClient(app) as client, ThreadPoolExecutor(max_workers=16) as pool:
+        answers = list(pool.map(lambda i: client.get(urls[i % len(urls)]), range(48)))
+    statuses = [a.status_code for a in answers]
+    assert statuses == [200] * 48

@@ -290,27 +290,40 @@ class QueryEngine:
     def _stream(
         self, sql: str, params: list[Any], batch_rows: int, download: bool
     ) -> Iterator[pa.RecordBatch]:
-        """Batches pulled one at a time, each under the time limit, a slot held throughout."""
+        """Batches pulled one at a time, each under the time limit.
+
+        The query and its first batch (where a sort does its work) run in a query slot,
+        again alone when memory ran out; a download holds an export slot throughout.
+        """
         limits = self.limits
-        gate = limits.exports if download else limits.queries
-        slot = gate.slot(wait=min(limits.timeout, EXPORT_WAIT) if download else limits.timeout)
-        slot.__enter__()
-        cursor = self._connection.cursor()
+        slot = limits.exports.slot(wait=min(limits.timeout, EXPORT_WAIT)) if download else None
+        if slot is not None:
+            slot.__enter__()
+        cursor: Any = None
+
+        def start() -> tuple[Any, pa.RecordBatchReader, pa.RecordBatch | None]:
+            opened = self._connection.cursor()
+            try:
+                reader = limits.run(
+                    opened, lambda: opened.sql(sql, params=params).to_arrow_reader(batch_rows)
+                )
+                return opened, reader, limits.run(opened, lambda: _next_batch(reader))
+            except BaseException:
+                opened.close()
+                raise
+
         try:
-            reader = self.limits.run(
-                cursor, lambda: cursor.sql(sql, params=params).to_arrow_reader(batch_rows)
-            )
-            while True:
-                try:
-                    batch = self.limits.run(cursor, reader.read_next_batch)
-                except StopIteration:
-                    return
+            cursor, reader, batch = limits.fetch(start)
+            while batch is not None:
                 yield batch
+                batch = limits.run(cursor, lambda: _next_batch(reader))
         except duckdb.OutOfMemoryException as error:
-            raise self.limits.stream_failed(error) from error
+            raise limits.stream_failed(error) from error
         finally:
-            cursor.close()
-            slot.__exit__(None, None, None)
+            if cursor is not None:
+                cursor.close()
+            if slot is not None:
+                slot.__exit__(None, None, None)
 
     # --- helpers ---------------------------------------------------------------------
 
@@ -372,6 +385,13 @@ class QueryEngine:
             )
             self._ordered[identity] = self._fetch(sql, [str(path)])[0][0] == 0
         return self._ordered[identity]
+
+
+def _next_batch(reader: pa.RecordBatchReader) -> pa.RecordBatch | None:
+    try:
+        return reader.read_next_batch()
+    except StopIteration:
+        return None
 
 
 def _identity(path: Path) -> tuple[str, int, int]:
