@@ -76,6 +76,8 @@ def _client(base: str, stop: float, seed: int, results: list[tuple[str, int, flo
                 status = response.status_code
             except (httpx.RemoteProtocolError, httpx.ReadError):
                 status, short = 599, True  # the stream was cut: a client sees an error
+            except httpx.TransportError:
+                status = 598  # no connection, or no answer within the client's timeout
             results.append((url, status, time.monotonic() - started, short))
 
 
@@ -94,6 +96,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=60)
     args = parser.parse_args()
+    httpx.get(f"{args.base}/healthz", timeout=120).raise_for_status()
     stop = time.monotonic() + args.seconds
     results: list[tuple[str, int, float, bool]] = []
     health: list[float] = []

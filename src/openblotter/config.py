@@ -189,8 +189,8 @@ class Settings(BaseSettings):
         default=4,
         ge=1,
         description="Downloads (CSV, NDJSON, Parquet, XLSX of query results) streamed at once "
-        "per web process; one more waits up to 10 s for a turn, then is answered 503 with "
-        "Retry-After.",
+        "per web process; one more waits for a turn (up to query_timeout_seconds), then is "
+        "answered 503 with Retry-After.",
     )
     upload_max_bytes: int = Field(
         default=512 * 1024 * 1024, description="Largest file a publish accepts."

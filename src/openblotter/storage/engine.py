@@ -41,8 +41,8 @@ from openblotter.storage.sql import ROW_ID as ROW_ID
 from openblotter.storage.sql import Statement, group_label
 from openblotter.storage.sql import quote as quote
 
-#: Seconds a download waits for a free export slot before it is answered 503.
-EXPORT_WAIT = 10.0
+#: Most seconds a download waits for a free export slot (and at most the time limit) before a 503.
+EXPORT_WAIT = 20.0
 #: Facet columns counted by one query (each adds a hash table to the query's memory).
 FACETS_PER_QUERY = 8
 # DuckDB runs an IN list of 5+ constants as a hash join, which loses the file's row order.
