@@ -98,10 +98,10 @@ def test_a_cancelled_request_stops_its_query() -> None:
 
 def test_out_of_memory_runs_again_alone() -> None:
     gate = Gate(3)
-    calls: list[int] = []
+    calls: list[tuple[int, bool]] = []
 
     def run() -> str:
-        calls.append(gate._running)
+        calls.append((gate._running, gate._alone))
         if len(calls) == 1:
             raise duckdb.OutOfMemoryException("Out of Memory Error")
         return "answer"
@@ -109,7 +109,7 @@ def test_out_of_memory_runs_again_alone() -> None:
     engine = QueryEngine()
     engine.limits.queries = gate
     assert engine.limits.fetch(run) == "answer"
-    assert calls == [1, 3]  # first in one slot, then holding all three
+    assert calls == [(1, False), (0, True)]  # first in a slot, then alone
 
 
 def test_a_full_gate_says_when_to_retry() -> None:
@@ -207,3 +207,22 @@ def test_sixteen_clients_at_once_get_answers_not_errors(wide: Path) -> None:
         answers = list(pool.map(lambda i: client.get(urls[i % len(urls)]), range(48)))
     statuses = [a.status_code for a in answers]
     assert statuses == [200] * 48
+
+
+def test_a_query_waiting_to_run_alone_is_not_starved() -> None:
+    gate = Gate(2)
+    ran_alone = threading.Event()
+    with gate.slot(wait=0):
+
+        def alone() -> None:
+            with gate.alone(wait=5):
+                ran_alone.set()
+
+        waiter = threading.Thread(target=alone)
+        waiter.start()
+        while not gate._waiting_alone:
+            threading.Event().wait(0.01)
+        with pytest.raises(Busy), gate.slot(wait=0.05):  # no new query starts ahead of it
+            pass
+    waiter.join()
+    assert ran_alone.is_set()

@@ -23,7 +23,7 @@ import heapq
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
@@ -136,39 +136,57 @@ class Watchdog:
 
 
 class Gate:
-    """At most ``slots`` queries at once; ``alone()`` waits until it is the only one."""
+    """At most ``slots`` queries at once; ``alone()`` waits until it is the only one.
+
+    While a query waits to run alone, no new query starts (it would never get its turn).
+    """
 
     def __init__(self, slots: int) -> None:
         self.slots = max(1, slots)
         self._running = 0
         self._alone = False
+        self._waiting_alone = 0
         self._condition = threading.Condition()
 
     @contextmanager
     def slot(self, wait: float) -> Iterator[None]:
         """Hold one slot; wait up to ``wait`` seconds for it, else raise :class:`Busy`."""
-        self._take(lambda: not self._alone and self._running < self.slots, 1, wait)
+        self._wait_until(self._slot_free, wait)
         try:
             yield
         finally:
-            self._give(1)
+            with self._condition:
+                self._running -= 1
+                self._condition.notify_all()
 
     @contextmanager
     def alone(self, wait: float) -> Iterator[None]:
-        """Hold every slot (the query runs with all the memory); the caller holds none."""
-        self._take(lambda: not self._alone and self._running == 0, self.slots, wait, alone=True)
+        """Run with no other query (with all the memory); the caller holds no slot."""
+        with self._condition:
+            self._waiting_alone += 1
+        try:
+            self._wait_until(self._idle, wait, alone=True)
+        finally:
+            with self._condition:
+                self._waiting_alone -= 1
+                self._condition.notify_all()
         try:
             yield
         finally:
             with self._condition:
                 self._alone = False
-                self._running -= self.slots
                 self._condition.notify_all()
 
-    def _take(self, ready: object, count: int, wait: float, *, alone: bool = False) -> None:
+    def _slot_free(self) -> bool:
+        return not self._alone and not self._waiting_alone and self._running < self.slots
+
+    def _idle(self) -> bool:
+        return not self._alone and self._running == 0
+
+    def _wait_until(self, ready: Callable[[], bool], wait: float, *, alone: bool = False) -> None:
         end = time.monotonic() + max(wait, 0.0)
         with self._condition:
-            while not ready():  # type: ignore[operator]
+            while not ready():
                 left = end - time.monotonic()
                 if left <= 0:
                     raise Busy(
@@ -177,14 +195,10 @@ class Gate:
                         detail={"retry_after": 5, "slots": self.slots},
                     )
                 self._condition.wait(left)
-            self._running += count
             if alone:
                 self._alone = True
-
-    def _give(self, count: int) -> None:
-        with self._condition:
-            self._running -= count
-            self._condition.notify_all()
+            else:
+                self._running += 1
 
 
 def machine_memory() -> int:
