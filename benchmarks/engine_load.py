@@ -105,7 +105,12 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=60)
     args = parser.parse_args()
-    httpx.get(f"{args.base}/healthz", timeout=120).raise_for_status()
+    for _ in range(120):  # the server may still be starting
+        try:
+            httpx.get(f"{args.base}/healthz", timeout=60).raise_for_status()
+            break
+        except httpx.TransportError:
+            time.sleep(1)
     stop = time.monotonic() + args.seconds
     results: list[tuple[str, int, float, bool]] = []
     health: list[float] = []
