@@ -112,9 +112,9 @@ def test_two_publishes_of_one_label_end_in_a_clear_conflict(tmp_path: Path) -> N
     prepared: list[object] = []
     real = publishing.store_with_derived_views
 
-    def slower(portal_: object, new: object, conformed: object) -> object:
+    def slower(portal_: object, new: object, conformed: object, **also: object) -> object:
         prepared.append(prepare_release(portal_, new))  # type: ignore[arg-type]
-        return real(portal_, new, conformed)  # type: ignore[arg-type]
+        return real(portal_, new, conformed, **also)  # type: ignore[arg-type]
 
     mp = pytest.MonkeyPatch()
     mp.setattr(publishing, "store_with_derived_views", slower)

@@ -25,7 +25,7 @@ SHEET = "xl/worksheets/sheet1.xml"
 MAX_RSS_MB = 500
 
 _READ = """
-import json, resource, sys
+import json, sys
 from openblotter.domain.errors import InvalidInput
 from openblotter.ingest.readers import read_table
 try:
@@ -33,7 +33,9 @@ try:
     outcome = {"refused": False}
 except InvalidInput as error:
     outcome = {"refused": True, "message": error.message, "detail": error.detail}
-outcome["rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM, not ru_maxrss: ru_maxrss is inherited from the (large) parent across fork and exec.
+status = open("/proc/self/status").read()
+outcome["rss_mb"] = int(status.split("VmHWM:")[1].split()[0]) / 1024
 print(json.dumps(outcome))
 """
 
