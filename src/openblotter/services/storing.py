@@ -183,7 +183,7 @@ def _keep_published_hashes(
             continue
         known = pl.read_parquet(path, columns=[published])[published].drop_nulls().unique()
         original = new.frame[source].cast(pl.String)
-        is_known = original.is_in(known.cast(pl.String))
+        is_known = original.is_in(known.cast(pl.String).implode())
         if is_known.any():
             kept[published] = int(is_known.sum())
             frame = frame.with_columns(
