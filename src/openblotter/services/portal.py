@@ -41,7 +41,7 @@ class Portal:
 
             settings = self.settings
             memory = settings.query_memory_limit
-            temp = settings.query_temp_directory or settings.data_dir / ".duckdb-tmp"
+            temp = self.spill_directory
             self._engine = QueryEngine(
                 threads=settings.query_threads or None,
                 memory_limit=auto_memory_limit() if memory.strip().lower() == "auto" else memory,
@@ -52,6 +52,11 @@ class Portal:
                 cache_cells=settings.query_cache_cells,
             )
         return self._engine
+
+    @property
+    def spill_directory(self) -> Path:
+        """Where DuckDB spills what does not fit in memory (query_temp_directory)."""
+        return self.settings.query_temp_directory or self.settings.data_dir / ".duckdb-tmp"
 
     @classmethod
     def open(cls, settings: Settings) -> Portal:
