@@ -155,8 +155,10 @@ class Settings(BaseSettings):
         description="The licence of the published data, e.g. CC-BY-4.0 (shown in the footer).",
     )
     query_memory_limit: str = Field(
-        default="192MB",
-        description="DuckDB memory per web process; larger sorts spill to the data directory.",
+        default="auto",
+        description="DuckDB memory per web process ('auto': a quarter of the machine's or "
+        "container's memory, 256MB to 8GB; or a size such as 2GB); larger sorts spill to "
+        "query_temp_directory.",
     )
     query_threads: int = Field(
         default=0, description="DuckDB threads per web process (0: one per core)."
@@ -166,8 +168,45 @@ class Settings(BaseSettings):
         description="Cells of small query results kept per web process to answer repeated "
         "identical requests (0: no result cache; the benchmarks' uncached figures use 0).",
     )
+    query_temp_directory: Path | None = Field(
+        default=None,
+        description="Where DuckDB spills sorts and joins that do not fit in memory "
+        "(default: .duckdb-tmp in the data directory; a local disk, not a network share).",
+    )
+    query_timeout_seconds: float = Field(
+        default=20.0,
+        gt=0,
+        description="Longest a query may run (and wait for a turn); it is then stopped and "
+        "answered 504. A download's time limit applies to each batch it reads.",
+    )
+    query_concurrency: int = Field(
+        default=0,
+        ge=0,
+        description="Queries that run at once per web process (0: twice the DuckDB threads); "
+        "the others wait their turn within the time limit.",
+    )
+    export_concurrency: int = Field(
+        default=4,
+        ge=1,
+        description="Downloads (CSV, NDJSON, Parquet, XLSX of query results) streamed at once "
+        "per web process; one more waits for a turn (up to query_timeout_seconds), then is "
+        "answered 503 with Retry-After.",
+    )
     upload_max_bytes: int = Field(
         default=512 * 1024 * 1024, description="Largest file a publish accepts."
+    )
+    xlsx_max_uncompressed_bytes: int = Field(
+        default=2 * 1024**3,
+        gt=0,
+        description="Most bytes the parts of an uploaded XLSX workbook may unpack to "
+        "(counted while inflating, not as the file claims); a zip bomb is refused.",
+    )
+    xlsx_max_cells: int = Field(
+        default=50_000_000,
+        gt=0,
+        description="Most cells (rows x columns of the used range) an uploaded XLSX sheet may "
+        "span; checked before the sheet is read. Rows and columns are also held to Excel's "
+        "own limits (1,048,576 and 16,384) and a cell to 32,767 characters.",
     )
 
     @classmethod

@@ -568,7 +568,7 @@ def test_cached_results_are_not_shared(contacts: tuple[Path, pl.DataFrame]) -> N
 
 def test_threads_share_one_engine(contacts: tuple[Path, pl.DataFrame]) -> None:
     path, _ = contacts
-    shared = QueryEngine(cache_cells=0)
+    shared = QueryEngine(cache_cells=0, export_concurrency=6)
     specs = [
         parse_query({"_sort": "-fine_amount", "_size": "50"}, CONTACTS),
         parse_query({"subject_race": "White", "_count": "true"}, CONTACTS),

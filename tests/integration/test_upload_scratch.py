@@ -107,3 +107,21 @@ def test_a_running_publish_keeps_its_copy_when_another_process_starts(tmp_path):
     (root / "999999999-killed").mkdir()
     Portal.open(make_settings(data_dir))
     assert _uploads(data_dir) == [mine]
+
+
+def test_start_up_clean_up_leaves_a_running_publishs_upload_copy(tmp_path: Path) -> None:
+    """The leftover sweep (files untouched for an hour) must not take the transcoded copy a
+    long publish is still reading: raw uploads are cleared only when their process is gone."""
+    import os
+    import time
+
+    from openblotter.storage.files import LocalReleaseFiles
+    from openblotter.storage.scratch import uploads_root
+
+    copy = uploads_root(tmp_path) / f"{os.getpid()}-long" / "upload.csv"
+    copy.parent.mkdir(parents=True)
+    copy.write_text("a,b\n1,2\n")
+    old = time.time() - 7200
+    os.utime(copy, (old, old))
+    LocalReleaseFiles(tmp_path).remove_leftovers(set(), older_than=3600)
+    assert copy.exists()

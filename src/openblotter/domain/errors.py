@@ -62,3 +62,18 @@ class ConfigurationError(OpenBlotterError):
     """Settings that are unsafe or inconsistent (a default salt outside demo mode)."""
 
     code = "configuration"
+
+
+class Unavailable(OpenBlotterError):
+    """Work the portal cannot do now: too many at once, or more memory than it may use.
+
+    ``detail['retry_after']`` (seconds) when trying again later may work.
+    """
+
+    code = "unavailable"
+
+
+class TimedOut(OpenBlotterError):
+    """A query that ran past the portal's time limit and was stopped."""
+
+    code = "timeout"

@@ -61,8 +61,9 @@ def conform(
     _report_extra_columns(frame, schema, report)
     columns: list[pl.Series] = []
     unknown_counts: dict[str, int] = {}
+    present = set(frame.columns)  # a set: frame.columns builds a list on every call
     for field in schema.fields:
-        if field.name not in frame.columns:
+        if field.name not in present:
             columns.append(_missing_column(field, height, report))
             continue
         source = frame.drop_in_place(field.name) if consume else frame[field.name]

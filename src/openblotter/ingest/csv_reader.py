@@ -45,6 +45,10 @@ DELIMITERS = (",", ";", "\t", "|")
 #: Records of the file's head used to find the delimiter and the header.
 SNIFF_RECORDS = 200
 BLOCK_BYTES = 2 << 20
+#: The largest block a record may need (rows longer than a block are read again in bigger ones).
+MAX_BLOCK_BYTES = 128 << 20
+#: A record of the wrong width this long is a quoted field that never closes, not a row.
+RUNAWAY_RECORD_CHARS = 128 * 1024
 #: Rows of the wrong width handled one by one before the width is re-guessed.
 BAD_RECORD_LIMIT = 20_000
 
@@ -78,6 +82,8 @@ class _Collector:
     bad: list[BadRecord] = field(default_factory=list)
     widths: Counter[int] = field(default_factory=Counter)
     undecodable: bool = False
+    #: The line where a record of the wrong width runs on too long to be a row (a lost quote).
+    runaway: int | None = None
 
     def __call__(self, row: pacsv.InvalidRow) -> str:
         try:
@@ -86,6 +92,9 @@ class _Collector:
             self.undecodable = True
             return "error"
         self.widths[row.actual_columns] += 1
+        if len(text) > RUNAWAY_RECORD_CHARS:
+            self.runaway = row.number or 0
+            return "error"
         if len(self.bad) >= BAD_RECORD_LIMIT:
             return "error"
         self.bad.append(BadRecord(row.number, text))
@@ -280,9 +289,16 @@ def _parse_all(
 ) -> tuple[pl.DataFrame, list[BadRecord], str]:
     """Parse every record; re-guess the width once if most rows are odd-width."""
     width = max(layout.data_width, 1)
-    for _attempt in range(3):
+    block = BLOCK_BYTES
+    attempt = 0
+    while attempt < 3:
         collector = _Collector()
-        result = _parse(path, layout.delimiter, width, collector, meter)
+        try:
+            result = _parse(path, layout.delimiter, width, collector, meter, block)
+        except _RowLongerThanBlock:
+            block *= 8  # a long row (a very long cell), not a width problem: read it whole
+            continue
+        attempt += 1
         if result is not None:
             frame, digest = result
             return frame, collector.bad, digest
@@ -294,8 +310,17 @@ def _parse_all(
     )
 
 
+class _RowLongerThanBlock(Exception):
+    """A record does not fit in the block Arrow reads at a time: read again in bigger ones."""
+
+
 def _parse(
-    path: Path, delimiter: str, width: int, collector: _Collector, meter: ProgressMeter
+    path: Path,
+    delimiter: str,
+    width: int,
+    collector: _Collector,
+    meter: ProgressMeter,
+    block: int = BLOCK_BYTES,
 ) -> tuple[pl.DataFrame, str] | None:
     """Every record of the file as ``c0..`` string columns plus its record number."""
     names = [f"c{i}" for i in range(width)]
@@ -307,7 +332,7 @@ def _parse(
             reader = pacsv.open_csv(
                 pa.PythonFile(source, mode="r"),
                 read_options=pacsv.ReadOptions(
-                    column_names=names, use_threads=False, block_size=BLOCK_BYTES
+                    column_names=names, use_threads=False, block_size=block
                 ),
                 parse_options=_parse_options(delimiter, collector),
                 convert_options=pacsv.ConvertOptions(
@@ -322,7 +347,7 @@ def _parse(
                 part = pl.DataFrame(pl.from_arrow(batch))
                 parts.append(part.with_columns(numbering.next(part.height)))
         except pa.ArrowInvalid as exc:
-            _parse_failed(exc, collector, path, numbering.start - 1)
+            _parse_failed(exc, collector, path, numbering.start - 1, block)
             return None
         finally:
             pa.default_memory_pool().release_unused()
@@ -365,19 +390,31 @@ class _Numbering:
         return pl.Series(ROW_COLUMN, numbers, dtype=pl.Int64)
 
 
-def _parse_failed(exc: pa.ArrowInvalid, collector: _Collector, path: Path, rows: int) -> None:
+def _parse_failed(
+    exc: pa.ArrowInvalid, collector: _Collector, path: Path, rows: int, block: int
+) -> None:
     """Raise the right error for a failed parse; return only when the width should be re-guessed."""
     message = str(exc)
     if collector.undecodable or "invalid UTF8" in message:
         raise _NotUtf8 from exc
+    if collector.runaway is not None:
+        where = f"line {collector.runaway}" if collector.runaway else f"after row {rows + 1}"
+        raise InvalidInput(
+            f"{path.name}: a quoted field opened at {where} does not close: the record runs "
+            'on over the following lines with the wrong number of fields. A double quote (") '
+            "is probably missing; fix that row and upload again.",
+            detail={"file": path.name, "line": collector.runaway or None},
+        ) from exc
     if len(collector.bad) >= BAD_RECORD_LIMIT:
         return None
     if "straddl" in message:
+        if block < MAX_BLOCK_BYTES:
+            raise _RowLongerThanBlock from exc
         raise InvalidInput(
-            f"{path.name}: a quoted field does not close within {BLOCK_BYTES >> 20} MB, "
-            f'somewhere after row {rows + 1}. A double quote (") is probably missing; '
-            "fix that row and upload again.",
-            detail={"file": path.name},
+            f"{path.name}: somewhere after row {rows + 1}, a record runs on for more than "
+            f"{block >> 20} MB: a quoted field that does not close (a missing double quote) "
+            "or a cell far longer than a table holds. Fix that row and upload again.",
+            detail={"file": path.name, "row": rows + 1, "limit_bytes": block},
         ) from exc
     raise InvalidInput(
         f"{path.name} cannot be read as CSV: {message}. Check the file in a spreadsheet "

@@ -116,15 +116,16 @@ def scrub(
 ) -> Scrubbed:
     """Apply every privacy marker of ``schema`` to ``frame`` (typed, conformed)."""
     result = Scrubbed(frame=frame)
+    present = set(frame.columns)  # a set: frame.columns builds a list on every call
     personal_names = [
         f.name
         for f in schema.fields
-        if f.privacy and f.privacy.treatment == "drop" and f.name in frame.columns
+        if f.privacy and f.privacy.treatment == "drop" and f.name in present
     ]
     personal = frame.select(personal_names)
     columns: list[pl.Series] = []
     for f in schema.fields:
-        if f.name not in frame.columns:
+        if f.name not in present:
             continue
         published = _treat(
             frame, f, schema, salt, free_text_allowed, reference_date, personal, result

@@ -20,6 +20,7 @@ from openblotter.domain.report import Problem, ValidationReport
 from openblotter.ingest import encoding as enc
 from openblotter.ingest.csv_reader import ProgressMeter, read_csv_file
 from openblotter.ingest.table_shape import ROW_COLUMN
+from openblotter.ingest.xlsx_guard import XlsxLimits
 from openblotter.ingest.xlsx_reader import read_xlsx_file
 
 __all__ = ["ROW_COLUMN", "RawTable", "read_table"]
@@ -68,6 +69,7 @@ def read_table(
     sheet: str | None = None,
     progress: Callable[[int, int], None] | None = None,
     scratch: Path | None = None,
+    xlsx_limits: XlsxLimits | None = None,
 ) -> RawTable:
     """Read a CSV or XLSX file into a :class:`RawTable` of strings.
 
@@ -76,7 +78,8 @@ def read_table(
     ``progress(done_bytes, total_bytes)`` is called a few times on large files.
     ``scratch`` is the folder for a temporary transcoded copy (the portal's staging area).
     Raises ``InvalidInput`` (what, where, what to do) for a file that cannot
-    be read: missing, empty, not a table, no header, an unknown sheet.
+    be read: missing, empty, not a table, no header, an unknown sheet, a
+    workbook over ``xlsx_limits`` (default: Excel's own limits).
     """
     path = Path(path)
     head = _head(path)
@@ -84,7 +87,7 @@ def read_table(
     total = path.stat().st_size
     meter = ProgressMeter(progress, total)
     if kind == "xlsx":
-        table = _read_xlsx(path, sheet, meter)
+        table = _read_xlsx(path, sheet, meter, xlsx_limits)
     else:
         if sheet is not None:
             raise InvalidInput(
@@ -129,9 +132,11 @@ def _read_csv(path: Path, head: bytes, meter: ProgressMeter, scratch: Path | Non
     )
 
 
-def _read_xlsx(path: Path, sheet: str | None, meter: ProgressMeter) -> RawTable:
+def _read_xlsx(
+    path: Path, sheet: str | None, meter: ProgressMeter, limits: XlsxLimits | None
+) -> RawTable:
     report = meter.pass_over(1.0)
-    table = read_xlsx_file(path, sheet, lambda share: report(int(share * meter.total)))
+    table = read_xlsx_file(path, sheet, lambda share: report(int(share * meter.total)), limits)
     return RawTable(
         frame=table.frame,
         source_name=path.name,

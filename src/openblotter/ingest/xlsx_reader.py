@@ -28,6 +28,7 @@ from openblotter.ingest.table_shape import (
     finish_frame,
     report_title_rows,
 )
+from openblotter.ingest.xlsx_guard import XlsxLimits, check_workbook
 
 Cell = str | float | int | bool | dt.datetime | dt.date | dt.time | dt.timedelta
 #: Rows rendered into one chunk of the table (and between progress reports).
@@ -82,11 +83,19 @@ def _duration(value: dt.timedelta) -> str:
     return f"{sign}{hours}:{rest // 60:02d}:{rest % 60:02d}"
 
 
-def read_xlsx_file(path: Path, sheet: str | None, progress: Callable[[float], None]) -> XlsxTable:
+def read_xlsx_file(
+    path: Path,
+    sheet: str | None,
+    progress: Callable[[float], None],
+    limits: XlsxLimits | None = None,
+) -> XlsxTable:
     """Read one sheet (by default the first with any value) into strings (see module doc).
 
-    ``progress`` gets the share of the sheet's rows rendered so far (0 to 1).
+    ``progress`` gets the share of the sheet's rows rendered so far (0 to 1). The
+    workbook is checked against ``limits`` first (:mod:`xlsx_guard`): a bomb is
+    refused before calamine allocates anything.
     """
+    check_workbook(path, limits or XlsxLimits())
     try:
         workbook = calamine.CalamineWorkbook.from_path(str(path))
         return _read_sheet(_pick_sheet(workbook, sheet, path.name), path.name, progress)

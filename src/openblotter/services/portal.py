@@ -20,6 +20,10 @@ if TYPE_CHECKING:
     from openblotter.storage.engine import QueryEngine
 
 
+#: A file left by a publish is removed once untouched this long (a running publish is younger).
+LEFTOVER_AGE_SECONDS = 3600.0
+
+
 @dataclass
 class Portal:
     """Settings, catalog and release files of one portal."""
@@ -33,15 +37,27 @@ class Portal:
         """The DuckDB engine, created on first use (publishing never needs it)."""
         if self._engine is None:
             # DuckDB is imported on first query: a publish never needs it.
+            from openblotter.storage.budget import auto_memory_limit
             from openblotter.storage.engine import QueryEngine
 
+            settings = self.settings
+            memory = settings.query_memory_limit
+            temp = self.spill_directory
             self._engine = QueryEngine(
-                threads=self.settings.query_threads or None,
-                memory_limit=self.settings.query_memory_limit,
-                temp_directory=str(self.settings.data_dir / ".duckdb-tmp"),
-                cache_cells=self.settings.query_cache_cells,
+                threads=settings.query_threads or None,
+                memory_limit=auto_memory_limit() if memory.strip().lower() == "auto" else memory,
+                temp_directory=str(temp),
+                timeout=settings.query_timeout_seconds,
+                concurrency=settings.query_concurrency,
+                export_concurrency=settings.export_concurrency,
+                cache_cells=settings.query_cache_cells,
             )
         return self._engine
+
+    @property
+    def spill_directory(self) -> Path:
+        """Where DuckDB spills what does not fit in memory (query_temp_directory)."""
+        return self.settings.query_temp_directory or self.settings.data_dir / ".duckdb-tmp"
 
     @classmethod
     def open(cls, settings: Settings) -> Portal:
@@ -50,7 +66,10 @@ class Portal:
         clear_orphaned_uploads(settings.data_dir)  # raw copies left by a killed publish
         catalog = Catalog(settings.resolved_catalog_url)
         catalog.migrate()
-        return cls(settings=settings, catalog=catalog, files=LocalReleaseFiles(settings.data_dir))
+        files = LocalReleaseFiles(settings.data_dir)
+        # Files of publishes killed before their commit: staged, or stored but never recorded.
+        files.remove_leftovers(catalog.file_keys(), older_than=LEFTOVER_AGE_SECONDS)
+        return cls(settings=settings, catalog=catalog, files=files)
 
     def dataset(self, dataset_id: str) -> Dataset:
         """The dataset, or NotFound naming the datasets that exist."""

@@ -37,11 +37,12 @@ from openblotter.ingest.mapping import (
     related_paths,
 )
 from openblotter.ingest.readers import RawTable, read_table
-from openblotter.services.derived import publish_derived_views
-from openblotter.services.person_tables import conform_people, publish_people
+from openblotter.ingest.xlsx_guard import XlsxLimits
+from openblotter.services.derived import store_with_derived_views
+from openblotter.services.person_tables import conform_people, person_releases
 from openblotter.services.portal import Portal
 from openblotter.services.privacy_review import Review, decided_fields, review_privacy
-from openblotter.services.storing import NewRelease, store_release
+from openblotter.services.storing import NewRelease
 from openblotter.storage.scratch import uploads_root
 
 _SUPPORTED = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm"}
@@ -118,7 +119,16 @@ def publish(
 
     progress.stage("Reading")
     scratch = uploads_root(portal.settings.data_dir)
-    raw = read_table(request.path, sheet=request.sheet, progress=progress.advance, scratch=scratch)
+    raw = read_table(
+        request.path,
+        sheet=request.sheet,
+        progress=progress.advance,
+        scratch=scratch,
+        xlsx_limits=XlsxLimits(
+            max_uncompressed_bytes=portal.settings.xlsx_max_uncompressed_bytes,
+            max_cells=portal.settings.xlsx_max_cells,
+        ),
+    )
     report = ValidationReport(source=raw.source_name)
     raw.add_problems_to(report)
     report.facts.update(_read_facts(raw))
@@ -142,7 +152,8 @@ def publish(
 
     progress.stage("Writing release file")
     dataset = _dataset_record(request, existing, prepared)
-    stored = store_release(
+    # The release, its person tables and the views derived from it: current in one transaction.
+    stored = store_with_derived_views(
         portal,
         NewRelease(
             dataset=dataset,
@@ -154,11 +165,10 @@ def publish(
             source_checksum=raw.source_checksum,
             actor=request.actor,
         ),
+        conformed.frame,
+        also=person_releases(portal, dataset, quarter, people, report, request.actor),
     )
     release, changelog = stored.release, stored.changelog
-    progress.stage("Deriving views")
-    publish_derived_views(portal, dataset, quarter, conformed.frame, request.actor)
-    publish_people(portal, dataset, quarter, people, report, request.actor)
     result.release = release
     result.changelog = changelog
     return result
@@ -303,10 +313,12 @@ def _rename_to_schema(frame: pl.DataFrame, schema: TableSchema) -> pl.DataFrame:
     """Headers -> field names (by name, title or a former source name); others stay as they are."""
     lookup = _header_lookup(schema)
     renames: dict[str, str] = {}
+    present = set(frame.columns)  # sets: the loop must stay linear in the column count
     for column in frame.columns:
         target = lookup.get(field_name(column)) if column != ROW else None
-        if target and target not in renames.values() and target not in frame.columns:
+        if target and target not in present:
             renames[column] = target
+            present.add(target)
     return frame.rename(renames)
 
 

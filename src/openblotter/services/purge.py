@@ -198,7 +198,7 @@ _SPILL_AGE_SECONDS = 60
 
 def _clear_spills(portal: Portal) -> None:
     """Remove DuckDB spill files a killed query left in the data directory (they hold rows)."""
-    spills = portal.settings.data_dir / ".duckdb-tmp"
+    spills = portal.spill_directory
     if not spills.is_dir():
         return
     now = time.time()

@@ -8,6 +8,7 @@ functions with the raw query parameters; the release to read is chosen by
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -25,6 +26,7 @@ from openblotter.services import disclosure
 from openblotter.services.codes import check_coded_filters
 from openblotter.services.portal import Portal
 from openblotter.storage import exports
+from openblotter.storage.budget import CURRENT_REQUEST, Cancellation
 from openblotter.storage.engine import QueryEngine
 
 Params = Sequence[tuple[str, str]]
@@ -92,6 +94,17 @@ def target(portal: Portal, dataset_id: str, params: Iterable[tuple[str, str]]) -
     dataset, release = portal.dataset_release(dataset_id, labels[0] if labels else None)
     path = portal.release_path(release)
     return Target(dataset, release, path, release_schema(release, path))
+
+
+@contextmanager
+def cancellable_request() -> Iterator[Cancellation]:
+    """A request's cancellation token: cancel it (the client went away) and its queries stop."""
+    request = Cancellation()
+    token = CURRENT_REQUEST.set(request)
+    try:
+        yield request
+    finally:
+        CURRENT_REQUEST.reset(token)
 
 
 def engine(portal: Portal) -> QueryEngine:
@@ -218,7 +231,9 @@ def export(portal: Portal, dataset_id: str, params: Params, fmt: str) -> Export:
         "parquet": exports.stream_parquet,
         "xlsx": exports.write_xlsx,
     }[fmt]
-    chunks = writer(engine(portal), t.path, t.schema, spec)
+    # The first bytes are made before the response starts: a query that cannot run
+    # (busy, out of memory, too slow) is a 503/504, never a 200 that stops mid-file.
+    chunks = exports.started(writer(engine(portal), t.path, t.schema, spec))
     prefix = "synthetic-demo-" if t.dataset.synthetic else ""
     return Export(
         chunks,
@@ -233,7 +248,7 @@ def table(portal: Portal, dataset_id: str, params: Params, columns: Sequence[str
     t = target(portal, dataset_id, params)
     present = [c for c in columns if t.schema.field(c) is not None]
     spec = spec_for(t, [*params, ("_fields", ",".join(present))] if present else list(params))
-    batches = list(engine(portal).batches(t.path, t.schema, spec))
+    batches = list(engine(portal).batches(t.path, t.schema, spec, download=False))
     if not batches:
         return pl.DataFrame({c: [] for c in present})
     return pl.from_arrow(pa.Table.from_batches(batches))  # type: ignore[return-value]

@@ -11,7 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow.parquet as pq
+from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
 
+from openblotter.domain.errors import Conflict
 from openblotter.domain.quarters import Quarter
 from openblotter.domain.releases import Dataset, Release
 from openblotter.domain.report import ValidationReport
@@ -48,8 +52,24 @@ class Stored:
     changelog: dict[str, Any]
 
 
+@dataclass
+class Prepared:
+    """A release whose file is stored, ready to be recorded in the catalog."""
+
+    dataset: Dataset
+    values: dict[str, Any]
+    becomes_current: bool
+    actor: str
+    changelog: dict[str, Any]
+
+
 def store_release(portal: Portal, new: NewRelease) -> Stored:
     """Scrub, write the file, and make the release current in one catalog transaction."""
+    return commit_releases(portal, [prepare_release(portal, new)])[0]
+
+
+def prepare_release(portal: Portal, new: NewRelease) -> Prepared:
+    """Scrub and store the release's file (content-addressed); nothing is visible yet."""
     dataset_id = new.dataset.id
     allowed = {
         f.name
@@ -64,17 +84,18 @@ def store_release(portal: Portal, new: NewRelease) -> Stored:
         reference_date=new.quarter.end,
     )
     new.report.facts["privacy"] = scrubbed.treatments
-    frame = scrubbed.frame
+    existing = portal.catalog.dataset(dataset_id)
+    previous = portal.release(dataset_id) if existing and existing.current_release_id else None
+    frame = _keep_published_hashes(portal, new, scrubbed.frame, previous)
     if new.carried is not None and new.carried.height:
+        kept = set(new.carried.columns)
         carried = new.carried.drop(ROW_ID, strict=False).select(
-            [c for c in frame.columns if c in new.carried.columns]
+            [c for c in frame.columns if c in kept]
         )
         frame = pl.concat([frame, carried], how="diagonal_relaxed")
     staged, checksum = _write_parquet(portal, frame)
     key = f"releases/{dataset_id}/{new.quarter.label}-{checksum[:16]}.parquet"
     portal.files.store(staged, key)
-    existing = portal.catalog.dataset(dataset_id)
-    previous = portal.release(dataset_id) if existing and existing.current_release_id else None
     changelog = _changelog(portal, previous, key, new.schema)
     dataset = replace(
         new.dataset,
@@ -82,8 +103,96 @@ def store_release(portal: Portal, new: NewRelease) -> Stored:
             set(new.dataset.dropped_source_fields) | set(scrubbed.dropped)
         ),
     )
-    release = _commit(portal, new, dataset, key, checksum, frame, changelog, previous)
-    return Stored(release, changelog)
+    return Prepared(
+        dataset=dataset,
+        values=_values(portal, new, dataset, key, checksum, frame, changelog),
+        becomes_current=previous is None or new.quarter >= previous.quarter,
+        actor=new.actor,
+        changelog=changelog,
+    )
+
+
+def commit_releases(portal: Portal, prepared: list[Prepared]) -> list[Stored]:
+    """Record every prepared release (a publish and the views derived from it) and make them
+    current in one catalog transaction: readers see all of them or none.
+
+    A second publish of the same label that committed first is refused with a Conflict.
+    """
+    ids: list[int] = []
+    try:
+        with portal.catalog.transaction() as conn:
+            for item in prepared:
+                ids.append(_record(portal, conn, item))
+    except IntegrityError as error:
+        labels = ", ".join(f"{p.dataset.id} {p.values['label']}" for p in prepared)
+        raise Conflict(
+            f"Another publish recorded {labels} first (two publishes of the same release ran "
+            "at once); nothing of this one was made current. See `openblotter releases` and "
+            "publish under a new label if needed.",
+            detail={"releases": [[p.dataset.id, p.values["label"]] for p in prepared]},
+        ) from error
+    stored = []
+    for release_id, item in zip(ids, prepared, strict=True):
+        release = portal.catalog.release(release_id)
+        assert release is not None
+        stored.append(Stored(release, item.changelog))
+    return stored
+
+
+def _record(portal: Portal, conn: Connection, item: Prepared) -> int:
+    portal.catalog.save_dataset(conn, item.dataset)
+    release_id = portal.catalog.insert_release(conn, item.values)
+    if item.becomes_current:
+        portal.catalog.set_current(conn, item.dataset.id, release_id)
+    portal.catalog.audit(
+        conn,
+        actor=item.actor,
+        action="publish",
+        dataset_id=item.dataset.id,
+        label=item.values["label"],
+        detail={
+            "rows": item.values["row_count"],
+            "checksum": item.values["checksum"],
+            "source": item.values["source_name"],
+            "current": item.becomes_current,
+        },
+    )
+    return release_id
+
+
+def _keep_published_hashes(
+    portal: Portal, new: NewRelease, frame: pl.DataFrame, previous: Release | None
+) -> pl.DataFrame:
+    """Keep IDs that already are this portal's hashes (a published export published again).
+
+    A value of a hashed field that the current release publishes as a hash is that hash,
+    not a new ID: hashing it again would change every row (issue 17: 929 rows "changed").
+    """
+    present = set(new.frame.columns)
+    hashed = {
+        f.name: f.privacy.published_as or f.name
+        for f in new.schema.fields
+        if f.privacy and f.privacy.treatment == "hash" and f.name in present
+    }
+    if previous is None or not hashed:
+        return frame
+    path = portal.release_path(previous)
+    stored = set(pq.read_schema(path).names)
+    kept: dict[str, int] = {}
+    for source, published in hashed.items():
+        if published not in stored or published not in frame.columns:
+            continue
+        known = pl.read_parquet(path, columns=[published])[published].drop_nulls().unique()
+        original = new.frame[source].cast(pl.String)
+        is_known = original.is_in(known.cast(pl.String).implode())
+        if is_known.any():
+            kept[published] = int(is_known.sum())
+            frame = frame.with_columns(
+                pl.when(is_known).then(original).otherwise(frame[published]).alias(published)
+            )
+    if kept:
+        new.report.facts["kept_published_hashes"] = kept
+    return frame
 
 
 def _write_parquet(portal: Portal, frame: pl.DataFrame) -> tuple[Path, str]:
@@ -122,7 +231,7 @@ def _period(frame: pl.DataFrame, schema: TableSchema) -> date | None:
     return None
 
 
-def _commit(
+def _values(
     portal: Portal,
     new: NewRelease,
     dataset: Dataset,
@@ -130,10 +239,9 @@ def _commit(
     checksum: str,
     frame: pl.DataFrame,
     changelog: dict[str, Any],
-    previous: Release | None,
-) -> Release:
+) -> dict[str, Any]:
     now = datetime.now(UTC)
-    values = {
+    return {
         "dataset_id": dataset.id,
         "label": new.quarter.label,
         "status": "published",
@@ -151,25 +259,3 @@ def _commit(
         "created_at": now,
         "published_at": now,
     }
-    becomes_current = previous is None or new.quarter >= previous.quarter
-    with portal.catalog.transaction() as conn:
-        portal.catalog.save_dataset(conn, dataset)
-        release_id = portal.catalog.insert_release(conn, values)
-        if becomes_current:
-            portal.catalog.set_current(conn, dataset.id, release_id)
-        portal.catalog.audit(
-            conn,
-            actor=new.actor,
-            action="publish",
-            dataset_id=dataset.id,
-            label=new.quarter.label,
-            detail={
-                "rows": frame.height,
-                "checksum": checksum,
-                "source": new.source_name,
-                "current": becomes_current,
-            },
-        )
-    release = portal.catalog.release(release_id)
-    assert release is not None
-    return release

@@ -172,6 +172,11 @@ class Catalog:
             rows = conn.execute(select(tables.releases).select_from(join)).mappings()
             return {r["dataset_id"]: _release(r) for r in rows}
 
+    def file_keys(self) -> set[str]:
+        """The file of every release, whatever its status."""
+        with self.engine.connect() as conn:
+            return set(conn.execute(select(tables.releases.c.file_key)).scalars())
+
     def insert_release(self, conn: Connection, values: dict[str, Any]) -> int:
         result = conn.execute(insert(tables.releases).values(**values))
         key = result.inserted_primary_key

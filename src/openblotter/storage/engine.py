@@ -33,12 +33,18 @@ from openblotter.domain.query import (
 )
 from openblotter.domain.query_values import json_value
 from openblotter.domain.schema import SchemaField, TableSchema
+from openblotter.storage.budget import Gate
 
 # ROW_ID and quote are re-exported: exports and callers import them from the engine.
+from openblotter.storage.limits import Limits
 from openblotter.storage.sql import ROW_ID as ROW_ID
 from openblotter.storage.sql import Statement, group_label
 from openblotter.storage.sql import quote as quote
 
+#: Most seconds a download waits for a free export slot (and at most the time limit) before a 503.
+EXPORT_WAIT = 20.0
+#: Facet columns counted by one query (each adds a hash table to the query's memory).
+FACETS_PER_QUERY = 8
 # DuckDB runs an IN list of 5+ constants as a hash join, which loses the file's row order.
 _IN_LIST_JOIN = 5
 
@@ -112,6 +118,9 @@ class QueryEngine:
         memory_limit: str | None = None,
         temp_directory: str | None = None,
         cache_cells: int = 2_000_000,
+        timeout: float = 30.0,
+        concurrency: int = 0,
+        export_concurrency: int = 4,
     ) -> None:
         config: dict[str, Any] = {}
         if threads:
@@ -121,6 +130,12 @@ class QueryEngine:
         if temp_directory:
             config["temp_directory"] = temp_directory
         self._connection = duckdb.connect(config=config)
+        cores = int(self._connection.execute("SELECT current_setting('threads')").fetchone()[0])  # type: ignore[index]
+        self.limits = Limits(
+            timeout=timeout,
+            queries=Gate(concurrency or 2 * cores),
+            exports=Gate(export_concurrency),
+        )
         # Release files never change: keep their footers instead of re-reading them per query.
         self._connection.execute("SET parquet_metadata_cache = true")
         self._cache = _ResultCache(cache_cells)
@@ -169,7 +184,7 @@ class QueryEngine:
         "truncated_values", "truncated"}}, "total": N}``; values by count, then value;
         nulls counted as ``None``; at most FACET_VALUE_LIMIT listed per facet.
         """
-        statement = self._statement(path, schema, spec)
+        check_spec(spec, schema)
         keys = (
             list(spec.facets)
             if columns is None
@@ -178,6 +193,19 @@ class QueryEngine:
         keys = list(dict.fromkeys(keys))
         if not keys:
             return {"facets": {}, "total": self.count(path, schema, spec)}
+        result: dict[str, Any] = {"facets": {}, "total": 0}
+        # A few columns per query: GROUPING SETS keeps a hash table per column, and 30 at
+        # once need more memory than a busy server gives one query (issue 17).
+        for start in range(0, len(keys), FACETS_PER_QUERY):
+            batch = keys[start : start + FACETS_PER_QUERY]
+            part = self._facet_part(path, self._statement(path, schema, spec), spec, batch)
+            result["facets"].update(part["facets"])
+            result["total"] = part["total"]
+        return result
+
+    def _facet_part(
+        self, path: Path, statement: Statement, spec: QuerySpec, keys: list[GroupKey]
+    ) -> dict[str, Any]:
         names = [f"f{i}" for i in range(len(keys))]
         matched = ", ".join(
             f"{statement.group_expression(k)} AS {n}" for k, n in zip(keys, names, strict=True)
@@ -238,6 +266,7 @@ class QueryEngine:
         *,
         select: SelectList | None = None,
         batch_rows: int = 16_384,
+        download: bool = True,
     ) -> Iterator[pa.RecordBatch]:
         """Every matching row (no cap) as Arrow record batches, streamed with constant memory.
 
@@ -245,7 +274,8 @@ class QueryEngine:
         ``select`` turns the checked, quoted columns into the SELECT list (exports use it
         to render cells as text); by default the columns as stored. Without a sort, rows
         come in file (``_row_id``) order without sorting. Checks run now; rows are read
-        as the iterator is consumed.
+        as the iterator is consumed. A ``download`` takes an export slot (waiting up to
+        EXPORT_WAIT seconds, then Busy); otherwise (an analysis reading its table) a query slot.
         """
         statement = self._statement(path, schema, spec)
         columns = [
@@ -255,14 +285,45 @@ class QueryEngine:
         listed = (select or _as_stored)(columns)
         order = self._order(path, statement, spec)
         sql = f"SELECT {listed} FROM {statement.source} {statement.where(spec)} {order}"
-        return self._stream(sql, statement.params, batch_rows)
+        return self._stream(sql, statement.params, batch_rows, download)
 
-    def _stream(self, sql: str, params: list[Any], batch_rows: int) -> Iterator[pa.RecordBatch]:
-        cursor = self._connection.cursor()
+    def _stream(
+        self, sql: str, params: list[Any], batch_rows: int, download: bool
+    ) -> Iterator[pa.RecordBatch]:
+        """Batches pulled one at a time, each under the time limit.
+
+        The query and its first batch (where a sort does its work) run in a query slot,
+        again alone when memory ran out; a download holds an export slot throughout.
+        """
+        limits = self.limits
+        slot = limits.exports.slot(wait=min(limits.timeout, EXPORT_WAIT)) if download else None
+        if slot is not None:
+            slot.__enter__()
+        cursor: Any = None
+
+        def start() -> tuple[Any, pa.RecordBatchReader, pa.RecordBatch | None]:
+            opened = self._connection.cursor()
+            try:
+                reader = limits.run(
+                    opened, lambda: opened.sql(sql, params=params).to_arrow_reader(batch_rows)
+                )
+                return opened, reader, limits.run(opened, lambda: _next_batch(reader))
+            except BaseException:
+                opened.close()
+                raise
+
         try:
-            yield from cursor.sql(sql, params=params).to_arrow_reader(batch_rows)
+            cursor, reader, batch = limits.fetch(start)
+            while batch is not None:
+                yield batch
+                batch = limits.run(cursor, lambda: _next_batch(reader))
+        except duckdb.OutOfMemoryException as error:
+            raise limits.stream_failed(error) from error
         finally:
-            cursor.close()
+            if cursor is not None:
+                cursor.close()
+            if slot is not None:
+                slot.__exit__(None, None, None)
 
     # --- helpers ---------------------------------------------------------------------
 
@@ -279,11 +340,16 @@ class QueryEngine:
         return self._types[identity]
 
     def _fetch(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-        cursor = self._connection.cursor()
-        try:
-            return cursor.execute(sql, params).fetchall()
-        finally:
-            cursor.close()
+        """Rows of a query, run in a slot of the gate (alone when it ran out of memory)."""
+
+        def run() -> list[tuple[Any, ...]]:
+            cursor = self._connection.cursor()
+            try:
+                return self.limits.run(cursor, lambda: cursor.execute(sql, params).fetchall())
+            finally:
+                cursor.close()
+
+        return self.limits.fetch(run)
 
     def _cached(
         self,
@@ -319,6 +385,13 @@ class QueryEngine:
             )
             self._ordered[identity] = self._fetch(sql, [str(path)])[0][0] == 0
         return self._ordered[identity]
+
+
+def _next_batch(reader: pa.RecordBatchReader) -> pa.RecordBatch | None:
+    try:
+        return reader.read_next_batch()
+    except StopIteration:
+        return None
 
 
 def _identity(path: Path) -> tuple[str, int, int]:

@@ -12,26 +12,26 @@ written as text, never as formulas.
 
 from __future__ import annotations
 
-import os
-import tempfile
+import itertools
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, cast
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
-import xlsxwriter
 
 from openblotter.domain.errors import TooLarge
 from openblotter.domain.query import TEXT_TYPES, QuerySpec
 from openblotter.domain.schema import SchemaField, TableSchema
 from openblotter.storage.engine import ExportColumn, QueryEngine, quote
+from openblotter.storage.xlsx_stream import xlsx_bytes
 
 #: Data rows an XLSX sheet holds (Excel's 1,048,576 rows less the header).
 XLSX_MAX_ROWS = 1_048_575
 BATCH_ROWS = 16_384
+#: An XLSX batch's XML is some 20 times its Arrow size: smaller batches keep memory flat.
+XLSX_BATCH_ROWS = 4_096
 _CHUNK = 1 << 20
 
 MEDIA_TYPES = {
@@ -69,6 +69,12 @@ class _Drain:
         data = b"".join(self._parts)
         self._parts.clear()
         return data
+
+
+def started(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """The same bytes, with the first chunk already made (so its errors surface now)."""
+    first = next(chunks, None)
+    return chunks if first is None else itertools.chain([first], chunks)
 
 
 def stream_csv(
@@ -149,7 +155,7 @@ def _parquet_bytes(batches: Iterator[pa.RecordBatch]) -> Iterator[bytes]:
 def write_xlsx(
     engine: QueryEngine, path: Path, schema: TableSchema, spec: QuerySpec
 ) -> Iterator[bytes]:
-    """An XLSX workbook (one sheet, header row), built in constant memory in a temporary file.
+    """An XLSX workbook (one sheet, header row), streamed as it is made (no temporary file).
 
     Raises TooLarge before writing anything when more rows match than a sheet holds.
     """
@@ -164,69 +170,8 @@ def write_xlsx(
                 "rows": matched,
             },
         )
-    batches = engine.batches(path, schema, spec, batch_rows=BATCH_ROWS)
-    return _xlsx_bytes(batches, _header(schema, spec))
-
-
-def _xlsx_bytes(batches: Iterator[pa.RecordBatch], header: list[str]) -> Iterator[bytes]:
-    handle, name = tempfile.mkstemp(suffix=".xlsx")
-    os.close(handle)
-    try:
-        _fill_workbook(name, batches, header)
-        with open(name, "rb") as workbook:
-            while chunk := workbook.read(_CHUNK):
-                yield chunk
-    finally:
-        os.unlink(name)
-
-
-def _fill_workbook(name: str, batches: Iterator[pa.RecordBatch], header: list[str]) -> None:
-    workbook = xlsxwriter.Workbook(
-        name,
-        {
-            "constant_memory": True,
-            "strings_to_formulas": False,
-            "strings_to_urls": False,
-            "strings_to_numbers": False,
-            "nan_inf_to_errors": True,
-        },
-    )
-    sheet = workbook.add_worksheet("data")
-    formats = {
-        "datetime": workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"}),
-        "date": workbook.add_format({"num_format": "yyyy-mm-dd"}),
-        "time": workbook.add_format({"num_format": "hh:mm:ss"}),
-    }
-    sheet.write_row(0, 0, header)
-    row_number = 1
-    for batch in batches:
-        writers = [_cell_writer(sheet, field.type, formats) for field in batch.schema]
-        columns = [column.to_pylist() for column in batch.columns]
-        for values in zip(*columns, strict=True):
-            for column_number, (write, value) in enumerate(zip(writers, values, strict=True)):
-                if value is not None:
-                    write(row_number, column_number, value)
-            row_number += 1
-    workbook.close()
-
-
-def _cell_writer(sheet: Any, kind: pa.DataType, formats: dict[str, Any]) -> Callable[..., Any]:
-    """The worksheet method for a column's Arrow type; text always as text."""
-    if pa.types.is_boolean(kind):
-        return cast(Callable[..., Any], sheet.write_boolean)
-    if pa.types.is_integer(kind) or pa.types.is_floating(kind):
-        return cast(Callable[..., Any], sheet.write_number)
-    for name, test in (
-        ("datetime", pa.types.is_timestamp),
-        ("date", pa.types.is_date),
-        ("time", pa.types.is_time),
-    ):
-        if test(kind):
-            number_format = formats[name]
-            return lambda row, column, value: sheet.write_datetime(
-                row, column, value, number_format
-            )
-    return lambda row, column, value: sheet.write_string(row, column, str(value))
+    batches = engine.batches(path, schema, spec, batch_rows=XLSX_BATCH_ROWS)
+    return xlsx_bytes(batches, _header(schema, spec))
 
 
 def _header(schema: TableSchema, spec: QuerySpec) -> list[str]:

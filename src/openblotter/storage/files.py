@@ -2,7 +2,8 @@
 
 Files are written once under a content-addressed key and never overwritten,
 so a reader of the current release can never see a half-written file, and a
-killed publish leaves at most an orphan in the staging folder.
+killed publish leaves at most an orphan (in staging, or a stored file no release
+refers to), removed on the next start.
 """
 
 from __future__ import annotations
@@ -11,8 +12,11 @@ import hashlib
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import BinaryIO, Protocol
+
+from openblotter.storage.scratch import UPLOADS
 
 
 class ReleaseFiles(Protocol):
@@ -92,6 +96,28 @@ class LocalReleaseFiles:
                 shutil.rmtree(leftover)
                 count += 1
         return count
+
+    def remove_leftovers(self, referenced: set[str], older_than: float) -> list[str]:
+        """Remove what killed publishes left: files in staging, and release files no release
+        refers to; only those untouched for ``older_than`` seconds (a publish running now
+        may be about to record its file). Returns the keys removed.
+        """
+        cutoff = time.time() - older_than
+        removed = []
+        # Raw-upload copies belong to a running publish until its process is gone; they are
+        # cleared by storage/scratch.py, which asks whether that process still runs.
+        uploads = self.staging / UPLOADS
+        staged = [p for p in self.staging.rglob("*") if not p.is_relative_to(uploads)]
+        for path in [*staged, *(self.root / "releases").rglob("*.parquet")]:
+            key = path.relative_to(self.root).as_posix()
+            try:
+                stale = path.is_file() and path.stat().st_mtime < cutoff
+            except FileNotFoundError:
+                continue
+            if stale and key not in referenced:
+                path.unlink(missing_ok=True)
+                removed.append(key)
+        return removed
 
 
 def sha256_file(path: Path) -> str:

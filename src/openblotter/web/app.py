@@ -8,6 +8,7 @@ from openblotter import __version__
 from openblotter.config import Settings
 from openblotter.services.portal import Portal
 from openblotter.web import analysis_pages, api, api_docs, errors, identity, pages
+from openblotter.web.cancellation import CancelOnDisconnect
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -30,4 +31,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(analysis_pages.router)
     app.include_router(api_docs.router)
     app.mount("/static", pages.static_files(), name="static")
+    # The client going away stops the request's queries (outermost: it sees every request).
+    app.add_middleware(CancelOnDisconnect)
     return app

@@ -20,7 +20,9 @@ from openblotter.domain.errors import (
     InvalidInput,
     NotFound,
     OpenBlotterError,
+    TimedOut,
     TooLarge,
+    Unavailable,
 )
 
 STATUS: dict[type[OpenBlotterError], int] = {
@@ -31,6 +33,8 @@ STATUS: dict[type[OpenBlotterError], int] = {
     Forbidden: 403,
     Gone: 410,
     ConfigurationError: 500,
+    Unavailable: 503,
+    TimedOut: 504,
 }
 
 
@@ -63,7 +67,10 @@ def install(app: FastAPI, html_error: Any = None) -> None:
 
     @app.exception_handler(OpenBlotterError)
     async def portal_error(request: Request, error: OpenBlotterError) -> Response:
-        return respond(request, status_of(error), error.code, error.message, error.detail)
+        response = respond(request, status_of(error), error.code, error.message, error.detail)
+        if "retry_after" in error.detail:
+            response.headers["Retry-After"] = str(error.detail["retry_after"])
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def request_error(request: Request, error: RequestValidationError) -> Response:
