@@ -8,6 +8,10 @@ from openblotter import __version__
 from openblotter.config import Settings
 from openblotter.services.portal import Portal
 from openblotter.web import analysis_pages, api, api_docs, errors, identity, pages
+from openblotter.web.clients import parse_networks
+from openblotter.web.limits import RequestLimits, TokenBuckets
+from openblotter.web.openapi_links import add_links
+from openblotter.web.security import ReadApiCors, SecurityHeaders, TrustedHosts
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -30,4 +34,26 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(analysis_pages.router)
     app.include_router(api_docs.router)
     app.mount("/static", pages.static_files(), name="static")
+    add_links(app)
+    _add_middleware(app, settings)
     return app
+
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    """Outermost first: headers on every answer, hosts, CORS, then limits before routing."""
+    buckets = (
+        TokenBuckets(settings.rate_limit_per_minute, settings.rate_limit_burst)
+        if settings.rate_limit_enabled
+        else None
+    )
+    proxies = parse_networks(settings.trusted_proxies)
+    app.add_middleware(
+        RequestLimits,
+        max_url_bytes=settings.max_url_bytes,
+        buckets=buckets,
+        trusted_proxies=proxies,
+        html_error=pages.html_error,
+    )
+    app.add_middleware(ReadApiCors)
+    app.add_middleware(TrustedHosts, allowed=settings.allowed_hosts)
+    app.add_middleware(SecurityHeaders, behind_tls=settings.behind_tls)

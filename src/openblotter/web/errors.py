@@ -27,9 +27,9 @@ STATUS: dict[type[OpenBlotterError], int] = {
     NotFound: 404,
     InvalidInput: 400,
     Conflict: 409,
+    Gone: 410,
     TooLarge: 413,
     Forbidden: 403,
-    Gone: 410,
     ConfigurationError: 500,
 }
 
