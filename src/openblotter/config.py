@@ -170,7 +170,7 @@ class Settings(BaseSettings):
     upload_max_bytes: int = Field(
         default=512 * 1024 * 1024, description="Largest file a publish accepts."
     )
-    # --- serving on the public internet (web/limits.py, web/security.py, web/server.py) ---
+    # --- serving on the public internet (web/limits.py, web/security.py, web/connections.py) ---
     public_base_url: str | None = Field(
         default=None,
         description="The portal's public address (https://data.example.gov); absolute links "
