@@ -172,9 +172,17 @@ class OpenBlotterSide:
         return "OpenBlotter"
 
     def env(self, data_dir: Path | None = None) -> dict[str, str]:
-        """The environment of an openblotter command: its data directory and a fixed salt."""
+        """The environment of an openblotter command: its data directory and a fixed salt.
+
+        Rate limiting is off: the benchmark is one client asking as fast as it can (an
+        operator behind a proxy that limits for the portal runs it the same way)."""
         directory = str(data_dir or self.data_dir)
-        return {**os.environ, "OPENBLOTTER_DATA_DIR": directory, "OPENBLOTTER_SALT": SALT}
+        return {
+            **os.environ,
+            "OPENBLOTTER_DATA_DIR": directory,
+            "OPENBLOTTER_SALT": SALT,
+            "OPENBLOTTER_RATE_LIMIT_ENABLED": "false",
+        }
 
     def publish(self, csv_path: Path, logs: Path, rep: int) -> PublishRun:
         """Publish into a fresh data directory, so the dataset is new and its schema inferred."""

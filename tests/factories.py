@@ -15,6 +15,8 @@ TEST_SALT = "test-salt-not-secret-0123456789abcdef"
 
 
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
+    # Tests make hundreds of requests from one client; the rate-limit tests turn it on.
+    overrides.setdefault("rate_limit_enabled", False)
     return Settings(data_dir=data_dir, salt=TEST_SALT, **overrides)
 
 

@@ -10,12 +10,13 @@ not set by default: only the demo takes Norman's.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -208,6 +209,91 @@ class Settings(BaseSettings):
         "span; checked before the sheet is read. Rows and columns are also held to Excel's "
         "own limits (1,048,576 and 16,384) and a cell to 32,767 characters.",
     )
+    # --- serving on the public internet (web/limits.py, web/security.py, web/connections.py) ---
+    public_base_url: str | None = Field(
+        default=None,
+        description="The portal's public address (https://data.example.gov); absolute links "
+        "(next pages, JSON-LD) start with it. Unset: links are relative, never built from the "
+        "request's Host header.",
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=lambda: ["*"],
+        description="Host names the portal answers to (example.gov, *.example.gov); other "
+        "Host headers get a 400. ['*']: any.",
+    )
+    behind_tls: bool = Field(
+        default=False,
+        description="The portal is only reached over HTTPS: send Strict-Transport-Security.",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses or networks of reverse proxies (10.0.0.0/8); only connections "
+        "from them may name the client in X-Forwarded-For or Forwarded.",
+    )
+    rate_limit_enabled: bool = Field(
+        default=True,
+        description="Limit requests per client address (429 with Retry-After). Turn off when a "
+        "reverse proxy limits for the portal, and for benchmarks.",
+    )
+    rate_limit_per_minute: int = Field(
+        default=300, ge=1, description="Requests a client may make per minute, sustained."
+    )
+    rate_limit_burst: int = Field(
+        default=100, ge=1, description="Requests a client may make at once before the rate applies."
+    )
+    max_url_bytes: int = Field(
+        default=32_768, ge=1024, description="Longest request path and query string (414 above)."
+    )
+    server_request_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds a client has to send a whole request (headers and body) once it "
+        "starts; slower connections are answered 408 and closed (slowloris).",
+    )
+    server_write_timeout: float = Field(
+        default=60.0,
+        gt=0,
+        description="Seconds a client may stop reading a response before it is disconnected.",
+    )
+    server_keep_alive_timeout: int = Field(
+        default=5, ge=1, description="Seconds an idle keep-alive connection stays open."
+    )
+    server_max_head_bytes: int = Field(
+        default=65_536, ge=8192, description="Largest request line and headers (431 above)."
+    )
+    server_max_connections: int = Field(
+        default=1000,
+        ge=1,
+        description="Open connections per web process; over it new connections are closed and "
+        "requests answered 503.",
+    )
+    server_max_connections_per_client: int = Field(
+        default=64,
+        ge=0,
+        description="Open connections per client address (0: no cap; set 0 behind a reverse "
+        "proxy, where every connection comes from the proxy).",
+    )
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _absolute_base_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith(("https://", "http://")) or "?" in value or "#" in value:
+            raise ValueError(f"public_base_url '{value}' is not like https://data.example.gov")
+        return value.rstrip("/")
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"trusted_proxies: '{entry}' is not an IP address or network (10.0.0.0/8)"
+                ) from None
+        return value
 
     @classmethod
     def settings_customise_sources(

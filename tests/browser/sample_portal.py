@@ -81,6 +81,7 @@ def sample_settings(data_dir: Path) -> Settings:
         demo=False,
         portal_name="OpenBlotter test portal",
         agency="Test Police Department",
+        rate_limit_enabled=False,  # one browser loads every page of the suite
     )
 
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 
 from openblotter.web.app import create_app
+from openblotter.web.openapi_links import LINKS
 from tests.conftest import REAL_DATA
 from tests.factories import make_settings, publish_file
 
@@ -49,3 +52,48 @@ def test_no_server_errors_on_any_documented_endpoint(tmp_path):
         _checker(operation.ok().as_strategy(), results)()
     assert results["checked"] > 100
     assert not results["failures"], results["failures"][:10]
+
+
+def test_no_server_errors_walking_the_api_by_its_links(tmp_path):
+    """Stateful: schemathesis follows the OpenAPI links (catalog -> dataset -> release, rows ->
+    next page, catalog -> analyses) with generated values around them; no answer is a 5xx,
+    and every 4xx of the API has the error shape."""
+    app = create_app(make_settings(tmp_path / "walk"))
+    denver = REAL_DATA / "denver/BiasMotivatedCrimes.csv"
+    publish_file(app.state.portal, denver, "denver", "2026-Q2")
+    publish_file(app.state.portal, denver, "denver", "2026-Q3")
+    schema = schemathesis.openapi.from_asgi("/openapi.json", app)
+    seen: dict = {"steps": 0, "failures": [], "links": Counter()}
+    ours = {name for _, name, _, _ in LINKS}
+
+    class Walk(schema.as_state_machine()):  # type: ignore[misc]
+        def step(self, input):
+            link = getattr(input.transition, "id", "") if input.transition else ""
+            seen["links"].update(n for n in ours if f"] {n} -> " in link)
+            return super().step(input)
+
+        def validate_response(self, response, case, additional_checks=None, **kwargs):
+            seen["steps"] += 1
+            where = f"{case.method} {case.formatted_path} {case.query}"
+            if response.status_code >= 500:
+                seen["failures"].append(f"{where} -> {response.status_code}")
+            elif response.status_code >= 400 and case.formatted_path.startswith("/api/"):
+                body = response.json()
+                if set(body.get("error", {})) != {"code", "message", "detail"}:
+                    seen["failures"].append(f"{where} -> {response.status_code} not the shape")
+
+    Walk.run(
+        settings=settings(
+            max_examples=40,
+            stateful_step_count=6,
+            deadline=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
+    assert not seen["failures"], seen["failures"][:10]
+    assert seen["steps"] > 100, seen
+    # The walk went through the portal's own links, two deep (catalog -> dataset -> release).
+    links = seen["links"]
+    assert links["dataset"] and links["rows"], links
+    assert links["release"] + links["rows_of_release"] + links["diff"] > 0, links

@@ -47,7 +47,8 @@ class TooLarge(OpenBlotterError):
 
 
 class Gone(OpenBlotterError):
-    """A release that was purged: its rows and files are gone for good (a tombstone stays)."""
+    """A release that was purged: its rows and files are gone for good (a tombstone stays);
+    or the release a ``_next`` token pages, withdrawn or replaced."""
 
     code = "gone"
 

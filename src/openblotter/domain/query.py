@@ -51,9 +51,14 @@ from openblotter.domain.query_model import CALLER_PARAMETERS as CALLER_PARAMETER
 from openblotter.domain.query_model import DATE_PARTS as DATE_PARTS
 from openblotter.domain.query_model import DEFAULT_PAGE_SIZE as DEFAULT_PAGE_SIZE
 from openblotter.domain.query_model import FACET_VALUE_LIMIT as FACET_VALUE_LIMIT
+from openblotter.domain.query_model import MAX_FACETS as MAX_FACETS
+from openblotter.domain.query_model import MAX_FILTERS as MAX_FILTERS
 from openblotter.domain.query_model import MAX_LIST_VALUES as MAX_LIST_VALUES
+from openblotter.domain.query_model import MAX_NAME_LENGTH as MAX_NAME_LENGTH
 from openblotter.domain.query_model import MAX_PAGE_SIZE as MAX_PAGE_SIZE
+from openblotter.domain.query_model import MAX_PARAMETERS as MAX_PARAMETERS
 from openblotter.domain.query_model import MAX_SEARCH_TERMS as MAX_SEARCH_TERMS
+from openblotter.domain.query_model import MAX_VALUE_LENGTH as MAX_VALUE_LENGTH
 from openblotter.domain.query_model import NUMERIC_TYPES as NUMERIC_TYPES
 from openblotter.domain.query_model import RESERVED_PARAMETERS as RESERVED_PARAMETERS
 from openblotter.domain.query_model import SUFFIX_OPERATORS as SUFFIX_OPERATORS
@@ -89,7 +94,9 @@ def parse_query(
     ignored = frozenset(caller_parameters)
     controls: dict[str, list[str]] = {}
     filter_pairs: list[tuple[str, str]] = []
-    for key, value in _pairs(params):
+    pairs = _pairs(params)
+    check_bounds(pairs)
+    for key, value in pairs:
         if key in ignored:
             continue
         if key.startswith("_"):
@@ -98,6 +105,7 @@ def parse_query(
         else:
             filter_pairs.append((key, value))
     one = {key: values[0] for key, values in controls.items()}
+    _check_facet_count(controls.get("_facet", []))
     group = _parse_group(schema, one.get("_group"))
     aggregates = _parse_aggregates(schema, controls.get("_agg", []))
     if group and not aggregates:
@@ -147,6 +155,40 @@ def check_spec(spec: QuerySpec, schema: TableSchema) -> None:
 
 
 # --- parameters ------------------------------------------------------------------------
+
+
+def check_bounds(pairs: list[tuple[str, str]]) -> None:
+    """Refuse a request larger than the query model allows, before any value is parsed.
+
+    Every parser after this sees at most MAX_PARAMETERS names of MAX_NAME_LENGTH
+    and values of MAX_VALUE_LENGTH characters (a ``_next`` token: its own bound).
+    """
+    if len(pairs) > MAX_PARAMETERS:
+        raise InvalidInput(
+            f"The request has {len(pairs)} parameters; a query takes at most {MAX_PARAMETERS}.",
+            detail={"parameter": "", "allowed": MAX_PARAMETERS, "given": len(pairs)},
+        )
+    for key, value in pairs:
+        if len(key) > MAX_NAME_LENGTH:
+            raise InvalidInput(
+                f"A parameter name starting '{key[:40]}' has {len(key)} characters; "
+                f"names have at most {MAX_NAME_LENGTH}.",
+                detail={"parameter": key[:40], "allowed": MAX_NAME_LENGTH, "given": len(key)},
+            )
+        if len(value) > MAX_VALUE_LENGTH and key != "_next":
+            raise InvalidInput(
+                f"'{key}' has a value of {len(value):,} characters; a value has at most "
+                f"{MAX_VALUE_LENGTH:,}. Shorten it, or split a long list into several requests.",
+                detail={"parameter": key, "allowed": MAX_VALUE_LENGTH, "given": len(value)},
+            )
+
+
+def _check_facet_count(facets: list[str]) -> None:
+    if len(facets) > MAX_FACETS:
+        raise InvalidInput(
+            f"{len(facets)} _facet columns were asked for; ask for at most {MAX_FACETS} at once.",
+            detail={"parameter": "_facet", "allowed": MAX_FACETS, "given": len(facets)},
+        )
 
 
 def _pairs(params: Params) -> list[tuple[str, str]]:

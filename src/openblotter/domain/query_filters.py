@@ -13,6 +13,7 @@ from openblotter.domain.query_model import (
     _LIST_OPERATORS,
     _RANGE_OPERATORS,
     DATE_PARTS,
+    MAX_FILTERS,
     MAX_LIST_VALUES,
     SUFFIX_OPERATORS,
     TEMPORAL_TYPES,
@@ -75,6 +76,12 @@ def parse_filters(schema: TableSchema, pairs: list[tuple[str, str]]) -> tuple[Fi
             )
         else:
             singles.append((column, operator, value, key))
+    if len(merged) + len(singles) > MAX_FILTERS:
+        raise InvalidInput(
+            f"The request has {len(merged) + len(singles)} filters; a query takes at most "
+            f"{MAX_FILTERS}. List values of one column in one filter (col__in=a,b).",
+            detail={"parameter": "", "allowed": MAX_FILTERS, "given": len(merged) + len(singles)},
+        )
     out = [_make_filter(schema, c, op, vals, _key(c, op)) for (c, op), vals in merged.items()]
     out += [_make_filter(schema, c, op, [v], key) for c, op, v, key in singles]
     return tuple(out)

@@ -25,6 +25,17 @@ FACET_VALUE_LIMIT = 100
 AGGREGATE_GROUP_LIMIT = 10_000
 MAX_LIST_VALUES = 500
 MAX_SEARCH_TERMS = 10
+#: Bounds checked before anything is parsed, so a request's work grows with what it may ask.
+#: Characters in one parameter value (``_next`` tokens have their own bound in ``cursor``).
+MAX_VALUE_LENGTH = 2_000
+#: Characters in one parameter name.
+MAX_NAME_LENGTH = 200
+#: Parameters in one request (a repeated ``col=v`` counts once per value).
+MAX_PARAMETERS = 600
+#: Distinct filters (``col``, ``col__gt``, ...) in one request.
+MAX_FILTERS = 50
+#: ``_facet`` columns in one request.
+MAX_FACETS = 20
 
 SUFFIX_OPERATORS: tuple[Operator, ...] = (
     "ne", "gt", "gte", "lt", "lte", "contains", "in", "isnull"

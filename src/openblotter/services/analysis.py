@@ -117,6 +117,12 @@ def _events(
     names = {f.name for f in t.schema.fields}
     if by == "subject_age_group":
         return _age_events(portal, dataset_id, family, names, filters)
+    if by not in names:
+        raise InvalidInput(
+            f"Dataset '{dataset_id}' has no {by} field, so its events cannot be counted by it; "
+            "choose a dataset of events about people (use of force, contacts, complaints).",
+            detail={"parameter": "by", "dataset": dataset_id, "fields_needed": [by]},
+        )
     group = (
         [by, "subject_ethnicity"] if by == "subject_race" and "subject_ethnicity" in names else [by]
     )

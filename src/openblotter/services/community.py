@@ -21,6 +21,16 @@ def representation(
     portal: Portal, dataset_id: str, *, filters: list[tuple[str, str]] | None = None
 ) -> dict[str, Any]:
     """Staff by race/ethnicity against residents: the representation index, by sworn status and rank."""
+    if query.target(portal, dataset_id, filters or []).schema.field("officer_race") is None:
+        raise InvalidInput(
+            f"Dataset '{dataset_id}' has no officer_race field, so it cannot be compared with "
+            "the residents; choose the department demographics dataset.",
+            detail={
+                "parameter": "dataset",
+                "dataset": dataset_id,
+                "fields_needed": ["officer_race"],
+            },
+        )
     if disclosure.aggregates_only(portal, dataset_id):  # from the protected tables
         return disclosure_analyses.representation(portal, dataset_id, filters or [])
     columns = [

@@ -17,6 +17,7 @@ from openblotter.analysis.caveats import (
 )
 from openblotter.analysis.population import PopulationEstimate
 from openblotter.domain.errors import InvalidInput, NotFound
+from openblotter.domain.query import main_date_field
 from openblotter.services import analysis, disclosure, disclosure_analyses, query, residents
 from openblotter.services.portal import Portal
 
@@ -64,6 +65,16 @@ def population_total(portal: Portal) -> tuple[PopulationEstimate, dict[str, Any]
     return total, source
 
 
+def funnel_by_choices(portal: Portal, dataset_id: str, filters: Params | None = None) -> list[str]:
+    """The ``by`` values a dataset can be compared by: its area columns, and quarters of its dates."""
+    schema = query.target(portal, dataset_id, filters or []).schema
+    return [
+        by
+        for by in FUNNEL_BY
+        if schema.field(by) is not None or (by == "quarter" and main_date_field(schema))
+    ]
+
+
 def funnel(
     portal: Portal,
     dataset_id: str,
@@ -78,6 +89,13 @@ def funnel(
         raise InvalidInput(
             f"'by' must be one of {', '.join(FUNNEL_BY)}, not '{by}'.",
             detail={"parameter": "by", "allowed": list(FUNNEL_BY)},
+        )
+    usable = funnel_by_choices(portal, dataset_id, filters)
+    if by not in usable:
+        raise InvalidInput(
+            f"Dataset '{dataset_id}' has no {by} to compare; "
+            + (f"choose 'by' from {', '.join(usable)}." if usable else "choose another dataset."),
+            detail={"parameter": "by", "allowed": usable},
         )
     release = portal.release(dataset_id, release_label(filters))
     chosen = [

@@ -18,7 +18,8 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from openblotter.domain.errors import InvalidInput
+from openblotter.domain.cursor import bind_release, token_release
+from openblotter.domain.errors import Gone, InvalidInput, NotFound
 from openblotter.domain.query import QuerySpec, parse_query
 from openblotter.domain.releases import Dataset, Release
 from openblotter.domain.schema import TableSchema
@@ -128,18 +129,50 @@ def _occurs(portal: Portal, t: Target, column: str, value: str) -> bool:
 def rows_page(portal: Portal, dataset_id: str, params: Params) -> dict[str, Any]:
     """A page of rows: ``{"rows", "next", "total", "release", "columns", "synthetic"}``."""
     disclosure.refuse_rows(portal, dataset_id)
+    params = _paged_release(portal, dataset_id, params)
     t = target(portal, dataset_id, params)
     spec = spec_for(t, params, portal)
     page = engine(portal).rows(t.path, t.schema, spec)
     columns = list(spec.fields or [f.name for f in t.schema.fields])
+    token = bind_release(page.next, t.release.label, t.release.checksum) if page.next else None
     return {
         "rows": page.rows,
-        "next": page.next,
+        "next": token,
         "total": page.total,
         "release": t.release.label,
         "columns": columns,
         "synthetic": t.dataset.synthetic,
     }
+
+
+def _paged_release(portal: Portal, dataset_id: str, params: Params) -> Params:
+    """Pin a ``_next`` page to the release its token was made on, so a page walk never mixes
+    two releases across a publish or a rollback; Gone when that release is no longer served."""
+    tokens = [value for key, value in params if key == "_next"]
+    if len(tokens) != 1:
+        return params  # none, or repeated (refused by the query model)
+    ref = token_release(tokens[0])
+    asked = [value for key, value in params if key == "_release"]
+    if asked and asked[0] != ref.label:
+        raise InvalidInput(
+            f"This _next token pages release {ref.label}, not {asked[0]}; "
+            f"drop _release or start again from the first page of {asked[0]}.",
+            detail={"parameter": "_release", "allowed": [ref.label]},
+        )
+    try:
+        release = portal.release(dataset_id, ref.label)
+    except NotFound:
+        release = None
+    if release is None or not release.checksum.startswith(ref.checksum):
+        current = portal.catalog.dataset_and_current(dataset_id)
+        now = current[1].label if current and current[1] else None
+        raise Gone(
+            f"Release {ref.label} of '{dataset_id}', which these pages come from, is no longer "
+            "served (withdrawn or replaced); start again from the first page"
+            + (f" of the current release {now}." if now else "."),
+            detail={"parameter": "_next", "release": ref.label, "current_release": now},
+        )
+    return params if asked else [*params, ("_release", ref.label)]
 
 
 def facet_counts(
@@ -250,5 +283,8 @@ def table(portal: Portal, dataset_id: str, params: Params, columns: Sequence[str
     spec = spec_for(t, [*params, ("_fields", ",".join(present))] if present else list(params))
     batches = list(engine(portal).batches(t.path, t.schema, spec, download=False))
     if not batches:
-        return pl.DataFrame({c: [] for c in present})
+        # No row matched: an empty frame with the file's column types (not untyped nulls,
+        # which string and date expressions refuse).
+        empty = pq.read_schema(t.path).empty_table()
+        return pl.from_arrow(empty.select([c for c in present if c in empty.column_names]))  # type: ignore[return-value]
     return pl.from_arrow(pa.Table.from_batches(batches))  # type: ignore[return-value]

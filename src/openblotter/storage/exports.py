@@ -90,7 +90,10 @@ def _csv_bytes(batches: Iterator[pa.RecordBatch], header: list[str]) -> Iterator
     writer: pa_csv.CSVWriter | None = None
     for batch in batches:
         if writer is None:
-            writer = pa_csv.CSVWriter(sink, batch.schema)
+            # The header is ours: column names (a --schema file names them) made inert too.
+            yield _csv_line(batch.schema.names)
+            no_header = pa_csv.WriteOptions(include_header=False)
+            writer = pa_csv.CSVWriter(sink, batch.schema, write_options=no_header)
         writer.write_batch(batch)
         yield sink.drain()
     if writer is None:  # nothing matched: still a header
@@ -101,7 +104,8 @@ def _csv_bytes(batches: Iterator[pa.RecordBatch], header: list[str]) -> Iterator
 
 
 def _csv_line(names: list[str]) -> bytes:
-    quoted = ['"' + name.replace('"', '""') + '"' for name in names]
+    inert = ["'" + name if name[:1] in _FORMULA_STARTS else name for name in names]
+    quoted = ['"' + name.replace('"', '""') + '"' for name in inert]
     return (",".join(quoted) + "\n").encode()
 
 
@@ -183,7 +187,8 @@ def _header(schema: TableSchema, spec: QuerySpec) -> list[str]:
 # A spreadsheet runs a cell starting with = + - @ tab or CR as a formula (OWASP CSV
 # injection). The test is an OR chain on ascii() (the first code point), not an IN list:
 # DuckDB runs IN lists of 5+ constants as a join, which loses the file's row order.
-_FORMULA_CODES = [ord(c) for c in "=+-@\t\r"]
+_FORMULA_STARTS = "=+-@\t\r"
+_FORMULA_CODES = [ord(c) for c in _FORMULA_STARTS]
 
 
 def _csv_cells(columns: list[ExportColumn]) -> str:

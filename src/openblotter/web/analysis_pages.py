@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from openblotter.domain.errors import InvalidInput, NotFound, OpenBlotterError
 from openblotter.services import community, metadata, outcomes
+from openblotter.services.funnel import funnel_by_choices
 from openblotter.services.portal import Portal
 from openblotter.web import pages, presenters
 from openblotter.web.analysis_charts import (
@@ -181,9 +182,20 @@ def benchmark_page(request: Request, portal: PortalDep) -> Response:
 @router.get("/analysis/funnel", response_class=HTMLResponse)
 def funnel_page(request: Request, portal: PortalDep) -> Response:
     """Events per beat or quarter against exact Poisson control limits."""
-    return _run_page(
-        request, portal, "funnel", lambda p: outcomes.run(portal, "funnel", p), funnel_charts
-    )
+
+    def compute(p: list[tuple[str, str]]) -> dict[str, Any]:
+        if "by" in dict(p):
+            return outcomes.run(portal, "funnel", p)
+        # Not every dataset records beats: compare by the first unit this one fills in.
+        usable = funnel_by_choices(portal, dict(p)["dataset"], _filters(p, "funnel"))
+        for by in usable[:-1]:
+            try:
+                return outcomes.run(portal, "funnel", [*p, ("by", by)])
+            except InvalidInput:
+                continue
+        return outcomes.run(portal, "funnel", [*p, ("by", usable[-1])] if usable else p)
+
+    return _run_page(request, portal, "funnel", compute, funnel_charts)
 
 
 @router.get("/analysis/outcomes", response_class=HTMLResponse)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -12,14 +14,23 @@ from fastapi.responses import FileResponse, StreamingResponse
 from openblotter.services import analysis, community, disclosure, metadata, outcomes, query
 from openblotter.services.releases import diff_releases, find_release_or_404, release_summary
 from openblotter.web.deps import PortalDep
+from openblotter.web.security import public_url
 
 router = APIRouter()
+#: Health checks ask the catalog on threads of their own (see healthz).
+_HEALTH_THREADS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="healthz")
+#: Rows a diff page may skip: far beyond any release, inside the engine's 64-bit offsets.
+MAX_DIFF_OFFSET = 10**12
 
 
 @router.get("/healthz", tags=["operations"])
-def healthz(portal: PortalDep) -> dict[str, Any]:
-    """Ready when the catalog answers."""
-    datasets = portal.catalog.datasets()
+async def healthz(request: Request) -> dict[str, Any]:
+    """Ready when the catalog answers. The catalog is asked on threads of its own, not in the
+    pool that queries and exports fill (nor is the portal a dependency, which would run there),
+    so a busy server still answers its health checks."""
+    portal = request.app.state.portal
+    loop = asyncio.get_running_loop()
+    datasets = await loop.run_in_executor(_HEALTH_THREADS, portal.catalog.datasets)
     return {"status": "ok", "datasets": len(datasets)}
 
 
@@ -116,7 +127,9 @@ def get_rows(
     """Rows of the current release (or `_release`), filtered, sorted, keyset-paged."""
     page = query.rows_page(portal, dataset_id, _params(request))
     if page["next"]:
-        link = request.url.include_query_params(_next=page["next"])
+        # From the configured public address (or relative): never the request's Host header.
+        query_string = request.url.include_query_params(_next=page["next"]).query
+        link = public_url(request, f"{request.url.path}?{query_string}")
         response.headers["Link"] = f'<{link}>; rel="next"'
     page.pop("columns")
     return FastJSON(_with_notice(page.pop("synthetic"), page), headers=dict(response.headers))
@@ -196,7 +209,7 @@ def get_diff(
         Literal["added", "removed", "changed"] | None, Query(description="Which rows to list.")
     ] = None,
     _size: Annotated[int, Query(ge=1, le=1000, description="Rows per page.")] = 100,
-    _offset: Annotated[int, Query(ge=0, description="Rows to skip.")] = 0,
+    _offset: Annotated[int, Query(ge=0, le=MAX_DIFF_OFFSET, description="Rows to skip.")] = 0,
 ) -> dict[str, Any]:
     """Rows added, removed and changed (by primary key) between two releases, with paged rows."""
     disclosure.refuse_rows(portal, dataset_id)

@@ -9,6 +9,10 @@ from openblotter.config import Settings
 from openblotter.services.portal import Portal
 from openblotter.web import analysis_pages, api, api_docs, errors, identity, pages
 from openblotter.web.cancellation import CancelOnDisconnect
+from openblotter.web.clients import parse_networks
+from openblotter.web.limits import RequestLimits, TokenBuckets
+from openblotter.web.openapi_links import add_links
+from openblotter.web.security import ReadApiCors, SecurityHeaders, TrustedHosts
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -31,6 +35,29 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(analysis_pages.router)
     app.include_router(api_docs.router)
     app.mount("/static", pages.static_files(), name="static")
-    # The client going away stops the request's queries (outermost: it sees every request).
+    add_links(app)
+    # The client going away stops the request's queries; added first, so it sits inside the
+    # security headers, hosts and limits (a refused request runs no query to stop).
     app.add_middleware(CancelOnDisconnect)
+    _add_middleware(app, settings)
     return app
+
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    """Outermost first: headers on every answer, hosts, CORS, then limits before routing."""
+    buckets = (
+        TokenBuckets(settings.rate_limit_per_minute, settings.rate_limit_burst)
+        if settings.rate_limit_enabled
+        else None
+    )
+    proxies = parse_networks(settings.trusted_proxies)
+    app.add_middleware(
+        RequestLimits,
+        max_url_bytes=settings.max_url_bytes,
+        buckets=buckets,
+        trusted_proxies=proxies,
+        html_error=pages.html_error,
+    )
+    app.add_middleware(ReadApiCors)
+    app.add_middleware(TrustedHosts, allowed=settings.allowed_hosts)
+    app.add_middleware(SecurityHeaders, behind_tls=settings.behind_tls)

@@ -27,6 +27,7 @@ from openblotter.services import disclosure, metadata, query
 from openblotter.services.releases import DIFF_CHANGES, diff_releases
 from openblotter.web import identity, presenters, summaries
 from openblotter.web.deps import PortalDep
+from openblotter.web.security import public_url
 
 WEB_DIR = Path(__file__).parent
 STATIC_DIR = WEB_DIR / "static"
@@ -156,7 +157,7 @@ def dataset_page(request: Request, dataset_id: str, portal: PortalDep) -> Respon
                 dataset_id, detail["releases"], rows_public=detail["access"] == "rows"
             ),
             "jsonld": summaries.dataset_jsonld(
-                str(request.base_url).rstrip("/"), detail, identity.publisher_name(portal.settings)
+                public_url(request, ""), detail, identity.publisher_name(portal.settings)
             ),
         },
     )

@@ -59,11 +59,12 @@ def serve(settings: Settings, say: Callable[[str], None]) -> None:
     import uvicorn
 
     from openblotter.web.app import create_app
+    from openblotter.web.connections import server_config
 
     sock = bind(settings.host, settings.port)
     try:
         app = create_app(settings)
-        config = uvicorn.Config(app, log_level="warning")
+        config = server_config(app, settings)  # timeouts and caps: web/connections.py
         shown_host = f"[{settings.host}]" if ":" in settings.host else settings.host
         say(f"Serving {settings.portal_name} on http://{shown_host}:{settings.port}")
         uvicorn.Server(config).run(sockets=[sock])
