@@ -70,10 +70,11 @@ def name_share(values: pl.Series) -> float:
         return 0.0
     text = values.cast(pl.String)
     counts = text.filter(text.str.contains(_WORDS)).value_counts()
-    column = counts.columns[0]
     named = sum(
         count
-        for value, count in zip(counts[column].to_list(), counts["count"].to_list(), strict=True)
+        for value, count in zip(
+            counts.to_series(0).to_list(), counts["count"].to_list(), strict=True
+        )
         if value is not None and looks_like_name(value)
     )
     return named / values.len()

@@ -92,12 +92,9 @@ class ColumnProposal:
 def propose_treatments(schema: TableSchema, frame: pl.DataFrame) -> list[ColumnProposal]:
     """One proposal per field of ``schema`` (``frame``: the cleaned text of the file)."""
     proposals = []
+    present = set(frame.columns)  # asked once: polars builds the list anew on every call
     for f in schema.fields:
-        values = (
-            frame[f.name].drop_nulls()
-            if f.name in frame.columns
-            else pl.Series([], dtype=pl.String)
-        )
+        values = frame[f.name].drop_nulls() if f.name in present else pl.Series([], dtype=pl.String)
         proposals.append(_propose(f, values.cast(pl.String), schema))
     return proposals
 
