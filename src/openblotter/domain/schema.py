@@ -17,6 +17,11 @@ whose fields may carry these extra properties, which Table Schema allows:
 - ``freeText``: narrative text; not published unless the portal allows the
   field, and then masked for numbers, phones, e-mails, dates and addresses.
 - ``sourceNames``: other headers this field has had (a layout change between years).
+- ``notRecorded``: the family has this field but the agency's file did not: every
+  value is null, shown as "not recorded by this agency" (distinct from the
+  agency's own Unknown), and analyses that need it refuse.
+- ``blankMeansUnknown`` (field or whole schema): a blank coded value is stored as
+  the field's ``unknownValue`` and counted; without it a blank stays blank (null).
 """
 
 from __future__ import annotations
@@ -93,6 +98,8 @@ class SchemaField(BaseModel):
     privacy: Privacy | None = None
     free_text: bool = Field(default=False, alias="freeText")
     source_names: list[str] = Field(default_factory=list, alias="sourceNames")
+    not_recorded: bool = Field(default=False, alias="notRecorded")
+    blank_means_unknown: bool | None = Field(default=None, alias="blankMeansUnknown")
 
     @field_validator("name")
     @classmethod

@@ -31,6 +31,7 @@ from openblotter.domain.errors import InvalidInput
 from openblotter.domain.quarters import Quarter
 from openblotter.services import disclosure, disclosure_analyses, query
 from openblotter.services.portal import Portal
+from openblotter.services.requirements import A_DATE, require_fields
 from openblotter.services.residents import residents_by_group
 
 #: The families a community benchmark is made for, and how one event is counted in each.
@@ -187,6 +188,8 @@ def benchmark(
             f"'by' must be one of {', '.join(BY_DIMENSIONS)}.",
             detail={"parameter": "by", "allowed": list(BY_DIMENSIONS)},
         )
+    needed = AGE_FIELDS if by == "subject_age_group" else by
+    require_fields(portal, dataset_id, "community benchmark", [needed, A_DATE], filters)
     dimension = BY_DIMENSIONS[by]
     current = portal.release(
         dataset_id, next((v for k, v in filters or [] if k == "_release"), None)

@@ -14,6 +14,7 @@ from openblotter.services import disclosure, disclosure_analyses, query
 from openblotter.services.analysis import race_mapping
 from openblotter.services.location import city_location
 from openblotter.services.portal import Portal
+from openblotter.services.requirements import require_fields
 from openblotter.services.residents import residents_by_group
 
 
@@ -21,6 +22,7 @@ def representation(
     portal: Portal, dataset_id: str, *, filters: list[tuple[str, str]] | None = None
 ) -> dict[str, Any]:
     """Staff by race/ethnicity against residents: the representation index, by sworn status and rank."""
+    require_fields(portal, dataset_id, "representation index", ["officer_race"], filters)
     if query.target(portal, dataset_id, filters or []).schema.field("officer_race") is None:
         raise InvalidInput(
             f"Dataset '{dataset_id}' has no officer_race field, so it cannot be compared with "
@@ -87,6 +89,8 @@ def darkness(
     disclosure_analyses.refuse_analysis(portal, dataset_id, "veil of darkness")
     from openblotter.analysis.darkness import Place, veil_of_darkness  # statsmodels: on first use
 
+    needs = ["incident_date", "incident_time", "subject_race"]
+    require_fields(portal, dataset_id, "veil of darkness", needs, filters)
     place = Place(*city_location(portal.settings))  # refuses a portal with no location
     frame = query.table(
         portal, dataset_id, filters or [], ["incident_date", "incident_time", "subject_race"]
@@ -118,6 +122,8 @@ def race_pairs(
     portal: Portal, dataset_id: str, *, filters: list[tuple[str, str]] | None = None
 ) -> dict[str, Any]:
     """Officer race by community-member race (use of force, complaints, contacts)."""
+    needs = ["officer_race", "subject_race"]
+    require_fields(portal, dataset_id, "officer and community race pairs", needs, filters)
     if disclosure.aggregates_only(portal, dataset_id):  # from the protected two-way table
         return disclosure_analyses.race_pairs(portal, dataset_id, filters or [])
     frame = query.table(portal, dataset_id, filters or [], ["officer_race", "subject_race"])

@@ -20,6 +20,7 @@ from openblotter.domain.errors import InvalidInput, NotFound
 from openblotter.domain.query import main_date_field
 from openblotter.services import analysis, disclosure, disclosure_analyses, query, residents
 from openblotter.services.portal import Portal
+from openblotter.services.requirements import A_DATE, require_fields
 
 Params = list[tuple[str, str]]
 FUNNEL_BY = ("beat", "sector", "district", "quarter")
@@ -97,6 +98,8 @@ def funnel(
             + (f"choose 'by' from {', '.join(usable)}." if usable else "choose another dataset."),
             detail={"parameter": "by", "allowed": usable},
         )
+    if period:  # a period is read from the dataset's main date
+        require_fields(portal, dataset_id, f"funnel plot by {by}", [A_DATE], filters)
     release = portal.release(dataset_id, release_label(filters))
     chosen = [
         *(filters or []),
