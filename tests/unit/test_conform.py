@@ -2,7 +2,7 @@
 
 import polars as pl
 
-from openblotter.domain.report import EXAMPLES_PER_CODE, ValidationReport
+from openblotter.domain.report import EXAMPLES_PER_COLUMN, ValidationReport
 from openblotter.domain.schema import TableSchema
 from openblotter.ingest.conform import conform
 
@@ -75,18 +75,33 @@ def test_duplicate_keys_and_missing_required_column_are_errors():
     assert missing.report.groups["missing_column"].severity == "error"
 
 
-def test_report_counts_everything_and_says_how_many_it_did_not_list():
-    n = EXAMPLES_PER_CODE + 25
+def test_report_lists_every_distinct_value_per_column_and_counts_the_rest_as_values():
+    # One example per distinct value, capped per column (never across columns): a column
+    # with many bad values does not hide another; "more" counts distinct values, not rows.
+    n = EXAMPLES_PER_COLUMN + 25
     result = conform(
         frame(
-            case_id=[str(i) for i in range(n)], subject_race=["Z"] * n, incident_date=["nope"] * n
+            case_id=[str(i) for i in range(2 * n)],
+            subject_race=["Z", "Q"] * n,
+            incident_date=[f"nope {i % n}" for i in range(2 * n)],
         ),
         SCHEMA,
         ValidationReport("f.csv"),
     )
     group = result.report.groups["type_error"]
-    assert group.count == n and len(group.examples) == EXAMPLES_PER_CODE and group.more == 25
-    listed = result.report.to_dict()["problems"]
-    assert {"code": "type_error", "more": 25}.items() <= next(
-        g for g in listed if g["code"] == "type_error"
-    ).items()
+    assert group.count == 2 * n and len(group.examples) == EXAMPLES_PER_COLUMN
+    assert group.more == 25
+    assert {p.rows for p in group.examples} == {2}
+    unmapped = result.report.groups["unmapped_value"]
+    assert {(p.value, p.rows) for p in unmapped.examples} == {("Z", n), ("Q", n)}
+    listed = next(g for g in result.report.to_dict()["problems"] if g["code"] == "type_error")
+    assert listed["columns"] == [
+        {
+            "column": "incident_date",
+            "count": 2 * n,
+            "distinct_values": n,
+            "listed": EXAMPLES_PER_COLUMN,
+            "more": 25,
+            "more_unit": "distinct values",
+        }
+    ]

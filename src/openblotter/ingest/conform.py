@@ -14,12 +14,12 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from openblotter.domain.report import Problem, Severity, ValidationReport
+from openblotter.domain.report import EXAMPLES_PER_COLUMN, Problem, Severity, ValidationReport
 from openblotter.domain.schema import SchemaField, TableSchema
 from openblotter.ingest.parsing import parse_column
 
 ROW = "__row"
-_EXAMPLES = 50
+_EXAMPLES = EXAMPLES_PER_COLUMN
 
 _TYPE_WORDS = {
     "integer": "a whole number",
@@ -48,13 +48,15 @@ def conform(
     allow_invalid: bool = False,
     consume: bool = False,
     cleaned: bool = False,
+    time_zone: str | None = None,
 ) -> Conformed:
     """Conform ``frame`` (text columns named as the schema's fields, plus ``__row``) to ``schema``.
 
     With ``consume`` each text column is taken out of ``frame`` as soon as it is
     typed, so a large file's text and typed copies are not held in memory together.
     ``cleaned`` says the text is trimmed and blanks are null already (schema inference
-    did it with the same tokens), so it is not done twice.
+    did it with the same tokens), so it is not done twice. ``time_zone`` (the city's)
+    is what moments written with a UTC offset are converted to.
     """
     rows = frame[ROW] if ROW in frame.columns else pl.Series(ROW, range(2, frame.height + 2))
     height = frame.height
@@ -73,7 +75,7 @@ def conform(
             typed, blanks = _normalize_codes(text, field, rows, report)
             unknown_counts[field.name] = blanks
         else:
-            typed = _typed(text, field, rows, report, allow_invalid)
+            typed = _typed(text, field, rows, report, allow_invalid, time_zone)
         _check_constraints(typed, field, rows, report)
         columns.append(typed)
         del text
@@ -142,9 +144,7 @@ def _report_unmapped(
     count = int(mask.sum())
     if not count:
         return
-    bad = pl.DataFrame({"value": text.filter(mask), "row": rows.filter(mask)})
-    per_value = bad.group_by("value").agg(pl.len().alias("n"), pl.col("row").min().alias("first"))
-    per_value = per_value.sort(["n", "value"], descending=[True, False])
+    per_value = distinct_values(text, rows, mask)
     allowed = ", ".join(str(v) for v in (field.enum or [])[:12])
     examples = [
         Problem(
@@ -153,6 +153,7 @@ def _report_unmapped(
             row=int(r["first"]),
             column=field.name,
             value=str(r["value"]),
+            rows=int(r["n"]),
             message=(
                 f"'{r['value']}' is not one of the codes of {field.name} and no value map turns it "
                 f"into one; it is kept as written ({r['n']} rows, first on row {r['first']}). "
@@ -161,7 +162,17 @@ def _report_unmapped(
         )
         for r in per_value.head(_EXAMPLES).iter_rows(named=True)
     ]
-    report.add_counted("unmapped_value", "warning", count, examples)
+    report.add_counted("unmapped_value", "warning", count, examples, distinct=per_value.height)
+
+
+def distinct_values(values: pl.Series, rows: pl.Series, mask: pl.Series) -> pl.DataFrame:
+    """The distinct ``values`` where ``mask`` holds: ``value``, rows ``n``, ``first`` row.
+
+    Most frequent first, so a clerk sees the values that matter most at the top.
+    """
+    bad = pl.DataFrame({"value": values.filter(mask).cast(pl.String), "row": rows.filter(mask)})
+    per_value = bad.group_by("value").agg(pl.len().alias("n"), pl.col("row").min().alias("first"))
+    return per_value.sort(["n", "value"], descending=[True, False])
 
 
 def _typed(
@@ -170,8 +181,9 @@ def _typed(
     rows: pl.Series,
     report: ValidationReport,
     allow_invalid: bool,
+    time_zone: str | None = None,
 ) -> pl.Series:
-    typed = parse_column(text, field.type, field.format).alias(field.name)
+    typed = parse_column(text, field.type, field.format, time_zone).alias(field.name)
     failed = text.is_not_null() & typed.is_null()
     count = int(failed.sum())
     if count:
@@ -183,22 +195,20 @@ def _typed(
             else "Correct the cell, give the field's format in the schema or mapping, or publish with "
             "--allow-invalid to store such cells as blank."
         )
+        per_value = distinct_values(text, rows, failed)
         examples = [
             Problem(
                 code="type_error",
                 severity=severity,
-                row=int(row),
+                row=int(r["first"]),
                 column=field.name,
-                value=str(value),
-                message=f"'{value}' is not {what}. {consequence}",
+                value=str(r["value"]),
+                rows=int(r["n"]),
+                message=f"'{r['value']}' is not {what} ({_rows(r['n'], r['first'])}). {consequence}",
             )
-            for value, row in zip(
-                text.filter(failed).head(_EXAMPLES),
-                rows.filter(failed).head(_EXAMPLES),
-                strict=True,
-            )
+            for r in per_value.head(_EXAMPLES).iter_rows(named=True)
         ]
-        report.add_counted("type_error", severity, count, examples)
+        report.add_counted("type_error", severity, count, examples, distinct=per_value.height)
     return typed
 
 
@@ -228,22 +238,27 @@ def _check_constraints(
         count = int(outside.sum())
         if count:
             word = "below the minimum" if op == "ge" else "above the maximum"
+            per_value = distinct_values(typed, rows, outside)
             examples = [
                 Problem(
                     code="out_of_range",
                     severity="warning",
-                    row=int(row),
+                    row=int(r["first"]),
                     column=field.name,
-                    value=str(value),
-                    message=f"{value} is {word} of {bound} for {field.name}; kept, please check it.",
+                    value=str(r["value"]),
+                    rows=int(r["n"]),
+                    message=f"{r['value']} is {word} of {bound} for {field.name} "
+                    f"({_rows(r['n'], r['first'])}); kept, please check it.",
                 )
-                for value, row in zip(
-                    typed.filter(outside).head(_EXAMPLES),
-                    rows.filter(outside).head(_EXAMPLES),
-                    strict=True,
-                )
+                for r in per_value.head(_EXAMPLES).iter_rows(named=True)
             ]
-            report.add_counted("out_of_range", "warning", count, examples)
+            report.add_counted(
+                "out_of_range", "warning", count, examples, distinct=per_value.height
+            )
+
+
+def _rows(count: int, first: int) -> str:
+    return f"row {first}" if count == 1 else f"{count:,} rows, first on row {first}"
 
 
 def _report_extra_columns(

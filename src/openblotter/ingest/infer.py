@@ -24,7 +24,8 @@ CATEGORICAL_MAX_DISTINCT = 60
 
 #: What every cell of a type must look like before its formats are worth trying.
 _SHAPES: dict[str, str] = {
-    "date": r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T].*)?$|^\d{8}$",
+    "date": r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T].*)?$|^\d{8}$"
+    r"|^\d{1,2}-[A-Za-z]{3}-\d{2,4}$|^[A-Za-z]{3,9}\.? \d{1,2}, \d{4}$",
     "datetime": r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}(?:[ T].*)?$",
     "time": r"^\d{1,2}:\d{2}|^\d{1,4}$",
 }
@@ -55,8 +56,11 @@ def field_names(headers: list[str]) -> dict[str, str]:
     return out
 
 
-def infer_type(values: pl.Series) -> FieldType:
-    """The narrowest type every non-blank cell of ``values`` (already cleaned) parses as."""
+def infer_type(values: pl.Series, zone: str | None = None) -> FieldType:
+    """The narrowest type every non-blank cell of ``values`` (already cleaned) parses as.
+
+    ``zone``: the city's time zone, for moments written with a UTC offset.
+    """
     present = values.drop_nulls()
     if present.len() == 0:
         return "string"
@@ -76,7 +80,7 @@ def infer_type(values: pl.Series) -> FieldType:
             continue
         if candidate == "boolean" and present.n_unique() > 2:
             continue
-        if candidate == "date" and has_clock and not _all_midnight(present):
+        if candidate == "date" and has_clock and not _all_midnight(present, zone):
             continue
         parsed = parse_column(distinct, candidate)
         if parsed.null_count() == 0:
@@ -102,9 +106,13 @@ def is_free_text(values: pl.Series) -> bool:
     )
 
 
-def _all_midnight(present: pl.Series) -> bool:
-    """Datetimes that are all at 00:00 (``1/7/2010 0:00``) are dates written long-hand."""
-    moments = parse_column(present.unique(), "datetime")
+def _all_midnight(present: pl.Series, zone: str | None = None) -> bool:
+    """Datetimes that are all at 00:00 (``1/7/2010 0:00``) are dates written long-hand.
+
+    ArcGIS exports write a local midnight in UTC (``2017/02/19 05:00:00+00``): in the
+    city's zone it is 00:00 again, a date.
+    """
+    moments = parse_column(present.unique(), "datetime", zone=zone)
     if moments.null_count():
         return False
     return bool(
@@ -123,7 +131,7 @@ def is_categorical(values: pl.Series) -> bool:
 
 
 def infer_schema(
-    frame: pl.DataFrame, *, consume: bool = False
+    frame: pl.DataFrame, *, consume: bool = False, time_zone: str | None = None
 ) -> tuple[TableSchema, dict[str, str], pl.DataFrame]:
     """Infer a schema from a text frame.
 
@@ -141,7 +149,7 @@ def infer_schema(
         cleaned = _clean(source, DEFAULT_MISSING_VALUES).alias(renames[header])
         del source
         columns.append(cleaned)
-        field_type = infer_type(cleaned)
+        field_type = infer_type(cleaned, time_zone)
         categorical = field_type == "string" and is_categorical(cleaned)
         narrative = field_type == "string" and not categorical and is_free_text(cleaned)
         fields.append(

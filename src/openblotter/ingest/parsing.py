@@ -5,6 +5,13 @@ Real exports write the same thing many ways: ``9/3/16``, ``2016-09-03``,
 Each parser tries the formats in order and takes the first that fits each
 cell, over the whole column (never a sample). A format may be given
 explicitly (a strptime pattern, or several separated by ``||``).
+
+Read by default, besides the plain forms: ArcGIS/Esri exports
+(``2016/01/01 00:00:00+00``), ISO 8601 with a zone (``2016-01-01T05:00:00Z``,
+``+00:00``, ``-0500``), Oracle-style ``01-JAN-2016``, ``Jan 1, 2016`` and Excel
+serial day numbers (``42370`` is 2016-01-01). A moment written with a zone is
+converted to the city's time zone when one is given (else kept as written in
+UTC), then stored without a zone like every other time of the portal.
 """
 
 from __future__ import annotations
@@ -15,7 +22,19 @@ import polars as pl
 
 from openblotter.domain.schema import FieldType
 
-_DATE_FORMATS = ["%Y-%m-%d", "%m/%d/%Y", "%m/%d/%y", "%m-%d-%Y", "%m-%d-%y", "%Y/%m/%d", "%Y%m%d"]
+_DATE_FORMATS = [
+    "%Y-%m-%d",
+    "%m/%d/%Y",
+    "%m/%d/%y",
+    "%m-%d-%Y",
+    "%m-%d-%y",
+    "%Y/%m/%d",
+    "%Y%m%d",
+    "%d-%b-%Y",
+    "%d-%b-%y",
+    "%b %d, %Y",
+    "%B %d, %Y",
+]
 _TIME_FORMATS = [
     "%H:%M:%S%.f",
     "%H:%M:%S",
@@ -32,7 +51,16 @@ _DATETIME_FORMATS = [
     for t in ["%H:%M:%S%.f", "%H:%M:%S", "%H:%M", "%I:%M:%S %p", "%I:%M %p"]
     if not (sep == "T" and "%p" in t)
 ]
-_DATETIME_FORMATS += ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M:%S%z"]
+#: Moments with a UTC offset (``+00``, ``+00:00``, ``-0500``; a final ``Z`` is read as ``+00:00``).
+_ZONED_FORMATS = [
+    f"{d}{sep}{t}%#z"
+    for d in ["%Y-%m-%d", "%Y/%m/%d"]
+    for sep in ("T", " ")
+    for t in ["%H:%M:%S%.f", "%H:%M:%S", "%H:%M"]
+]
+#: Excel counts days from 1899-12-30; five-digit serials are 1927-05-18 .. 2173.
+_EXCEL_EPOCH = "1899-12-30"
+_EXCEL_SERIAL = r"^\d{5}(?:\.\d+)?$"
 
 TRUE_WORDS = {"true", "t", "yes", "y", "1"}
 FALSE_WORDS = {"false", "f", "no", "n", "0"}
@@ -60,22 +88,48 @@ def _plausible(values: pl.Series) -> pl.Series:
 Attempt = Callable[[pl.Series], pl.Series]
 
 
-def _date_attempts(fmt: str | None) -> list[Attempt]:
+def _default(fmt: str | None) -> bool:
+    return not fmt or fmt in ("default", "any")
+
+
+def _zoned(values: pl.Series, fmt: str, zone: str | None) -> pl.Series:
+    """Moments with an offset, in the city's zone (or as written in UTC), without a zone."""
+    text = values.str.replace(r"[Zz]$", "+00:00")
+    moments = text.str.to_datetime(fmt, strict=False, time_unit="us", time_zone="UTC")
+    if zone:
+        moments = moments.dt.convert_time_zone(zone)
+    return _plausible(moments.dt.replace_time_zone(None))
+
+
+def excel_serial_dates(values: pl.Series) -> pl.Series:
+    """Excel serial day numbers (``42370``) as datetimes; anything else null."""
+    serial = _where(values, values.str.contains(_EXCEL_SERIAL)).cast(pl.Float64, strict=False)
+    epoch = pl.lit(_EXCEL_EPOCH).str.to_datetime("%Y-%m-%d", time_unit="us")
+    moments = pl.select(epoch + pl.duration(milliseconds=(serial * 86_400_000).round(0)))
+    return _plausible(moments.to_series().alias(values.name))
+
+
+def _moment_attempts(zone: str | None) -> list[Attempt]:
+    """Every default way of writing a moment: plain, with a zone, an Excel serial."""
+    plain: list[Attempt] = [
+        lambda s, f=f: _plausible(_naive(s.str.to_datetime(f, strict=False, time_unit="us")))
+        for f in _DATETIME_FORMATS
+    ]
+    zoned: list[Attempt] = [lambda s, f=f: _zoned(s, f, zone) for f in _ZONED_FORMATS]
+    return [*plain, *zoned, excel_serial_dates]
+
+
+def _date_attempts(fmt: str | None, zone: str | None = None) -> list[Attempt]:
     attempts: list[Attempt] = [
         lambda s, f=f: _plausible(s.str.to_date(f, strict=False))
         for f in _formats(fmt, _DATE_FORMATS)
     ]
-    if not fmt or fmt in ("default", "any"):
-        attempts += [
-            lambda s, f=f: _plausible(
-                _naive(s.str.to_datetime(f, strict=False, time_unit="us"))
-            ).dt.date()
-            for f in _DATETIME_FORMATS
-        ]
+    if _default(fmt):
+        attempts += [lambda s, a=a: a(s).dt.date() for a in _moment_attempts(zone)]
     return attempts
 
 
-def _time_attempts(fmt: str | None) -> list[Attempt]:
+def _time_attempts(fmt: str | None, zone: str | None = None) -> list[Attempt]:
     attempts: list[Attempt] = [
         lambda s, f=f: s.str.to_time(f, strict=False) for f in _formats(fmt, _TIME_FORMATS)
     ]
@@ -89,16 +143,17 @@ def _time_attempts(fmt: str | None) -> list[Attempt]:
     return attempts
 
 
-def _datetime_attempts(fmt: str | None) -> list[Attempt]:
-    attempts: list[Attempt] = [
-        lambda s, f=f: _plausible(_naive(s.str.to_datetime(f, strict=False, time_unit="us")))
-        for f in _formats(fmt, _DATETIME_FORMATS)
-    ]
-    if not fmt or fmt in ("default", "any"):
-        attempts += [
-            lambda s, a=a: a(s).cast(pl.Datetime("us"))
-            for a in _date_attempts(None)[: len(_DATE_FORMATS)]
+def _datetime_attempts(fmt: str | None, zone: str | None = None) -> list[Attempt]:
+    if not _default(fmt):
+        return [
+            lambda s, f=f: _plausible(_naive(s.str.to_datetime(f, strict=False, time_unit="us")))
+            for f in _formats(fmt, _DATETIME_FORMATS)
         ]
+    attempts = _moment_attempts(zone)
+    attempts[-1:-1] = [
+        lambda s, a=a: a(s).cast(pl.Datetime("us"))
+        for a in _date_attempts(None)[: len(_DATE_FORMATS)]
+    ]
     return attempts
 
 
@@ -191,15 +246,20 @@ _EXPRESSIONS: dict[str, Callable[[pl.Expr], pl.Expr]] = {
     "boolean": _boolean,
     "year": _year,
 }
-_ATTEMPTS: dict[str, Callable[[str | None], list[Attempt]]] = {
+_ATTEMPTS: dict[str, Callable[[str | None, str | None], list[Attempt]]] = {
     "date": _date_attempts,
     "time": _time_attempts,
     "datetime": _datetime_attempts,
 }
 
 
-def parse_column(values: pl.Series, field_type: FieldType, fmt: str | None = None) -> pl.Series:
+def parse_column(
+    values: pl.Series, field_type: FieldType, fmt: str | None = None, zone: str | None = None
+) -> pl.Series:
     """Parse one text Series into ``field_type``; cells that do not fit become null.
+
+    ``zone`` is the city's IANA time zone: moments written with a UTC offset
+    are converted to it.
 
     Text types (string, any) come back unchanged. Callers compare nulls before
     and after to count and report the cells that did not parse. Police exports
@@ -210,8 +270,8 @@ def parse_column(values: pl.Series, field_type: FieldType, fmt: str | None = Non
         return values
     distinct = values.drop_nulls().unique()
     if distinct.len() * 2 > values.len():
-        return _parse_all(values, field_type, fmt)
-    parsed = _parse_all(distinct, field_type, fmt)
+        return _parse_all(values, field_type, fmt, zone)
+    parsed = _parse_all(distinct, field_type, fmt, zone)
     lookup = pl.DataFrame({"__text": distinct, "__parsed": parsed})
     joined = pl.DataFrame({"__text": values}).join(
         lookup, on="__text", how="left", maintain_order="left"
@@ -219,10 +279,12 @@ def parse_column(values: pl.Series, field_type: FieldType, fmt: str | None = Non
     return joined["__parsed"].alias(values.name)
 
 
-def _parse_all(values: pl.Series, field_type: FieldType, fmt: str | None) -> pl.Series:
+def _parse_all(
+    values: pl.Series, field_type: FieldType, fmt: str | None, zone: str | None
+) -> pl.Series:
     if field_type in _EXPRESSIONS:
         frame = pl.DataFrame({"__value": values})
         return frame.select(
             _EXPRESSIONS[field_type](pl.col("__value")).alias(values.name)
         ).to_series()
-    return _parse_progressively(values, _ATTEMPTS[field_type](fmt), _TARGET[field_type])
+    return _parse_progressively(values, _ATTEMPTS[field_type](fmt, zone), _TARGET[field_type])

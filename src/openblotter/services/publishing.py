@@ -134,9 +134,13 @@ def publish(
     report.facts.update(_read_facts(raw))
 
     progress.stage("Validating")
-    prepared = _prepare(raw, request, existing, report, scratch)
+    prepared = _prepare(raw, request, existing, report, scratch, portal.settings.city_timezone)
     conformed = conform(
-        prepared.frame, prepared.schema, report, allow_invalid=request.allow_invalid
+        prepared.frame,
+        prepared.schema,
+        report,
+        allow_invalid=request.allow_invalid,
+        time_zone=portal.settings.city_timezone,
     )
     people = conform_people(
         portal,
@@ -211,6 +215,7 @@ def _prepare(
     existing: Dataset | None,
     report: ValidationReport,
     scratch: Path,
+    time_zone: str | None = None,
 ) -> _Prepared:
     mapping = _mapping(request.mapping) if request.mapping else None
     if mapping is not None and request.family and request.family != mapping.family:
@@ -266,7 +271,7 @@ def _prepare(
         _check_layout(raw, schema, request.dataset_id)
         return _Prepared(_rename_to_schema(raw.frame, schema), schema, False, [])
     # The read text is consumed column by column as it is cleaned (memory on large files).
-    schema, _, cleaned = infer_schema(raw.frame, consume=True)
+    schema, _, cleaned = infer_schema(raw.frame, consume=True, time_zone=time_zone)
     decided: frozenset[str] = frozenset()
     if existing:
         schema = _keep_descriptions(schema, TableSchema.from_descriptor(existing.schema))
