@@ -30,6 +30,9 @@ _SHAPES: dict[str, str] = {
     "time": r"^\d{1,2}:\d{2}|^\d{1,4}$",
 }
 
+#: A whole number a spreadsheet wrote in scientific notation (as ingest.damage.SCIENTIFIC).
+_SCIENTIFIC = r"^[+-]?\d(?:\.\d+)?[eE]\+?(?:[6-9]|\d{2,3})$"
+
 _ORDER: list[FieldType] = ["boolean", "integer", "number", "date", "time", "datetime"]
 
 
@@ -67,6 +70,9 @@ def infer_type(values: pl.Series, zone: str | None = None) -> FieldType:
     if present.str.contains(r"^0\d+$").any():
         # Leading zeros carry meaning in IDs and codes (beats, ZIPs): keep as text.
         return "string"
+    if present.str.contains(_SCIENTIFIC).any():
+        # 2.02E+14: a spreadsheet destroyed these numbers; kept as written, and reported.
+        return "string"
     has_clock = bool(present.str.contains(r"\d:\d\d").any())
     distinct = present.unique()
     # A type is accepted only when every cell parses; a spread-out sample finds most
@@ -82,6 +88,8 @@ def infer_type(values: pl.Series, zone: str | None = None) -> FieldType:
             continue
         if candidate == "date" and has_clock and not _all_midnight(present, zone):
             continue
+        if shape is not None and not distinct.str.contains(shape).all():
+            continue  # e.g. one Excel day number among dates: text, reported as damage
         parsed = parse_column(distinct, candidate)
         if parsed.null_count() == 0:
             if candidate == "number" and distinct.str.contains(r"^-?\d+$").all():

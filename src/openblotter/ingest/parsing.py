@@ -210,9 +210,12 @@ def _parse_progressively(
 
 
 def _integer(col: pl.Expr) -> pl.Expr:
-    """Text -> Int64; thousands separators allowed; ``12.0`` (a spreadsheet's integer) accepted."""
+    """Text -> Int64; thousands separators allowed; ``12.0`` (a spreadsheet's integer) accepted.
+
+    Scientific notation (``2.02E+14``) is not a whole number: its digits are lost.
+    """
     cleaned = col.str.replace_all(",", "", literal=True)
-    as_float = cleaned.cast(pl.Float64, strict=False)
+    as_float = pl.when(~cleaned.str.contains("[eE]")).then(cleaned).cast(pl.Float64, strict=False)
     integral = pl.when(as_float == as_float.floor()).then(as_float)
     return pl.coalesce(cleaned.cast(pl.Int64, strict=False), integral.cast(pl.Int64, strict=False))
 

@@ -24,6 +24,7 @@ from openblotter.domain.report import ValidationReport
 from openblotter.domain.schema import TableSchema
 from openblotter.ingest.census_layout import census_rows, is_census_download
 from openblotter.ingest.conform import ROW, conform
+from openblotter.ingest.damage import report_damage
 from openblotter.ingest.families import load_family
 from openblotter.ingest.infer import field_name, infer_schema
 from openblotter.ingest.mapping import (
@@ -135,6 +136,7 @@ def publish(
 
     progress.stage("Validating")
     prepared = _prepare(raw, request, existing, report, scratch, portal.settings.city_timezone)
+    report_damage(prepared.frame, prepared.schema, report)
     conformed = conform(
         prepared.frame,
         prepared.schema,

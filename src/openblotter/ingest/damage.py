@@ -1,0 +1,184 @@
+"""Columns a spreadsheet damaged before the export reached the portal.
+
+A records export opened and saved in a spreadsheet comes back changed: long
+identifiers written in scientific notation (``2.02E+14``: the digits after the
+third are gone), leading zeros dropped (ZIP ``02134`` -> ``2134``), dates
+turned into day numbers (``42370``). None of it can be undone from the file,
+so nothing here repairs a value: each damaged value is reported (code,
+column, value, rows, first row) with what to do, and the value is published
+as written — never as a plausible number. Dates stored as Excel day numbers
+in a date field are read (a date field says they are dates), and reported.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import polars as pl
+
+from openblotter.domain.report import EXAMPLES_PER_COLUMN, Problem, ValidationReport
+from openblotter.domain.schema import SchemaField, TableSchema
+from openblotter.ingest.conform import ROW, distinct_values
+from openblotter.ingest.parsing import excel_serial_dates
+
+#: A whole number a spreadsheet wrote in scientific notation (exponent 6 or more).
+SCIENTIFIC = r"^[+-]?\d(?:\.\d+)?[eE]\+?(?:[6-9]|\d{2,3})$"
+#: A day number Excel shows for a date (1970-01-01 .. 2049-12-31).
+_SERIAL = r"^\d{5}(?:\.0+)?$"
+_SERIAL_RANGE = (25_569, 54_789)
+#: A date written as a date (``2016-01-01``, ``1/7/16``), not as a number.
+_WRITTEN_DATE = r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}"
+_DATE_NAME = re.compile(
+    r"(^|_)(date|dt|day|dob|birth|received|closed|occurred|reported|hired?)(_|$)", re.I
+)
+#: Codes of a fixed width by definition: ZIP codes (5 digits) and census geography (FIPS).
+_ZIP_NAME = re.compile(r"(^|_)(zip|zipcode|postal|postal_code)(_|$)", re.I)
+_FIPS_NAME = re.compile(r"(^|_)(fips|geoid|county_?id|state_?id|tract)(_|$)", re.I)
+
+
+@dataclass(frozen=True)
+class _Detector:
+    code: str
+    find: Callable[[pl.Series, SchemaField], pl.Series]
+    explain: Callable[[str, SchemaField], str]
+
+
+def is_scientific(values: pl.Series) -> pl.Series:
+    """Cells holding a large whole number in scientific notation (``2.02E+14``)."""
+    return values.str.contains(SCIENTIFIC).fill_null(False)
+
+
+def _scientific(text: pl.Series, field: SchemaField) -> pl.Series:
+    return is_scientific(text)
+
+
+def _explain_scientific(value: str, field: SchemaField) -> str:
+    return (
+        f"'{value}' in {field.name} is a number a spreadsheet wrote in scientific notation: its "
+        "digits after the first few are lost and cannot be recovered from this file. It is kept "
+        "as written (not turned into a number). Export the file again from the records system "
+        "without opening it in a spreadsheet, or format the column as text before saving."
+    )
+
+
+def _serials(text: pl.Series) -> pl.Series:
+    numbers = text.str.contains(_SERIAL).fill_null(False)
+    days = text.cast(pl.Float64, strict=False)
+    low, high = _SERIAL_RANGE
+    return numbers & (days >= low).fill_null(False) & (days <= high).fill_null(False)
+
+
+def _read_serials(text: pl.Series, field: SchemaField) -> pl.Series:
+    if field.type not in ("date", "datetime") or field.format not in (None, "default", "any"):
+        return pl.Series([False] * text.len())
+    return text.str.contains(r"^\d{5}(?:\.\d+)?$").fill_null(False)
+
+
+def _explain_read_serial(value: str, field: SchemaField) -> str:
+    day = excel_serial_dates(pl.Series([value]))[0]
+    shown = day.date().isoformat() if day is not None else "no date"
+    return (
+        f"'{value}' in {field.name} is an Excel day number, read as {shown}: a spreadsheet turned "
+        "this date into a number. Check a few such rows against the records system."
+    )
+
+
+def _unread_serials(text: pl.Series, field: SchemaField) -> pl.Series:
+    if field.type in ("date", "datetime"):
+        return pl.Series([False] * text.len())
+    serial = _serials(text)
+    if not serial.any():
+        return serial
+    named = bool(_DATE_NAME.search(field.name) or _DATE_NAME.search(field.title or ""))
+    others = text.filter(~serial & text.is_not_null())
+    dated = others.len() > 0 and float(others.str.contains(_WRITTEN_DATE).mean() or 0) > 0.5
+    return serial if named or dated else pl.Series([False] * text.len())
+
+
+def _explain_unread_serial(value: str, field: SchemaField) -> str:
+    day = excel_serial_dates(pl.Series([value]))[0]
+    shown = day.date().isoformat() if day is not None else "?"
+    return (
+        f"'{value}' in {field.name} looks like a date a spreadsheet turned into a number (Excel "
+        f"day {value} is {shown}). It is kept as written, not read as a date. Export the file "
+        "again without opening it in a spreadsheet, or give the column's type as a date."
+    )
+
+
+def _lost_zeros(text: pl.Series, field: SchemaField) -> pl.Series:
+    digits = text.str.contains(r"^\d+$").fill_null(False)
+    if not digits.any():
+        return digits
+    widths = text.str.len_chars().fill_null(0)
+    digit_widths = widths.filter(digits)
+    width = int(digit_widths.mode().max() or 0)
+    padded = text.str.contains(r"^0+[1-9]\d*$").fill_null(False) & (widths == width)
+    if int(padded.sum()) >= 2:
+        # Values of the usual width kept their leading zeros: shorter ones lost theirs.
+        return digits & (widths < width)
+    if _ZIP_NAME.search(field.name) or (_FIPS_NAME.search(field.name) and width >= 5):
+        return digits & (widths < max(width, 5))
+    return pl.Series([False] * text.len())
+
+
+def _explain_lost_zeros(value: str, field: SchemaField) -> str:
+    return (
+        f"'{value}' in {field.name} is shorter than the column's other values: a spreadsheet "
+        "may have dropped its leading zeros. It is kept as written. Check it against the records "
+        "system; export the file again without opening it in a spreadsheet."
+    )
+
+
+_DETECTORS = (
+    _Detector("scientific_notation", _scientific, _explain_scientific),
+    _Detector("date_read_from_number", _read_serials, _explain_read_serial),
+    _Detector("date_as_number", _unread_serials, _explain_unread_serial),
+    _Detector("leading_zeros_lost", _lost_zeros, _explain_lost_zeros),
+)
+
+
+def report_damage(frame: pl.DataFrame, schema: TableSchema, report: ValidationReport) -> None:
+    """Report every spreadsheet-damaged value of ``frame`` (text columns named as the fields)."""
+    rows = frame[ROW] if ROW in frame.columns else pl.Series(ROW, range(2, frame.height + 2))
+    for field in schema.fields:
+        if field.name not in frame.columns or field.free_text:
+            continue
+        source = frame[field.name].cast(pl.String).str.strip_chars()
+        text = pl.select(pl.when(source != "").then(source)).to_series()
+        for detector in _DETECTORS:
+            _report(detector, text, field, rows, report)
+
+
+def _report(
+    detector: _Detector,
+    text: pl.Series,
+    field: SchemaField,
+    rows: pl.Series,
+    report: ValidationReport,
+) -> None:
+    mask = detector.find(text, field)
+    count = int(mask.sum())
+    if not count:
+        return
+    per_value = distinct_values(text, rows, mask)
+    examples = [
+        Problem(
+            code=detector.code,
+            severity="warning",
+            row=int(r["first"]),
+            column=field.name,
+            value=str(r["value"]),
+            rows=int(r["n"]),
+            message=f"{detector.explain(str(r['value']), field)} ({_where(r['n'], r['first'])})",
+        )
+        for r in per_value.head(EXAMPLES_PER_COLUMN).iter_rows(named=True)
+    ]
+    report.add_counted(detector.code, "warning", count, examples, distinct=per_value.height)
+    damaged = report.facts.setdefault("spreadsheet_damage", {})
+    damaged.setdefault(field.name, {})[detector.code] = count
+
+
+def _where(count: int, first: int) -> str:
+    return f"row {first}" if count == 1 else f"{count:,} rows, first on row {first}"
