@@ -28,13 +28,15 @@ def frame(**columns):
 
 
 def test_codes_are_normalized_blanks_become_unknown_and_unmapped_are_kept():
+    # A family schema says a blank means Unknown (blankMeansUnknown).
+    family = SCHEMA.model_copy(update={"blank_means_unknown": True})
     result = conform(
         frame(
             case_id=["1", "2", "3", "4", "5"],
             subject_race=["B", " black ", None, "NULL", "Martian"],
             incident_date=["2020-01-01"] * 5,
         ),
-        SCHEMA,
+        family,
         ValidationReport("f.csv"),
     )
     assert result.frame["subject_race"].to_list() == [
@@ -49,6 +51,42 @@ def test_codes_are_normalized_blanks_become_unknown_and_unmapped_are_kept():
     assert group.count == 1 and group.severity == "warning"
     assert group.examples[0].row == 6 and group.examples[0].value == "Martian"
     assert result.report.ok
+
+
+def test_a_blank_stays_blank_unless_the_schema_says_it_means_unknown():
+    # A custom dataset's categorical column: a blank Administrative_Closure means
+    # "not closed administratively", not "Unknown".
+    custom = TableSchema.from_descriptor(
+        {"fields": [{"name": "administrative_closure", "categorical": True}]}
+    )
+    data = frame(administrative_closure=["Yes", None, "", "Yes"])
+    result = conform(data, custom, ValidationReport("f.csv"))
+    assert result.frame["administrative_closure"].to_list() == ["Yes", None, None, "Yes"]
+    assert result.report.facts["blank_coded_as_unknown"] == {}
+    # One field of a family may opt out of the family's rule.
+    family = TableSchema.from_descriptor(
+        {
+            "blankMeansUnknown": True,
+            "fields": [
+                {"name": "race", "categorical": True},
+                {"name": "finding", "categorical": True, "blankMeansUnknown": False},
+            ],
+        }
+    )
+    both = conform(frame(race=[None], finding=[None]), family, ValidationReport("f.csv"))
+    assert both.frame.row(0)[:2] == ("Unknown", None)
+
+
+def test_a_family_field_the_file_does_not_have_is_null_and_marked_not_recorded():
+    family = SCHEMA.model_copy(update={"blank_means_unknown": True})
+    result = conform(frame(case_id=["1", "2"]), family, ValidationReport("f.csv"))
+    assert result.frame["subject_race"].to_list() == [None, None]  # not "Unknown"
+    assert result.not_recorded == ["subject_race", "incident_date"]
+    assert result.report.facts["not_recorded"] == ["subject_race", "incident_date"]
+    (missing,) = [
+        p for p in result.report.groups["missing_column"].examples if p.column == "subject_race"
+    ]
+    assert "not recorded by this agency" in missing.message
 
 
 def test_type_errors_block_with_row_column_value_unless_allowed():

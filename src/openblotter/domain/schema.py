@@ -114,7 +114,7 @@ class SchemaField(BaseModel):
 
     @property
     def coded(self) -> bool:
-        """Values are codes: blanks become ``unknown_value`` and are counted, not dropped."""
+        """Values are codes: normalized through the value map; unmapped ones reported."""
         return self.type == "string" and (
             self.categorical or bool(self.constraints.enum) or bool(self.value_map)
         )
@@ -157,6 +157,15 @@ class TableSchema(BaseModel):
     missing_values: list[str] = Field(
         default_factory=lambda: list(DEFAULT_MISSING_VALUES), alias="missingValues"
     )
+    #: Whether a blank coded value means the field's Unknown code (a family says so);
+    #: a field's own ``blankMeansUnknown`` overrides it. Custom datasets: blank stays blank.
+    blank_means_unknown: bool = Field(default=False, alias="blankMeansUnknown")
+
+    def blank_is_unknown(self, field: SchemaField) -> bool:
+        """Whether a blank in coded ``field`` is stored as its Unknown code (else null)."""
+        if field.blank_means_unknown is not None:
+            return field.blank_means_unknown
+        return self.blank_means_unknown
 
     @field_validator("primary_key", mode="before")
     @classmethod
@@ -183,6 +192,16 @@ class TableSchema(BaseModel):
             if f.name == name:
                 return f
         return None
+
+    def with_not_recorded(self, names: list[str]) -> TableSchema:
+        """This schema with ``names`` marked not recorded by the agency (and no others)."""
+        fields = [
+            f.model_copy(update={"not_recorded": f.name in names})
+            if f.not_recorded != (f.name in names)
+            else f
+            for f in self.fields
+        ]
+        return self.model_copy(update={"fields": fields})
 
     def published_fields(self) -> list[SchemaField]:
         return [f for f in self.fields if f.published]

@@ -2,14 +2,17 @@
 
 Everything is done column-wise over the whole table. Every problem is counted
 exactly and reported with the row (as a spreadsheet numbers it), column, value
-and a plain-English message. Nothing is dropped silently: a blank coded value
-is stored as the field's Unknown code and counted; a code in no value map is
+and a plain-English message. Nothing is changed silently: a blank stays blank
+(null) unless the schema says a blank means the field's Unknown code (the
+families do), and then it is counted; a field the file does not have is null
+on every row and marked ``notRecorded`` (not the agency's Unknown); a code in no value map is
 kept as written and reported; a cell that does not fit its type blocks the
 publish unless the publisher accepts storing it as blank (``allow_invalid``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import polars as pl
@@ -38,6 +41,8 @@ class Conformed:
 
     frame: pl.DataFrame
     report: ValidationReport
+    #: Fields of the schema the file does not have: null on every row.
+    not_recorded: list[str] = dataclasses.field(default_factory=list)
 
 
 def conform(
@@ -64,16 +69,20 @@ def conform(
     columns: list[pl.Series] = []
     unknown_counts: dict[str, int] = {}
     present = set(frame.columns)  # a set: frame.columns builds a list on every call
+    not_recorded: list[str] = []
     for field in schema.fields:
         if field.name not in present:
             columns.append(_missing_column(field, height, report))
+            not_recorded.append(field.name)
             continue
         source = frame.drop_in_place(field.name) if consume else frame[field.name]
         text = source if cleaned else _clean(source, schema.missing_values)
         del source
         if field.coded:
             typed, blanks = _normalize_codes(text, field, rows, report)
-            unknown_counts[field.name] = blanks
+            if schema.blank_is_unknown(field):
+                typed = typed.fill_null(field.unknown_value)
+                unknown_counts[field.name] = blanks
         else:
             typed = _typed(text, field, rows, report, allow_invalid, time_zone)
         _check_constraints(typed, field, rows, report)
@@ -83,7 +92,9 @@ def conform(
     _check_primary_key(typed_frame, schema, report)
     report.facts["rows"] = typed_frame.height
     report.facts["blank_coded_as_unknown"] = {k: v for k, v in unknown_counts.items() if v}
-    return Conformed(typed_frame, report)
+    if not_recorded:
+        report.facts["not_recorded"] = not_recorded
+    return Conformed(typed_frame, report, not_recorded)
 
 
 def _clean(values: pl.Series, missing_values: list[str]) -> pl.Series:
@@ -102,7 +113,8 @@ def _missing_column(field: SchemaField, height: int, report: ValidationReport) -
     action = (
         "It is required: add the column (or map a source column to it in the mapping file)."
         if severity == "error"
-        else "It is stored as blank for every row."
+        else "It is published as blank on every row and shown as 'not recorded by this agency' "
+        "(not as the agency's Unknown)."
     )
     report.add(
         Problem(
@@ -113,14 +125,14 @@ def _missing_column(field: SchemaField, height: int, report: ValidationReport) -
         )
     )
     if field.coded:
-        return pl.Series(field.name, [field.unknown_value] * height, dtype=pl.String)
+        return pl.Series(field.name, [None] * height, dtype=pl.String)
     return parse_column(pl.Series(field.name, [None] * height, dtype=pl.String), field.type)
 
 
 def _normalize_codes(
     text: pl.Series, field: SchemaField, rows: pl.Series, report: ValidationReport
 ) -> tuple[pl.Series, int]:
-    """Map spellings to codes; blanks -> Unknown (counted); unmapped codes kept and reported."""
+    """Map spellings to codes (blanks stay null, counted); unmapped codes kept and reported."""
     lookup = field.normalized_value_map()
     folded = text.str.to_lowercase()
     mapped = (
@@ -130,7 +142,7 @@ def _normalize_codes(
     )
     normalized = pl.select(pl.coalesce(mapped, text)).to_series()
     blanks = int(text.is_null().sum())
-    result = normalized.fill_null(field.unknown_value).alias(field.name)
+    result = normalized.alias(field.name)
     allowed = {str(v) for v in field.enum or []} | {field.unknown_value}
     if field.enum:
         unmapped = text.is_not_null() & mapped.is_null() & ~normalized.is_in(list(allowed))

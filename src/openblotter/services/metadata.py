@@ -8,6 +8,7 @@ from openblotter.domain.releases import Dataset, Release
 from openblotter.domain.schema import SchemaField, TableSchema
 from openblotter.services import disclosure
 from openblotter.services.portal import Portal
+from openblotter.services.publisher_notes import release_notes
 from openblotter.services.releases import release_summary
 
 SYNTHETIC_NOTICE = (
@@ -39,6 +40,8 @@ def field_entry(field: SchemaField, treatment: str | None) -> dict[str, Any]:
         "allowed_values": field.enum,
         "categorical": field.categorical or bool(field.enum),
         "privacy": treatment,
+        # The family has the field but the agency's file did not: null on every row.
+        "recorded": not field.not_recorded,
     }
 
 
@@ -127,6 +130,7 @@ def dataset_detail(portal: Portal, dataset_id: str) -> dict[str, Any]:
     rows_public = not portal.settings.aggregates_only(dataset_id)
     detail = catalog_entry(dataset, current, aggregates_only=not rows_public)
     detail["schema"] = dictionary(portal, dataset, current)
+    detail["notes"] = release_notes(current.report) if current else None
     detail["releases"] = [
         {
             **release_summary(r),

@@ -43,6 +43,7 @@ from openblotter.services.derived import store_with_derived_views
 from openblotter.services.person_tables import conform_people, person_releases
 from openblotter.services.portal import Portal
 from openblotter.services.privacy_review import Review, decided_fields, review_privacy
+from openblotter.services.publisher_notes import COLUMNS_LEFT_OUT, PUBLISHER, mapping_facts
 from openblotter.services.storing import NewRelease
 from openblotter.storage.scratch import uploads_root
 
@@ -137,6 +138,7 @@ def publish(
     progress.stage("Validating")
     prepared = _prepare(raw, request, existing, report, scratch, portal.settings.city_timezone)
     report_damage(prepared.frame, prepared.schema, report)
+    report.facts[COLUMNS_LEFT_OUT] = sorted(prepared.dropped_source)
     conformed = conform(
         prepared.frame,
         prepared.schema,
@@ -152,6 +154,7 @@ def publish(
         report,
         allow_invalid=request.allow_invalid,
     )
+    prepared.schema = prepared.schema.with_not_recorded(conformed.not_recorded)
     result = PublishResult(report=report, schema=prepared.schema, schema_inferred=prepared.inferred)
     if not report.ok:
         return result
@@ -255,6 +258,7 @@ def _prepare(
                 report.add(problem)
         report.facts["related_files"] = {n: t.source_name for n, t in related.items()}
         report.facts["rules_applied"] = mapped.rules_applied
+        report.facts[PUBLISHER] = mapping_facts(mapping)
         return _Prepared(
             mapped.frame,
             mapped.schema,

@@ -175,6 +175,10 @@ def _paged_release(portal: Portal, dataset_id: str, params: Params) -> Params:
     return params if asked else [*params, ("_release", ref.label)]
 
 
+#: How a family field the agency's file does not have is described to readers.
+NOT_RECORDED_NOTE = "not recorded by this agency"
+
+
 def facet_counts(
     portal: Portal, dataset_id: str, params: Params, columns: Sequence[str] | None = None
 ) -> dict[str, Any]:
@@ -194,6 +198,10 @@ def facet_counts(
         name: {k: v for k, v in details.items() if k != "values"}
         for name, details in result["facets"].items()
     }
+    for field in t.schema.fields:
+        if field.not_recorded and field.name in info:
+            # All null because the agency's file has no such column, not the agency's Unknown.
+            info[field.name].update(recorded=False, note=NOT_RECORDED_NOTE)
     body = {
         "facets": facets,
         "facet_info": info,

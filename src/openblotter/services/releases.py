@@ -6,10 +6,12 @@ from typing import Any
 
 from openblotter.domain.errors import Conflict, InvalidInput, NotFound
 from openblotter.domain.quarters import Quarter
+from openblotter.domain.query_filters import main_date_field
 from openblotter.domain.releases import Release, latest_published, previous_published
 from openblotter.domain.schema import TableSchema
 from openblotter.services.person_tables import people_published_with
 from openblotter.services.portal import Portal
+from openblotter.services.publisher_notes import release_notes
 from openblotter.storage.diffing import DiffResult, diff_files
 
 DIFF_CHANGES = ("added", "removed", "changed")
@@ -107,6 +109,14 @@ def diff_releases(
     )
 
 
+def _main_date(release: Release) -> str | None:
+    try:
+        found = main_date_field(TableSchema.from_descriptor(release.schema))
+    except (InvalidInput, ValueError):
+        return None
+    return found.name if found else None
+
+
 def release_summary(release: Release) -> dict[str, Any]:
     """The manifest of a release as the API and CLI show it (a purged one: its tombstone)."""
     if release.status == "purged":
@@ -120,9 +130,16 @@ def release_summary(release: Release) -> dict[str, Any]:
     return {
         "label": release.label,
         "status": release.status,
+        # The data's own period (min..max of its main date), apart from the quarter.
         "period": {
             "start": release.period_start.isoformat() if release.period_start else None,
             "end": release.period_end.isoformat() if release.period_end else None,
+            "field": _main_date(release),
+        },
+        "quarter": {
+            "label": release.label,
+            "start": release.quarter.start.isoformat(),
+            "end": release.quarter.end.isoformat(),
         },
         "row_count": release.row_count,
         "checksum": {"algorithm": "sha256", "value": release.checksum},
@@ -135,6 +152,7 @@ def release_summary(release: Release) -> dict[str, Any]:
         "validation": {k: release.report.get(k) for k in ("ok", "errors", "warnings", "counts")},
         # What the mapping's rules blanked or numbered, for readers (ingest.mapping_rules).
         "rules_applied": release.report.get("facts", {}).get("rules_applied", []),
+        "notes": release_notes(release.report),
     }
 
 

@@ -214,7 +214,14 @@ def _changelog(
     return {"previous": previous.label, **diff.counts()}
 
 
-def _period(frame: pl.DataFrame, schema: TableSchema) -> date | None:
+def _as_date(value: object) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    return value if isinstance(value, date) else None
+
+
+def _period(frame: pl.DataFrame, schema: TableSchema) -> tuple[date | None, date | None]:
+    """The data's own period: min..max of the main date (not the quarter it is published for)."""
     date_field = (schema.model_extra or {}).get("dateField")
     candidates = (
         [date_field]
@@ -223,12 +230,8 @@ def _period(frame: pl.DataFrame, schema: TableSchema) -> date | None:
     )
     for name in candidates:
         if name in frame.columns and frame[name].null_count() < frame.height:
-            first = frame[name].min()
-            if isinstance(first, datetime):
-                return first.date()
-            if isinstance(first, date):
-                return first
-    return None
+            return _as_date(frame[name].min()), _as_date(frame[name].max())
+    return None, None
 
 
 def _values(
@@ -241,12 +244,13 @@ def _values(
     changelog: dict[str, Any],
 ) -> dict[str, Any]:
     now = datetime.now(UTC)
+    period_start, period_end = _period(frame, new.schema)
     return {
         "dataset_id": dataset.id,
         "label": new.quarter.label,
         "status": "published",
-        "period_start": _period(frame, new.schema),
-        "period_end": new.quarter.end,
+        "period_start": period_start,
+        "period_end": period_end,
         "row_count": frame.height,
         "file_key": key,
         "file_size": portal.files.local_path(key).stat().st_size,

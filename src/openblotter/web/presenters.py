@@ -87,11 +87,12 @@ def has_dates(fields: Sequence[dict[str, Any]]) -> bool:
 
 
 def categorical_fields(fields: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Fields with a small set of values: codes, and yes/no fields."""
+    """Fields with a small set of values: codes, and yes/no fields (the agency records)."""
     return [
         f
         for f in fields
-        if f.get("categorical") or f.get("allowed_values") or f["type"] == "boolean"
+        if (f.get("categorical") or f.get("allowed_values") or f["type"] == "boolean")
+        and f.get("recorded", True)
     ]
 
 
