@@ -59,7 +59,7 @@ def test_an_analysis_of_a_custom_dataset_says_which_fields_are_missing(client, u
 def test_the_analysis_page_refuses_with_the_same_message(client):
     response = client.get("/analysis/benchmark?dataset=indy&period=2019")
     assert response.status_code == 400
-    assert "needs subject_race" in response.text
+    assert "has no subject_race field" in response.text
 
 
 def test_an_analysis_a_custom_dataset_can_answer_still_runs(client):

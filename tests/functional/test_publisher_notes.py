@@ -93,6 +93,6 @@ def test_an_analysis_that_needs_a_field_the_agency_does_not_record_refuses(clien
     assert response.status_code == 400, response.text
     error = response.json()["error"]
     assert error["detail"]["missing_fields"] == ["subject_age or subject_age_group"]
-    assert "does not record" in error["message"]
+    assert "does not record" in error["message"] and "subject_age_group" in error["message"]
     ok = client.get("/api/v1/analysis/benchmark?dataset=use_of_force&period=2016")
     assert ok.status_code == 200, ok.text

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from openblotter.domain.errors import InvalidInput, NotFound
 from openblotter.services.analysis import benchmark
+from openblotter.services.residents import residents_by_group
 from openblotter.web.app import create_app
 from tests.conftest import REAL_DATA
 from tests.factories import DEMOGRAPHICS_HEADER, publish_file, write_csv, write_demographics
@@ -264,9 +265,11 @@ def test_residents_by_age_band_add_sexes_and_census_groups_from_the_year_with_ag
     assert sum(rows[band]["population"] for band in BANDS) == 1000
     assert result["population_total"] == 1000
     assert result["population_source"]["year"] == 2020  # not 2022, which has race only
-    # By race the newest year with race rows is read.
-    by_race = benchmark(age_portal, "contacts", by="subject_race", period="2025")
-    assert by_race["population_source"]["year"] == 2022
+    # By race the newest year with race rows is read (these contacts record no race, so
+    # their benchmark by race is refused: the residents are read directly).
+    assert residents_by_group(age_portal, "race_ethnicity")[2]["year"] == 2022
+    with pytest.raises(InvalidInput, match="has subject_race but this agency.s file does not"):
+        benchmark(age_portal, "contacts", by="subject_race", period="2025")
 
 
 def test_age_groups_count_each_person_once_in_use_of_force(age_portal, tmp_path):
@@ -291,9 +294,14 @@ def test_age_groups_need_ages_in_the_events_and_the_residents(benchmark_portal, 
     custom = _custom_without_ages(benchmark_portal, tmp_path / "s.csv")
     with pytest.raises(InvalidInput, match="no subject_age or subject_age_group field"):
         benchmark(benchmark_portal, custom, by="subject_age_group", period="2025")
-    # A family file has the age fields (empty here), but the residents are not counted by age.
-    with pytest.raises(NotFound, match="does not count residents by age group"):
+    # A family whose file does not record ages: the family has the fields, the agency not.
+    with pytest.raises(InvalidInput, match="this agency's file does not record them"):
         benchmark(benchmark_portal, "contacts", by="subject_age_group", period="2025")
+    # Events with ages, but the residents are not counted by age.
+    aged = _aged_force(tmp_path / "f.csv")
+    publish_file(benchmark_portal, aged, "force", "2026-Q3", family="use_of_force")
+    with pytest.raises(NotFound, match="does not count residents by age group"):
+        benchmark(benchmark_portal, "force", by="subject_age_group", period="2025")
 
 
 def test_ages_a_custom_dataset_holds_as_text_are_read_as_labels(age_portal, tmp_path):

@@ -158,8 +158,8 @@ def _report(
     rows: pl.Series,
     report: ValidationReport,
 ) -> None:
-    mask = detector.find(text, field)
-    count = int(mask.sum())
+    mask = detector.find(text, field).cast(pl.Boolean).fill_null(False)
+    count = int(mask.sum() or 0)
     if not count:
         return
     per_value = distinct_values(text, rows, mask)

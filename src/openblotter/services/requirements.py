@@ -65,24 +65,26 @@ def require_fields(
         return
     dataset = portal.dataset(dataset_id)
     kind = f"the {dataset.family} family" if dataset.family else "a custom dataset"
-    not_recorded = sorted(f.name for f in schema.fields if f.not_recorded)
-    recorded = sorted(_recorded_names(schema))
+    needed = [n for m in missing for n in m.split(" or ") if n != A_DATE]
+    not_recorded = [f.name for f in schema.fields if f.not_recorded and f.name in needed]
     note = (
-        f" The agency's file does not record {', '.join(not_recorded)}."
-        if any(n in not_recorded for m in missing for n in m.split(" or "))
+        f" The family has {', '.join(not_recorded)} but this agency's file does not record "
+        f"{'it' if len(not_recorded) == 1 else 'them'}."
+        if not_recorded
         else ""
     )
+    them = "it" if len(missing) == 1 else "them"
     raise InvalidInput(
-        f"The {analysis} cannot be computed for dataset '{dataset_id}' ({kind}): it needs "
-        f"{'; '.join(missing)}, which the dataset does not have.{note} Choose a dataset of a "
-        "family that records these fields, or publish this file into such a family with a "
-        "mapping that says which of its columns hold them.",
+        f"Dataset '{dataset_id}' ({kind}) has no {' field, no '.join(missing)} field, which the "
+        f"{analysis} needs.{note} Choose a dataset that records {them}, or publish this file "
+        f"into a family with a mapping that says which of its columns hold {them}.",
         detail={
             "parameter": "dataset",
             "dataset": dataset_id,
             "analysis": analysis,
             "missing_fields": missing,
+            "fields_needed": needed,
             "not_recorded": not_recorded,
-            "fields": recorded,
+            "fields": sorted(_recorded_names(schema)),
         },
     )
