@@ -26,8 +26,10 @@ from openblotter.cli_init import init_command  # noqa: E402
 from openblotter.config import Settings, load_settings  # noqa: E402
 from openblotter.domain.errors import OpenBlotterError  # noqa: E402
 from openblotter.services import releases as release_service  # noqa: E402
+from openblotter.services.checking import check as check_publish  # noqa: E402
 from openblotter.services.portal import Portal  # noqa: E402
 from openblotter.services.publishing import PublishRequest, PublishResult, publish  # noqa: E402
+from openblotter.services.report_files import write_report  # noqa: E402
 
 app = typer.Typer(
     name="openblotter",
@@ -97,8 +99,20 @@ def publish_command(
         ),
     ] = False,
     report: Annotated[
-        Path | None, typer.Option(help="Also write the full validation report as JSON here.")
+        Path | None,
+        typer.Option(
+            help="Also write the full validation report here: .html or .md for a person, "
+            "any other name for JSON."
+        ),
     ] = None,
+    check: Annotated[
+        bool,
+        typer.Option(
+            "--check",
+            help="Dry run: validate, show the schema, each column's privacy treatment and a "
+            "sample of what would be public; store nothing.",
+        ),
+    ] = False,
 ) -> None:
     """Validate, scrub and publish FILE as a dataset's release for a quarter."""
     portal = _portal()
@@ -116,12 +130,15 @@ def publish_command(
         accept_privacy=accept_privacy,
     )
     columns = [TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeElapsedColumn()]
+    if check:
+        with Progress(*columns, console=errors, transient=True) as bar:
+            dry_run = check_publish(portal, request, _Bar(bar))
+        _print_check(dry_run.to_dict(), dry_run.report.to_dict(), report)
+        raise typer.Exit(0 if dry_run.report.ok else 1)
     with Progress(*columns, console=errors, transient=True) as bar:
         result = publish(portal, request, _Bar(bar))
     if report:
-        report.write_text(
-            json.dumps(result.report.to_dict(), indent=2, default=str), encoding="utf-8"
-        )
+        write_report(report, result.report.to_dict())
     _print_publish(result)
     if result.release is None:
         raise typer.Exit(1)
@@ -171,6 +188,32 @@ def _print_schema(result: PublishResult) -> None:
         )
 
 
+def _print_check(dry_run: dict[str, Any], report: dict[str, Any], path: Path | None) -> None:
+    """A dry run: the schema with each column's privacy treatment, the report, a public sample."""
+    table = Table(title="Schema and privacy (dry run: nothing is stored)")
+    for column in ("field", "type", "source header", "privacy", "published as"):
+        table.add_column(column)
+    for c in dry_run["columns"]:
+        kind = c["type"] + (" (not recorded)" if not c["recorded"] else "")
+        public = c["published_as"] if c["public"] else "not published"
+        table.add_row(c["name"], kind, c["source"] or "", c["privacy"], public)
+    console.print(table)
+    _print_report(report)
+    rows = dry_run["sample"]
+    if rows:  # one line per column, one column per row: readable however wide the file is
+        sample = Table(title=f"The first {len(rows)} rows as they would be public")
+        for heading in ["column", *(f"row {n}" for n in range(1, len(rows) + 1))]:
+            sample.add_column(heading, overflow="fold")
+        for name in rows[0]:
+            sample.add_row(name, *("" if r[name] is None else str(r[name]) for r in rows))
+        console.print(sample)
+    if path:
+        write_report(path, report, dry_run)
+        console.print(f"Report written to {path}.")
+    verdict = "would be published" if report["ok"] else "would NOT be published (errors above)"
+    console.print(f"Dry run: the file {verdict}. Nothing was stored.")
+
+
 def _print_report(report: dict[str, Any]) -> None:
     facts = report.get("facts", {})
     console.print(
@@ -179,30 +222,52 @@ def _print_report(report: dict[str, Any]) -> None:
         + (f", header on row {facts['header_row']}" if facts.get("header_row", 1) != 1 else "")
         + ")."
     )
+    for name, count in (facts.get("blank_coded_as_unknown") or {}).items():
+        console.print(f"Blank {name} in {count:,} rows is published as Unknown.", highlight=False)
+    if facts.get("not_recorded"):
+        console.print(
+            "Not recorded by this agency (blank on every row): " + ", ".join(facts["not_recorded"]),
+            highlight=False,
+        )
     if not report["problems"]:
-        console.print("Validation: no problems found.")
+        console.print(
+            "Validation: no problems of the kinds checked (types, codes, keys, required "
+            "values, spreadsheet damage)."
+        )
         return
     counts = Table(
         title=f"Validation: {report['errors']} error(s), {report['warnings']} warning(s)"
     )
-    for column in ("problem", "severity", "count"):
+    for column in ("problem", "severity", "rows", "columns"):
         counts.add_column(column)
     for group in report["problems"]:
-        counts.add_row(group["code"], group["severity"], f"{group['count']:,}")
+        names = ", ".join(str(c["column"]) for c in group.get("columns", []) if c["column"])
+        counts.add_row(group["code"], group["severity"], f"{group['count']:,}", names)
     console.print(counts)
     for group in report["problems"]:
-        console.print(f"[bold]{group['code']}[/] ({group['severity']}, {group['count']:,}):")
-        for example in group["examples"][:SHOWN_PER_PROBLEM]:
-            where = ", ".join(
-                f"{k} {example[k]}" for k in ("row", "column") if example.get(k) is not None
-            )
-            console.print(f"  {where}: {example['message']}", highlight=False, markup=False)
-        not_shown = group["count"] - min(len(group["examples"]), SHOWN_PER_PROBLEM)
-        if not_shown > 0:
-            console.print(
-                f"  … and {not_shown:,} more of this kind not listed here"
-                " (--report FILE writes the report as JSON)."
-            )
+        console.print(f"[bold]{group['code']}[/] ({group['severity']}, {group['count']:,} rows):")
+        for column in group.get("columns", []):
+            _print_column(group, column)
+
+
+def _print_column(group: dict[str, Any], column: dict[str, Any]) -> None:
+    """One column's examples of one problem: up to SHOWN_PER_PROBLEM, then how many more."""
+    name = column["column"]
+    examples = [e for e in group["examples"] if e.get("column") == name]
+    if name:
+        distinct = column.get("distinct_values")
+        what = f"{distinct:,} distinct value(s) in " if distinct is not None else ""
+        console.print(f"  column {name}: {what}{column['count']:,} rows", highlight=False)
+    for example in examples[:SHOWN_PER_PROBLEM]:
+        where = f"row {example['row']}" if example.get("row") is not None else "file"
+        console.print(f"    {where}: {example['message']}", highlight=False, markup=False)
+    hidden = max(len(examples) - SHOWN_PER_PROBLEM, 0) + column.get("more", 0)
+    if hidden:
+        console.print(
+            f"    … and {hidden:,} more {column.get('more_unit', 'values')} in this column "
+            "(--report FILE.html lists every distinct value, up to 100 a column).",
+            highlight=False,
+        )
 
 
 @app.command("releases")

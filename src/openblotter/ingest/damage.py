@@ -171,7 +171,7 @@ def _report(
             column=field.name,
             value=str(r["value"]),
             rows=int(r["n"]),
-            message=f"{detector.explain(str(r['value']), field)} ({_where(r['n'], r['first'])})",
+            message=detector.explain(str(r["value"]), field) + _where(r["n"], r["first"]),
         )
         for r in per_value.head(EXAMPLES_PER_COLUMN).iter_rows(named=True)
     ]
@@ -181,4 +181,4 @@ def _report(
 
 
 def _where(count: int, first: int) -> str:
-    return f"row {first}" if count == 1 else f"{count:,} rows, first on row {first}"
+    return "" if count == 1 else f" ({count:,} rows, first on row {first})"

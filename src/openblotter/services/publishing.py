@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import polars as pl
 
 from openblotter.domain.errors import InvalidInput
+from openblotter.domain.quarters import Quarter
 from openblotter.domain.releases import Dataset, Release, check_dataset_id, check_new_label
 from openblotter.domain.report import ValidationReport
 from openblotter.domain.schema import TableSchema
@@ -38,9 +39,10 @@ from openblotter.ingest.mapping import (
     related_paths,
 )
 from openblotter.ingest.readers import RawTable, read_table
+from openblotter.ingest.variants import report_variants
 from openblotter.ingest.xlsx_guard import XlsxLimits
 from openblotter.services.derived import store_with_derived_views
-from openblotter.services.person_tables import conform_people, person_releases
+from openblotter.services.person_tables import ConformedPeople, conform_people, person_releases
 from openblotter.services.portal import Portal
 from openblotter.services.privacy_review import Review, decided_fields, review_privacy
 from openblotter.services.publisher_notes import COLUMNS_LEFT_OUT, PUBLISHER, mapping_facts
@@ -108,10 +110,25 @@ class _Prepared:
     people: list[PersonTable] = field(default_factory=list)
 
 
-def publish(
+@dataclass
+class Validated:
+    """A file read, mapped and conformed, not stored: what publish and a dry run share."""
+
+    report: ValidationReport
+    prepared: _Prepared
+    frame: pl.DataFrame
+    quarter: Quarter
+    existing: Dataset | None
+    source_name: str
+    source_checksum: str
+    #: The person tables (officers, subjects) conformed beside the main table.
+    people: list[ConformedPeople] = field(default_factory=list)
+
+
+def validate(
     portal: Portal, request: PublishRequest, progress: Progress | None = None
-) -> PublishResult:
-    """Validate, scrub and publish ``request.path`` as release ``request.label``."""
+) -> Validated:
+    """Read, map, check and type ``request.path``; no release, catalog row or audit entry."""
     progress = progress or _Silent()
     portal.settings.require_safe()
     check_dataset_id(request.dataset_id)
@@ -138,6 +155,7 @@ def publish(
     progress.stage("Validating")
     prepared = _prepare(raw, request, existing, report, scratch, portal.settings.city_timezone)
     report_damage(prepared.frame, prepared.schema, report)
+    report_variants(prepared.frame, prepared.schema, report)
     report.facts[COLUMNS_LEFT_OUT] = sorted(prepared.dropped_source)
     conformed = conform(
         prepared.frame,
@@ -155,27 +173,46 @@ def publish(
         allow_invalid=request.allow_invalid,
     )
     prepared.schema = prepared.schema.with_not_recorded(conformed.not_recorded)
+    return Validated(
+        report,
+        prepared,
+        conformed.frame,
+        quarter,
+        existing,
+        raw.source_name,
+        raw.source_checksum,
+        people,
+    )
+
+
+def publish(
+    portal: Portal, request: PublishRequest, progress: Progress | None = None
+) -> PublishResult:
+    """Validate, scrub and publish ``request.path`` as release ``request.label``."""
+    progress = progress or _Silent()
+    checked = validate(portal, request, progress)
+    report, prepared, quarter = checked.report, checked.prepared, checked.quarter
     result = PublishResult(report=report, schema=prepared.schema, schema_inferred=prepared.inferred)
     if not report.ok:
         return result
 
     progress.stage("Writing release file")
-    dataset = _dataset_record(request, existing, prepared)
+    dataset = _dataset_record(request, checked.existing, prepared)
     # The release, its person tables and the views derived from it: current in one transaction.
     stored = store_with_derived_views(
         portal,
         NewRelease(
             dataset=dataset,
             quarter=quarter,
-            frame=conformed.frame,
+            frame=checked.frame,
             schema=prepared.schema,
             report=report,
-            source_name=raw.source_name,
-            source_checksum=raw.source_checksum,
+            source_name=checked.source_name,
+            source_checksum=checked.source_checksum,
             actor=request.actor,
         ),
-        conformed.frame,
-        also=person_releases(portal, dataset, quarter, people, report, request.actor),
+        checked.frame,
+        also=person_releases(portal, dataset, quarter, checked.people, report, request.actor),
     )
     release, changelog = stored.release, stored.changelog
     result.release = release

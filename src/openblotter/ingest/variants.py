@@ -1,0 +1,74 @@
+"""One code written several ways in a column of codes (``White``, ``white``, ``WHITE``).
+
+A family field's value map turns spellings into codes; a custom dataset has no
+map, so its facets and charts would count ``White`` and ``WHITE`` as two
+groups. Nothing is merged here (which spelling is right is the publisher's
+call): each group of spellings that differ only by case, spaces or punctuation
+is reported, with the rows of each spelling, so the clerk can fix the export
+or write a mapping.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from openblotter.domain.report import EXAMPLES_PER_COLUMN, Problem, ValidationReport
+from openblotter.domain.schema import SchemaField, TableSchema
+from openblotter.ingest.conform import ROW
+
+
+def _key(values: pl.Series) -> pl.Series:
+    return values.str.to_lowercase().str.replace_all(r"[^0-9a-z]+", "")
+
+
+def _groups(text: pl.Series, rows: pl.Series) -> pl.DataFrame:
+    frame = pl.DataFrame({"value": text, "row": rows}).drop_nulls("value")
+    spellings = frame.group_by("value").agg(pl.len().alias("n"), pl.col("row").min().alias("first"))
+    spellings = spellings.with_columns(_key(pl.col("value")).alias("key")).filter(
+        pl.col("key") != ""
+    )
+    grouped = spellings.sort(["n", "value"], descending=[True, False]).group_by(
+        "key", maintain_order=True
+    )
+    groups = grouped.agg(
+        pl.col("value"), pl.col("n"), pl.col("first").min().alias("first"), pl.len().alias("k")
+    )
+    return groups.filter(pl.col("k") > 1).sort("first")
+
+
+def _message(field: SchemaField, values: list[str], counts: list[int]) -> str:
+    spelled = ", ".join(f"'{v}' ({n:,} rows)" for v, n in zip(values, counts, strict=True))
+    return (
+        f"{field.name} writes one value {len(values)} ways: {spelled}. They are published as "
+        "written, so counts and charts show them apart. Correct the export, or publish with a "
+        "mapping whose value map turns them into one code."
+    )
+
+
+def report_variants(frame: pl.DataFrame, schema: TableSchema, report: ValidationReport) -> None:
+    """Report every group of spellings of one value in the codes without a value map."""
+    rows = frame[ROW] if ROW in frame.columns else pl.Series(ROW, range(2, frame.height + 2))
+    for field in schema.fields:
+        unmapped = (
+            field.type == "string" and field.categorical and not (field.enum or field.value_map)
+        )
+        if not unmapped or field.name not in frame.columns:
+            continue
+        text = frame[field.name].cast(pl.String).str.strip_chars()
+        groups = _groups(pl.select(pl.when(text != "").then(text)).to_series(), rows)
+        if not groups.height:
+            continue
+        examples = [
+            Problem(
+                code="spelling_variants",
+                severity="warning",
+                row=int(g["first"]),
+                column=field.name,
+                value=" / ".join(g["value"]),
+                rows=int(sum(g["n"])),
+                message=_message(field, list(g["value"]), list(g["n"])),
+            )
+            for g in groups.head(EXAMPLES_PER_COLUMN).iter_rows(named=True)
+        ]
+        count = int(groups["n"].list.sum().sum())
+        report.add_counted("spelling_variants", "warning", count, examples, distinct=groups.height)
