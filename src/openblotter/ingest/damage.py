@@ -41,7 +41,8 @@ _FIPS_NAME = re.compile(r"(^|_)(fips|geoid|county_?id|state_?id|tract)(_|$)", re
 @dataclass(frozen=True)
 class _Detector:
     code: str
-    find: Callable[[pl.Series, SchemaField], pl.Series]
+    #: (distinct values, rows holding each, field) -> which distinct values are damaged
+    find: Callable[[pl.Series, pl.Series, SchemaField], pl.Series]
     explain: Callable[[str, SchemaField], str]
 
 
@@ -50,7 +51,7 @@ def is_scientific(values: pl.Series) -> pl.Series:
     return values.str.contains(SCIENTIFIC).fill_null(False)
 
 
-def _scientific(text: pl.Series, field: SchemaField) -> pl.Series:
+def _scientific(text: pl.Series, counts: pl.Series, field: SchemaField) -> pl.Series:
     return is_scientific(text)
 
 
@@ -65,12 +66,14 @@ def _explain_scientific(value: str, field: SchemaField) -> str:
 
 def _serials(text: pl.Series) -> pl.Series:
     numbers = text.str.contains(_SERIAL).fill_null(False)
+    if not numbers.any():
+        return numbers
     days = text.cast(pl.Float64, strict=False)
     low, high = _SERIAL_RANGE
     return numbers & (days >= low).fill_null(False) & (days <= high).fill_null(False)
 
 
-def _read_serials(text: pl.Series, field: SchemaField) -> pl.Series:
+def _read_serials(text: pl.Series, counts: pl.Series, field: SchemaField) -> pl.Series:
     if field.type not in ("date", "datetime") or field.format not in (None, "default", "any"):
         return pl.Series([False] * text.len())
     return text.str.contains(r"^\d{5}(?:\.\d+)?$").fill_null(False)
@@ -85,15 +88,16 @@ def _explain_read_serial(value: str, field: SchemaField) -> str:
     )
 
 
-def _unread_serials(text: pl.Series, field: SchemaField) -> pl.Series:
+def _unread_serials(text: pl.Series, counts: pl.Series, field: SchemaField) -> pl.Series:
     if field.type in ("date", "datetime"):
         return pl.Series([False] * text.len())
     serial = _serials(text)
     if not serial.any():
         return serial
     named = bool(_DATE_NAME.search(field.name) or _DATE_NAME.search(field.title or ""))
-    others = text.filter(~serial & text.is_not_null())
-    dated = others.len() > 0 and float(others.str.contains(_WRITTEN_DATE).mean() or 0) > 0.5
+    others = ~serial & text.is_not_null()
+    written = text.str.contains(_WRITTEN_DATE).fill_null(False) & others
+    dated = int(counts.filter(written).sum() or 0) * 2 > int(counts.filter(others).sum() or 0) > 0
     return serial if named or dated else pl.Series([False] * text.len())
 
 
@@ -107,15 +111,16 @@ def _explain_unread_serial(value: str, field: SchemaField) -> str:
     )
 
 
-def _lost_zeros(text: pl.Series, field: SchemaField) -> pl.Series:
+def _lost_zeros(text: pl.Series, counts: pl.Series, field: SchemaField) -> pl.Series:
     digits = text.str.contains(r"^\d+$").fill_null(False)
     if not digits.any():
         return digits
     widths = text.str.len_chars().fill_null(0)
-    digit_widths = widths.filter(digits)
-    width = int(digit_widths.mode().max() or 0)
+    by_width = pl.DataFrame({"w": widths.filter(digits), "n": counts.filter(digits)})
+    usual = by_width.group_by("w").agg(pl.col("n").sum()).sort(["n", "w"], descending=True)
+    width = int(usual["w"][0])
     padded = text.str.contains(r"^0+[1-9]\d*$").fill_null(False) & (widths == width)
-    if int(padded.sum()) >= 2:
+    if int(counts.filter(padded).sum() or 0) >= 2:
         # Values of the usual width kept their leading zeros: shorter ones lost theirs.
         return digits & (widths < width)
     if _ZIP_NAME.search(field.name) or (_FIPS_NAME.search(field.name) and width >= 5):
@@ -140,29 +145,42 @@ _DETECTORS = (
 
 
 def report_damage(frame: pl.DataFrame, schema: TableSchema, report: ValidationReport) -> None:
-    """Report every spreadsheet-damaged value of ``frame`` (text columns named as the fields)."""
+    """Report every spreadsheet-damaged value of ``frame`` (text columns named as the fields).
+
+    A column of few distinct values (codes, dates) is examined value by value,
+    with the rows holding each; a column of mostly distinct values (ids) in one
+    vectorized pass per detector. Only damaged cells are grouped for the report.
+    """
     rows = frame[ROW] if ROW in frame.columns else pl.Series(ROW, range(2, frame.height + 2))
     for field in schema.fields:
-        if field.name not in frame.columns or field.free_text:
+        if field.name not in frame.columns or field.free_text or not frame.height:
             continue
         source = frame[field.name].cast(pl.String).str.strip_chars()
-        text = pl.select(pl.when(source != "").then(source)).to_series()
+        text = pl.select(pl.when(source != "").then(source)).to_series().alias("value")
+        if text.n_unique() * 2 > text.len():
+            ones = pl.Series("n", [1], dtype=pl.UInt32).extend_constant(1, text.len() - 1)
+            for detector in _DETECTORS:
+                mask = detector.find(text, ones, field).cast(pl.Boolean).fill_null(False)
+                if mask.any():
+                    _report(detector, distinct_values(text, rows, mask), field, report)
+            continue
+        table = pl.DataFrame([text, rows.alias("row")]).drop_nulls("value")
+        values = table.group_by("value").agg(
+            pl.len().alias("n"), pl.col("row").min().alias("first")
+        )
         for detector in _DETECTORS:
-            _report(detector, text, field, rows, report)
+            mask = detector.find(values["value"], values["n"], field)
+            found = values.filter(mask.cast(pl.Boolean).fill_null(False))
+            if found.height:
+                _report(
+                    detector, found.sort(["n", "value"], descending=[True, False]), field, report
+                )
 
 
 def _report(
-    detector: _Detector,
-    text: pl.Series,
-    field: SchemaField,
-    rows: pl.Series,
-    report: ValidationReport,
+    detector: _Detector, per_value: pl.DataFrame, field: SchemaField, report: ValidationReport
 ) -> None:
-    mask = detector.find(text, field).cast(pl.Boolean).fill_null(False)
-    count = int(mask.sum() or 0)
-    if not count:
-        return
-    per_value = distinct_values(text, rows, mask)
+    count = int(per_value["n"].sum() or 0)
     examples = [
         Problem(
             code=detector.code,
