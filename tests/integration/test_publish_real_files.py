@@ -125,8 +125,9 @@ def test_parsed_values_dates_numbers_and_blanks(portal):
     assert first[0][2] == "37702"
     # Parsed as a number, then rounded to the 0.01-degree grid the privacy review proposed.
     assert first[0][3] == pytest.approx(32.78)
-    # The literal NULL is a blank: in a coded (categorical) field it is counted as Unknown.
-    assert first[1][4] == "Unknown"
+    # The literal NULL is a blank: in a custom dataset's coded field it stays blank
+    # (a blank is not the agency's "Unknown"; only a family schema may say it is).
+    assert first[1][4] is None
     nulls = _values(portal, "dallas", "SELECT count(*) FROM FILE WHERE street_direction = 'NULL'")
     assert nulls[0][0] == 0
     # In a number field a blank (NULL or empty in the file) stays blank.
@@ -155,7 +156,8 @@ def test_truncated_last_line_is_kept_and_reported(portal):
     last = _values(
         portal, "ri", "SELECT stop_date, district FROM FILE ORDER BY _row_id DESC LIMIT 1"
     )
-    assert last[0][0] == date(2008, 8, 7) and last[0][1] == "Unknown"
+    # The truncated line has no district: blank, not "Unknown" (a custom dataset).
+    assert last[0][0] == date(2008, 8, 7) and last[0][1] is None
 
 
 MAPPINGS = Path(__file__).resolve().parents[2] / "src" / "openblotter" / "mappings"
