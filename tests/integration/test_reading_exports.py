@@ -92,3 +92,14 @@ def test_fips_codes_that_lost_their_leading_zeros_are_reported(tmp_path: Path) -
     assert {p.column for p in group.examples} == {"county_id"}
     # Every distinct value is counted: 100 listed in the report, 216 more distinct values.
     assert len(group.examples) == 100 and group.more == 216
+
+
+def test_blank_codes_of_a_custom_dataset_stay_blank(tmp_path: Path) -> None:
+    # SOURCES.md: FINDING is blank in 175 rows of the Indianapolis complaints. A blank finding
+    # is not a finding of "Unknown"; the file says nothing, and so does the release.
+    portal = make_portal(tmp_path / "p")
+    result = publish_file(portal, INDIANAPOLIS, "indy", "2026-Q3")
+    assert result.schema.field("finding").categorical
+    findings = _values(portal, result, "finding")
+    assert findings.count(None) == 175 and "Unknown" not in findings
+    assert result.report.facts["blank_coded_as_unknown"] == {}
