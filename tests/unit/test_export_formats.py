@@ -37,6 +37,10 @@ def test_moments_are_read_by_default(text, zone, expected):
     assert parsed.to_list() == [expected]
 
 
+def test_times_with_milliseconds_after_a_colon_are_read():
+    assert str(parse_column(pl.Series(["21:48:00:000"]), "time")[0]) == "21:48:00"
+
+
 def test_dates_with_a_zone_are_the_citys_calendar_date():
     values = pl.Series(["2017/02/19 05:00:00+00", "2016-06-01T04:00:00Z", "42370"])
     parsed = parse_column(values, "date", zone="America/Indiana/Indianapolis")

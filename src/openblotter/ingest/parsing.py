@@ -38,6 +38,7 @@ _DATE_FORMATS = [
 _TIME_FORMATS = [
     "%H:%M:%S%.f",
     "%H:%M:%S",
+    "%H:%M:%S:%3f",  # 21:48:00:000 (Indianapolis's 2019 export)
     "%H:%M",
     "%I:%M:%S %p",
     "%I:%M %p",
