@@ -29,7 +29,7 @@ from openblotter.services import releases as release_service  # noqa: E402
 from openblotter.services.checking import check as check_publish  # noqa: E402
 from openblotter.services.portal import Portal  # noqa: E402
 from openblotter.services.publishing import PublishRequest, PublishResult, publish  # noqa: E402
-from openblotter.services.report_files import write_report  # noqa: E402
+from openblotter.services.report_files import unit, write_report  # noqa: E402
 
 app = typer.Typer(
     name="openblotter",
@@ -245,7 +245,13 @@ def _print_report(report: dict[str, Any]) -> None:
         counts.add_row(group["code"], group["severity"], f"{group['count']:,}", names)
     console.print(counts)
     for group in report["problems"]:
-        console.print(f"[bold]{group['code']}[/] ({group['severity']}, {group['count']:,} rows):")
+        console.print(
+            f"[bold]{group['code']}[/] ({group['severity']}, {group['count']:,} {unit(group)}):"
+        )
+        if unit(group) == "columns":  # one line each: the column and what to do
+            for example in group["examples"]:
+                console.print(f"  {example['message']}", highlight=False, markup=False)
+            continue
         for column in group.get("columns", []):
             _print_column(group, column)
 

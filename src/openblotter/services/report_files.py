@@ -18,7 +18,9 @@ from typing import Any
 from markdown_it import MarkdownIt
 
 _MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
-_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
+# Characters that would change a Markdown line; "_" inside names is left alone (CommonMark
+# does not read it as emphasis inside a word).
+_SPECIAL = re.compile(r"([\\`*\[\]<>|~])")
 _STYLE = (
     "body{font-family:system-ui,sans-serif;max-width:70rem;margin:2rem auto;padding:0 1rem;"
     "line-height:1.45}table{border-collapse:collapse;margin:.5rem 0 1.5rem}"
@@ -79,10 +81,20 @@ def _facts(report: dict[str, Any]) -> list[str]:
     return ["## What was done", "", *lines, ""] if lines else []
 
 
+def unit(group: dict[str, Any]) -> str:
+    """What a problem group counts: rows, or columns (a column missing from the file)."""
+    examples = group["examples"]
+    whole_columns = examples and all(e.get("row") is None and e.get("column") for e in examples)
+    return "columns" if whole_columns else "rows"
+
+
 def _problems(report: dict[str, Any]) -> list[str]:
     lines: list[str] = []
     for group in report["problems"]:
-        lines += [f"## {group['code']} ({group['severity']}, {group['count']:,} rows)", ""]
+        lines += [f"## {group['code']} ({group['severity']}, {group['count']:,} {unit(group)})", ""]
+        if unit(group) == "columns":
+            lines += [f"- {_cell(e['message'])}" for e in group["examples"]] + [""]
+            continue
         for column in group.get("columns") or [{"column": None}]:
             name = column.get("column")
             examples = [e for e in group["examples"] if e.get("column") == name]
