@@ -10,7 +10,9 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
+from openblotter.services.publisher_notes import release_notes
 from openblotter.web.app import create_app
+from openblotter.web.pages import templates
 from tests.factories import (
     DALLAS_RESIDENTS,
     DALLAS_USE_OF_FORCE,
@@ -96,3 +98,21 @@ def test_an_analysis_that_needs_a_field_the_agency_does_not_record_refuses(clien
     assert "does not record" in error["message"] and "subject_age_group" in error["message"]
     ok = client.get("/api/v1/analysis/benchmark?dataset=use_of_force&period=2016")
     assert ok.status_code == 200, ok.text
+
+
+def test_the_rules_a_mapping_applied_are_shown_with_their_counts():
+    # The mapping's rules (ingest.mapping_rules) record what they did under the report fact
+    # rules_applied; the page and the API read them from the release's manifest.
+    rule = {
+        "rule": "received_date before 2000-01-01 is treated as missing",
+        "check": "date_window",
+        "fields": ["received_date"],
+        "action": "blank",
+        "count": 74,
+        "examples": [],
+    }
+    notes = release_notes({"facts": {"rules_applied": [rule]}})
+    assert notes["rules"] == [rule]
+    html = templates.env.get_template("_publisher_notes.html").render(dataset={"notes": notes})
+    assert "received_date before 2000-01-01 is treated as missing" in html
+    assert "74 values blanked" in html and "<code>received_date</code>" in html

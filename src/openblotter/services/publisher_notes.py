@@ -19,8 +19,9 @@ from openblotter.ingest.mapping import Mapping
 PUBLISHER = "publisher"
 #: The report fact holding the source columns left out of this release.
 COLUMNS_LEFT_OUT = "columns_left_out"
-#: The report fact where a mapping's rules record what they did (``rule``/``description``, ``count``).
-RULES = "rules"
+#: The report fact where a mapping's rules record what they did (ingest.mapping_rules):
+#: ``[{rule, check, fields, action, count, examples}]``, ``rule`` in plain words for readers.
+RULES = "rules_applied"
 
 
 def mapping_facts(mapping: Mapping | None) -> dict[str, Any]:
