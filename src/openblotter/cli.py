@@ -207,6 +207,8 @@ def _print_check(dry_run: dict[str, Any], report: dict[str, Any], path: Path | N
         for name in rows[0]:
             sample.add_row(name, *("" if r[name] is None else str(r[name]) for r in rows))
         console.print(sample)
+    if dry_run["counts_only"]:
+        console.print("This dataset is published only as counts: no row would be public.")
     if path:
         write_report(path, report, dry_run)
         console.print(f"Report written to {path}.")

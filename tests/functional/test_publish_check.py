@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from openblotter.services.checking import check
+from openblotter.services.publishing import PublishRequest
 from openblotter.services.report_files import unit
 from tests.conftest import REAL_DATA
 from tests.factories import TEST_SALT, make_portal, publish_file
@@ -140,3 +142,12 @@ def test_console_and_json_report_agree_column_by_column(data_dir, tmp_path):
             hidden = column["listed"] - min(column["listed"], 10) + column["more"]
             if hidden:
                 assert f"… and {hidden:,} more distinct values in this column" in printed
+
+
+def test_a_dry_run_of_a_counts_only_dataset_shows_no_rows(tmp_path):
+    portal = make_portal(tmp_path / "p", aggregates_only_datasets=["indy"])
+    request = PublishRequest(path=INDIANAPOLIS, dataset_id="indy", label="2026-Q3")
+    result = check(portal, request)
+    assert result.counts_only and result.sample == []
+    assert {c["name"] for c in result.columns} >= {"occurred_dt", "finding"}
+    assert portal.catalog.dataset("indy") is None  # nothing stored

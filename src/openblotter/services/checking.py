@@ -33,6 +33,8 @@ class CheckResult:
     family: str | None
     columns: list[dict[str, Any]] = field(default_factory=list)
     sample: list[dict[str, Any]] = field(default_factory=list)
+    #: The dataset is published only as counts: no row becomes public, so none is sampled.
+    counts_only: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -43,6 +45,7 @@ class CheckResult:
             "primary_key": self.schema.primary_key,
             "columns": self.columns,
             "sample": self.sample,
+            "counts_only": self.counts_only,
         }
 
 
@@ -83,7 +86,8 @@ def check(portal: Portal, request: PublishRequest, progress: Progress | None = N
         family=checked.prepared.family,
         columns=[_column(f, f.name in allowed) for f in schema.fields],
     )
-    if checked.frame.height:
+    result.counts_only = portal.settings.aggregates_only(request.dataset_id)
+    if checked.frame.height and not result.counts_only:
         scrubbed = scrub(
             checked.frame.head(SAMPLE_ROWS),
             schema,
