@@ -207,6 +207,10 @@ def _print_check(dry_run: dict[str, Any], report: dict[str, Any], path: Path | N
         for name in rows[0]:
             sample.add_row(name, *("" if r[name] is None else str(r[name]) for r in rows))
         console.print(sample)
+    for table in dry_run["people"]:
+        console.print(
+            f"Would also publish {table['dataset']} ({table['role']}): {table['rows']:,} rows."
+        )
     if dry_run["counts_only"]:
         console.print("This dataset is published only as counts: no row would be public.")
     if path:

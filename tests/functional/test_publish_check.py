@@ -151,3 +151,18 @@ def test_a_dry_run_of_a_counts_only_dataset_shows_no_rows(tmp_path):
     assert result.counts_only and result.sample == []
     assert {c["name"] for c in result.columns} >= {"occurred_dt", "finding"}
     assert portal.catalog.dataset("indy") is None  # nothing stored
+
+
+def test_a_dry_run_names_the_person_tables_a_mapping_would_publish(tmp_path):
+    portal = make_portal(tmp_path / "p")
+    request = PublishRequest(
+        path=REAL_DATA / "orlando/OPD_Response_To_Resistance.csv",
+        dataset_id="orlando_uof",
+        label="2026-Q3",
+        mapping=Path("orlando_use_of_force"),
+    )
+    result = check(portal, request)
+    roles = {p["role"]: p for p in result.people}
+    assert set(roles) == {"officers", "subjects"}
+    assert roles["officers"]["dataset"] == "orlando_uof_officers" and roles["officers"]["rows"] > 0
+    assert portal.catalog.datasets() == []  # nothing stored, person tables neither

@@ -35,6 +35,8 @@ class CheckResult:
     sample: list[dict[str, Any]] = field(default_factory=list)
     #: The dataset is published only as counts: no row becomes public, so none is sampled.
     counts_only: bool = False
+    #: Person tables the mapping splits out (officers, subjects), published with the file.
+    people: list[dict[str, Any]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -46,6 +48,7 @@ class CheckResult:
             "columns": self.columns,
             "sample": self.sample,
             "counts_only": self.counts_only,
+            "people": self.people,
         }
 
 
@@ -85,6 +88,10 @@ def check(portal: Portal, request: PublishRequest, progress: Progress | None = N
         schema_inferred=checked.prepared.inferred,
         family=checked.prepared.family,
         columns=[_column(f, f.name in allowed) for f in schema.fields],
+        people=[
+            {"dataset": p.dataset_id, "role": p.role, "rows": p.frame.height}
+            for p in checked.people
+        ],
     )
     result.counts_only = portal.settings.aggregates_only(request.dataset_id)
     if checked.frame.height and not result.counts_only:
