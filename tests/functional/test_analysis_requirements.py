@@ -13,7 +13,12 @@ from tests.factories import DALLAS_RESIDENTS, make_settings, publish_file, write
 @pytest.fixture(scope="module")
 def client(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("requirements")
-    app = create_app(make_settings(data_dir))
+    indianapolis = {
+        "city_latitude": 39.7684,
+        "city_longitude": -86.1581,
+        "city_timezone": "America/Indiana/Indianapolis",
+    }
+    app = create_app(make_settings(data_dir, **indianapolis))
     portal = app.state.portal
     # Indianapolis complaints published as a custom dataset: no subject_race, no beat.
     publish_file(portal, REAL_DATA / "indianapolis/IMPD_complaints_Dec_2020.csv", "indy", "2020-Q4")

@@ -89,9 +89,9 @@ def darkness(
     disclosure_analyses.refuse_analysis(portal, dataset_id, "veil of darkness")
     from openblotter.analysis.darkness import Place, veil_of_darkness  # statsmodels: on first use
 
+    place = Place(*city_location(portal.settings))  # refuses a portal with no location
     needs = ["incident_date", "incident_time", "subject_race"]
     require_fields(portal, dataset_id, "veil of darkness", needs, filters)
-    place = Place(*city_location(portal.settings))  # refuses a portal with no location
     frame = query.table(
         portal, dataset_id, filters or [], ["incident_date", "incident_time", "subject_race"]
     )
