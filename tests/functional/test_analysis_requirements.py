@@ -41,7 +41,6 @@ def client(tmp_path_factory):
             ["subject_age or subject_age_group"],
         ),
         ("/api/v1/analysis/benchmark.csv?dataset=indy", ["subject_race"]),
-        ("/api/v1/analysis/funnel?dataset=indy", ["beat"]),
         ("/api/v1/analysis/representation?dataset=indy", ["officer_race"]),
         ("/api/v1/analysis/race-pairs?dataset=indy", ["officer_race", "subject_race"]),
         (
@@ -65,6 +64,11 @@ def test_the_analysis_page_refuses_with_the_same_message(client):
     response = client.get("/analysis/benchmark?dataset=indy&period=2019")
     assert response.status_code == 400
     assert "has no subject_race field" in response.text
+
+
+def test_a_funnel_by_a_field_the_dataset_lacks_refuses(client):
+    response = client.get("/api/v1/analysis/funnel?dataset=indy")
+    assert response.status_code == 400 and "has no beat" in response.json()["error"]["message"]
 
 
 def test_an_analysis_a_custom_dataset_can_answer_still_runs(client):
