@@ -184,6 +184,7 @@ def facet_counts(
 ) -> dict[str, Any]:
     """Value counts per facet column under the filters (contract shape), plus per-facet info."""
     protected = disclosure.aggregates_only(portal, dataset_id)
+    not_recorded: set[str] = set()
     if protected:
         # Counts only: answered from the release's protected tables (services/disclosure_serving).
         from openblotter.services import disclosure_serving
@@ -193,15 +194,15 @@ def facet_counts(
         t = target(portal, dataset_id, params)
         result = engine(portal).facets(t.path, t.schema, spec_for(t, params, portal), columns)
         result.update(release=t.release.label, synthetic=t.dataset.synthetic)
+        not_recorded = {f.name for f in t.schema.fields if f.not_recorded}
     facets = {name: info["values"] for name, info in result["facets"].items()}
     info = {
         name: {k: v for k, v in details.items() if k != "values"}
         for name, details in result["facets"].items()
     }
-    for field in t.schema.fields:
-        if field.not_recorded and field.name in info:
-            # All null because the agency's file has no such column, not the agency's Unknown.
-            info[field.name].update(recorded=False, note=NOT_RECORDED_NOTE)
+    for name in not_recorded & info.keys():
+        # All null because the agency's file has no such column, not the agency's Unknown.
+        info[name].update(recorded=False, note=NOT_RECORDED_NOTE)
     body = {
         "facets": facets,
         "facet_info": info,
