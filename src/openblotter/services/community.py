@@ -1,8 +1,8 @@
-"""More measurements against the community: staff representation and the veil of darkness."""
+"""More measurements against the community: staff representation, race pairs (and the veil of
+darkness, from :mod:`openblotter.services.darkness`)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import polars as pl
@@ -12,7 +12,7 @@ from openblotter.analysis.representation import race_pair_table, representation_
 from openblotter.domain.errors import InvalidInput
 from openblotter.services import disclosure, disclosure_analyses, query
 from openblotter.services.analysis import race_mapping
-from openblotter.services.location import city_location
+from openblotter.services.darkness import darkness as darkness  # re-exported for the doors
 from openblotter.services.portal import Portal
 from openblotter.services.residents import residents_by_group
 
@@ -72,44 +72,6 @@ def representation(
         "as_of": as_of,
         "population_source": source,
         "results": [r.to_dict() for r in results],
-    }
-    return body
-
-
-def darkness(
-    portal: Portal,
-    dataset_id: str,
-    *,
-    group: str = "Black or African American",
-    filters: list[tuple[str, str]] | None = None,
-) -> dict[str, Any]:
-    """Veil of darkness for stops with a date and a clock time, at the portal's city."""
-    disclosure_analyses.refuse_analysis(portal, dataset_id, "veil of darkness")
-    from openblotter.analysis.darkness import Place, veil_of_darkness  # statsmodels: on first use
-
-    place = Place(*city_location(portal.settings))  # refuses a portal with no location
-    frame = query.table(
-        portal, dataset_id, filters or [], ["incident_date", "incident_time", "subject_race"]
-    )
-    if not {"incident_date", "incident_time", "subject_race"} <= set(frame.columns):
-        raise InvalidInput(
-            f"Dataset '{dataset_id}' has no incident_date, incident_time and subject_race: the veil "
-            "of darkness needs the date and clock time of each stop and the driver's recorded race.",
-            detail={"dataset": dataset_id},
-        )
-    stops = frame.drop_nulls(["incident_date", "incident_time"])
-    moments = [
-        datetime.combine(d, t)
-        for d, t in zip(stops["incident_date"], stops["incident_time"], strict=True)
-    ]
-    result = veil_of_darkness(
-        moments, stops["subject_race"].to_list(), group_of_interest=group, place=place
-    )
-    body = {
-        "dataset": dataset_id,
-        "group": group,
-        "stops_without_time": frame.height - stops.height,
-        **result.to_dict(),
     }
     return body
 

@@ -1,0 +1,154 @@
+"""The veil-of-darkness use case: stops of a dataset, at the portal's city, as Pierson et al. specify.
+
+Reads the date, clock time, recorded race (with a separate ethnicity field
+combined as the benchmark does) and area of each stop; refuses to run when
+the portal has no location and time zone (sunset is meaningless elsewhere);
+states the comparison, controls, window, sample and exclusions; and flags the
+result when how race was recorded changed inside the stops' dates.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import polars as pl
+
+from openblotter.analysis.census_mapping import combined_race_ethnicity
+from openblotter.domain.errors import InvalidInput
+from openblotter.services import disclosure, disclosure_analyses, query, recording
+from openblotter.services.portal import Portal
+
+#: Where a stop's area is read, coarsest first: the geography fixed effect of the model.
+GEOGRAPHY_FIELDS = ("district", "sector", "beat")
+DEFAULT_GROUP = "Black or African American"
+DEFAULT_REFERENCE = "White"
+
+
+def place_of(portal: Portal) -> Any:
+    """The portal's city as a :class:`~openblotter.analysis.darkness.Place`, or a 400 saying why not."""
+    from openblotter.analysis.darkness import Place
+
+    settings = portal.settings
+    latitude = getattr(settings, "city_latitude", None)
+    longitude = getattr(settings, "city_longitude", None)
+    timezone = getattr(settings, "city_timezone", None)
+    if latitude is None or longitude is None or not timezone:
+        raise InvalidInput(
+            "The veil of darkness needs the city's location and time zone to know when the sun "
+            "set on each day, and this portal is not configured for a place. Set "
+            "OPENBLOTTER_CITY_LATITUDE, OPENBLOTTER_CITY_LONGITUDE and OPENBLOTTER_CITY_TIMEZONE "
+            "(see docs/operations.md).",
+            detail={
+                "settings": [
+                    "OPENBLOTTER_CITY_LATITUDE",
+                    "OPENBLOTTER_CITY_LONGITUDE",
+                    "OPENBLOTTER_CITY_TIMEZONE",
+                ]
+            },
+        )
+    name = getattr(settings, "city_name", None) or f"{latitude}, {longitude}"
+    return Place(name, float(latitude), float(longitude), str(timezone))
+
+
+def parse_controls(text: str | None) -> list[str] | None:
+    """``controls=geography,year`` as a list; absent: None (the published default); ``none``: []."""
+    if text is None or not text.strip():
+        return None
+    if text.strip().lower() == "none":
+        return []
+    return [c.strip() for c in text.split(",") if c.strip()]
+
+
+def _stops(portal: Portal, dataset_id: str, filters: list[tuple[str, str]]) -> pl.DataFrame:
+    columns = ["incident_date", "incident_time", "subject_race", "subject_ethnicity"]
+    frame = query.table(portal, dataset_id, filters, [*columns, *GEOGRAPHY_FIELDS])
+    if not {"incident_date", "incident_time", "subject_race"} <= set(frame.columns):
+        raise InvalidInput(
+            f"Dataset '{dataset_id}' has no incident_date, incident_time and subject_race: the veil "
+            "of darkness needs the date and clock time of each stop and the driver's recorded race.",
+            detail={"dataset": dataset_id},
+        )
+    if "subject_ethnicity" in frame.columns:
+        frame = frame.with_columns(combined_race_ethnicity("subject_race", "subject_ethnicity"))
+    return frame
+
+
+def _geography(frame: pl.DataFrame) -> str | None:
+    for name in GEOGRAPHY_FIELDS:
+        if name in frame.columns and frame[name].drop_nulls().n_unique() > 1:
+            return name
+    return None
+
+
+def darkness(
+    portal: Portal,
+    dataset_id: str,
+    *,
+    group: str = DEFAULT_GROUP,
+    reference: str | None = DEFAULT_REFERENCE,
+    controls: list[str] | None = None,
+    filters: list[tuple[str, str]] | None = None,
+) -> dict[str, Any]:
+    """Veil of darkness for stops with a date and a clock time, at the portal's city.
+
+    ``reference`` is the group compared with (``all``: every other driver of
+    known race); ``controls`` the fixed effects (None: geography and year when
+    the data has them, as published).
+    """
+    from openblotter.analysis.darkness import veil_of_darkness  # statsmodels: on first use
+
+    place = place_of(portal)
+    frame = _stops(portal, dataset_id, filters or [])
+    stops = frame.drop_nulls(["incident_date", "incident_time"])
+    moments = [
+        datetime.combine(d, t)
+        for d, t in zip(stops["incident_date"], stops["incident_time"], strict=True)
+    ]
+    area = _geography(stops)
+    chosen_reference = None if (reference or "").strip().lower() in ("", "all") else reference
+    result = veil_of_darkness(
+        moments,
+        stops["subject_race"].to_list(),
+        group_of_interest=group,
+        reference=chosen_reference,
+        place=place,
+        geography=stops[area].cast(pl.String).to_list() if area else None,
+        geography_name=area or "area",
+        controls=controls,
+    )
+    body: dict[str, Any] = {
+        "dataset": dataset_id,
+        "group": group,
+        "reference_group": chosen_reference or "all other known groups",
+        "geography_field": area,
+        "stops_without_time": frame.height - stops.height,
+        **result.to_dict(),
+        "available_controls": _available(area, result.first_date, result.last_date),
+    }
+    flags = recording.flag(
+        portal,
+        dataset_id,
+        ["subject_race", "subject_ethnicity"],
+        [group, chosen_reference] if chosen_reference else None,
+        date.fromisoformat(result.first_date),
+        date.fromisoformat(result.last_date),
+    )
+    body.update(flags)
+    body["reliable"] = bool(flags["recording_reliable"] and result.converged)
+    body["caveats"] = flags["recording_caveats"]
+    if disclosure.aggregates_only(portal, dataset_id):
+        body = disclosure_analyses.protect_darkness(portal, body)
+        without_time = body["stops_without_time"]
+        if 0 < without_time < portal.settings.aggregates_threshold:
+            body["stops_without_time"] = None
+    return body
+
+
+def _available(area: str | None, first: str, last: str) -> list[str]:
+    from openblotter.analysis.darkness import CONTROLS
+
+    multi_year = first[:4] != last[:4]
+    return [
+        c for c in CONTROLS if (c != "geography" or area) and (c not in ("year",) or multi_year)
+    ]

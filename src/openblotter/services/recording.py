@@ -1,0 +1,196 @@
+"""How recording changed: abrupt shifts in the coded fields of a release, and the flags they raise.
+
+:func:`changes` counts each coded field of a release month by month and runs
+:func:`openblotter.analysis.recording.detect_changes` on it (cached per
+release file: a release never changes). :func:`flag` tells an analysis
+whether its period or comparison spans such a change, with a caveat written
+from the changes it found, so the figure and its warning cannot disagree.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import polars as pl
+
+from openblotter.analysis.caveats import Caveat
+from openblotter.domain.errors import InvalidInput, NotFound
+from openblotter.domain.query import main_date_field
+from openblotter.services import disclosure, query
+from openblotter.services.portal import Portal
+
+#: A field with more distinct values than this is not a code list (names, addresses, ids).
+MAX_CATEGORIES = 30
+NOT_RECORDED = "Not recorded"
+_SKIP_SUFFIXES = ("_id", "_number", "_name", "_address", "_code")
+_CACHE: dict[tuple[str, str, str], dict[str, Any]] = {}
+
+
+def changes(portal: Portal, dataset_id: str, release: str | None = None) -> dict[str, Any]:
+    """Every recording change of a release's coded fields, with the method that found them."""
+    from openblotter.analysis.recording import method_text
+
+    t = query.target(portal, dataset_id, [("_release", release)] if release else [])
+    key = (str(portal.settings.data_dir), dataset_id, t.release.checksum)
+    if key not in _CACHE:
+        if len(_CACHE) > 64:
+            _CACHE.clear()
+        _CACHE[key] = _detect(portal, dataset_id, t)
+    found = _CACHE[key]
+    listed = found["changes"]
+    if disclosure.aggregates_only(portal, dataset_id):
+        listed = [_protected(c, portal.settings.aggregates_threshold) for c in listed]
+    return {
+        "dataset": dataset_id,
+        "release": t.release.label,
+        "date_field": found["date_field"],
+        "fields_checked": found["fields"],
+        "method": method_text(),
+        "changes": listed,
+    }
+
+
+def _detect(portal: Portal, dataset_id: str, t: Any) -> dict[str, Any]:
+    from openblotter.analysis.recording import detect_changes
+
+    source = main_date_field(t.schema)
+    if source is None:
+        return {"date_field": None, "fields": [], "changes": []}
+    fields = _coded_fields(t.schema)
+    # One read of the date and the coded columns; each field is then counted in memory.
+    frame = query.table(portal, dataset_id, [("_release", t.release.label)], [source.name, *fields])
+    frame = frame.filter(pl.col(source.name).is_not_null()).with_columns(
+        pl.col(source.name).dt.strftime("%Y-%m").alias("_month")
+    )
+    found: list[dict[str, Any]] = []
+    checked: list[str] = []
+    for field in fields:
+        if field not in frame.columns or frame[field].drop_nulls().n_unique() < 1:
+            continue
+        monthly = _monthly(frame, field)
+        if monthly is None:
+            continue
+        checked.append(field)
+        months, counts = monthly
+        found += [c.to_dict() for c in detect_changes(field, months, counts)]
+    return {"date_field": source.name, "fields": checked, "changes": found}
+
+
+def _coded_fields(schema: Any) -> list[str]:
+    return [
+        f.name
+        for f in schema.published_fields()
+        if f.type in ("string", "boolean")
+        and not f.free_text
+        and f.privacy is None
+        and f.name != "record_id"
+        and not f.name.endswith(_SKIP_SUFFIXES)
+    ]
+
+
+def _monthly(frame: pl.DataFrame, field: str) -> tuple[list[str], dict[str, list[int]]] | None:
+    """Records per month and value of one field (every calendar month from first to last)."""
+    grouped = frame.group_by(["_month", field]).len("count")
+    values = {_label(v) for v in grouped[field].to_list()}
+    if grouped.height == 0 or len(values) > MAX_CATEGORIES or len(values) < 2:
+        return None
+    months = _calendar(str(grouped["_month"].min()), str(grouped["_month"].max()))
+    position = {m: i for i, m in enumerate(months)}
+    counts = {v: [0] * len(months) for v in values}
+    for month, value, count in grouped.iter_rows():
+        counts[_label(value)][position[month]] += int(count)
+    return months, counts
+
+
+def _label(value: Any) -> str:
+    if value is None or value == "":
+        return NOT_RECORDED
+    return (
+        {True: "Yes", False: "No"}.get(value, str(value)) if isinstance(value, bool) else str(value)
+    )
+
+
+def _calendar(first: str, last: str) -> list[str]:
+    year, month = int(first[:4]), int(first[5:7])
+    months = []
+    while f"{year:04d}-{month:02d}" <= last:
+        months.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def _protected(change: dict[str, Any], threshold: int) -> dict[str, Any]:
+    """A change of a counts-only dataset: its shares stay, small category counts do not."""
+    small = any(0 < change[k] < threshold for k in ("in_category_before", "in_category_after"))
+    if not small:
+        return change
+    return {**change, "in_category_before": None, "in_category_after": None}
+
+
+def flag(
+    portal: Portal,
+    dataset_id: str,
+    fields: list[str],
+    categories: list[str] | None,
+    first: date,
+    last: date,
+) -> dict[str, Any]:
+    """The recording changes an analysis of ``first``..``last`` must state, and its reliability.
+
+    A change of one of ``fields`` (in one of ``categories``; None: any) inside
+    the period makes the figure mix two ways of recording (``spans``); a period
+    wholly before a change uses a way of recording the department later
+    replaced (``before``); both lower the figure's reliability. A period wholly
+    after a change is only noted (``after``): compare it with earlier periods
+    with care.
+    """
+    try:
+        listed = changes(portal, dataset_id)["changes"]
+    except (InvalidInput, NotFound):
+        return {"recording_changes": [], "recording_reliable": True, "recording_caveats": []}
+    relevant = []
+    for change in listed:
+        if change["field"] not in fields:
+            continue
+        if categories is not None and change["category"] not in categories:
+            continue
+        relevant.append({**change, "position": position(change["month"], first, last)})
+    reliable = not any(c["position"] in ("spans", "before") for c in relevant)
+    caveats = [recording_caveat(relevant, first, last).to_dict()] if relevant else []
+    return {
+        "recording_changes": relevant,
+        "recording_reliable": reliable,
+        "recording_caveats": caveats,
+    }
+
+
+def position(month: str, first: date, last: date) -> str:
+    """Where a change starting in ``month`` (YYYY-MM) falls against the period first..last."""
+    start = date(int(month[:4]), int(month[5:7]), 1)
+    if last < start:
+        return "before"
+    if first >= start:
+        return "after"
+    return "spans"
+
+
+def recording_caveat(relevant: list[dict[str, Any]], first: date, last: date) -> Caveat:
+    """A caveat naming each change, where the period falls, and what to do."""
+    said = {
+        "spans": "the period spans it, so the figure mixes two ways of recording",
+        "before": "the period lies wholly before it, in the way of recording later replaced",
+        "after": "the period lies wholly after it; earlier periods were recorded differently",
+    }
+    parts = [
+        f"{c['field']} '{c['category']}' went from {c['share_before']:.1%} of records to "
+        f"{c['share_after']:.1%} from {c['month']} ({said[c['position']]})"
+        for c in relevant
+    ]
+    return Caveat(
+        "recording_changed",
+        "How the data was recorded changed",
+        f"Between {first.isoformat()} and {last.isoformat()}: " + "; ".join(parts) + ". A change "
+        "this abrupt is usually a change in how records are filled in, not in what police do. "
+        "Compare periods on the same side of the change, or control for year.",
+    )
