@@ -331,7 +331,11 @@ def outcomes(portal: Portal, dataset_id: str, *, filters: Params | None = None) 
     threshold = disclosure.threshold_for(portal, dataset_id)
     hidden = sum(_suppress_table(t, threshold) for t in tables) if threshold > 0 else 0
     caveats = [FINDINGS_ARE_ABOUT_ALLEGATIONS] if dataset.family == "complaints" else []
-    caveats += [SMALL_NUMBERS] + ([SUPPRESSED] if hidden else [])
+    # The small-numbers caveat speaks of rates and intervals: only tables of rates carry them.
+    unreliable = any(
+        r.get("reliable") is False for t in tables if t["kind"] == "rates" for r in t["rows"]
+    )
+    caveats += ([SMALL_NUMBERS] if unreliable else []) + ([SUPPRESSED] if hidden else [])
     return {
         "dataset": dataset_id,
         "family": dataset.family,
@@ -392,11 +396,12 @@ def _suppress_table(table: dict[str, Any], threshold: int) -> int:
 
 # --- downloads -----------------------------------------------------------------------------
 
-ANALYSES = ("benchmark", "outcomes", "funnel")
+ANALYSES = ("benchmark", "outcomes", "funnel", "outcome-tests")
 _OWN = {
     "benchmark": {"dataset", "by", "period", "reference"},
     "outcomes": {"dataset"},
     "funnel": {"dataset", "by", "period"},
+    "outcome-tests": {"dataset", "by", "period"},
 }
 
 
@@ -419,6 +424,16 @@ def run(portal: Portal, name: str, params: Params) -> dict[str, Any]:
             reference=own.get("reference"),
             filters=filters,
         )
+    if name == "outcome-tests":
+        from openblotter.services.outcome_tests import outcome_tests
+
+        return outcome_tests(
+            portal,
+            own["dataset"],
+            by=own.get("by", "subject_race"),
+            period=own.get("period", "all"),
+            filters=filters,
+        )
     if name == "funnel":
         return funnel(
             portal,
@@ -438,7 +453,7 @@ def table_rows(name: str, result: dict[str, Any]) -> list[dict[str, Any]]:
             for t in result["tables"].values()
             for row in t["rows"]
         ]
-    return list(result["units" if name == "funnel" else "rows"])
+    return list(result["units" if name == "funnel" else "rows"])  # benchmark, outcome-tests
 
 
 def analysis_csv(name: str, result: dict[str, Any]) -> str:
