@@ -16,7 +16,7 @@ import polars as pl
 
 from openblotter.analysis.census_mapping import combined_race_ethnicity
 from openblotter.domain.errors import InvalidInput
-from openblotter.services import disclosure, disclosure_analyses, query, recording
+from openblotter.services import disclosure, disclosure_analyses, periods, query, recording
 from openblotter.services.portal import Portal
 
 #: Where a stop's area is read, coarsest first: the geography fixed effect of the model.
@@ -88,18 +88,20 @@ def darkness(
     group: str = DEFAULT_GROUP,
     reference: str | None = DEFAULT_REFERENCE,
     controls: list[str] | None = None,
+    period: str | None = "all",
     filters: list[tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
     """Veil of darkness for stops with a date and a clock time, at the portal's city.
 
     ``reference`` is the group compared with (``all``: every other driver of
     known race); ``controls`` the fixed effects (None: geography and year when
-    the data has them, as published).
+    the data has them, as published); ``period`` a year, quarter, last4q or all.
     """
     from openblotter.analysis.darkness import veil_of_darkness  # statsmodels: on first use
 
     place = place_of(portal)
-    frame = _stops(portal, dataset_id, filters or [])
+    chosen_period = periods.resolve(portal, dataset_id, period, filters or [])
+    frame = _stops(portal, dataset_id, [*(filters or []), *chosen_period.filters])
     stops = frame.drop_nulls(["incident_date", "incident_time"])
     moments = [
         datetime.combine(d, t)
@@ -119,6 +121,7 @@ def darkness(
     )
     body: dict[str, Any] = {
         "dataset": dataset_id,
+        "period": chosen_period.name,
         "group": group,
         "reference_group": chosen_reference or "all other known groups",
         "geography_field": area,

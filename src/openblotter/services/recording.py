@@ -194,3 +194,11 @@ def recording_caveat(relevant: list[dict[str, Any]], first: date, last: date) ->
         "this abrupt is usually a change in how records are filled in, not in what police do. "
         "Compare periods on the same side of the change, or control for year.",
     )
+
+
+def for_dataset_page(portal: Portal, dataset_id: str) -> dict[str, Any] | None:
+    """The current release's recording changes, or None when there is nothing to read."""
+    try:
+        return changes(portal, dataset_id)
+    except (InvalidInput, NotFound):
+        return None
