@@ -89,9 +89,7 @@ def test_dataset_page_lists_how_recording_changed(client):
     page = client.get("/datasets/ri_stops")
     assert page.status_code == 200
     assert "How recording changed" in page.text and "2007-04" in page.text
-    listed = client.get(
-        "/api/v1/analysis/recording-changes", params={"dataset": "ri_stops"}
-    ).json()
+    listed = client.get("/api/v1/analysis/recording-changes", params={"dataset": "ri_stops"}).json()
     assert any(c["category"] == "Hispanic or Latino" for c in listed["changes"])
 
 
