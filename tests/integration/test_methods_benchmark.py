@@ -175,3 +175,20 @@ def test_funnel_small_numbers_caveat_speaks_of_its_limits_only_when_a_unit_is_sm
     if small:
         assert "control limits" in caveats["small_numbers"]["text"]
         assert "interval" not in caveats["small_numbers"]["text"]
+
+
+def test_a_funnel_of_hispanic_stops_by_quarter_says_the_recording_changed(ri_portal):
+    result = funnel(
+        ri_portal, "ri_stops", by="quarter", filters=[("subject_race", "Hispanic or Latino")]
+    )
+    change = next(c for c in result["recording_changes"] if c["month"] == "2007-04")
+    assert change["position"] == "spans"
+    assert "recording_changed" in [c["key"] for c in result["caveats"]]
+    unfiltered = funnel(ri_portal, "ri_stops", by="quarter")
+    assert unfiltered["recording_changes"] == []  # counts of all stops: race is not used
+
+
+def test_a_benchmark_filtered_on_a_changed_value_flags_every_row(ri_portal):
+    result = benchmark(ri_portal, "ri_stops", period="2007", filters=[("reason", "Speeding")])
+    rated = [r for r in result["rows"] if r["reliable"] is not None]
+    assert rated and all(r["recording_change"] and r["reliable"] is False for r in rated)

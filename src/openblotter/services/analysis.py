@@ -192,7 +192,7 @@ def benchmark(
         event_unit=event_unit(family, _contact_types(portal, dataset_id, family, chosen)),
     ).to_dict()
     rows = [_row(g) for g in result["groups"]]
-    flags = _recording_flags(portal, dataset_id, by, chosen_period, rows)
+    flags = _recording_flags(portal, dataset_id, by, chosen_period, rows, filters or [])
     body = {
         "dataset": dataset_id,
         "release": current.label,
@@ -244,6 +244,7 @@ def _recording_flags(
     by: str,
     period: periods.Period,
     rows: list[dict[str, Any]],
+    filters: list[tuple[str, str]],
 ) -> dict[str, Any]:
     """Mark the rows whose group's recording changed inside (or after) the period.
 
@@ -252,10 +253,15 @@ def _recording_flags(
     """
     if period.first is None or period.last is None:
         return {"recording_changes": [], "recording_caveats": []}
-    flags = recording.flag(portal, dataset_id, RECORDED_FIELDS[by], None, period.first, period.last)
+    flags = recording.flag(
+        portal, dataset_id, RECORDED_FIELDS[by], None, period.first, period.last, filters
+    )
     for row in rows:
+        # A change of the row's own group, or of a filtered value (it selects every row's events).
         touching = [
-            c for c in flags["recording_changes"] if c["category"] in row["department_codes"]
+            c
+            for c in flags["recording_changes"]
+            if c["category"] in row["department_codes"] or c["field"] not in RECORDED_FIELDS[by]
         ]
         for change in touching:
             row["notes"].append(

@@ -136,6 +136,7 @@ def darkness(
         [group, chosen_reference] if chosen_reference else None,
         date.fromisoformat(result.first_date),
         date.fromisoformat(result.last_date),
+        filters,
     )
     body.update(flags)
     body["reliable"] = bool(flags["recording_reliable"] and result.converged)

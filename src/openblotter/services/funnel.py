@@ -17,8 +17,6 @@ from openblotter.analysis.caveats import (
 )
 from openblotter.analysis.population import PopulationEstimate
 from openblotter.domain.errors import InvalidInput, NotFound
-from openblotter.domain.query import main_date_field
-from openblotter.services import disclosure, disclosure_analyses, periods, query, residents
 from openblotter.services.portal import Portal
 
 Params = list[tuple[str, str]]
@@ -139,6 +137,7 @@ def funnel(
         caveats.append(OVERDISPERSION)
     if suppressed or hidden:
         caveats.append(SUPPRESSED)
+    flags = _recording_flags(portal, dataset_id, by, chosen_period, filters or [])
     body = {
         "dataset": dataset_id,
         "release": release.label,
@@ -158,10 +157,21 @@ def funnel(
         "method": {"limits": result.method},
         "small_number_threshold": portal.settings.small_number_threshold,
         "suppression_threshold": threshold,
-        "caveats": [c.to_dict() for c in caveats if c is not None],
+        "caveats": [c.to_dict() for c in caveats if c is not None] + flags["recording_caveats"],
+        "recording_changes": flags["recording_changes"],
         "synthetic": dataset.synthetic,
     }
     return disclosure_analyses.protect_funnel(portal, body, hidden) if counts_only else body
+
+
+def _recording_flags(
+    portal: Portal, dataset_id: str, by: str, period: periods.Period, filters: Params
+) -> dict[str, Any]:
+    """Recording changes of the unit field (beats redrawn) or of a filtered value."""
+    if period.first is None or period.last is None:
+        return {"recording_changes": [], "recording_caveats": []}
+    fields = [] if by == "quarter" else [by]
+    return recording.flag(portal, dataset_id, fields, None, period.first, period.last, filters)
 
 
 def _small_units(units: list[dict[str, Any]], small: int) -> Caveat | None:

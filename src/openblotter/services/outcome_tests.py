@@ -106,7 +106,7 @@ def outcome_tests(
             min_events=small,
         )
         rows.append(_row(result.to_dict()))
-    flags = _flag(portal, dataset_id, by, chosen_period, rows)
+    flags = _flag(portal, dataset_id, by, chosen_period, rows, filters or [])
     caveats = outcome_caveats(
         has_hits=has_hits,
         has_searches=True,
@@ -158,7 +158,12 @@ def _row(group: dict[str, Any]) -> dict[str, Any]:
 
 
 def _flag(
-    portal: Portal, dataset_id: str, by: str, period: periods.Period, rows: list[dict[str, Any]]
+    portal: Portal,
+    dataset_id: str,
+    by: str,
+    period: periods.Period,
+    rows: list[dict[str, Any]],
+    filters: Params,
 ) -> dict[str, Any]:
     """Rows of a group (or every row, for an outcome field) whose recording changed."""
     if period.first is None or period.last is None:
@@ -168,12 +173,12 @@ def _flag(
         if by == "subject_race"
         else [by, *OUTCOME_FIELDS]
     )
-    flags = recording.flag(portal, dataset_id, fields, None, period.first, period.last)
+    flags = recording.flag(portal, dataset_id, fields, None, period.first, period.last, filters)
     for row in rows:
         touching = [
             c
             for c in flags["recording_changes"]
-            if c["field"] in OUTCOME_FIELDS or c["category"] == row["group"]
+            if c["field"] not in (by, "subject_ethnicity") or c["category"] == row["group"]
         ]
         for change in touching:
             row["notes"].append(

@@ -135,8 +135,13 @@ def flag(
     categories: list[str] | None,
     first: date,
     last: date,
+    filters: list[tuple[str, str]] | None = None,
 ) -> dict[str, Any]:
     """The recording changes an analysis of ``first``..``last`` must state, and its reliability.
+
+    Beside ``fields``, a filter on a coded value (``subject_race=Hispanic or
+    Latino``) makes the changes of that value relevant: the events it selects
+    were recorded differently before and after.
 
     A change of one of ``fields`` (in one of ``categories``; None: any) inside
     the period makes the figure mix two ways of recording (``spans``); a period
@@ -149,13 +154,14 @@ def flag(
         listed = changes(portal, dataset_id)["changes"]
     except (InvalidInput, NotFound):
         return {"recording_changes": [], "recording_reliable": True, "recording_caveats": []}
+    chosen = {(k, v) for k, v in filters or [] if not k.startswith("_")}
     relevant = []
     for change in listed:
-        if change["field"] not in fields:
-            continue
-        if categories is not None and change["category"] not in categories:
-            continue
-        relevant.append({**change, "position": position(change["month"], first, last)})
+        used = change["field"] in fields and (
+            categories is None or change["category"] in categories
+        )
+        if used or (change["field"], change["category"]) in chosen:
+            relevant.append({**change, "position": position(change["month"], first, last)})
     reliable = not any(c["position"] in ("spans", "before") for c in relevant)
     caveats = [recording_caveat(relevant, first, last).to_dict()] if relevant else []
     return {
