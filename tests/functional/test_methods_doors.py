@@ -107,3 +107,22 @@ def test_cli_prints_the_darkness_estimates_and_the_outcome_tests(portal):
     assert "Hispanic or Latino" in tests.output and "search rate" in tests.output
     changes = runner.invoke(cli_app, ["analyze", "recording-changes", "ri_stops"], env=env)
     assert changes.exit_code == 0 and "2007-04" in changes.output
+
+
+@pytest.mark.parametrize(
+    ("params", "said"),
+    [
+        ({"controls": "year,month"}, "year or month"),
+        ({"group": "Nobody"}, "both in the group and in the reference group"),
+        ({"group": "Asian", "reference": "Asian"}, "reference group"),
+        ({"period": "2005-Q9"}, "not a period"),
+        ({"period": "2030"}, "No events"),
+        ({"controls": "geography", "district": "Zone K1"}, "cannot"),
+    ],
+)
+def test_darkness_answers_odd_choices_with_a_400_that_says_why(client, params, said):
+    response = client.get(
+        "/api/v1/analysis/veil-of-darkness", params={"dataset": "ri_stops", **params}
+    )
+    assert response.status_code == 400, response.text
+    assert said in response.json()["error"]["message"]

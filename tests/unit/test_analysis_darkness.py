@@ -161,7 +161,7 @@ def test_controls_follow_the_data_and_the_plain_estimate_stands_beside():
         times, groups, group_of_interest="Black", place=NORMAN_OK, controls=["day_of_week"]
     )
     assert one_year.control_keys == ("day_of_week",)
-    with pytest.raises(InvalidInput, match="no district"):
+    with pytest.raises(InvalidInput, match="no district, beat or sector"):
         veil_of_darkness(
             times, groups, group_of_interest="Black", place=NORMAN_OK, controls=["geography"]
         )

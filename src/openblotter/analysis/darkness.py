@@ -235,9 +235,14 @@ def _controls(asked: Collection[str] | None, sample: Sample, has_geography: bool
         )
     if "geography" in asked and not has_geography:
         raise InvalidInput(
-            "This dataset records no district, beat or sector, so the test cannot control for "
-            "geography; leave 'geography' out of the controls.",
+            "These stops record no district, beat or sector with more than one value, so the "
+            "test cannot control for geography; leave 'geography' out of the controls.",
             detail={"parameter": "controls", "allowed": [c for c in CONTROLS if c != "geography"]},
+        )
+    if "year" in asked and "month" in asked:
+        raise InvalidInput(
+            "Choose year or month, not both: each month's fixed effect already holds its year.",
+            detail={"parameter": "controls", "allowed": list(CONTROLS)},
         )
     return [c for c in CONTROLS if c in asked]
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import statsmodels.api as sm
 from patsy import dmatrix
+from statsmodels.tools.sm_exceptions import PerfectSeparationError
 
 from openblotter.analysis.intervals import Interval, z_value
 from openblotter.domain.errors import InvalidInput
@@ -113,7 +114,14 @@ def _fit(
     formula = " + ".join(["dark", spline, *(f"C({name})" for name in columns)])
     data: dict[str, Any] = {"dark": sample.dark, "minute": sample.minute, **columns}
     design = dmatrix(formula, data)
-    fitted = sm.Logit(sample.in_group, np.asarray(design)).fit(disp=0, maxiter=200)
+    try:
+        fitted = sm.Logit(sample.in_group, np.asarray(design)).fit(disp=0, maxiter=200)
+    except (np.linalg.LinAlgError, PerfectSeparationError) as error:
+        raise InvalidInput(
+            f"The veil-of-darkness model ({label}: {'; '.join(controls)}) cannot be fitted on "
+            f"these {sample.dark.size} stops: {error}. Choose fewer controls or a longer period.",
+            detail={"controls": list(controls), "stops_in_window": int(sample.dark.size)},
+        ) from error
     position = design.design_info.column_names.index("dark")
     beta, se = float(fitted.params[position]), float(fitted.bse[position])
     z = z_value(level)
