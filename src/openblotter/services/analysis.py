@@ -258,29 +258,15 @@ def _recording_flags(
     )
     for row in rows:
         # A change of the row's own group, or of a filtered value (it selects every row's events).
-        touching = [
+        changes = flags["recording_changes"]
+        own = [
             c
-            for c in flags["recording_changes"]
-            if c["category"] in row["department_codes"] or c["field"] not in RECORDED_FIELDS[by]
+            for c in changes
+            if c["field"] in RECORDED_FIELDS[by] and c["category"] in row["department_codes"]
         ]
-        for change in touching:
-            row["notes"].append(
-                f"How '{change['category']}' was recorded changed from {change['month']} "
-                f"({change['share_before']:.1%} of records before, {change['share_after']:.1%} "
-                f"after); this period {_where(change['position'])}."
-            )
-            if change["position"] in ("spans", "before") and row["reliable"] is not None:
-                row["reliable"] = False
-        row["recording_change"] = bool(touching)
+        shared = [c for c in changes if c["field"] not in RECORDED_FIELDS[by]]
+        recording.mark_row(row, own, shared)
     return flags
-
-
-def _where(position: str) -> str:
-    return {
-        "spans": "spans the change",
-        "before": "lies before it, in the way of recording later replaced",
-        "after": "lies after it",
-    }[position]
 
 
 def _mapping(portal: Portal, dimension: str) -> CodeMapping:

@@ -174,20 +174,12 @@ def _flag(
         else [by, *OUTCOME_FIELDS]
     )
     flags = recording.flag(portal, dataset_id, fields, None, period.first, period.last, filters)
+    grouped = (by, "subject_ethnicity")
     for row in rows:
-        touching = [
-            c
-            for c in flags["recording_changes"]
-            if c["field"] not in (by, "subject_ethnicity") or c["category"] == row["group"]
-        ]
-        for change in touching:
-            row["notes"].append(
-                f"How {change['field']} '{change['category']}' was recorded changed from "
-                f"{change['month']} ({change['position']} this period)."
-            )
-        if any(c["position"] in ("spans", "before") for c in touching):
-            row["reliable"] = False
-        row["recording_change"] = bool(touching)
+        changes = flags["recording_changes"]
+        own = [c for c in changes if c["field"] in grouped and c["category"] == row["group"]]
+        shared = [c for c in changes if c["field"] not in grouped]
+        recording.mark_row(row, own, shared)
     return flags
 
 

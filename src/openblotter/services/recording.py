@@ -23,6 +23,8 @@ from openblotter.services.portal import Portal
 #: A field with more distinct values than this is not a code list (names, addresses, ids).
 MAX_CATEGORIES = 30
 NOT_RECORDED = "Not recorded"
+#: Values that say nothing was recorded: a change in their share is stated, not held against rates.
+MISSING = (NOT_RECORDED, "Unknown")
 _SKIP_SUFFIXES = ("_id", "_number", "_name", "_address", "_code")
 _CACHE: dict[tuple[str, str, str], dict[str, Any]] = {}
 
@@ -162,13 +164,45 @@ def flag(
         )
         if used or (change["field"], change["category"]) in chosen:
             relevant.append({**change, "position": position(change["month"], first, last)})
-    reliable = not any(c["position"] in ("spans", "before") for c in relevant)
+    reliable = not any(lowers_reliability(c) for c in relevant)
     caveats = [recording_caveat(relevant, first, last).to_dict()] if relevant else []
     return {
         "recording_changes": relevant,
         "recording_reliable": reliable,
         "recording_caveats": caveats,
     }
+
+
+def lowers_reliability(change: dict[str, Any]) -> bool:
+    """A change inside or after the period, of a value (not of blanks, which every analysis
+    leaves out of its rates and counts apart), makes the figure not reliable."""
+    return change["position"] in ("spans", "before") and change["category"] not in MISSING
+
+
+_WHERE = {
+    "spans": "this period spans the change",
+    "before": "this period lies before it, in the way of recording later replaced",
+    "after": "this period lies after it",
+}
+
+
+def mark_row(row: dict[str, Any], own: list[dict[str, Any]], shared: list[dict[str, Any]]) -> None:
+    """Note on one table row the changes of its own group, once those that touch every row,
+    and lower its reliability when one of them calls for it."""
+    for change in own:
+        row["notes"].append(
+            f"How '{change['category']}' was recorded changed from {change['month']} "
+            f"({change['share_before']:.1%} of records before, {change['share_after']:.1%} "
+            f"after); {_WHERE[change['position']]}."
+        )
+    if shared:
+        row["notes"].append(
+            "A field these figures count or filter on changed how it was recorded during "
+            "this period (see the warning beside the figure)."
+        )
+    if row.get("reliable") is not None and any(lowers_reliability(c) for c in own + shared):
+        row["reliable"] = False
+    row["recording_change"] = bool(own or shared)
 
 
 def position(month: str, first: date, last: date) -> str:
