@@ -137,3 +137,10 @@ def test_oakland_search_and_hit_rates_equal_the_raw_counts(tmp_path):
     table = outcomes.analysis_csv("outcome-tests", result)
     assert table.splitlines()[0].startswith("group,stops,searches,hits,arrests")
     assert f"Black or African American,{len(black)},{len(searched)},{hits}" in table
+
+
+def test_the_outcome_tables_of_the_stops_say_how_recording_changed(ri_portal):
+    result = outcomes.outcomes(ri_portal, "ri_stops")
+    table = result["tables"]["outcome"]
+    assert {c["field"] for c in table["recording_changes"]} == {"outcome"}
+    assert "recording_changed" in [c["key"] for c in result["caveats"]]

@@ -10,7 +10,7 @@ import polars as pl
 from openblotter.analysis.census_mapping import combined_race_ethnicity
 from openblotter.analysis.representation import race_pair_table, representation_by
 from openblotter.domain.errors import InvalidInput
-from openblotter.services import disclosure, disclosure_analyses, query
+from openblotter.services import disclosure, disclosure_analyses, query, recording
 from openblotter.services.analysis import race_mapping
 from openblotter.services.darkness import darkness as darkness  # re-exported for the doors
 from openblotter.services.portal import Portal
@@ -91,4 +91,12 @@ def race_pairs(
         )
     table = race_pair_table(frame, officer_column="officer_race", subject_column="subject_race")
     result = table.to_dict()
-    return {"dataset": dataset_id, "event_unit": "one row of the dataset", **result}
+    fields = ["officer_race", "officer_ethnicity", "subject_race", "subject_ethnicity"]
+    flags = recording.flag_whole(portal, dataset_id, fields, filters or [])
+    return {
+        "dataset": dataset_id,
+        "event_unit": "one row of the dataset",
+        **result,
+        "recording_changes": flags["recording_changes"],
+        "caveats": flags["recording_caveats"],
+    }

@@ -242,3 +242,15 @@ def for_dataset_page(portal: Portal, dataset_id: str) -> dict[str, Any] | None:
         return changes(portal, dataset_id)
     except (InvalidInput, NotFound):
         return None
+
+
+def flag_whole(
+    portal: Portal, dataset_id: str, fields: list[str], filters: list[tuple[str, str]]
+) -> dict[str, Any]:
+    """:func:`flag` for an analysis without a period: the span of the events it counts."""
+    from openblotter.services.periods import span
+
+    found = span(portal, dataset_id, filters)
+    if found is None:
+        return {"recording_changes": [], "recording_reliable": True, "recording_caveats": []}
+    return flag(portal, dataset_id, fields, None, found[0], found[1], filters)
