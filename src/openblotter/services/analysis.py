@@ -232,10 +232,12 @@ def _contact_types(
     """The contact types among the counted events (contacts only): they name the event unit."""
     if family != "contacts":
         return None
-    frame = query.table(portal, dataset_id, filters, ["contact_type"])
-    if "contact_type" not in frame.columns:
+    names = {f.name for f in query.target(portal, dataset_id, filters).schema.fields}
+    if "contact_type" not in names:
         return None
-    return [str(v) for v in frame["contact_type"].drop_nulls().unique().to_list()]
+    params = [*filters, ("_group", "contact_type"), ("_agg", "count")]
+    groups = query.aggregate(portal, dataset_id, params, protect=False)["groups"]
+    return [str(g["contact_type"]) for g in groups if g.get("contact_type")]
 
 
 def _recording_flags(
