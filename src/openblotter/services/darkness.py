@@ -10,7 +10,7 @@ result when how race was recorded changed inside the stops' dates.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -19,15 +19,18 @@ from openblotter.domain.errors import InvalidInput
 from openblotter.services import disclosure, disclosure_analyses, periods, query, recording
 from openblotter.services.portal import Portal
 
+if TYPE_CHECKING:
+    from openblotter.analysis.darkness import Place
+
 #: Where a stop's area is read, coarsest first: the geography fixed effect of the model.
 GEOGRAPHY_FIELDS = ("district", "sector", "beat")
 DEFAULT_GROUP = "Black or African American"
 DEFAULT_REFERENCE = "White"
 
 
-def place_of(portal: Portal) -> Any:
+def place_of(portal: Portal) -> Place:
     """The portal's city as a :class:`~openblotter.analysis.darkness.Place`, or a 400 saying why not."""
-    from openblotter.analysis.darkness import Place
+    from openblotter.analysis.darkness import Place  # statsmodels: on first use
 
     settings = portal.settings
     latitude = getattr(settings, "city_latitude", None)
@@ -103,19 +106,20 @@ def darkness(
     chosen_period = periods.resolve(portal, dataset_id, period, filters or [])
     frame = _stops(portal, dataset_id, [*(filters or []), *chosen_period.filters])
     stops = frame.drop_nulls(["incident_date", "incident_time"])
+    # Every stop goes in: one without a date or time is counted in excluded.missing_time.
     moments = [
-        datetime.combine(d, t)
-        for d, t in zip(stops["incident_date"], stops["incident_time"], strict=True)
+        datetime.combine(d, t) if d is not None and t is not None else None
+        for d, t in zip(frame["incident_date"], frame["incident_time"], strict=True)
     ]
-    area = _geography(stops)
+    area = _geography(frame)
     chosen_reference = None if (reference or "").strip().lower() in ("", "all") else reference
     result = veil_of_darkness(
         moments,
-        stops["subject_race"].to_list(),
+        frame["subject_race"].to_list(),
         group_of_interest=group,
         reference=chosen_reference,
         place=place,
-        geography=stops[area].cast(pl.String).to_list() if area else None,
+        geography=frame[area].cast(pl.String).to_list() if area else None,
         geography_name=area or "area",
         controls=controls,
     )
