@@ -126,3 +126,12 @@ def test_darkness_answers_odd_choices_with_a_400_that_says_why(client, params, s
     )
     assert response.status_code == 400, response.text
     assert said in response.json()["error"]["message"]
+
+
+def test_a_short_dataset_says_changes_could_not_be_looked_for(tmp_path):
+    from tests.integration.test_benchmark_service import _contacts
+
+    portal = make_portal(tmp_path / "short")
+    publish_file(portal, _contacts(tmp_path / "c.csv"), "contacts", "2026-Q3", family="contacts")
+    page = TestClient(create_app(portal.settings)).get("/datasets/contacts")
+    assert page.status_code == 200 and "none could be looked for" in page.text

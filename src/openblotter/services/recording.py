@@ -26,6 +26,7 @@ NOT_RECORDED = "Not recorded"
 #: Values that say nothing was recorded: a change in their share is stated, not held against rates.
 MISSING = (NOT_RECORDED, "Unknown")
 _SKIP_SUFFIXES = ("_id", "_number", "_name", "_address", "_code")
+WINDOW_MONTHS = 6
 _CACHE: dict[tuple[str, str, str], dict[str, Any]] = {}
 
 
@@ -48,7 +49,10 @@ def changes(portal: Portal, dataset_id: str, release: str | None = None) -> dict
         "release": t.release.label,
         "date_field": found["date_field"],
         "fields_checked": found["fields"],
-        "method": method_text(),
+        "months": found["months"],
+        # Six months either side of a boundary, with enough records, before anything can be found.
+        "testable": found["months"] >= 2 * WINDOW_MONTHS,
+        "method": method_text(window=WINDOW_MONTHS),
         "changes": listed,
     }
 
@@ -58,7 +62,7 @@ def _detect(portal: Portal, dataset_id: str, t: Any) -> dict[str, Any]:
 
     source = main_date_field(t.schema)
     if source is None:
-        return {"date_field": None, "fields": [], "changes": []}
+        return {"date_field": None, "fields": [], "changes": [], "months": 0}
     fields = _coded_fields(t.schema)
     # One read of the date and the coded columns; each field is then counted in memory.
     frame = query.table(portal, dataset_id, [("_release", t.release.label)], [source.name, *fields])
@@ -75,8 +79,9 @@ def _detect(portal: Portal, dataset_id: str, t: Any) -> dict[str, Any]:
             continue
         checked.append(field)
         months, counts = monthly
-        found += [c.to_dict() for c in detect_changes(field, months, counts)]
-    return {"date_field": source.name, "fields": checked, "changes": found}
+        found += [c.to_dict() for c in detect_changes(field, months, counts, window=WINDOW_MONTHS)]
+    covered = frame["_month"].n_unique() if frame.height else 0
+    return {"date_field": source.name, "fields": checked, "changes": found, "months": covered}
 
 
 def _coded_fields(schema: Any) -> list[str]:
