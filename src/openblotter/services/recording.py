@@ -43,7 +43,8 @@ def changes(portal: Portal, dataset_id: str, release: str | None = None) -> dict
     found = _CACHE[key]
     listed = found["changes"]
     if disclosure.aggregates_only(portal, dataset_id):
-        listed = [_protected(c, portal.settings.aggregates_threshold) for c in listed]
+        threshold = portal.settings.aggregates_threshold
+        listed = [c for c in listed if _publishable(c, threshold)]
     return {
         "dataset": dataset_id,
         "release": t.release.label,
@@ -127,12 +128,10 @@ def _calendar(first: str, last: str) -> list[str]:
     return months
 
 
-def _protected(change: dict[str, Any], threshold: int) -> dict[str, Any]:
-    """A change of a counts-only dataset: its shares stay, small category counts do not."""
-    small = any(0 < change[k] < threshold for k in ("in_category_before", "in_category_after"))
-    if not small:
-        return change
-    return {**change, "in_category_before": None, "in_category_after": None}
+def _publishable(change: dict[str, Any], threshold: int) -> bool:
+    """A change of a counts-only dataset is listed only when neither of its category counts is
+    small: its share and the window's record count would give the small count back."""
+    return not any(0 < change[k] < threshold for k in ("in_category_before", "in_category_after"))
 
 
 def flag(
