@@ -60,7 +60,7 @@ def test_rhode_island_search_and_arrest_rates_equal_the_raw_counts(ri_portal):
     assert all(r["hits"] is None and r["hit_rate"] is None for r in result["rows"])
     keys = [c["key"] for c in result["caveats"]]
     assert "no_hit_field" in keys and "infra_marginality" not in keys
-    assert result["measures"]["hit_rate"] is None
+    assert result["measures"]["hit_rate"] is None and "hit rate" not in result["method"]
 
 
 def test_the_hispanic_rates_of_the_whole_file_are_flagged_for_the_recording_change(ri_portal):
@@ -98,6 +98,7 @@ def test_oakland_search_and_hit_rates_equal_the_raw_counts(tmp_path):
         _exact(hits, len(searched))
     )
     assert "infra_marginality" in [c["key"] for c in result["caveats"]]
+    assert "hit rate = searches that found contraband / searches" in result["method"]
     table = outcomes.analysis_csv("outcome-tests", result)
     assert table.splitlines()[0].startswith("group,stops,searches,hits,arrests")
     assert f"Black or African American,{len(black)},{len(searched)},{hits}" in table

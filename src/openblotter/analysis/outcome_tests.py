@@ -24,11 +24,19 @@ from statsmodels.stats.proportion import proportion_confint
 
 from openblotter.analysis.caveats import Caveat
 
-METHOD = (
-    "search rate = searches / stops; hit rate = searches that found contraband / searches; "
-    "arrest rate = arrests / stops; exact Clopper-Pearson {level:.0%} intervals "
-    "(statsmodels proportion_confint, method 'beta')"
-)
+
+def method_text(*, has_hits: bool, has_arrests: bool, level: float = 0.95) -> str:
+    """The method of the rates actually computed (no hit rate without a contraband field)."""
+    parts = ["search rate = searches / stops"]
+    if has_hits:
+        parts.append("hit rate = searches that found contraband / searches")
+    if has_arrests:
+        parts.append("arrest rate = arrests / stops")
+    return (
+        "; ".join(parts) + f"; exact Clopper-Pearson {level:.0%} intervals "
+        "(statsmodels proportion_confint, method 'beta')"
+    )
+
 
 INFRA_MARGINALITY = Caveat(
     "infra_marginality",

@@ -81,7 +81,7 @@ def outcome_tests(
     filters: Params | None = None,
 ) -> dict[str, Any]:
     """Search, hit and arrest rates per group with exact intervals, method and caveats."""
-    from openblotter.analysis.outcome_tests import METHOD, group_outcomes, outcome_caveats
+    from openblotter.analysis.outcome_tests import group_outcomes, method_text, outcome_caveats
 
     if by not in BY:
         raise InvalidInput(
@@ -122,7 +122,7 @@ def outcome_tests(
         "event_unit": "one person in one stop (one row of the dataset)",
         "stops_total": frame.height,
         "rows": rows,
-        "method": METHOD.format(level=0.95),
+        "method": method_text(has_hits=has_hits, has_arrests=has_arrests),
         "measures": {
             "search_rate": "searches / stops that record whether there was a search",
             "hit_rate": "searches that found contraband / searches that record what was found"
