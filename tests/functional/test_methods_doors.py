@@ -54,9 +54,9 @@ def test_darkness_api_refuses_unknown_controls_and_a_portal_without_a_place(clie
     assert bad.status_code == 400 and "Unknown control" in bad.text
     unplaced = TestClient(create_app(portal.settings.model_copy(update={"city_timezone": None})))
     refused = unplaced.get("/api/v1/analysis/veil-of-darkness", params={"dataset": "ri_stops"})
-    assert refused.status_code == 400 and "not configured for a place" in refused.text
+    assert refused.status_code == 400 and "no location configured" in refused.text
     page = unplaced.get("/analysis/darkness", params={"dataset": "ri_stops"})
-    assert page.status_code == 400 and "not configured for a place" in page.text
+    assert page.status_code == 400 and "no location configured" in page.text
 
 
 def test_darkness_page_shows_both_estimates_and_the_recording_change(client):

@@ -169,9 +169,10 @@ def test_controls_can_be_chosen_and_unknown_ones_are_refused(ri_portal):
 def test_a_portal_without_a_place_refuses_with_the_settings_to_set(ri_portal, monkeypatch):
     unplaced = ri_portal.settings.model_copy(update={"city_latitude": None})
     monkeypatch.setattr(ri_portal, "settings", unplaced)
-    with pytest.raises(InvalidInput, match="not configured for a place") as error:
+    with pytest.raises(InvalidInput, match="no location configured") as error:
         darkness.darkness(ri_portal, "ri_stops")
-    assert "OPENBLOTTER_CITY_LATITUDE" in error.value.detail["settings"]
+    assert "OPENBLOTTER_CITY_LATITUDE" in error.value.message
+    assert error.value.detail["settings"] == ["city_latitude"]
 
 
 def test_a_counts_only_dataset_lists_no_change_that_would_give_a_small_count_back(tmp_path):

@@ -17,6 +17,7 @@ import polars as pl
 from openblotter.analysis.census_mapping import combined_race_ethnicity
 from openblotter.domain.errors import InvalidInput
 from openblotter.services import disclosure, disclosure_analyses, periods, query, recording
+from openblotter.services.location import city_location
 from openblotter.services.portal import Portal
 
 if TYPE_CHECKING:
@@ -29,29 +30,11 @@ DEFAULT_REFERENCE = "White"
 
 
 def place_of(portal: Portal) -> Place:
-    """The portal's city as a :class:`~openblotter.analysis.darkness.Place`, or a 400 saying why not."""
+    """The portal's city as a :class:`~openblotter.analysis.darkness.Place`, or a 400 naming the
+    location settings to set (:func:`openblotter.services.location.city_location`)."""
     from openblotter.analysis.darkness import Place  # statsmodels: on first use
 
-    settings = portal.settings
-    latitude = getattr(settings, "city_latitude", None)
-    longitude = getattr(settings, "city_longitude", None)
-    timezone = getattr(settings, "city_timezone", None)
-    if latitude is None or longitude is None or not timezone:
-        raise InvalidInput(
-            "The veil of darkness needs the city's location and time zone to know when the sun "
-            "set on each day, and this portal is not configured for a place. Set "
-            "OPENBLOTTER_CITY_LATITUDE, OPENBLOTTER_CITY_LONGITUDE and OPENBLOTTER_CITY_TIMEZONE "
-            "(see docs/operations.md).",
-            detail={
-                "settings": [
-                    "OPENBLOTTER_CITY_LATITUDE",
-                    "OPENBLOTTER_CITY_LONGITUDE",
-                    "OPENBLOTTER_CITY_TIMEZONE",
-                ]
-            },
-        )
-    name = getattr(settings, "city_name", None) or f"{latitude}, {longitude}"
-    return Place(name, float(latitude), float(longitude), str(timezone))
+    return Place(*city_location(portal.settings))
 
 
 def parse_controls(text: str | None) -> list[str] | None:
