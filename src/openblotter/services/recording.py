@@ -65,23 +65,27 @@ def _detect(portal: Portal, dataset_id: str, t: Any) -> dict[str, Any]:
     if source is None:
         return {"date_field": None, "fields": [], "changes": [], "months": 0}
     fields = _coded_fields(t.schema)
-    # One read of the date and the coded columns; each field is then counted in memory.
-    frame = query.table(portal, dataset_id, [("_release", t.release.label)], [source.name, *fields])
-    frame = frame.filter(pl.col(source.name).is_not_null()).with_columns(
-        pl.col(source.name).dt.strftime("%Y-%m").alias("_month")
-    )
+    release = [("_release", t.release.label)]
+    months = query.table(portal, dataset_id, release, [source.name])
+    covered = months[source.name].drop_nulls().dt.strftime("%Y-%m").n_unique()
     found: list[dict[str, Any]] = []
     checked: list[str] = []
     for field in fields:
+        # One field at a time beside the date: memory stays two columns, whatever the width.
+        frame = query.table(portal, dataset_id, release, [source.name, field])
         if field not in frame.columns or frame[field].drop_nulls().n_unique() < 1:
             continue
+        frame = frame.filter(pl.col(source.name).is_not_null()).with_columns(
+            pl.col(source.name).dt.strftime("%Y-%m").alias("_month")
+        )
         monthly = _monthly(frame, field)
         if monthly is None:
             continue
         checked.append(field)
-        months, counts = monthly
-        found += [c.to_dict() for c in detect_changes(field, months, counts, window=WINDOW_MONTHS)]
-    covered = frame["_month"].n_unique() if frame.height else 0
+        month_labels, counts = monthly
+        found += [
+            c.to_dict() for c in detect_changes(field, month_labels, counts, window=WINDOW_MONTHS)
+        ]
     return {"date_field": source.name, "fields": checked, "changes": found, "months": covered}
 
 
