@@ -25,7 +25,7 @@ MAX_CATEGORIES = 30
 NOT_RECORDED = "Not recorded"
 #: Values that say nothing was recorded: a change in their share is stated, not held against rates.
 MISSING = (NOT_RECORDED, "Unknown")
-_SKIP_SUFFIXES = ("_id", "_number", "_name", "_address", "_code")
+_SKIP_SUFFIXES = ("_id", "_number", "_name", "_address")
 WINDOW_MONTHS = 6
 _CACHE: dict[tuple[str, str, str], dict[str, Any]] = {}
 
