@@ -13,13 +13,19 @@ from openblotter.cli import app as cli_app
 from openblotter.services.darkness import darkness
 from openblotter.web.app import create_app
 from tests.conftest import REAL_DATA
-from tests.factories import TEST_SALT, make_portal, publish_file
+from tests.factories import TEST_SALT, make_portal, publish_file, write_demographics
+from tests.integration.test_methods_benchmark import AREA, RESIDENTS
 from tests.integration.test_methods_darkness import PROVIDENCE
 
 
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory):
-    portal = make_portal(tmp_path_factory.mktemp("doors") / "portal", **PROVIDENCE)
+    work = tmp_path_factory.mktemp("doors")
+    portal = make_portal(work / "portal", **PROVIDENCE)
+    residents = write_demographics(work / "d.csv", AREA, RESIDENTS)
+    publish_file(
+        portal, residents, "community_demographics", "2026-Q3", family="community_demographics"
+    )
     publish_file(
         portal,
         REAL_DATA / "rhode_island/police.csv",
@@ -135,3 +141,13 @@ def test_a_short_dataset_says_changes_could_not_be_looked_for(tmp_path):
     publish_file(portal, _contacts(tmp_path / "c.csv"), "contacts", "2026-Q3", family="contacts")
     page = TestClient(create_app(portal.settings)).get("/datasets/contacts")
     assert page.status_code == 200 and "none could be looked for" in page.text
+
+
+def test_benchmark_page_of_2006_marks_the_hispanic_row_and_says_why(client):
+    page = client.get("/analysis/benchmark", params={"dataset": "ri_stops", "period": "2006"})
+    assert page.status_code == 200
+    html = page.text
+    assert 'id="recording-changes"' in html and "this period lies before it" in html
+    assert "How &#39;Hispanic or Latino&#39; was recorded changed from 2007-04" in html
+    assert "recording changed, or few events" in html
+    assert "2006-01-01 to 2006-12-31" in html
