@@ -175,13 +175,8 @@ def test_a_portal_without_a_place_refuses_with_the_settings_to_set(ri_portal, mo
     assert error.value.detail["settings"] == ["city_latitude"]
 
 
-def test_a_counts_only_dataset_lists_no_change_that_would_give_a_small_count_back(tmp_path):
-    portal = make_portal(
-        tmp_path / "counts",
-        aggregates_only_datasets=["ri_stops"],
-        suppression_threshold=100,  # the counts-only threshold follows it
-        **PROVIDENCE,
-    )
+def test_a_counts_only_dataset_lists_no_change_and_refuses_the_row_level_analyses(tmp_path):
+    portal = make_portal(tmp_path / "counts", aggregates_only_datasets=["ri_stops"], **PROVIDENCE)
     publish_file(
         portal,
         REAL_DATA / "rhode_island/police.csv",
@@ -190,10 +185,8 @@ def test_a_counts_only_dataset_lists_no_change_that_would_give_a_small_count_bac
         family="contacts",
         mapping=Path("rhode_island_traffic_stops"),
     )
-    listed = recording.changes(portal, "ri_stops")["changes"]
-    race = {c["category"] for c in listed if c["field"] == "subject_race"}
-    # Hispanic: 129 stops in the six months before April 2007, 420 after: listed. More blank
-    # races from February 2006 rests on 69 stops before: not listed when counts under 100 hide.
-    assert "Hispanic or Latino" in race and "Unknown" not in race
-    for change in listed:
-        assert change["in_category_before"] >= 100 and change["in_category_after"] >= 100
+    # Shares of six-month windows are counts outside the protected tables: withheld.
+    listed = recording.changes(portal, "ri_stops")
+    assert listed["withheld"] is True and listed["changes"] == []
+    with pytest.raises(InvalidInput, match="published only as counts"):
+        darkness.darkness(portal, "ri_stops")

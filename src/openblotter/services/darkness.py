@@ -16,7 +16,7 @@ import polars as pl
 
 from openblotter.analysis.census_mapping import combined_race_ethnicity
 from openblotter.domain.errors import InvalidInput
-from openblotter.services import disclosure, disclosure_analyses, periods, query, recording
+from openblotter.services import disclosure_analyses, periods, query, recording
 from openblotter.services.location import city_location
 from openblotter.services.portal import Portal
 
@@ -83,6 +83,7 @@ def darkness(
     known race); ``controls`` the fixed effects (None: geography and year when
     the data has them, as published); ``period`` a year, quarter, last4q or all.
     """
+    disclosure_analyses.refuse_analysis(portal, dataset_id, "veil of darkness")
     from openblotter.analysis.darkness import veil_of_darkness  # statsmodels: on first use
 
     place = place_of(portal)
@@ -128,11 +129,6 @@ def darkness(
     body.update(flags)
     body["reliable"] = bool(flags["recording_reliable"] and result.converged)
     body["caveats"] = flags["recording_caveats"]
-    if disclosure.aggregates_only(portal, dataset_id):
-        body = disclosure_analyses.protect_darkness(portal, body)
-        without_time = body["stops_without_time"]
-        if 0 < without_time < portal.settings.aggregates_threshold:
-            body["stops_without_time"] = None
     return body
 
 

@@ -17,6 +17,15 @@ from openblotter.analysis.caveats import (
 )
 from openblotter.analysis.population import PopulationEstimate
 from openblotter.domain.errors import InvalidInput, NotFound
+from openblotter.domain.query import main_date_field
+from openblotter.services import (
+    disclosure,
+    disclosure_analyses,
+    periods,
+    query,
+    recording,
+    residents,
+)
 from openblotter.services.portal import Portal
 
 Params = list[tuple[str, str]]

@@ -16,7 +16,7 @@ import polars as pl
 
 from openblotter.analysis.census_mapping import combined_race_ethnicity
 from openblotter.domain.errors import InvalidInput
-from openblotter.services import disclosure, periods, query, recording
+from openblotter.services import disclosure_analyses, periods, query, recording
 from openblotter.services.portal import Portal
 
 Params = list[tuple[str, str]]
@@ -87,6 +87,7 @@ def outcome_tests(
         raise InvalidInput(
             f"'by' must be one of {', '.join(BY)}.", detail={"parameter": "by", "allowed": list(BY)}
         )
+    disclosure_analyses.refuse_analysis(portal, dataset_id, "outcome tests")
     dataset = portal.dataset(dataset_id)
     chosen_period = periods.resolve(portal, dataset_id, period, filters or [])
     frame = _frame(portal, dataset_id, by, [*(filters or []), *chosen_period.filters])
@@ -136,8 +137,6 @@ def outcome_tests(
         "recording_changes": flags["recording_changes"],
         "synthetic": dataset.synthetic,
     }
-    if disclosure.aggregates_only(portal, dataset_id):
-        body = _protect(portal, body)
     return body
 
 
@@ -181,31 +180,3 @@ def _flag(
         shared = [c for c in changes if c["field"] not in grouped]
         recording.mark_row(row, own, shared)
     return flags
-
-
-def _protect(portal: Portal, body: dict[str, Any]) -> dict[str, Any]:
-    """A counts-only dataset: counts under the threshold, and the rates they make, are hidden."""
-    threshold = portal.settings.aggregates_threshold
-    hidden = 0
-    for row in body["rows"]:
-        for count, rate in (
-            ("searches", "search_rate"),
-            ("hits", "hit_rate"),
-            ("arrests", "arrest_rate"),
-        ):
-            value = row[count]
-            if value is not None and 0 < value < threshold:
-                row.update(
-                    {count: None, rate: None, f"{rate}_ci_low": None, f"{rate}_ci_high": None}
-                )
-                hidden += 1
-        if 0 < row["stops"] < threshold:
-            row.update(
-                {
-                    k: None
-                    for k in row
-                    if k not in ("group", "reliable", "notes", "recording_change")
-                }
-            )
-            hidden += 1
-    return {**body, "suppression": disclosure.suppression(portal, hidden)}

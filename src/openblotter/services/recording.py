@@ -42,9 +42,10 @@ def changes(portal: Portal, dataset_id: str, release: str | None = None) -> dict
         _CACHE[key] = _detect(portal, dataset_id, t)
     found = _CACHE[key]
     listed = found["changes"]
-    if disclosure.aggregates_only(portal, dataset_id):
-        threshold = portal.settings.aggregates_threshold
-        listed = [c for c in listed if _publishable(c, threshold)]
+    withheld = disclosure.aggregates_only(portal, dataset_id)
+    if withheld:
+        # Shares of six-month windows are counts outside the protected tables: not listed.
+        listed = []
     return {
         "dataset": dataset_id,
         "release": t.release.label,
@@ -55,6 +56,7 @@ def changes(portal: Portal, dataset_id: str, release: str | None = None) -> dict
         "testable": found["months"] >= 2 * WINDOW_MONTHS,
         "method": method_text(window=WINDOW_MONTHS),
         "changes": listed,
+        "withheld": withheld,
     }
 
 
@@ -130,12 +132,6 @@ def _calendar(first: str, last: str) -> list[str]:
         months.append(f"{year:04d}-{month:02d}")
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return months
-
-
-def _publishable(change: dict[str, Any], threshold: int) -> bool:
-    """A change of a counts-only dataset is listed only when neither of its category counts is
-    small: its share and the window's record count would give the small count back."""
-    return not any(0 < change[k] < threshold for k in ("in_category_before", "in_category_after"))
 
 
 def flag(
