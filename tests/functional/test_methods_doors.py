@@ -120,7 +120,7 @@ def test_cli_prints_the_darkness_estimates_and_the_outcome_tests(portal):
     [
         ({"controls": "year,month"}, "year or month"),
         ({"group": "Nobody"}, "both in the group and in the reference group"),
-        ({"group": "Asian", "reference": "Asian"}, "reference group"),
+        ({"group": "Asian", "reference": "Asian"}, "are the same"),
         ({"period": "2005-Q9"}, "not a period"),
         ({"period": "2030"}, "No events"),
         ({"controls": "geography", "district": "Zone K1"}, "cannot"),

@@ -174,6 +174,12 @@ def veil_of_darkness(
         )
     wanted = _names(group_of_interest)
     against = None if reference is None else _names(reference) - wanted
+    if against is not None and not against:
+        raise InvalidInput(
+            "The group and the reference group are the same: compare the group with another "
+            "group (White, as published) or with every other driver (reference=all).",
+            detail={"parameter": "reference"},
+        )
     sample = build_sample(
         stop_times, driver_groups, wanted, against, place, geography, unknown_values
     )
