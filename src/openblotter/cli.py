@@ -509,23 +509,66 @@ def analyze_darkness(
     group: Annotated[
         str, typer.Option(help="Driver group of interest.")
     ] = "Black or African American",
+    reference: Annotated[
+        str, typer.Option(help="Group compared with (White, as published; all: everyone else).")
+    ] = "White",
+    controls: Annotated[
+        str | None,
+        typer.Option(help="Fixed effects: geography,year,month,day_of_week or none."),
+    ] = None,
+    period: Annotated[str, typer.Option(help="2025, 2025-Q3, last4q or all.")] = "all",
     filter_: Annotated[
         list[str] | None,
         typer.Option("--filter", help="A query filter, e.g. contact_type=Traffic stop."),
     ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Veil of darkness: are drivers of a group stopped less often after dark?"""
-    from openblotter.services.community import darkness
+    """Veil of darkness (Pierson et al. 2020): are drivers of a group stopped less after dark?"""
+    from openblotter.cli_analysis import print_darkness
+    from openblotter.services.darkness import darkness, parse_controls
 
     filters = [(k, v) for k, _, v in (f.partition("=") for f in filter_ or [])]
-    result = darkness(_portal(), dataset, group=group, filters=filters)
-    ci = result["ci"]
-    console.print(
-        f"Odds ratio (dark vs light) of a stopped driver being {group}: {result['odds_ratio']:.3f} "
-        f"(95% CI {ci['low']:.3f}–{ci['high']:.3f}, p = {result['p_value']:.3g}, n = {result['n']:,})."
+    result = darkness(
+        _portal(),
+        dataset,
+        group=group,
+        reference=reference,
+        controls=parse_controls(controls),
+        period=period,
+        filters=filters,
     )
-    for assumption in result.get("assumptions", []):
-        console.print(f"- {assumption}", highlight=False)
+    print_darkness(console, result, as_json)
+
+
+@analyze_app.command("outcome-tests")
+def analyze_outcome_tests(
+    dataset: Annotated[str, typer.Argument(help="Stops / contacts dataset id.")],
+    by: Annotated[str, typer.Option(help="subject_race or subject_sex.")] = "subject_race",
+    period: Annotated[str, typer.Option(help="2025, 2025-Q3, last4q or all.")] = "all",
+    filter_: Annotated[
+        list[str] | None, typer.Option("--filter", help="A query filter, e.g. district=Zone K1.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Search, hit and arrest rates by group with exact intervals (outcome tests)."""
+    from openblotter.cli_analysis import print_outcome_tests
+    from openblotter.services.outcome_tests import outcome_tests
+
+    filters = [(k, v) for k, _, v in (f.partition("=") for f in filter_ or [])]
+    result = outcome_tests(_portal(), dataset, by=by, period=period, filters=filters)
+    print_outcome_tests(console, result, as_json)
+
+
+@analyze_app.command("recording-changes")
+def analyze_recording_changes(
+    dataset: Annotated[str, typer.Argument(help="Dataset id.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """How recording changed: abrupt shifts in the shares of each coded field."""
+    from openblotter.cli_analysis import print_recording_changes
+    from openblotter.services.recording import changes
+
+    print_recording_changes(console, changes(_portal(), dataset), as_json)
 
 
 @analyze_app.command("representation")

@@ -27,6 +27,12 @@ PAGES: dict[str, tuple[str, int, int]] = {
     "outcomes": ("/analysis/outcomes?dataset=philadelphia_complaints", 200, 5),
     "representation": ("/analysis/representation?dataset=nj_officers", 200, 1),
     "darkness": ("/analysis/darkness?dataset=ri_stops", 200, 1),
+    "darkness-hispanic": (
+        "/analysis/darkness?dataset=ri_stops&group=Hispanic+or+Latino&controls=year",
+        200,
+        1,
+    ),
+    "outcome-tests": ("/analysis/outcome-tests?dataset=ri_stops", 200, 2),
     "bad-period": ("/analysis/benchmark?dataset=ri_stops&period=soon", 400, 0),
 }
 

@@ -89,7 +89,10 @@ def test_every_analysis_dataset_and_parameter_answers_without_a_server_error(cli
                             problems.append(f"{problem}: {path} {params}")
     assert not problems, f"{len(problems)} bad answers, e.g. {problems[:10]}"
     ok = sum(n for status, n in answered.items() if status < 300)
-    assert ok > 300, answered  # the analyses did run, not only refuse
+    # The analyses did run, not only refuse. Since issue 12 a filter or period that matches
+    # nothing is a 400 (not rates of 0), and the veil of darkness compares a group with White
+    # drivers (group=White is a 400), so fewer combinations answer 200 than before.
+    assert ok > 150, answered
 
 
 def test_the_analysis_index_links_only_pages_that_answer(client):

@@ -145,6 +145,8 @@ def same_number(text: str, value: object) -> bool:
         return text == str(value)
     if isinstance(value, int | float):
         return float(text) == float(value)
+    if isinstance(value, list):  # notes: one cell, joined as analysis_csv joins them
+        return text == "; ".join(str(v) for v in value)
     return text == str(value)
 
 

@@ -102,10 +102,14 @@ def test_filters_reference_and_periods(benchmark_portal):
     ] == pytest.approx(200 / (50 / 600 * 1000))
     earlier = benchmark(benchmark_portal, "contacts", period="2024-Q2")
     assert earlier["events_total"] == 99
-    none = benchmark(
-        benchmark_portal, "contacts", period="2025", filters=[("contact_type", "Traffic citation")]
-    )
-    assert none["events_total"] == 0
+    # An empty period is refused, not answered with rates of 0 (issue 12).
+    with pytest.raises(InvalidInput, match="No events in the period '2025'"):
+        benchmark(
+            benchmark_portal,
+            "contacts",
+            period="2025",
+            filters=[("contact_type", "Traffic citation")],
+        )
 
 
 def test_benchmark_api_contract(benchmark_portal, tmp_path):

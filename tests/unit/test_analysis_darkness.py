@@ -63,7 +63,7 @@ def test_recovers_a_planted_darkness_effect():
 
 def test_no_planted_effect_gives_an_interval_that_covers_one():
     times, groups = simulate_stops(1.0, 20_000, seed=11)
-    result = veil_of_darkness(times, groups, group_of_interest={"Black"})
+    result = veil_of_darkness(times, groups, group_of_interest={"Black"}, place=NORMAN_OK)
     assert result.ci.low < 1.0 < result.ci.high
     assert result.p_value > 0.05
 
@@ -72,7 +72,7 @@ def test_window_is_latest_sunset_to_earliest_dusk_and_every_stop_is_accounted_fo
     times, groups = simulate_stops(1.0, 4_000, seed=3)
     groups[:5] = ["Unknown", None, "", "Unknown", None]
     times[5] = None
-    result = veil_of_darkness(times, groups, group_of_interest="Black")
+    result = veil_of_darkness(times, groups, group_of_interest="Black", place=NORMAN_OK)
     # Norman: earliest dusk about 17:45 (early December, CST), latest sunset about 20:48
     # (late June, CDT).
     assert result.window_start == "17:45"
@@ -98,20 +98,20 @@ def test_sun_times_are_local_clock_minutes():
 def test_aware_times_are_converted_to_the_city_clock():
     times, groups = simulate_stops(1.0, 3_000, seed=5)
     utc = [t.replace(tzinfo=ZONE).astimezone(ZoneInfo("UTC")) for t in times]
-    naive = veil_of_darkness(times, groups, group_of_interest="Black")
-    aware = veil_of_darkness(utc, groups, group_of_interest="Black")
+    naive = veil_of_darkness(times, groups, group_of_interest="Black", place=NORMAN_OK)
+    aware = veil_of_darkness(utc, groups, group_of_interest="Black", place=NORMAN_OK)
     assert aware.n == naive.n and aware.odds_ratio == pytest.approx(naive.odds_ratio)
 
 
 def test_one_season_has_no_window_and_says_what_to_do():
     times, groups = simulate_stops(1.0, 2_000, seed=2, first=date(2024, 6, 1), days=30)
     with pytest.raises(InvalidInput, match="full year"):
-        veil_of_darkness(times, groups, group_of_interest="Black")
+        veil_of_darkness(times, groups, group_of_interest="Black", place=NORMAN_OK)
 
 
 def test_lengths_must_match():
     with pytest.raises(InvalidInput, match="one group per stop"):
-        veil_of_darkness([datetime(2024, 1, 1, 18)], [], group_of_interest="Black")
+        veil_of_darkness([datetime(2024, 1, 1, 18)], [], group_of_interest="Black", place=NORMAN_OK)
 
 
 def test_runs_on_real_rhode_island_state_police_stops(real_data):
@@ -123,9 +123,45 @@ def test_runs_on_real_rhode_island_state_police_stops(real_data):
             times.append(datetime.strptime(stamp, "%Y-%m-%d %H:%M") if row["stop_time"] else None)
             groups.append(row.get("driver_race") or None)
     providence = Place("Providence, Rhode Island", 41.824, -71.4128, "America/New_York")
-    result = veil_of_darkness(times, groups, group_of_interest="Black", place=providence)
+    result = veil_of_darkness(
+        times, groups, group_of_interest="Black", reference=None, place=providence
+    )
     assert result.n + sum(result.excluded.values()) == len(times) == 27918
     assert result.excluded["unknown_group"] >= 1454  # rows blank apart from date, time, district
     assert result.n > 1000 and result.n_dark > 100 and result.n_light > 100
     assert 0 < result.ci.low < result.odds_ratio < result.ci.high
     assert "16:" in result.window_start and result.window_end.startswith("20:")
+
+
+def test_only_the_two_groups_compared_are_in_the_sample_and_the_rest_are_counted():
+    times, groups = simulate_stops(1.0, 3_000, seed=9)
+    groups[:300] = ["Asian"] * 300
+    against_white = veil_of_darkness(times, groups, group_of_interest="Black", place=NORMAN_OK)
+    against_all = veil_of_darkness(
+        times, groups, group_of_interest="Black", reference=None, place=NORMAN_OK
+    )
+    assert against_white.excluded["other_group"] == 300
+    assert against_all.excluded["other_group"] == 0
+    assert against_all.n > against_white.n
+    assert "against drivers recorded as White" in against_white.comparison
+    assert "every other driver" in against_all.comparison
+
+
+def test_controls_follow_the_data_and_the_plain_estimate_stands_beside():
+    times, groups = simulate_stops(0.7, 6_000, seed=4)
+    areas = ["North" if i % 2 else "South" for i in range(len(times))]
+    result = veil_of_darkness(
+        times, groups, group_of_interest="Black", place=NORMAN_OK, geography=areas
+    )
+    assert result.control_keys == ("geography", "year")  # two years of stops, two areas
+    assert [e.label for e in result.estimates] == ["clock time only", "with controls"]
+    assert result.estimates[-1].odds_ratio == result.odds_ratio
+    assert any("geography" in c for c in result.controls)
+    one_year = veil_of_darkness(
+        times, groups, group_of_interest="Black", place=NORMAN_OK, controls=["day_of_week"]
+    )
+    assert one_year.control_keys == ("day_of_week",)
+    with pytest.raises(InvalidInput, match="no district, beat or sector"):
+        veil_of_darkness(
+            times, groups, group_of_interest="Black", place=NORMAN_OK, controls=["geography"]
+        )

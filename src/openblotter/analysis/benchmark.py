@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field, replace
 from numbers import Integral
 from typing import Any
 
-from openblotter.analysis.caveats import BENCHMARK_CAVEATS, Caveat
+from openblotter.analysis.caveats import BENCHMARK_CAVEATS, Caveat, benchmark_caveats
 from openblotter.analysis.census_mapping import CodeMapping, Placement
 from openblotter.analysis.intervals import (
     CONDITIONAL,
@@ -144,6 +144,15 @@ def community_benchmark(
     rows = [_category_row(c, tally, population.get(c), mapping, context) for c in categories]
     rows.append(_unknown_row(tally, context))
     rows += [_unmapped_row(code, count, context) for code, count in tally.not_in_mapping.items()]
+    moe_used = _has_moe(population, total)
+    caveats = benchmark_caveats(
+        dimension=mapping.dimension,
+        moe_used=moe_used,
+        min_events=min_events,
+        unreliable_rows=sum(1 for r in rows if r.reliable is False),
+        unknown_events=tally.unknown,
+        unmapped_events=sum(tally.not_in_mapping.values()),
+    )
     return BenchmarkResult(
         dimension=mapping.dimension,
         reference=reference or ALL_RESIDENTS,
@@ -158,7 +167,8 @@ def community_benchmark(
         population_total_moe=total.margin_of_error,
         groups=tuple(rows),
         mapping=mapping.to_dict(),
-        methods=_methods(population, total),
+        methods=_methods(moe_used),
+        caveats=caveats,
     )
 
 
@@ -342,12 +352,13 @@ def _share(part: int, whole: int) -> float | None:
     return part / whole if whole > 0 else None
 
 
-def _methods(
-    population: Mapping[str, PopulationEstimate], total: PopulationEstimate
-) -> dict[str, str]:
-    has_moe = total.margin_of_error is not None or any(
+def _has_moe(population: Mapping[str, PopulationEstimate], total: PopulationEstimate) -> bool:
+    return total.margin_of_error is not None or any(
         p.margin_of_error is not None for p in population.values()
     )
+
+
+def _methods(has_moe: bool) -> dict[str, str]:
     population_error = (
         "The ACS margins of error (90%) are turned into standard errors (MOE / 1.645), carried "
         "to shares and ratios by the Census Bureau's formulas (ACS handbook 2020, ch. 8), and "

@@ -91,7 +91,19 @@ CENSUS_IS_AN_ESTIMATE = Caveat(
     ),
 )
 
-#: The caveats shown with every community benchmark, in display order.
+CENSUS_WITHOUT_MOE = Caveat(
+    key="census_estimate",
+    title="The population counts are taken as exact",
+    text=(
+        "The population table gives no margin of error, so the intervals here reflect only "
+        "the randomness of the event counts and treat the residents as counted exactly. If the "
+        "table is a survey estimate (the American Community Survey), the intervals are too "
+        "narrow. Population also changes between the census year and the year of the police "
+        "data."
+    ),
+)
+
+#: The caveats of a community benchmark whose figures need them all (the full set, in order).
 BENCHMARK_CAVEATS: tuple[Caveat, ...] = (
     RESIDENTS_ARE_NOT_THE_POPULATION_AT_RISK,
     RECORDED_RACE_IS_OFTEN_PERCEIVED,
@@ -101,6 +113,54 @@ BENCHMARK_CAVEATS: tuple[Caveat, ...] = (
     CENSUS_IS_AN_ESTIMATE,
 )
 
+
+def benchmark_caveats(
+    *,
+    dimension: str,
+    moe_used: bool,
+    min_events: int,
+    unreliable_rows: int,
+    unknown_events: int,
+    unmapped_events: int,
+) -> tuple[Caveat, ...]:
+    """The caveats a benchmark's own computation calls for, in display order.
+
+    Each is chosen (or worded) from what the method did: the census caveat says
+    whether the intervals include a margin of error; the small-numbers caveat
+    names the event threshold and appears when a row falls under it; the
+    unknown-group caveat appears when events were not compared with residents.
+    """
+    chosen = [RESIDENTS_ARE_NOT_THE_POPULATION_AT_RISK]
+    if dimension == "race_ethnicity":
+        chosen.append(RECORDED_RACE_IS_OFTEN_PERCEIVED)
+    chosen.append(DISPARITY_IS_NOT_PROOF_OF_BIAS)
+    if unreliable_rows:
+        chosen.append(
+            Caveat(
+                SMALL_NUMBERS.key,
+                SMALL_NUMBERS.title,
+                f"{unreliable_rows} row(s) are marked not reliable: fewer than {min_events} "
+                "events, or a population estimate too uncertain to divide by. Such a rate can "
+                "rise or fall sharply from one year to the next by chance alone; its 95% "
+                "interval shows how wide the plausible range is.",
+            )
+        )
+    not_compared = unknown_events + unmapped_events
+    if not_compared:
+        chosen.append(
+            Caveat(
+                UNKNOWN_GROUP.key,
+                UNKNOWN_GROUP.title,
+                f"{not_compared:,} events record no group, or a value the portal cannot match "
+                "to a census group; they are shown in their own rows and compared with no "
+                "residents. The other groups' rates count only the events recorded for them, "
+                "so every rate may be too low.",
+            )
+        )
+    chosen.append(CENSUS_IS_AN_ESTIMATE if moe_used else CENSUS_WITHOUT_MOE)
+    return tuple(chosen)
+
+
 #: What one counted event is, per dataset family.
 EVENT_UNITS: dict[str, str] = {
     "use_of_force": (
@@ -109,7 +169,7 @@ EVENT_UNITS: dict[str, str] = {
     ),
     "use_of_force_subjects": "one person force was used on in one incident",
     "use_of_force_officers": "one officer in one use-of-force incident",
-    "contacts": "one community member in one contact (a case, a citation or an arrest)",
+    "contacts": "one community member in one contact (a stop, case, citation or arrest)",
     "traffic_stops": "one driver in one traffic stop",
     "complaints": "one complainant in one complaint",
     "hate_crimes": "one offense with a bias motivation",
@@ -118,6 +178,18 @@ EVENT_UNITS: dict[str, str] = {
 }
 
 
-def event_unit(family: str) -> str:
-    """What one event is in a dataset family; a generic phrase for a family not listed."""
+def event_unit(family: str, contact_types: list[str] | None = None) -> str:
+    """What one event is in a dataset family; a generic phrase for a family not listed.
+
+    For contacts, ``contact_types`` (the types among the counted events) name
+    the kind of contact: a dataset of traffic stops counts drivers in stops,
+    whatever each stop ended in (warning, citation, arrest).
+    """
+    if family == "contacts" and contact_types:
+        kinds = sorted({t for t in contact_types if t})
+        if kinds == ["Traffic stop"]:
+            return "one driver (or person stopped) in one traffic stop, whatever it ended in"
+        if kinds:
+            listed = ", ".join(k.lower() for k in kinds)
+            return f"one community member in one contact ({listed})"
     return EVENT_UNITS.get(family, "one row of the dataset")

@@ -28,8 +28,7 @@ from openblotter.analysis.census_mapping import (
     combine_race_ethnicity,
 )
 from openblotter.domain.errors import InvalidInput
-from openblotter.domain.quarters import Quarter
-from openblotter.services import disclosure, disclosure_analyses, query
+from openblotter.services import disclosure, disclosure_analyses, periods, query, recording
 from openblotter.services.portal import Portal
 from openblotter.services.requirements import A_DATE, require_fields
 from openblotter.services.residents import residents_by_group
@@ -72,25 +71,6 @@ def race_mapping(portal: Portal) -> CodeMapping:
             ) from error
     codes = {**DEFAULT_RACE_ETHNICITY_MAPPING.codes, **_FAMILY_RACE_CODES}
     return replace(DEFAULT_RACE_ETHNICITY_MAPPING, codes=codes)
-
-
-def period_filters(period: str, current: Quarter) -> list[tuple[str, str]]:
-    """``2025`` (a year), ``2025-Q3`` (a quarter) or ``last4q`` (four quarters to ``current``)."""
-    text = period.strip()
-    if text == "last4q":
-        quarters = [current]
-        while len(quarters) < 4:
-            quarters.append(quarters[-1].previous())
-        return [("quarter", q.label) for q in reversed(quarters)]
-    if text.isdigit() and len(text) == 4:
-        return [("year", text)]
-    try:
-        return [("quarter", Quarter.parse(text).label)]
-    except InvalidInput as error:
-        raise InvalidInput(
-            f"'{period}' is not a period: use a year (2025), a quarter (2025-Q3) or last4q.",
-            detail={"parameter": "period", "allowed": ["YYYY", "YYYY-Qn", "last4q"]},
-        ) from error
 
 
 def _counted(
@@ -194,7 +174,8 @@ def benchmark(
     current = portal.release(
         dataset_id, next((v for k, v in filters or [] if k == "_release"), None)
     )
-    chosen = [*(filters or []), *period_filters(period, current.quarter)]
+    chosen_period = periods.resolve(portal, dataset_id, period, filters or [])
+    chosen = [*(filters or []), *chosen_period.filters]
     counts_only = disclosure.aggregates_only(portal, dataset_id)
     if counts_only:  # from the release's protected tables, with the codes to hide
         events, hidden = disclosure_analyses.benchmark_events(portal, dataset_id, by, chosen)
@@ -211,14 +192,16 @@ def benchmark(
         total_population=total,
         reference=ref,
         min_events=portal.settings.small_number_threshold,
-        event_unit=event_unit(family),
+        event_unit=event_unit(family, _contact_types(portal, dataset_id, family, chosen)),
     ).to_dict()
     rows = [_row(g) for g in result["groups"]]
+    flags = _recording_flags(portal, dataset_id, by, chosen_period, rows, filters or [])
     body = {
         "dataset": dataset_id,
         "release": current.label,
         "by": by,
         "period": period,
+        **chosen_period.to_dict(),
         "filters": [list(f) for f in filters or [] if f[0] != "_release"],
         "event_unit": result["event_unit"],
         "reference": result["reference"],
@@ -229,12 +212,66 @@ def benchmark(
         "rows": rows,
         "method": result["methods"],
         "mapping": result["mapping"],
-        "caveats": result["caveats"],
+        "caveats": [*result["caveats"], *flags["recording_caveats"]],
+        "recording_changes": flags["recording_changes"],
         "synthetic": dataset.synthetic,
     }
     if counts_only:
         body = disclosure_analyses.protect_benchmark(portal, body, hidden)
     return body
+
+
+#: The coded fields behind each ``by``: a recording change in one of them flags the benchmark.
+RECORDED_FIELDS = {
+    "subject_race": ["subject_race", "subject_ethnicity"],
+    "subject_sex": ["subject_sex"],
+    "subject_age_group": ["subject_age_group"],
+}
+
+
+def _contact_types(
+    portal: Portal, dataset_id: str, family: str, filters: list[tuple[str, str]]
+) -> list[str] | None:
+    """The contact types among the counted events (contacts only): they name the event unit."""
+    if family != "contacts":
+        return None
+    names = {f.name for f in query.target(portal, dataset_id, filters).schema.fields}
+    if "contact_type" not in names:
+        return None
+    params = [*filters, ("_group", "contact_type"), ("_agg", "count")]
+    groups = query.aggregate(portal, dataset_id, params, protect=False)["groups"]
+    return [str(g["contact_type"]) for g in groups if g.get("contact_type")]
+
+
+def _recording_flags(
+    portal: Portal,
+    dataset_id: str,
+    by: str,
+    period: periods.Period,
+    rows: list[dict[str, Any]],
+    filters: list[tuple[str, str]],
+) -> dict[str, Any]:
+    """Mark the rows whose group's recording changed inside (or after) the period.
+
+    A row whose department codes include a changed category is not reliable
+    when the period spans the change or lies wholly before it, and says so.
+    """
+    if period.first is None or period.last is None:
+        return {"recording_changes": [], "recording_caveats": []}
+    flags = recording.flag(
+        portal, dataset_id, RECORDED_FIELDS[by], None, period.first, period.last, filters
+    )
+    for row in rows:
+        # A change of the row's own group, or of a filtered value (it selects every row's events).
+        changes = flags["recording_changes"]
+        own = [
+            c
+            for c in changes
+            if c["field"] in RECORDED_FIELDS[by] and c["category"] in row["department_codes"]
+        ]
+        shared = [c for c in changes if c["field"] not in RECORDED_FIELDS[by]]
+        recording.mark_row(row, own, shared)
+    return flags
 
 
 def _mapping(portal: Portal, dimension: str) -> CodeMapping:

@@ -1,8 +1,8 @@
-"""More measurements against the community: staff representation and the veil of darkness."""
+"""More measurements against the community: staff representation, race pairs (and the veil of
+darkness, from :mod:`openblotter.services.darkness`)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import polars as pl
@@ -10,9 +10,9 @@ import polars as pl
 from openblotter.analysis.census_mapping import combined_race_ethnicity
 from openblotter.analysis.representation import race_pair_table, representation_by
 from openblotter.domain.errors import InvalidInput
-from openblotter.services import disclosure, disclosure_analyses, query
+from openblotter.services import disclosure, disclosure_analyses, query, recording
 from openblotter.services.analysis import race_mapping
-from openblotter.services.location import city_location
+from openblotter.services.darkness import darkness as darkness  # re-exported for the doors
 from openblotter.services.portal import Portal
 from openblotter.services.requirements import require_fields
 from openblotter.services.residents import residents_by_group
@@ -78,46 +78,6 @@ def representation(
     return body
 
 
-def darkness(
-    portal: Portal,
-    dataset_id: str,
-    *,
-    group: str = "Black or African American",
-    filters: list[tuple[str, str]] | None = None,
-) -> dict[str, Any]:
-    """Veil of darkness for stops with a date and a clock time, at the portal's city."""
-    disclosure_analyses.refuse_analysis(portal, dataset_id, "veil of darkness")
-    from openblotter.analysis.darkness import Place, veil_of_darkness  # statsmodels: on first use
-
-    place = Place(*city_location(portal.settings))  # refuses a portal with no location
-    needs = ["incident_date", "incident_time", "subject_race"]
-    require_fields(portal, dataset_id, "veil of darkness", needs, filters)
-    frame = query.table(
-        portal, dataset_id, filters or [], ["incident_date", "incident_time", "subject_race"]
-    )
-    if not {"incident_date", "incident_time", "subject_race"} <= set(frame.columns):
-        raise InvalidInput(
-            f"Dataset '{dataset_id}' has no incident_date, incident_time and subject_race: the veil "
-            "of darkness needs the date and clock time of each stop and the driver's recorded race.",
-            detail={"dataset": dataset_id},
-        )
-    stops = frame.drop_nulls(["incident_date", "incident_time"])
-    moments = [
-        datetime.combine(d, t)
-        for d, t in zip(stops["incident_date"], stops["incident_time"], strict=True)
-    ]
-    result = veil_of_darkness(
-        moments, stops["subject_race"].to_list(), group_of_interest=group, place=place
-    )
-    body = {
-        "dataset": dataset_id,
-        "group": group,
-        "stops_without_time": frame.height - stops.height,
-        **result.to_dict(),
-    }
-    return body
-
-
 def race_pairs(
     portal: Portal, dataset_id: str, *, filters: list[tuple[str, str]] | None = None
 ) -> dict[str, Any]:
@@ -135,4 +95,12 @@ def race_pairs(
         )
     table = race_pair_table(frame, officer_column="officer_race", subject_column="subject_race")
     result = table.to_dict()
-    return {"dataset": dataset_id, "event_unit": "one row of the dataset", **result}
+    fields = ["officer_race", "officer_ethnicity", "subject_race", "subject_ethnicity"]
+    flags = recording.flag_whole(portal, dataset_id, fields, filters or [])
+    return {
+        "dataset": dataset_id,
+        "event_unit": "one row of the dataset",
+        **result,
+        "recording_changes": flags["recording_changes"],
+        "caveats": flags["recording_caveats"],
+    }

@@ -18,7 +18,14 @@ from openblotter.analysis.caveats import (
 from openblotter.analysis.population import PopulationEstimate
 from openblotter.domain.errors import InvalidInput, NotFound
 from openblotter.domain.query import main_date_field
-from openblotter.services import analysis, disclosure, disclosure_analyses, query, residents
+from openblotter.services import (
+    disclosure,
+    disclosure_analyses,
+    periods,
+    query,
+    recording,
+    residents,
+)
 from openblotter.services.portal import Portal
 from openblotter.services.requirements import A_DATE, require_fields
 
@@ -101,10 +108,8 @@ def funnel(
     if period:  # a period is read from the dataset's main date
         require_fields(portal, dataset_id, f"funnel plot by {by}", [A_DATE], filters)
     release = portal.release(dataset_id, release_label(filters))
-    chosen = [
-        *(filters or []),
-        *(analysis.period_filters(period, release.quarter) if period else []),
-    ]
+    chosen_period = periods.resolve(portal, dataset_id, period, filters or [])
+    chosen = [*(filters or []), *chosen_period.filters]
     counts_only = disclosure.aggregates_only(portal, dataset_id)
     hidden: set[str] = set()
     if counts_only:  # from the release's protected table, with the units to hide
@@ -134,9 +139,9 @@ def funnel(
         for u in units
         if u["position"] and "99.8%" in u["position"] and "within" not in u["position"]
     )
-    caveats = [
+    caveats: list[Caveat | None] = [
         RESIDENTS_ARE_NOT_THE_POPULATION_AT_RISK if residents else AVERAGE_UNIT,
-        SMALL_NUMBERS,
+        _small_units(units, portal.settings.small_number_threshold),
     ]
     if by == "quarter":
         caveats.append(PARTIAL_QUARTERS)
@@ -144,11 +149,13 @@ def funnel(
         caveats.append(OVERDISPERSION)
     if suppressed or hidden:
         caveats.append(SUPPRESSED)
+    flags = _recording_flags(portal, dataset_id, by, chosen_period, filters or [])
     body = {
         "dataset": dataset_id,
         "release": release.label,
         "by": by,
         "period": period,
+        **{k: v for k, v in chosen_period.to_dict().items() if k != "period"},
         "filters": [list(f) for f in filters or [] if f[0] != "_release"],
         "basis": "residents" if residents else "average",
         "rate_unit": "events per 1,000 residents" if residents else f"events per {by}",
@@ -162,10 +169,35 @@ def funnel(
         "method": {"limits": result.method},
         "small_number_threshold": portal.settings.small_number_threshold,
         "suppression_threshold": threshold,
-        "caveats": [c.to_dict() for c in caveats],
+        "caveats": [c.to_dict() for c in caveats if c is not None] + flags["recording_caveats"],
+        "recording_changes": flags["recording_changes"],
         "synthetic": dataset.synthetic,
     }
     return disclosure_analyses.protect_funnel(portal, body, hidden) if counts_only else body
+
+
+def _recording_flags(
+    portal: Portal, dataset_id: str, by: str, period: periods.Period, filters: Params
+) -> dict[str, Any]:
+    """Recording changes of the unit field (beats redrawn) or of a filtered value."""
+    if period.first is None or period.last is None:
+        return {"recording_changes": [], "recording_caveats": []}
+    fields = [] if by == "quarter" else [by]
+    return recording.flag(portal, dataset_id, fields, None, period.first, period.last, filters)
+
+
+def _small_units(units: list[dict[str, Any]], small: int) -> Caveat | None:
+    """The small-numbers caveat of a funnel plot: about its control limits, when a unit is small."""
+    count = sum(1 for u in units if u["small"])
+    if not count:
+        return None
+    return Caveat(
+        SMALL_NUMBERS.key,
+        SMALL_NUMBERS.title,
+        f"{count} unit(s) have fewer than {small} events. The funnel's control limits widen "
+        "for them, so a small unit falls outside only when its count is far from the average; "
+        "within the limits does not mean it matches the average.",
+    )
 
 
 def release_label(filters: Params | None) -> str | None:

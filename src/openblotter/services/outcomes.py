@@ -232,6 +232,7 @@ def _sustained_row(group: str, allegations: int, sustained: int, small: int) -> 
         "ci_high": float(interval.high),
         "reliable": allegations >= small,
         "suppressed": None,
+        "notes": [],
     }
 
 
@@ -331,7 +332,12 @@ def outcomes(portal: Portal, dataset_id: str, *, filters: Params | None = None) 
     threshold = disclosure.threshold_for(portal, dataset_id)
     hidden = sum(_suppress_table(t, threshold) for t in tables) if threshold > 0 else 0
     caveats = [FINDINGS_ARE_ABOUT_ALLEGATIONS] if dataset.family == "complaints" else []
-    caveats += [SMALL_NUMBERS] + ([SUPPRESSED] if hidden else [])
+    # The small-numbers caveat speaks of rates and intervals: only tables of rates carry them.
+    unreliable = any(
+        r.get("reliable") is False for t in tables if t["kind"] == "rates" for r in t["rows"]
+    )
+    caveats += ([SMALL_NUMBERS] if unreliable else []) + ([SUPPRESSED] if hidden else [])
+    flags = _recording_flags(portal, dataset_id, tables, filters or [])
     return {
         "dataset": dataset_id,
         "family": dataset.family,
@@ -341,9 +347,32 @@ def outcomes(portal: Portal, dataset_id: str, *, filters: Params | None = None) 
         "suppression_threshold": threshold,
         "small_number_threshold": portal.settings.small_number_threshold,
         "suppressed_cells": hidden,
-        "caveats": [c.to_dict() for c in caveats],
+        "caveats": [c.to_dict() for c in caveats] + flags["recording_caveats"],
+        "recording_changes": flags["recording_changes"],
         "synthetic": dataset.synthetic,
     }
+
+
+def _recording_flags(
+    portal: Portal, dataset_id: str, tables: list[dict[str, Any]], filters: Params
+) -> dict[str, Any]:
+    """Recording changes of the fields the tables count by, each table told which are its own."""
+    from openblotter.services import recording
+
+    fields = sorted({d for t in tables for d in t["dimensions"]} | {"subject_ethnicity"})
+    flags = recording.flag_whole(portal, dataset_id, fields, filters)
+    for table in tables:
+        table["recording_changes"] = [
+            c
+            for c in flags["recording_changes"]
+            if c["field"] in table["dimensions"]
+            or (c["field"] == "subject_ethnicity" and "subject_race" in table["dimensions"])
+        ]
+        if table["kind"] == "rates":  # rates by group: a group's own change lowers its rate
+            for row in table["rows"]:
+                own = [c for c in table["recording_changes"] if c["category"] == row["value"]]
+                recording.mark_row(row, own, [])
+    return flags
 
 
 def _suppress_table(table: dict[str, Any], threshold: int) -> int:
@@ -392,11 +421,12 @@ def _suppress_table(table: dict[str, Any], threshold: int) -> int:
 
 # --- downloads -----------------------------------------------------------------------------
 
-ANALYSES = ("benchmark", "outcomes", "funnel")
+ANALYSES = ("benchmark", "outcomes", "funnel", "outcome-tests")
 _OWN = {
     "benchmark": {"dataset", "by", "period", "reference"},
     "outcomes": {"dataset"},
     "funnel": {"dataset", "by", "period"},
+    "outcome-tests": {"dataset", "by", "period"},
 }
 
 
@@ -419,6 +449,16 @@ def run(portal: Portal, name: str, params: Params) -> dict[str, Any]:
             reference=own.get("reference"),
             filters=filters,
         )
+    if name == "outcome-tests":
+        from openblotter.services.outcome_tests import outcome_tests
+
+        return outcome_tests(
+            portal,
+            own["dataset"],
+            by=own.get("by", "subject_race"),
+            period=own.get("period", "all"),
+            filters=filters,
+        )
     if name == "funnel":
         return funnel(
             portal,
@@ -438,7 +478,7 @@ def table_rows(name: str, result: dict[str, Any]) -> list[dict[str, Any]]:
             for t in result["tables"].values()
             for row in t["rows"]
         ]
-    return list(result["units" if name == "funnel" else "rows"])
+    return list(result["units" if name == "funnel" else "rows"])  # benchmark, outcome-tests
 
 
 def analysis_csv(name: str, result: dict[str, Any]) -> str:

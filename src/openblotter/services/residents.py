@@ -18,7 +18,18 @@ from openblotter.services.portal import Portal
 
 #: The community demographics columns a benchmark reads.
 REQUIRED_COLUMNS = ("geography_id", "year", "race", "ethnicity", "sex", "age_group", "population")
-DEMOGRAPHICS_COLUMNS = (*REQUIRED_COLUMNS, "geography_name", "source", "margin_of_error")
+DEMOGRAPHICS_COLUMNS = (
+    *REQUIRED_COLUMNS,
+    "geography_name",
+    "source",
+    "margin_of_error",
+    "percent",
+)
+#: The count table to publish instead of shares that cannot be turned into people.
+COUNT_TABLE_HINT = (
+    "publish the census table of counts instead (ACS B03002, Hispanic or Latino origin by "
+    "race, with its margins of error)"
+)
 
 
 def residents_by_group(
@@ -33,6 +44,7 @@ def residents_by_group(
     """
     demographics_id = portal.settings.demographics_dataset
     rows = _newest_year_with(_demographics_rows(portal, demographics_id), dimension)
+    rows, converted = _people_from_percent(rows, demographics_id)
     used = [r for r in rows if _counts_by(r, dimension)]
     first = (used or rows)[0]
     source = {
@@ -41,6 +53,8 @@ def residents_by_group(
         "year": first["year"],
         "source": first.get("source"),
     }
+    if converted:
+        source["converted_from_percent"] = converted
     everyone = [
         r
         for r in rows
@@ -87,6 +101,52 @@ def _demographics_rows(portal: Portal, demographics_id: str) -> list[dict[str, A
             detail={"dataset": demographics_id, "missing": missing},
         )
     return frame.sort("year", descending=True, maintain_order=True).to_dicts()
+
+
+def _people_from_percent(
+    rows: list[dict[str, Any]], demographics_id: str
+) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
+    """Rows given as a percentage of the area's residents, turned into people.
+
+    people = percent / 100 x the total row (race, ethnicity, sex and age group
+    All) of the same area and year. The table's shares are rounded (to 0.1 point
+    in the ACS county profile), so each converted count is uncertain by up to half
+    a rounding step of the total; that error and any sampling error of the share
+    are unknown, so the converted counts carry no margin of error and the
+    benchmark says its intervals do not include one.
+    """
+    shares = [r for r in rows if r.get("population") is None]
+    if not shares:
+        return rows, None
+    totals = [
+        r
+        for r in rows
+        if (r["race"], r["ethnicity"], r["sex"], r["age_group"]) == ("All", "All", "All", "All")
+        and r.get("population") is not None
+    ]
+    for r in shares:
+        if r.get("percent") is None or not totals:
+            raise InvalidInput(
+                f"'{demographics_id}' has a row ({r['race']}, {r['ethnicity']}, {r['sex']}, "
+                f"{r['age_group']}, {r['year']}) with neither a population nor a percentage "
+                f"of a published total, so it cannot be turned into people; {COUNT_TABLE_HINT}.",
+                detail={"dataset": demographics_id, "year": r["year"]},
+            )
+    total = float(totals[0]["population"])
+    converted = [
+        {**r, "population": float(r["percent"]) / 100 * total, "margin_of_error": None}
+        if r.get("population") is None
+        else r
+        for r in rows
+    ]
+    note = {
+        "rows": len(shares),
+        "total": total,
+        "method": "people = percent / 100 x the area's total population; the shares are "
+        "rounded, and neither their rounding nor their sampling error is known, so these "
+        f"counts carry no margin of error ({COUNT_TABLE_HINT} for counts with one)",
+    }
+    return converted, note
 
 
 def _estimate(r: dict[str, Any]) -> PopulationEstimate:

@@ -305,3 +305,32 @@ def darkness_charts(url: str, result: dict[str, Any]) -> list[dict[str, Any]]:
         },
     )
     return [{"id": "darkness", "spec": spec}]
+
+
+def outcome_test_charts(url: str, result: dict[str, Any]) -> list[dict[str, Any]]:
+    """Search, hit and arrest rates by group, each with its exact interval (hit rate only when
+    the dataset records what searches found)."""
+    measures = [
+        ("search_rate", "Searched, share of stops"),
+        ("hit_rate", "Contraband found, share of searches"),
+        ("arrest_rate", "Arrested, share of stops"),
+    ]
+    return [
+        {
+            "id": name,
+            "title": title,
+            "spec": _interval_chart(
+                url,
+                "rows",
+                "group",
+                name,
+                f"{name}_ci_low",
+                f"{name}_ci_high",
+                title,
+                None,
+                percent=True,
+            ),
+        }
+        for name, title in measures
+        if result["measures"].get(name)
+    ]

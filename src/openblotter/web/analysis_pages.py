@@ -24,6 +24,7 @@ from openblotter.web.analysis_charts import (
     darkness_charts,
     funnel_charts,
     outcome_charts,
+    outcome_test_charts,
     representation_charts,
 )
 from openblotter.web.deps import PortalDep
@@ -83,6 +84,16 @@ ANALYSES: dict[str, Analysis] = {
             "representation index, for all staff, by sworn status and by rank.",
             ("department_demographics",),
             "/api/v1/analysis/representation",
+        ),
+        Analysis(
+            "outcome-tests",
+            "Searches, finds and arrests",
+            "Of the people stopped in each group, how many were searched, how often a search "
+            "found contraband (the outcome test), and how many were arrested, with exact "
+            "intervals.",
+            ("contacts",),
+            "/api/v1/analysis/outcome-tests",
+            True,
         ),
         Analysis(
             "darkness",
@@ -149,7 +160,8 @@ _OWN = {
     "funnel": {"dataset", "by", "period"},
     "outcomes": {"dataset"},
     "representation": {"dataset"},
-    "darkness": {"dataset", "group"},
+    "darkness": {"dataset", "group", "reference", "controls", "period"},
+    "outcome-tests": {"dataset", "by", "period"},
 }
 
 
@@ -223,11 +235,30 @@ def representation_page(request: Request, portal: PortalDep) -> Response:
 @router.get("/analysis/darkness", response_class=HTMLResponse)
 def darkness_page(request: Request, portal: PortalDep) -> Response:
     """The veil-of-darkness test of traffic stops, with its assumptions beside the result."""
+    from openblotter.services.darkness import darkness, parse_controls
 
     def compute(p: list[tuple[str, str]]) -> dict[str, Any]:
-        group = dict(p).get("group", "Black or African American")
-        return community.darkness(
-            portal, dict(p)["dataset"], group=group, filters=_filters(p, "darkness")
+        chosen = dict(p)
+        return darkness(
+            portal,
+            chosen["dataset"],
+            group=chosen.get("group", "Black or African American"),
+            reference=chosen.get("reference", "White"),
+            controls=parse_controls(chosen.get("controls")),
+            period=chosen.get("period", "all"),
+            filters=_filters(p, "darkness"),
         )
 
     return _run_page(request, portal, "darkness", compute, darkness_charts)
+
+
+@router.get("/analysis/outcome-tests", response_class=HTMLResponse)
+def outcome_tests_page(request: Request, portal: PortalDep) -> Response:
+    """Search, hit and arrest rates by group with exact intervals and the threshold caveat."""
+    return _run_page(
+        request,
+        portal,
+        "outcome-tests",
+        lambda p: outcomes.run(portal, "outcome-tests", p),
+        outcome_test_charts,
+    )

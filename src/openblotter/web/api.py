@@ -275,12 +275,57 @@ def get_veil_of_darkness(
     group: Annotated[
         str, Query(description="The driver group of interest.")
     ] = "Black or African American",
+    reference: Annotated[
+        str, Query(description="The group compared with (White, as published; all: everyone else).")
+    ] = "White",
+    controls: Annotated[
+        str | None,
+        Query(
+            description="Fixed effects: geography,year,month,day_of_week or none "
+            "(default: geography and year when the data has them)."
+        ),
+    ] = None,
+    period: Annotated[str, Query(description="2025, 2025-Q3, last4q or all.")] = "all",
 ) -> dict[str, Any]:
-    """Are drivers of a group stopped less often after dark? (Grogger & Ridgeway 2006)."""
-    filters = [
-        (k, v) for k, v in request.query_params.multi_items() if k not in ("dataset", "group")
-    ]
-    return jsonable_encoder(community.darkness(portal, dataset, group=group, filters=filters))
+    """Are drivers of a group stopped less often after dark? (Pierson et al. 2020's specification)."""
+    from openblotter.services.darkness import darkness, parse_controls
+
+    own = ("dataset", "group", "reference", "controls", "period")
+    filters = [(k, v) for k, v in request.query_params.multi_items() if k not in own]
+    result = darkness(
+        portal,
+        dataset,
+        group=group,
+        reference=reference,
+        controls=parse_controls(controls),
+        period=period,
+        filters=filters,
+    )
+    return jsonable_encoder(result)
+
+
+@router.get("/api/v1/analysis/outcome-tests", tags=["analysis"], description=_FILTER_DOC)
+def get_outcome_tests(
+    request: Request,
+    portal: PortalDep,
+    dataset: Annotated[str, Query(description="Stops / contacts dataset id.")],
+    by: Annotated[str, Query(description="subject_race or subject_sex.")] = "subject_race",
+    period: Annotated[str, Query(description="2025, 2025-Q3, last4q or all.")] = "all",
+) -> dict[str, Any]:
+    """Search, hit and arrest rates by group with exact (Clopper-Pearson) intervals."""
+    return jsonable_encoder(outcomes.run(portal, "outcome-tests", _params(request)))
+
+
+@router.get("/api/v1/analysis/recording-changes", tags=["analysis"])
+def get_recording_changes(
+    portal: PortalDep,
+    dataset: Annotated[str, Query(description="Dataset id.")],
+    release: Annotated[str | None, Query(description="Release label (default: current).")] = None,
+) -> dict[str, Any]:
+    """Abrupt shifts in the shares of each coded field, month by month: how recording changed."""
+    from openblotter.services.recording import changes
+
+    return jsonable_encoder(changes(portal, dataset, release))
 
 
 # --- outcomes and funnel plots (services/outcomes.py) ----------------------------------------
@@ -314,7 +359,10 @@ def get_outcomes(
 
 @router.get("/api/v1/analysis/{name}.csv", tags=["analysis"], description=_FILTER_DOC)
 def get_analysis_csv(
-    name: Annotated[Literal["benchmark", "outcomes", "funnel"], Path(description="The analysis.")],
+    name: Annotated[
+        Literal["benchmark", "outcomes", "funnel", "outcome-tests"],
+        Path(description="The analysis."),
+    ],
     request: Request,
     portal: PortalDep,
     dataset: Annotated[str, Query(description="Dataset id.")],

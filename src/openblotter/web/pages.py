@@ -23,7 +23,7 @@ from starlette.templating import Jinja2Templates
 
 from openblotter.domain.errors import InvalidInput, NotFound, OpenBlotterError
 from openblotter.ingest.families import FAMILY_NAMES, Family, load_family
-from openblotter.services import disclosure, metadata, query
+from openblotter.services import disclosure, metadata, query, recording
 from openblotter.services.releases import DIFF_CHANGES, diff_releases
 from openblotter.web import identity, presenters, summaries
 from openblotter.web.deps import PortalDep
@@ -159,6 +159,7 @@ def dataset_page(request: Request, dataset_id: str, portal: PortalDep) -> Respon
             "jsonld": summaries.dataset_jsonld(
                 public_url(request, ""), detail, identity.publisher_name(portal.settings)
             ),
+            "recording": recording.for_dataset_page(portal, dataset_id),
         },
     )
 
