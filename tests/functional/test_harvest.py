@@ -193,3 +193,25 @@ def test_pages_link_their_feeds(portal_client: TestClient) -> None:
 def test_unknown_dataset_feed_is_a_404_with_the_error_shape(portal_client: TestClient) -> None:
     response = portal_client.get("/datasets/nope/feed.atom")
     assert response.status_code == 404
+
+
+def test_dataset_pages_describe_themselves_to_search_engines(portal_client: TestClient) -> None:
+    import extruct
+
+    page = portal_client.get("/datasets/use_of_force")
+    found = extruct.extract(page.text, base_url=str(page.url), syntaxes=["json-ld"])["json-ld"]
+    (dataset,) = [item for item in found if item.get("@type") == "Dataset"]
+    assert dataset["name"] == "Use of force"
+    assert dataset["version"] == "2017-Q1" and dataset["license"].startswith(
+        "https://creativecommons"
+    )
+    assert dataset["temporalCoverage"].startswith("2016-01-01/")
+    assert dataset["spatialCoverage"]["name"] == "Dallas"
+    assert dataset["creator"]["name"] == "Dallas Police Department"
+    assert dataset["includedInDataCatalog"]["@type"] == "DataCatalog"
+    formats = {d["encodingFormat"] for d in dataset["distribution"]}
+    assert {"text/csv", "application/vnd.apache.parquet"} <= formats
+    assert all(
+        d["contentUrl"].startswith("http://portal.example/") for d in dataset["distribution"]
+    )
+    assert "police" in dataset["keywords"]
