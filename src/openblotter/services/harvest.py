@@ -138,7 +138,7 @@ def dcat_dataset(portal: Portal, base: str, dataset: Dataset) -> dict[str, Any]:
     optional = {
         "temporal": _temporal(releases),
         "license": license_uri(settings.license),
-        "spatial": settings.city_name,
+        "spatial": settings.place_name,
         "issued": min((r.published_at for r in releases if r.published_at), default=None),
     }
     for name, value in optional.items():
