@@ -17,6 +17,7 @@ from fastapi.testclient import TestClient
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
+from openblotter.services.purge import purge
 from openblotter.services.releases import withdraw
 from openblotter.web.app import create_app
 from tests.factories import DALLAS_USE_OF_FORCE, MAPPINGS, make_settings, publish_file
@@ -43,6 +44,8 @@ def portal_client(tmp_path_factory):
         publish_file(portal, DALLAS_USE_OF_FORCE, "use_of_force", label, mapping=mapping)
     publish_file(portal, DALLAS_USE_OF_FORCE, "counted", "2016-Q4", mapping=mapping)
     withdraw(portal, "use_of_force", "2016-Q4", reason="Wrong export")
+    publish_file(portal, DALLAS_USE_OF_FORCE, "purged_uof", "2016-Q4", mapping=mapping)
+    purge(portal, "purged_uof", "2016-Q4", reason="Published by mistake")
     with TestClient(app, base_url="http://portal.example") as client:
         yield client
 
@@ -170,15 +173,17 @@ def test_feeds_list_publications_and_withdrawals(portal_client: TestClient) -> N
     parsed = feedparser.parse(portal_feed.content)
     assert not parsed.bozo, parsed.bozo_exception
     titles = [entry.title for entry in parsed.entries]
-    assert len(titles) == 4  # three publications, one withdrawal
-    assert titles[0].endswith("release 2016-Q4 withdrawn")
-    assert "Wrong export" in parsed.entries[0].summary
+    assert len(titles) == 6  # four publications, one withdrawal, one purge
+    assert titles[0].endswith("release 2016-Q4 purged")
+    assert "Published by mistake" in parsed.entries[0].summary
+    assert titles[2] == "Use of force: release 2016-Q4 withdrawn"  # after purged_uof's publication
+    assert "Wrong export" in parsed.entries[2].summary
     dataset_feed = feedparser.parse(portal_client.get("/datasets/use_of_force/feed.atom").content)
     assert {e.title.split(":")[0] for e in dataset_feed.entries} == {"Use of force"} or all(
         "counted" not in e.link for e in dataset_feed.entries
     )
     assert len(dataset_feed.entries) == 3
-    assert len({entry.id for entry in parsed.entries}) == 4
+    assert len({entry.id for entry in parsed.entries}) == 6
     # Nothing in a feed depends on the request: readers see an entry once.
     assert portal_client.get("/feed.atom").content == portal_feed.content
 
@@ -188,6 +193,14 @@ def test_pages_link_their_feeds(portal_client: TestClient) -> None:
     assert 'type="application/atom+xml" href="/datasets/use_of_force/feed.atom"' in page
     assert "/api/v1/datasets/use_of_force/releases/2017-Q1/datapackage.json" in page
     assert 'href="/data.json"' in portal_client.get("/").text
+
+
+def test_a_purged_release_has_a_410_for_its_package(portal_client: TestClient) -> None:
+    response = portal_client.get("/api/v1/datasets/purged_uof/releases/2016-Q4/datapackage.json")
+    assert response.status_code == 410 and response.json()["error"]["code"] == "gone"
+    assert "purged_uof" not in {
+        r["identifier"].rsplit("/", 1)[1] for r in portal_client.get("/data.json").json()["dataset"]
+    }
 
 
 def test_unknown_dataset_feed_is_a_404_with_the_error_shape(portal_client: TestClient) -> None:

@@ -1,7 +1,7 @@
 """What happened to releases, newest first: the entries of the portal's Atom feeds.
 
-Every publish and withdrawal of a release is an event with a stable id, so a feed reader
-sees each once; a purge is listed as a withdrawal until purges keep their own tombstone.
+Every publication, withdrawal and purge of a release is an event with a stable id, so a feed
+reader sees each once. A purged release keeps only its tombstone (label, when, why).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import Literal
 from openblotter.domain.releases import Dataset, Release
 from openblotter.services.portal import Portal
 
-EventKind = Literal["published", "withdrawn"]
+EventKind = Literal["published", "withdrawn", "purged"]
 #: Feeds list this many events at most; older ones stay in each dataset's release history.
 FEED_LENGTH = 100
 
@@ -37,8 +37,7 @@ class ReleaseEvent:
 
     @property
     def title(self) -> str:
-        verb = "published" if self.kind == "published" else "withdrawn"
-        return f"{self.dataset_title}: release {self.label} {verb}"
+        return f"{self.dataset_title}: release {self.label} {self.kind}"
 
 
 def _events(dataset: Dataset, release: Release) -> list[ReleaseEvent]:
@@ -51,9 +50,11 @@ def _events(dataset: Dataset, release: Release) -> list[ReleaseEvent]:
             )
         )  # fmt: skip
     if release.withdrawn_at is not None:
+        # A purge keeps its time and reason where a withdrawal does (the tombstone).
+        kind: EventKind = "purged" if release.status == "purged" else "withdrawn"
         found.append(
             ReleaseEvent(
-                "withdrawn", dataset.id, dataset.title, release.label,
+                kind, dataset.id, dataset.title, release.label,
                 release.withdrawn_at, release.row_count, release.withdrawn_reason,
             )
         )  # fmt: skip

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from openblotter.domain.errors import NotFound
+from openblotter.domain.errors import Gone, NotFound
 from openblotter.domain.releases import Dataset, Release
 from openblotter.services import disclosure
 from openblotter.services.metadata import public_schema
@@ -178,6 +178,11 @@ def datapackage(portal: Portal, base: str, dataset_id: str, label: str) -> dict[
     dataset = portal.dataset(dataset_id)
     disclosure.refuse_rows(portal, dataset_id)
     release = portal.release(dataset_id, label)
+    if release.status == "purged":
+        raise Gone(
+            f"Release {label} of {dataset_id} was purged: its rows and files are gone for good.",
+            detail={"dataset": dataset_id, "release": label, "reason": release.withdrawn_reason},
+        )
     if release.status != "published":
         raise NotFound(
             f"Release {label} of {dataset_id} is {release.status}: no data package is published "

@@ -42,7 +42,7 @@ def get_datapackage(
 
 @router.get("/feed.atom", tags=["metadata"], response_class=Response)
 def portal_feed(request: Request, portal: PortalDep) -> Response:
-    """Atom feed of every dataset's releases: publications and withdrawals, newest first."""
+    """Atom feed of every dataset's releases: publications, withdrawals and purges."""
     base = base_url(request)
     title = f"{portal.settings.portal_name}: new and withdrawn releases"
     body = _atom(portal, base, f"{base}/feed.atom", title, feeds.release_events(portal))
@@ -51,7 +51,7 @@ def portal_feed(request: Request, portal: PortalDep) -> Response:
 
 @router.get("/datasets/{dataset_id}/feed.atom", tags=["metadata"], response_class=Response)
 def dataset_feed(dataset_id: str, request: Request, portal: PortalDep) -> Response:
-    """Atom feed of one dataset's releases: publications and withdrawals, newest first."""
+    """Atom feed of one dataset's releases: publications, withdrawals and purges."""
     base = base_url(request)
     dataset = portal.dataset(dataset_id)
     events = feeds.release_events(portal, dataset_id)
@@ -85,7 +85,12 @@ def _atom(
 
 
 def _summary(event: ReleaseEvent) -> str:
+    reason = f" Reason: {event.reason}" if event.reason else ""
     if event.kind == "withdrawn":
-        reason = f" Reason: {event.reason}" if event.reason else ""
         return f"Release {event.label} of {event.dataset_title} was withdrawn.{reason}"
+    if event.kind == "purged":
+        return (
+            f"Release {event.label} of {event.dataset_title} was purged: its rows and files "
+            f"were removed for good.{reason}"
+        )
     return f"Release {event.label} of {event.dataset_title}: {event.rows:,} rows."
