@@ -36,6 +36,7 @@ def portal_client(tmp_path_factory):
         license="CC-BY-4.0",
         city_name="Dallas",
         aggregates_only_datasets=["counted"],
+        public_base_url="http://portal.example",
     )
     app = create_app(settings)
     portal = app.state.portal
@@ -228,3 +229,16 @@ def test_dataset_pages_describe_themselves_to_search_engines(portal_client: Test
         d["contentUrl"].startswith("http://portal.example/") for d in dataset["distribution"]
     )
     assert "police" in dataset["keywords"]
+
+
+def test_without_a_public_address_links_are_relative_never_the_host_header(tmp_path: Path) -> None:
+    app = create_app(make_settings(tmp_path))
+    publish_file(
+        app.state.portal, DALLAS_USE_OF_FORCE, "use_of_force", "2016-Q4",
+        mapping=MAPPINGS / "dallas_use_of_force.toml",
+    )  # fmt: skip
+    with TestClient(app, base_url="http://attacker.example") as client:
+        catalog = client.get("/data.json").text
+        feed = client.get("/feed.atom").text
+    assert "attacker.example" not in catalog + feed
+    assert '"identifier":"/datasets/use_of_force"' in catalog.replace(" ", "")

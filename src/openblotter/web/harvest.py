@@ -14,14 +14,16 @@ from openblotter.services import feeds, harvest
 from openblotter.services.feeds import ReleaseEvent
 from openblotter.services.portal import Portal
 from openblotter.web.deps import PortalDep
+from openblotter.web.security import public_url
 
 router = APIRouter()
 ATOM = "application/atom+xml; charset=utf-8"
 
 
 def base_url(request: Request) -> str:
-    """The portal's address as links should carry it (no trailing slash)."""
-    return str(request.base_url).rstrip("/")
+    """The portal's address as links should carry it (no trailing slash): the setting
+    ``public_base_url``, never the request's Host header; unset, links stay relative."""
+    return public_url(request, "")
 
 
 @router.get("/data.json", tags=["metadata"])
@@ -63,7 +65,7 @@ def dataset_feed(dataset_id: str, request: Request, portal: PortalDep) -> Respon
 def _atom(
     portal: Portal, base: str, self_url: str, title: str, events: list[ReleaseEvent]
 ) -> bytes:
-    host = urlsplit(base).hostname or "localhost"
+    host = urlsplit(base).hostname or portal.settings.portal_name.lower().replace(" ", "-")
     feed = FeedGenerator()
     feed.id(self_url)
     feed.title(title)
