@@ -266,13 +266,15 @@ def test_dataset_page_has_schema_org_metadata(client: TestClient) -> None:
     script = doc.find("script", type="application/ld+json")
     metadata = json.loads("".join(c for c in script.children if isinstance(c, str)))
     assert metadata["@type"] == "Dataset" and metadata["name"] == "Denver bias-motivated crimes"
+    # Media types, as schema.org's encodingFormat asks (the stored file and the Parquet
+    # export are both Parquet).
     assert {d["encodingFormat"] for d in metadata["distribution"]} == {
-        "csv",
-        "ndjson",
-        "parquet",
-        "xlsx",
-        "file",
+        "text/csv",
+        "application/x-ndjson",
+        "application/vnd.apache.parquet",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     }
+    assert len(metadata["distribution"]) == 5
 
 
 # --- explore --------------------------------------------------------------------------------

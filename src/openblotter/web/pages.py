@@ -23,7 +23,7 @@ from starlette.templating import Jinja2Templates
 
 from openblotter.domain.errors import InvalidInput, NotFound, OpenBlotterError
 from openblotter.ingest.families import FAMILY_NAMES, Family, load_family
-from openblotter.services import disclosure, metadata, query, recording
+from openblotter.services import disclosure, harvest, metadata, query, recording
 from openblotter.services.releases import DIFF_CHANGES, diff_releases
 from openblotter.web import identity, presenters, summaries
 from openblotter.web.deps import PortalDep
@@ -157,7 +157,12 @@ def dataset_page(request: Request, dataset_id: str, portal: PortalDep) -> Respon
                 dataset_id, detail["releases"], rows_public=detail["access"] == "rows"
             ),
             "jsonld": summaries.dataset_jsonld(
-                public_url(request, ""), detail, identity.publisher_name(portal.settings)
+                public_url(request, ""),
+                detail,
+                identity.publisher_name(portal.settings),
+                catalog_name=portal.settings.portal_name,
+                license_url=harvest.license_uri(portal.settings.license),
+                place=portal.settings.place_name,
             ),
             "recording": recording.for_dataset_page(portal, dataset_id),
         },

@@ -301,7 +301,15 @@ def diff_rows(rows: Sequence[dict[str, Any]], change: str, key: Sequence[str]) -
 # --- search engines ----------------------------------------------------------------------------
 
 
-def dataset_jsonld(base: str, detail: dict[str, Any], agency: str) -> dict[str, Any]:
+def dataset_jsonld(
+    base: str,
+    detail: dict[str, Any],
+    agency: str,
+    *,
+    catalog_name: str = "OpenBlotter",
+    license_url: str | None = None,
+    place: str | None = None,
+) -> dict[str, Any]:
     """schema.org Dataset metadata of a dataset page, for search engines and harvesters."""
     label = detail.get("current_release")
     rows_public = detail.get("access", "rows") == "rows"
@@ -310,18 +318,47 @@ def dataset_jsonld(base: str, detail: dict[str, Any], agency: str) -> dict[str, 
         if label and rows_public
         else []
     )
-    return {
+    published = [r for r in detail.get("releases", []) if r.get("status") == "published"]
+    starts = [r["period"]["start"] for r in published if (r.get("period") or {}).get("start")]
+    ends = [r["period"]["end"] for r in published if (r.get("period") or {}).get("end")]
+    keywords = ["police", "open data"]
+    if detail.get("family"):
+        keywords.append(detail["family"].replace("_", " "))
+    document: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "Dataset",
         "name": detail["title"],
         "description": detail.get("description") or detail["title"],
         "url": f"{base}/datasets/{detail['id']}",
         "identifier": detail["id"],
+        "keywords": keywords,
         "isAccessibleForFree": True,
         "dateModified": detail.get("updated"),
         "creator": {"@type": "Organization", "name": agency},
+        "includedInDataCatalog": {"@type": "DataCatalog", "name": catalog_name, "url": f"{base}/"},
         "distribution": [
-            {"@type": "DataDownload", "encodingFormat": d["format"], "contentUrl": base + d["href"]}
+            {
+                "@type": "DataDownload",
+                "encodingFormat": _MEDIA_TYPES.get(d["format"], d["format"]),
+                "contentUrl": base + d["href"],
+            }
             for d in downloads
         ],
     }
+    optional = {
+        "version": label,
+        "license": license_url,
+        "temporalCoverage": f"{min(starts)}/{max(ends)}" if starts and ends else None,
+        "spatialCoverage": {"@type": "Place", "name": place} if place else None,
+    }
+    document.update({k: v for k, v in optional.items() if v is not None})
+    return document
+
+
+_MEDIA_TYPES = {
+    "csv": "text/csv",
+    "ndjson": "application/x-ndjson",
+    "parquet": "application/vnd.apache.parquet",
+    "file": "application/vnd.apache.parquet",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
