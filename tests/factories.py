@@ -105,3 +105,25 @@ def publish_dallas(portal: Portal, work: Path, *, residents: bool = True) -> Non
             "2016-Q4",
             family="community_demographics",
         )
+
+
+#: Rhode Island State Police stops are timed by Providence's sun, not another city's.
+PROVIDENCE = {
+    "city_name": "Providence",
+    "state": "Rhode Island",
+    "city_latitude": 41.824,
+    "city_longitude": -71.4128,
+    "city_timezone": "America/New_York",
+}
+
+
+def publish_rhode_island(portal: Portal, dataset_id: str = "ri_stops") -> PublishResult:
+    """The real Rhode Island stops (27,918) as contacts, through the bundled mapping."""
+    return publish_file(
+        portal,
+        REAL_DATA / "rhode_island/police.csv",
+        dataset_id,
+        "2008-Q3",
+        family="contacts",
+        mapping=MAPPINGS / "rhode_island_traffic_stops.toml",
+    )

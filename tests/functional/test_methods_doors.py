@@ -3,8 +3,6 @@ and the recording changes, on the Rhode Island stops published with Providence's
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
@@ -12,10 +10,15 @@ from typer.testing import CliRunner
 from openblotter.cli import app as cli_app
 from openblotter.services.darkness import darkness
 from openblotter.web.app import create_app
-from tests.conftest import REAL_DATA
-from tests.factories import TEST_SALT, make_portal, publish_file, write_demographics
+from tests.factories import (
+    PROVIDENCE,
+    TEST_SALT,
+    make_portal,
+    publish_file,
+    publish_rhode_island,
+    write_demographics,
+)
 from tests.integration.test_methods_benchmark import AREA, RESIDENTS
-from tests.integration.test_methods_darkness import PROVIDENCE
 
 
 @pytest.fixture(scope="module")
@@ -26,14 +29,7 @@ def portal(tmp_path_factory):
     publish_file(
         portal, residents, "community_demographics", "2026-Q3", family="community_demographics"
     )
-    publish_file(
-        portal,
-        REAL_DATA / "rhode_island/police.csv",
-        "ri_stops",
-        "2008-Q3",
-        family="contacts",
-        mapping=Path("rhode_island_traffic_stops"),
-    )
+    publish_rhode_island(portal)
     return portal
 
 

@@ -10,29 +10,13 @@ import pytest
 from openblotter.domain.errors import InvalidInput
 from openblotter.services.community import darkness, representation
 from tests.conftest import REAL_DATA
-from tests.factories import make_portal, publish_file
+from tests.factories import PROVIDENCE, make_portal, publish_file, publish_rhode_island
 from tests.integration.test_benchmark_service import _demographics
-
-#: Rhode Island State Police stops are timed by Providence's sun, not the default city's.
-PROVIDENCE = {
-    "city_name": "Providence",
-    "state": "Rhode Island",
-    "city_latitude": 41.824,
-    "city_longitude": -71.4128,
-    "city_timezone": "America/New_York",
-}
 
 
 def test_veil_of_darkness_on_rhode_island_stops(tmp_path):
     portal = make_portal(tmp_path / "portal", **PROVIDENCE)
-    publish_file(
-        portal,
-        REAL_DATA / "rhode_island/police.csv",
-        "ri_stops",
-        "2008-Q3",
-        family="contacts",
-        mapping=Path("rhode_island_traffic_stops"),
-    )
+    publish_rhode_island(portal)
     result = darkness(portal, "ri_stops", group="Black or African American")
     assert (
         result["n"] > 1000 and 0 < result["ci"]["low"] < result["odds_ratio"] < result["ci"]["high"]

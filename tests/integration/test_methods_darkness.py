@@ -9,7 +9,6 @@ district and year fixed effects.
 
 from __future__ import annotations
 
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -22,28 +21,15 @@ from astral.sun import dusk, sunset
 from openblotter.domain.errors import InvalidInput
 from openblotter.services import darkness, recording
 from tests.conftest import REAL_DATA
-from tests.factories import make_portal, publish_file
+from tests.factories import PROVIDENCE, make_portal, publish_rhode_island
 
-PROVIDENCE = {
-    "city_name": "Providence, Rhode Island",
-    "city_latitude": 41.824,
-    "city_longitude": -71.4128,
-    "city_timezone": "America/New_York",
-}
 RACES = {"Black": "Black or African American", "Hispanic": "Hispanic or Latino", "White": "White"}
 
 
 @pytest.fixture(scope="module")
 def ri_portal(tmp_path_factory):
     portal = make_portal(tmp_path_factory.mktemp("ri") / "portal", **PROVIDENCE)
-    publish_file(
-        portal,
-        REAL_DATA / "rhode_island/police.csv",
-        "ri_stops",
-        "2008-Q3",
-        family="contacts",
-        mapping=Path("rhode_island_traffic_stops"),
-    )
+    publish_rhode_island(portal)
     return portal
 
 
@@ -177,14 +163,7 @@ def test_a_portal_without_a_place_refuses_with_the_settings_to_set(ri_portal, mo
 
 def test_a_counts_only_dataset_lists_no_change_and_refuses_the_row_level_analyses(tmp_path):
     portal = make_portal(tmp_path / "counts", aggregates_only_datasets=["ri_stops"], **PROVIDENCE)
-    publish_file(
-        portal,
-        REAL_DATA / "rhode_island/police.csv",
-        "ri_stops",
-        "2008-Q3",
-        family="contacts",
-        mapping=Path("rhode_island_traffic_stops"),
-    )
+    publish_rhode_island(portal)
     # Shares of six-month windows are counts outside the protected tables: withheld.
     listed = recording.changes(portal, "ri_stops")
     assert listed["withheld"] is True and listed["changes"] == []

@@ -12,7 +12,7 @@ from scipy.stats import binomtest
 from openblotter.services import outcomes
 from openblotter.services.outcome_tests import outcome_tests
 from tests.conftest import REAL_DATA
-from tests.factories import make_portal, publish_file
+from tests.factories import make_portal, publish_file, publish_rhode_island
 
 RI_RACES = {
     "Black": "Black or African American",
@@ -31,14 +31,7 @@ def _exact(k: int, n: int) -> tuple[float, float]:
 @pytest.fixture(scope="module")
 def ri_portal(tmp_path_factory):
     portal = make_portal(tmp_path_factory.mktemp("ri_outcomes") / "portal")
-    publish_file(
-        portal,
-        REAL_DATA / "rhode_island/police.csv",
-        "ri_stops",
-        "2008-Q3",
-        family="contacts",
-        mapping=Path("rhode_island_traffic_stops"),
-    )
+    publish_rhode_island(portal)
     return portal
 
 

@@ -25,7 +25,7 @@ from openblotter.domain.errors import TooLarge
 from openblotter.domain.query import TEXT_TYPES, QuerySpec
 from openblotter.domain.schema import SchemaField, TableSchema
 from openblotter.storage.engine import ExportColumn, QueryEngine, quote
-from openblotter.storage.xlsx_stream import xlsx_bytes
+from openblotter.storage.xlsx_stream import DrainingFile, xlsx_bytes
 
 #: Data rows an XLSX sheet holds (Excel's 1,048,576 rows less the header).
 XLSX_MAX_ROWS = 1_048_575
@@ -40,35 +40,6 @@ MEDIA_TYPES = {
     "parquet": "application/vnd.apache.parquet",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-
-
-class _Drain:
-    """A write-only file that hands over what was written since the last drain."""
-
-    def __init__(self) -> None:
-        self._parts: list[bytes] = []
-        self._position = 0
-        self.closed = False
-
-    def write(self, data: bytes | memoryview) -> int:
-        chunk = bytes(data)
-        self._parts.append(chunk)
-        self._position += len(chunk)
-        return len(chunk)
-
-    def tell(self) -> int:
-        return self._position
-
-    def flush(self) -> None:
-        return None
-
-    def close(self) -> None:
-        self.closed = True
-
-    def drain(self) -> bytes:
-        data = b"".join(self._parts)
-        self._parts.clear()
-        return data
 
 
 def started(chunks: Iterator[bytes]) -> Iterator[bytes]:
@@ -86,7 +57,7 @@ def stream_csv(
 
 
 def _csv_bytes(batches: Iterator[pa.RecordBatch], header: list[str]) -> Iterator[bytes]:
-    sink = _Drain()
+    sink = DrainingFile()
     writer: pa_csv.CSVWriter | None = None
     for batch in batches:
         if writer is None:
@@ -144,7 +115,7 @@ def stream_parquet(
 
 
 def _parquet_bytes(batches: Iterator[pa.RecordBatch]) -> Iterator[bytes]:
-    sink = _Drain()
+    sink = DrainingFile()
     writer: pq.ParquetWriter | None = None
     for batch in batches:
         if writer is None:

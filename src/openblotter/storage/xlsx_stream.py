@@ -84,12 +84,14 @@ _EPOCH_DAYS = 25569
 _EMPTY = "<c/>"
 
 
-class _Sink:
-    """A forward-only file: zipfile writes to it, the generator drains it."""
+class DrainingFile:
+    """A forward-only, write-only file: a writer (zipfile, pyarrow) writes to it, and the
+    streaming generator hands over what was written since the last drain."""
 
     def __init__(self) -> None:
         self._parts: list[bytes] = []
         self._position = 0
+        self.closed = False
 
     def write(self, data: bytes | memoryview) -> int:
         chunk = bytes(data)
@@ -104,7 +106,7 @@ class _Sink:
         return None
 
     def close(self) -> None:
-        return None
+        self.closed = True
 
     def drain(self) -> bytes:
         data = b"".join(self._parts)
@@ -120,7 +122,7 @@ def xlsx_bytes(batches: Iterator[pa.RecordBatch], header: list[str]) -> Iterator
     """
     batches = iter(batches)
     first = next(batches, None)
-    sink = _Sink()
+    sink = DrainingFile()
     with zipfile.ZipFile(sink, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         for name, text in (
             ("[Content_Types].xml", _CONTENT_TYPES),
