@@ -151,9 +151,10 @@ def report_damage(frame: pl.DataFrame, schema: TableSchema, report: ValidationRe
     with the rows holding each; a column of mostly distinct values (ids) in one
     vectorized pass per detector. Only damaged cells are grouped for the report.
     """
-    rows = frame[ROW] if ROW in frame.columns else pl.Series(ROW, range(2, frame.height + 2))
+    present = set(frame.columns)  # asked once: polars builds the list anew on every call
+    rows = frame[ROW] if ROW in present else pl.Series(ROW, range(2, frame.height + 2))
     for field in schema.fields:
-        if field.name not in frame.columns or field.free_text or not frame.height:
+        if field.name not in present or field.free_text or not frame.height:
             continue
         source = frame[field.name].cast(pl.String).str.strip_chars()
         text = pl.select(pl.when(source != "").then(source)).to_series().alias("value")

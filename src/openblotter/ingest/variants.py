@@ -47,12 +47,13 @@ def _message(field: SchemaField, values: list[str], counts: list[int]) -> str:
 
 def report_variants(frame: pl.DataFrame, schema: TableSchema, report: ValidationReport) -> None:
     """Report every group of spellings of one value in the codes without a value map."""
-    rows = frame[ROW] if ROW in frame.columns else pl.Series(ROW, range(2, frame.height + 2))
+    present = set(frame.columns)  # asked once: polars builds the list anew on every call
+    rows = frame[ROW] if ROW in present else pl.Series(ROW, range(2, frame.height + 2))
     for field in schema.fields:
         unmapped = (
             field.type == "string" and field.categorical and not (field.enum or field.value_map)
         )
-        if not unmapped or field.name not in frame.columns:
+        if not unmapped or field.name not in present:
             continue
         text = frame[field.name].cast(pl.String).str.strip_chars()
         groups = _groups(pl.select(pl.when(text != "").then(text)).to_series(), rows)
