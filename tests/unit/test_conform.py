@@ -73,8 +73,22 @@ def test_a_blank_stays_blank_unless_the_schema_says_it_means_unknown():
             ],
         }
     )
-    both = conform(frame(race=[None], finding=[None]), family, ValidationReport("f.csv"))
+    both = conform(
+        frame(race=[None, "White"], finding=[None, "Sustained"]), family, ValidationReport("f.csv")
+    )
     assert both.frame.row(0)[:2] == ("Unknown", None)
+
+
+def test_a_column_blank_on_every_row_is_not_recorded_not_unknown():
+    """An export of this portal carries not-recorded fields as empty columns: publishing it
+    again must not turn them into the agency's Unknown."""
+    family = TableSchema.from_descriptor(
+        {"blankMeansUnknown": True, "fields": [{"name": "race", "categorical": True}]}
+    )
+    result = conform(frame(race=[None, "", None]), family, ValidationReport("f.csv"))
+    assert result.frame["race"].to_list() == [None, None, None]
+    assert result.not_recorded == ["race"]
+    assert result.report.counts().get("empty_column") == 1
 
 
 def test_a_family_field_the_file_does_not_have_is_null_and_marked_not_recorded():

@@ -78,6 +78,12 @@ def conform(
         source = frame.drop_in_place(field.name) if consume else frame[field.name]
         text = source if cleaned else _clean(source, schema.missing_values)
         del source
+        if height and text.null_count() == height and not field.constraints.required:
+            # A column blank on every row records nothing: the same as no column (an export
+            # of this portal carries its not-recorded fields as empty columns).
+            columns.append(_blank_column(field, height, report))
+            not_recorded.append(field.name)
+            continue
         if field.coded:
             typed, blanks = _normalize_codes(text, field, rows, report)
             if schema.blank_is_unknown(field):
@@ -122,6 +128,21 @@ def _missing_column(field: SchemaField, height: int, report: ValidationReport) -
             severity=severity,
             column=field.name,
             message=f"The file has no column '{field.name}' ({field.title or field.description[:60]}). {action}",
+        )
+    )
+    if field.coded:
+        return pl.Series(field.name, [None] * height, dtype=pl.String)
+    return parse_column(pl.Series(field.name, [None] * height, dtype=pl.String), field.type)
+
+
+def _blank_column(field: SchemaField, height: int, report: ValidationReport) -> pl.Series:
+    report.add(
+        Problem(
+            code="empty_column",
+            severity="info",
+            column=field.name,
+            message=f"The column '{field.name}' is blank on every row: it is published as "
+            "'not recorded by this agency', not as the agency's Unknown.",
         )
     )
     if field.coded:
