@@ -93,7 +93,8 @@ def test_no_server_errors_walking_the_api_by_its_links(tmp_path):
     )
     assert not seen["failures"], seen["failures"][:10]
     assert seen["steps"] > 100, seen
-    # The walk went through the portal's own links, two deep (catalog -> dataset -> release).
+    # The walk went through the portal's own links. How deep it goes depends on what the
+    # generator draws (a CI run once took no release link); paging a release across a
+    # publish is pinned by tests/functional/test_hostile_input.py instead.
     links = seen["links"]
     assert links["dataset"] and links["rows"], links
-    assert links["release"] + links["rows_of_release"] + links["diff"] > 0, links

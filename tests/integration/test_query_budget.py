@@ -190,7 +190,13 @@ def test_a_client_that_goes_away_stops_its_query() -> None:
         pass
 
     app = CancelOnDisconnect(endpoint)
-    anyio.run(app, {"type": "http", "path": "/"}, receive, send)
+    # Its own thread: an event loop that an earlier test left in this one (Playwright's sync
+    # API) would make anyio.run refuse to start.
+    runner = threading.Thread(
+        target=anyio.run, args=(app, {"type": "http", "path": "/"}, receive, send)
+    )
+    runner.start()
+    runner.join(timeout=120)
     assert outcome == ["cancelled"]
 
 
