@@ -176,7 +176,8 @@ def test_the_changes_of_2021_new_force_layout_and_hate_crimes_from_contacts(tmp_
     assert [r.report["errors"] for r in force] == [0, 0]
     assert portal.dataset("use_of_force").mapping == "norman_use_of_force_2021.toml"
     old, new = _frame(portal, "use_of_force", "2020-Q4"), _frame(portal, "use_of_force", "2021-Q1")
-    assert old["force_effective"].unique().to_list() == ["Unknown"]  # not in the old layout
+    # Blank on every row of the old layout: not recorded (null), not the agency's Unknown.
+    assert old["force_effective"].unique().to_list() == [None]
     assert set(new["force_effective"].unique().to_list()) <= {"Yes", "No", "Limited", "Unknown"}
     assert old["incident_time"].null_count() == 0 and new["incident_time"].null_count() == 0
     hate = release_service.list_releases(portal, "hate_crimes")
