@@ -12,7 +12,13 @@ from openblotter.domain.errors import InvalidInput
 from openblotter.services.analysis import benchmark
 from openblotter.services.funnel import funnel
 from tests.conftest import REAL_DATA
-from tests.factories import make_portal, publish_file, write_csv, write_demographics
+from tests.factories import (
+    DEMOGRAPHICS_HEADER,
+    make_portal,
+    publish_file,
+    write_csv,
+    write_demographics,
+)
 from tests.integration.test_benchmark_service import _contacts
 
 AREA = ["44", "Rhode Island", "State", "Rhode Island", "2010", "2010 Census"]
@@ -119,21 +125,7 @@ def _demographics_with_moe(path: Path, moe: int | None) -> Path:
         [*AREA[:4], "2022", "ACS 2022 5-year", race, ethnicity, sex, "All", count, moe or ""]
         for race, ethnicity, sex, count in RESIDENTS
     ]
-    header = [
-        "geography_id",
-        "geography_name",
-        "geography_level",
-        "state",
-        "year",
-        "source",
-        "race",
-        "ethnicity",
-        "sex",
-        "age_group",
-        "population",
-        "margin_of_error",
-    ]
-    return write_csv(path, header, rows)
+    return write_csv(path, DEMOGRAPHICS_HEADER, rows)
 
 
 @pytest.mark.parametrize("moe", [None, 900])
