@@ -15,6 +15,7 @@ from openblotter.domain.releases import Dataset, Release
 from openblotter.services import disclosure
 from openblotter.services.metadata import public_schema
 from openblotter.services.portal import Portal
+from openblotter.storage.exports import MEDIA_TYPES
 
 POD_SCHEMA = "https://project-open-data.cio.gov/v1.1/schema"
 #: Releases come every quarter (ISO 8601 repeating duration, as DCAT-US asks).
@@ -29,16 +30,13 @@ LICENSE_URIS = {
     "pddl-1.0": "https://opendatacommons.org/licenses/pddl/1-0/",
     "public-domain": "https://creativecommons.org/publicdomain/mark/1.0/",
 }
-#: Download formats of the rows API, with their media types (DCAT-US distributions).
-ROW_FORMATS = {
-    "csv": ("CSV", "text/csv"),
-    "ndjson": ("NDJSON", "application/x-ndjson"),
-    "parquet": ("Parquet", "application/vnd.apache.parquet"),
-    "xlsx": (
-        "XLSX",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    ),
-}
+#: Download formats of the rows API as people name them; media types come from the exporters.
+FORMAT_NAMES = {"csv": "CSV", "ndjson": "NDJSON", "parquet": "Parquet", "xlsx": "XLSX"}
+
+
+def media_type(fmt: str) -> str:
+    """A download format's media type without parameters (``file``: the stored Parquet)."""
+    return MEDIA_TYPES["parquet" if fmt == "file" else fmt].split(";")[0]
 
 
 ROW_ID_FIELD = {
@@ -96,13 +94,13 @@ def _distributions(base: str, dataset: Dataset, rows_public: bool) -> list[dict[
         {
             "@type": "dcat:Distribution",
             "downloadURL": f"{api}/rows.{fmt}",
-            "mediaType": media_type,
+            "mediaType": media_type(fmt),
             "format": name,
             "title": f"{dataset.title} ({name}, current release)",
             "describedBy": api,
             "describedByType": "application/json",
         }
-        for fmt, (name, media_type) in ROW_FORMATS.items()
+        for fmt, name in FORMAT_NAMES.items()
     ]
 
 

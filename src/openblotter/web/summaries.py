@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from openblotter.services import harvest
 from openblotter.web.presenters import (
     CHART_FIELD_LIMIT,
     CHART_TOP_VALUES,
@@ -339,7 +340,7 @@ def dataset_jsonld(
         "distribution": [
             {
                 "@type": "DataDownload",
-                "encodingFormat": _MEDIA_TYPES.get(d["format"], d["format"]),
+                "encodingFormat": harvest.media_type(d["format"]),
                 "contentUrl": base + d["href"],
             }
             for d in downloads
@@ -353,12 +354,3 @@ def dataset_jsonld(
     }
     document.update({k: v for k, v in optional.items() if v is not None})
     return document
-
-
-_MEDIA_TYPES = {
-    "csv": "text/csv",
-    "ndjson": "application/x-ndjson",
-    "parquet": "application/vnd.apache.parquet",
-    "file": "application/vnd.apache.parquet",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
