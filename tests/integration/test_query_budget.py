@@ -232,3 +232,25 @@ def test_a_query_waiting_to_run_alone_is_not_starved() -> None:
             pass
     waiter.join()
     assert ran_alone.is_set()
+
+
+def test_an_export_that_runs_out_of_memory_midway_resumes_from_the_next_row() -> None:
+    """CI, 16 clients at once: a CSV export's later batch ran out of memory (Arrow re-raises
+    DuckDB's error as a plain OSError), and the response stopped mid-file with a 500 trace.
+    Here one row's value needs 200 MB once, after 800,000 rows were streamed."""
+    engine = QueryEngine(memory_limit="32MB", threads=1)
+    failed_once: list[int] = []
+
+    def value(i: int) -> str:
+        if i == 900_000 and not failed_once:
+            failed_once.append(i)
+            return "x" * (200 * 1024 * 1024)
+        return "y"
+
+    engine._connection.create_function("value_of", value, side_effects=True)
+    sql = "SELECT i, value_of(i) AS v FROM range(1000000) t(i)"
+    numbers = [
+        i for batch in engine._stream(sql, [], 1000, True) for i in batch.column("i").to_pylist()
+    ]
+    assert failed_once == [900_000]
+    assert numbers == list(range(1_000_000))

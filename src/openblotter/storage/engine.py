@@ -294,6 +294,9 @@ class QueryEngine:
 
         The query and its first batch (where a sort does its work) run in a query slot,
         again alone when memory ran out; a download holds an export slot throughout.
+        When memory runs out after rows were sent (other queries took it), the query runs
+        again alone from the next row: its order is total (``_row_id`` last, or file order),
+        so ``OFFSET`` continues exactly where the stream stopped.
         """
         limits = self.limits
         slot = limits.exports.slot(wait=min(limits.timeout, EXPORT_WAIT)) if download else None
@@ -301,22 +304,34 @@ class QueryEngine:
             slot.__enter__()
         cursor: Any = None
 
-        def start() -> tuple[Any, pa.RecordBatchReader, pa.RecordBatch | None]:
+        def start(offset: int) -> tuple[Any, pa.RecordBatchReader, pa.RecordBatch | None]:
             opened = self._connection.cursor()
+            query = f"{sql} OFFSET {offset}" if offset else sql
             try:
                 reader = limits.run(
-                    opened, lambda: opened.sql(sql, params=params).to_arrow_reader(batch_rows)
+                    opened, lambda: opened.sql(query, params=params).to_arrow_reader(batch_rows)
                 )
                 return opened, reader, limits.run(opened, lambda: _next_batch(reader))
             except BaseException:
                 opened.close()
                 raise
 
+        sent = 0
+        resumed = False
         try:
-            cursor, reader, batch = limits.fetch(start)
+            cursor, reader, batch = limits.fetch(lambda: start(0))
             while batch is not None:
                 yield batch
-                batch = limits.run(cursor, lambda: _next_batch(reader))
+                sent += batch.num_rows
+                try:
+                    batch = limits.run(cursor, lambda: _next_batch(reader))
+                except duckdb.OutOfMemoryException:
+                    if resumed:
+                        raise
+                    resumed = True
+                    cursor.close()
+                    cursor = None
+                    cursor, reader, batch = limits.again_alone(lambda: start(sent))
         except duckdb.OutOfMemoryException as error:
             raise limits.stream_failed(error) from error
         finally:
@@ -388,10 +403,22 @@ class QueryEngine:
 
 
 def _next_batch(reader: pa.RecordBatchReader) -> pa.RecordBatch | None:
+    """The reader's next batch; DuckDB's errors while streaming come back as DuckDB's.
+
+    Arrow re-raises an error of the producing query as a plain ``OSError`` carrying
+    DuckDB's message; out of memory and interruption must reach :class:`Limits` as such.
+    """
     try:
         return reader.read_next_batch()
     except StopIteration:
         return None
+    except OSError as error:
+        message = str(error)
+        if message.startswith("Out of Memory Error"):
+            raise duckdb.OutOfMemoryException(message) from error
+        if message.startswith("INTERRUPT Error"):
+            raise duckdb.InterruptException(message) from error
+        raise
 
 
 def _identity(path: Path) -> tuple[str, int, int]:

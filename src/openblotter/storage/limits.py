@@ -51,6 +51,11 @@ class Limits:
         except duckdb.OutOfMemoryException as error:
             raise Unavailable(_TOO_BIG, detail={"reason": "memory"}) from error
 
+    def again_alone(self, run: Callable[[], T]) -> T:
+        """``run()`` alone, after memory ran out while other queries held it."""
+        with self.queries.alone(wait=self.timeout):
+            return run()
+
     def run(self, cursor: Any, call: Callable[[], T]) -> T:
         """``call()`` on ``cursor`` under the time limit and the request's cancellation."""
         request = CURRENT_REQUEST.get()
