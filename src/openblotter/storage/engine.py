@@ -15,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -324,14 +325,14 @@ class QueryEngine:
                 yield batch
                 sent += batch.num_rows
                 try:
-                    batch = limits.run(cursor, lambda: _next_batch(reader))
+                    batch = limits.run(cursor, partial(_next_batch, reader))
                 except duckdb.OutOfMemoryException:
                     if resumed:
                         raise
                     resumed = True
                     cursor.close()
                     cursor = None
-                    cursor, reader, batch = limits.again_alone(lambda: start(sent))
+                    cursor, reader, batch = limits.again_alone(partial(start, sent))
         except duckdb.OutOfMemoryException as error:
             raise limits.stream_failed(error) from error
         finally:
