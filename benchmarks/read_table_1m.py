@@ -21,7 +21,7 @@ import polars as pl
 CHILD = """
 import json, sys, time
 from pathlib import Path
-from openblotter.ingest.readers import read_table
+from openblotter.ingest.read.readers import read_table
 def peak_rss_mb():
     # VmHWM, not ru_maxrss: the latter keeps the parent's high-water mark across fork/exec.
     for line in open("/proc/self/status"):

@@ -106,7 +106,7 @@ def test_a_next_token_with_row_id_2_to_the_127_is_a_400(client):
     import base64
     import json
 
-    from openblotter.domain.cursor import bind_release, sort_fingerprint
+    from openblotter.domain.query.cursor import bind_release, sort_fingerprint
 
     raw = json.dumps({"s": sort_fingerprint(()), "v": [], "r": 2**127}).encode()
     release = client.get("/api/v1/datasets/seattle_uof").json()["releases"][0]
@@ -165,7 +165,7 @@ def test_a_page_walk_stays_on_its_release_across_a_publish_and_a_rollback(client
 
 
 def test_a_token_without_its_release_is_refused(client):
-    from openblotter.domain.cursor import encode_cursor
+    from openblotter.domain.query.cursor import encode_cursor
 
     unbound = encode_cursor((), [], 10)
     error = error_of(

@@ -101,7 +101,7 @@ def test_an_analysis_that_needs_a_field_the_agency_does_not_record_refuses(clien
 
 
 def test_the_rules_a_mapping_applied_are_shown_with_their_counts():
-    # The mapping's rules (ingest.mapping_rules) record what they did under the report fact
+    # The mapping's rules (ingest.mapping.rules) record what they did under the report fact
     # rules_applied; the page and the API read them from the release's manifest.
     rule = {
         "rule": "received_date before 2000-01-01 is treated as missing",

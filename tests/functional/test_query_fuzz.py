@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from openblotter.domain.query import SUFFIX_OPERATORS
+from openblotter.domain.query.model import SUFFIX_OPERATORS
 from openblotter.web.app import create_app
 from tests.factories import make_settings, publish_dallas
 

@@ -28,7 +28,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from openblotter.domain.errors import OpenBlotterError, TooLarge
-from openblotter.domain.query import FACET_VALUE_LIMIT, SUFFIX_OPERATORS, json_value, parse_query
+from openblotter.domain.query.model import FACET_VALUE_LIMIT, SUFFIX_OPERATORS
+from openblotter.domain.query.parse import parse_query
+from openblotter.domain.query.values import json_value
 from openblotter.domain.schema import TableSchema
 from openblotter.storage import exports
 from openblotter.storage.engine import QueryEngine
@@ -805,7 +807,7 @@ def _million_row_release(path: Path) -> None:
 _EXPORT = """
 import sys
 from pathlib import Path
-from openblotter.domain.query import parse_query
+from openblotter.domain.query.parse import parse_query
 from openblotter.domain.schema import TableSchema
 from openblotter.storage import exports
 from openblotter.storage.engine import QueryEngine

@@ -14,6 +14,7 @@ import pytest
 from scipy.stats import binomtest, poisson
 from statsmodels.stats.proportion import proportion_confint
 
+from openblotter.services import funnel as funnels
 from openblotter.services import outcomes
 from openblotter.services.portal import Portal
 from tests.conftest import REAL_DATA
@@ -150,12 +151,12 @@ def test_force_contacts_and_hate_crimes_match_polars(portal):
 
 
 def test_funnel_by_beat_against_polars_and_poisson(portal):
-    result = outcomes.funnel(portal, "force", by="beat")
+    result = funnels.funnel(portal, "force", by="beat")
     beats = release_frame(portal, "force").group_by("beat").len()
-    placed = {b: n for b, n in beats.iter_rows() if b not in outcomes.UNPLACED}
+    placed = {b: n for b, n in beats.iter_rows() if b not in funnels.UNPLACED}
     assert {u["unit"]: u["events"] for u in result["units"]} == placed
     assert result["unplaced_events"] == sum(
-        n for b, n in beats.iter_rows() if b in outcomes.UNPLACED
+        n for b, n in beats.iter_rows() if b in funnels.UNPLACED
     )
     mean = sum(placed.values()) / len(placed)
     assert result["basis"] == "average" and result["target_rate"] == pytest.approx(mean)
@@ -175,7 +176,7 @@ def test_funnel_by_beat_against_polars_and_poisson(portal):
 
 
 def test_funnel_by_quarter_per_1000_residents(portal):
-    result = outcomes.funnel(portal, "ri_stops", by="quarter", period="2007")
+    result = funnels.funnel(portal, "ri_stops", by="quarter", period="2007")
     stops = release_frame(portal, "ri_stops").filter(pl.col("incident_date").dt.year() == 2007)
     per_quarter = stops.group_by(pl.col("incident_date").dt.quarter()).len().sort("incident_date")
     assert [u["events"] for u in result["units"]] == per_quarter["len"].to_list()
@@ -192,5 +193,5 @@ def test_suppression_hides_small_cells(portal, tmp_path):
     assert all(r["count"] is None or r["count"] >= 11 or r["count"] == 0 for r in rows)
     primary = [r for r in rows if r["suppressed"] == "primary"]
     assert primary and result["suppressed_cells"] >= len(primary)
-    funnel = outcomes.funnel(strict, "force", by="beat")
+    funnel = funnels.funnel(strict, "force", by="beat")
     assert all(u["events"] is None or u["events"] >= 11 for u in funnel["units"])

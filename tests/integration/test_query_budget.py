@@ -22,7 +22,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from openblotter.domain.errors import TimedOut, Unavailable
-from openblotter.ingest.readers import read_table
+from openblotter.ingest.read.readers import read_table
 from openblotter.services import query
 from openblotter.storage import engine as engine_module
 from openblotter.storage import exports

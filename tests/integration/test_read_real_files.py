@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from openblotter.ingest.readers import RawTable, read_table
+from openblotter.ingest.read.readers import RawTable, read_table
 
 # file -> (data rows, columns), as SOURCES.md counts them.
 REAL_TABLES = {

@@ -17,14 +17,14 @@ import pytest
 from openblotter.domain.report import ValidationReport
 from openblotter.ingest.conform import conform
 from openblotter.ingest.families import load_family
-from openblotter.ingest.mapping import (
-    MappedTable,
+from openblotter.ingest.mapping.apply import (
     apply_mapping,
     bundled_mapping,
     bundled_mappings,
     related_paths,
 )
-from openblotter.ingest.readers import read_table
+from openblotter.ingest.mapping.model import MappedTable
+from openblotter.ingest.read.readers import read_table
 from tests.conftest import REAL_DATA
 
 REAL = REAL_DATA

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from openblotter.ingest import csv_reader
+from openblotter.ingest.read import csv_reader
 from openblotter.services.portal import Portal
 from tests.factories import TEST_SALT, make_portal, make_settings, publish_file
 

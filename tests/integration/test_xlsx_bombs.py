@@ -18,8 +18,8 @@ import openpyxl
 import pytest
 
 from openblotter.domain.errors import InvalidInput
-from openblotter.ingest.readers import read_table
-from openblotter.ingest.xlsx_guard import XlsxLimits, check_workbook
+from openblotter.ingest.read.readers import read_table
+from openblotter.ingest.read.xlsx_guard import XlsxLimits, check_workbook
 
 SHEET = "xl/worksheets/sheet1.xml"
 MAX_RSS_MB = 500
@@ -27,7 +27,7 @@ MAX_RSS_MB = 500
 _READ = """
 import json, sys
 from openblotter.domain.errors import InvalidInput
-from openblotter.ingest.readers import read_table
+from openblotter.ingest.read.readers import read_table
 try:
     read_table(sys.argv[1])
     outcome = {"refused": False}

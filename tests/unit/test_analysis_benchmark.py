@@ -36,7 +36,7 @@ from openblotter.analysis.census_population import (
 from openblotter.analysis.intervals import rate_interval
 from openblotter.analysis.population import PopulationEstimate as Pop
 from openblotter.domain.errors import InvalidInput
-from openblotter.ingest.census import read_acs2017_county_row
+from openblotter.ingest.census.tables import read_acs2017_county_row
 
 # A city with ACS estimates and margins of error, B03002 style.
 CITY = {

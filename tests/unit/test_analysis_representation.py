@@ -29,7 +29,7 @@ from openblotter.analysis.representation import (
     representation_index,
 )
 from openblotter.domain.errors import InvalidInput
-from openblotter.ingest.census import read_acs2017_county_row
+from openblotter.ingest.census.tables import read_acs2017_county_row
 
 CITY = {NH_WHITE: Pop(700), NH_BLACK: Pop(100), HISPANIC: Pop(150), NH_ASIAN: Pop(50)}
 

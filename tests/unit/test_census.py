@@ -36,7 +36,7 @@ from openblotter.analysis.census_population import (
     total_population,
 )
 from openblotter.domain.errors import InvalidInput
-from openblotter.ingest.census import (
+from openblotter.ingest.census.tables import (
     TIDY_SCHEMA,
     parse_census_csv,
     read_acs2017_county_row,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from openblotter.domain.errors import InvalidInput
-from openblotter.ingest.readers import read_table
+from openblotter.ingest.read.readers import read_table
 
 
 @pytest.mark.parametrize("size", [3_000_000, 20_000_000])

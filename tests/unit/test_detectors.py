@@ -6,7 +6,7 @@ from openblotter.domain.report import Problem, ValidationReport
 from openblotter.domain.schema import TableSchema
 from openblotter.ingest.detectors import apply_proposals, propose_treatments
 from openblotter.ingest.infer import infer_schema
-from openblotter.ingest.readers import read_table
+from openblotter.ingest.read.readers import read_table
 from openblotter.ingest.report_privacy import WITHHELD, public_report
 from tests.conftest import REAL_DATA
 

@@ -10,14 +10,14 @@ import pytest
 
 from openblotter.domain.errors import InvalidInput
 from openblotter.ingest.families import load_family
-from openblotter.ingest.mapping import (
+from openblotter.ingest.mapping.apply import (
     apply_mapping,
     bundled_mapping,
     bundled_mappings,
     load_mapping,
     related_paths,
 )
-from openblotter.ingest.readers import RawTable, read_table
+from openblotter.ingest.read.readers import RawTable, read_table
 
 UOF = load_family("use_of_force").schema
 CONTACTS = load_family("contacts").schema

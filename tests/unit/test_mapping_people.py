@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from openblotter.domain.errors import InvalidInput
 from openblotter.ingest.families import load_family
-from openblotter.ingest.mapping import apply_mapping, load_mapping, mapping_from_dict
-from openblotter.ingest.readers import RawTable, read_table
+from openblotter.ingest.mapping.apply import apply_mapping, load_mapping, mapping_from_dict
+from openblotter.ingest.read.readers import RawTable, read_table
 
 UOF = load_family("use_of_force").schema
 

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from openblotter.domain.errors import InvalidInput
 from openblotter.ingest.families import load_family
-from openblotter.ingest.mapping import MappedTable, apply_mapping, mapping_from_dict
+from openblotter.ingest.mapping.apply import apply_mapping, mapping_from_dict
+from openblotter.ingest.mapping.model import MappedTable
 
 COMPLAINTS = load_family("complaints").schema
 
@@ -202,7 +203,7 @@ def test_rules_read_dates_the_portal_reads_by_default_without_formats() -> None:
 
 
 def test_a_file_in_the_familys_own_words_gets_the_sentinel_dates_too(tmp_path) -> None:
-    from openblotter.ingest.readers import read_table
+    from openblotter.ingest.read.readers import read_table
 
     path = tmp_path / "c.csv"
     path.write_text(

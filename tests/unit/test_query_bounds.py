@@ -9,18 +9,21 @@ import json
 
 import pytest
 
-from openblotter.domain.cursor import bind_release, token_release
 from openblotter.domain.errors import InvalidInput
-from openblotter.domain.query import (
+from openblotter.domain.query.cursor import (
+    bind_release,
+    encode_cursor,
+    sort_fingerprint,
+    token_release,
+)
+from openblotter.domain.query.model import (
     MAX_FACETS,
     MAX_FILTERS,
     MAX_PARAMETERS,
     MAX_VALUE_LENGTH,
-    convert_value,
-    encode_cursor,
-    parse_query,
-    sort_fingerprint,
 )
+from openblotter.domain.query.parse import parse_query
+from openblotter.domain.query.values import convert_value
 from openblotter.domain.schema import SchemaField, TableSchema
 
 FORCE = TableSchema.from_descriptor(
@@ -110,7 +113,7 @@ def _token(payload: dict) -> str:
     [([], 2**127), ([], -(2**70)), ([], 2**63), ([2**127], 5), ([1e308 * 10], 5)],
 )
 def test_next_tokens_out_of_the_engine_s_range_are_a_400(values, row_id):
-    from openblotter.domain.query_model import SortKey
+    from openblotter.domain.query.model import SortKey
 
     sort = (SortKey("subject_age"),) if values else ()
     token = _token({"s": sort_fingerprint(sort), "v": values, "r": row_id})

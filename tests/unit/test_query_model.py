@@ -11,7 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from openblotter.domain.errors import InvalidInput, NotFound, OpenBlotterError
-from openblotter.domain.query import (
+from openblotter.domain.query.cursor import encode_cursor, sort_fingerprint
+from openblotter.domain.query.filters import main_date_field
+from openblotter.domain.query.model import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
     SUFFIX_OPERATORS,
@@ -20,12 +22,8 @@ from openblotter.domain.query import (
     GroupKey,
     QuerySpec,
     SortKey,
-    check_spec,
-    encode_cursor,
-    main_date_field,
-    parse_query,
-    sort_fingerprint,
 )
+from openblotter.domain.query.parse import check_spec, parse_query
 from openblotter.domain.schema import TableSchema
 
 CONTACTS = TableSchema.from_descriptor(

@@ -13,8 +13,8 @@ import xlsxwriter
 
 from openblotter.domain.errors import InvalidInput
 from openblotter.domain.report import ValidationReport
-from openblotter.ingest.readers import RawTable, read_table
-from openblotter.ingest.xlsx_reader import render
+from openblotter.ingest.read.readers import RawTable, read_table
+from openblotter.ingest.read.xlsx_reader import render
 
 
 def write(tmp_path: Path, name: str, data: bytes) -> Path:

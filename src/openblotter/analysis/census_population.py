@@ -1,6 +1,6 @@
 """Population by category from a tidy census table.
 
-The tidy table is what :mod:`openblotter.ingest.census` returns: one row per
+The tidy table is what :mod:`openblotter.ingest.census.tables` returns: one row per
 geography and census cell, with the columns ``geography``, ``label`` (the
 census label path joined by ``!!``, colons removed, e.g.
 ``Total!!Not Hispanic or Latino!!White alone``), ``hispanic_origin``,

@@ -43,7 +43,7 @@ import numpy as np
 from astral import Observer
 from astral.sun import dusk, sunset
 
-from openblotter.analysis.darkness_model import Estimate, fit_darkness
+from openblotter.analysis.darkness_model import Estimate, Sample, fit_darkness
 from openblotter.analysis.intervals import Interval
 from openblotter.domain.errors import InvalidInput
 
@@ -55,12 +55,6 @@ METHOD = (
 )
 #: Fixed effects a veil of darkness can control for, beside the spline of clock time.
 CONTROLS = ("geography", "year", "month", "day_of_week")
-CONTROL_LABELS = {
-    "geography": "geography (one fixed effect per {geography})",
-    "year": "year (one fixed effect per year)",
-    "month": "month (one fixed effect per calendar month of each year)",
-    "day_of_week": "day of week",
-}
 
 ASSUMPTIONS: tuple[str, ...] = (
     "Officers can tell a driver's race less well after dark than in daylight. If they can still "
@@ -128,17 +122,6 @@ class DarknessResult:
         return asdict(self)
 
 
-@dataclass(frozen=True)
-class Sample:
-    """The stops the model sees: clock minute, darkness, membership and the control columns."""
-
-    minute: np.ndarray
-    dark: np.ndarray
-    in_group: np.ndarray
-    days: list[date]
-    geography: list[str]
-    window: tuple[float, float]
-    excluded: dict[str, int]
 
 
 def veil_of_darkness(

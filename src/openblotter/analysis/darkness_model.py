@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from datetime import date
+from typing import Any
 
 import numpy as np
 import statsmodels.api as sm
@@ -22,8 +23,25 @@ from statsmodels.tools.sm_exceptions import PerfectSeparationError
 from openblotter.analysis.intervals import Interval, z_value
 from openblotter.domain.errors import InvalidInput
 
-if TYPE_CHECKING:
-    from openblotter.analysis.darkness import Sample
+CONTROL_LABELS = {
+    "geography": "geography (one fixed effect per {geography})",
+    "year": "year (one fixed effect per year)",
+    "month": "month (one fixed effect per calendar month of each year)",
+    "day_of_week": "day of week",
+}
+
+
+@dataclass(frozen=True)
+class Sample:
+    """The stops the model sees: clock minute, darkness, membership and the control columns."""
+
+    minute: np.ndarray
+    dark: np.ndarray
+    in_group: np.ndarray
+    days: list[date]
+    geography: list[str]
+    window: tuple[float, float]
+    excluded: dict[str, int]
 
 
 @dataclass(frozen=True)
@@ -41,8 +59,6 @@ class Estimate:
 
 
 def _labels(control: str, geography_name: str) -> str:
-    from openblotter.analysis.darkness import CONTROL_LABELS
-
     return CONTROL_LABELS[control].format(geography=geography_name)
 
 

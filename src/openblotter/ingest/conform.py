@@ -76,7 +76,7 @@ def conform(
             not_recorded.append(field.name)
             continue
         source = frame.drop_in_place(field.name) if consume else frame[field.name]
-        text = source if cleaned else _clean(source, schema.missing_values)
+        text = source if cleaned else clean_cells(source, schema.missing_values)
         del source
         if height and text.null_count() == height and not field.constraints.required:
             # A column blank on every row records nothing: the same as no column (an export
@@ -103,7 +103,7 @@ def conform(
     return Conformed(typed_frame, report, not_recorded)
 
 
-def _clean(values: pl.Series, missing_values: list[str]) -> pl.Series:
+def clean_cells(values: pl.Series, missing_values: list[str]) -> pl.Series:
     """Trim surrounding spaces; the schema's missing-value tokens become null."""
     trimmed = values.cast(pl.String).str.strip_chars()
     tokens = [m for m in missing_values if m != ""]

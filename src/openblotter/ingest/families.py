@@ -29,7 +29,7 @@ FAMILY_NAMES: tuple[str, ...] = (
     "department_demographics",
     "complaints",
     "use_of_force",
-    # People of use-of-force incidents whose files pack them into lists (ingest.mapping_people).
+    # People of use-of-force incidents whose files pack them into lists (ingest.mapping.people).
     "use_of_force_officers",
     "use_of_force_subjects",
     "contacts",

@@ -16,7 +16,7 @@ import unicodedata
 import polars as pl
 
 from openblotter.domain.schema import DEFAULT_MISSING_VALUES, FieldType, SchemaField, TableSchema
-from openblotter.ingest.conform import ROW, _clean
+from openblotter.ingest.conform import ROW, clean_cells
 from openblotter.ingest.parsing import parse_column
 
 #: Text columns with at most this many distinct values (and few per row) are categorical.
@@ -154,7 +154,7 @@ def infer_schema(
     columns: list[pl.Series] = []
     for header in headers:
         source = frame.drop_in_place(header) if consume else frame[header]
-        cleaned = _clean(source, DEFAULT_MISSING_VALUES).alias(renames[header])
+        cleaned = clean_cells(source, DEFAULT_MISSING_VALUES).alias(renames[header])
         del source
         columns.append(cleaned)
         field_type = infer_type(cleaned, time_zone)

@@ -36,7 +36,7 @@ from openblotter.services.residents import residents_by_group
 #: The families a community benchmark is made for, and how one event is counted in each.
 UNIT_FIELDS: dict[str, tuple[str, ...]] = {
     "use_of_force": ("incident_id", "subject_id"),
-    # one row per person already (ingest.mapping_people): each row is counted once
+    # one row per person already (ingest.mapping.people): each row is counted once
     "use_of_force_subjects": ("record_id", "subject_number"),
     "complaints": ("complaint_id", "complainant_number"),
     "contacts": (),

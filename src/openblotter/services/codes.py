@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from openblotter.domain.errors import InvalidInput
-from openblotter.domain.query import Filter, QuerySpec
+from openblotter.domain.query.model import Filter, QuerySpec
 from openblotter.domain.schema import SchemaField, TableSchema
 
 #: Codes listed in a message; the detail's ``allowed`` has them all.

@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from openblotter.domain.errors import InvalidInput
-from openblotter.domain.query import Filter, GroupKey, QuerySpec, parse_query
+from openblotter.domain.query.model import Filter, GroupKey, QuerySpec
+from openblotter.domain.query.parse import parse_query
 from openblotter.services import query
 from openblotter.services.disclosure_tables import (
     PERIODS,

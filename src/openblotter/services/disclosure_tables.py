@@ -36,7 +36,8 @@ from openblotter.analysis.linked_tables import (
     TableName,
     protect_linked_tables,
 )
-from openblotter.domain.query import GroupKey, main_date_field
+from openblotter.domain.query.filters import main_date_field
+from openblotter.domain.query.model import GroupKey
 from openblotter.domain.schema import TableSchema
 from openblotter.services import query
 from openblotter.services.portal import Portal

@@ -17,7 +17,7 @@ from openblotter.analysis.caveats import (
 )
 from openblotter.analysis.population import PopulationEstimate
 from openblotter.domain.errors import InvalidInput, NotFound
-from openblotter.domain.query import main_date_field
+from openblotter.domain.query.filters import main_date_field
 from openblotter.services import (
     disclosure,
     disclosure_analyses,

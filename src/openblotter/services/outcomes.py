@@ -1,6 +1,6 @@
 """What happens after police act: outcomes per dataset family, and analysis CSV tables.
 
-Funnel plots live in :mod:`openblotter.services.funnel` (re-exported here for
+Funnel plots live in :mod:`openblotter.services.funnel` (run through here by
 the pages and the API). :func:`outcomes` counts what each
 family records about results: complaints by channel and finding with sustained
 rates by complainant group, force by type and injury, contacts by role and
@@ -25,9 +25,7 @@ from openblotter.analysis.caveats import (
 from openblotter.analysis.census_mapping import combined_race_ethnicity
 from openblotter.domain.errors import InvalidInput, NotFound
 from openblotter.services import analysis, disclosure, query
-from openblotter.services.funnel import SUPPRESSED, release_label
-from openblotter.services.funnel import UNPLACED as UNPLACED  # re-exported
-from openblotter.services.funnel import funnel as funnel  # re-exported for the pages and API
+from openblotter.services.funnel import SUPPRESSED, funnel, release_label
 from openblotter.services.portal import Portal
 
 Params = list[tuple[str, str]]

@@ -15,7 +15,7 @@ from typing import Any
 
 from openblotter.domain.errors import InvalidInput
 from openblotter.domain.quarters import Quarter
-from openblotter.domain.query import main_date_field
+from openblotter.domain.query.filters import main_date_field
 from openblotter.services import query
 from openblotter.services.portal import Portal
 

@@ -1,7 +1,7 @@
 """Person tables published with their incident dataset (``[[people]]`` in a mapping).
 
 When a mapping splits the officers or subjects packed in an incident's cells
-into rows of their own (ingest.mapping_people), the publish stores them as
+into rows of their own (ingest.mapping.people), the publish stores them as
 datasets of their own, ``<dataset>_officers`` and ``<dataset>_subjects``, of the
 families ``use_of_force_officers`` and ``use_of_force_subjects``, as the same
 quarter's release, from the same file. They are conformed and validated with
@@ -21,8 +21,8 @@ from openblotter.domain.report import ValidationReport
 from openblotter.domain.schema import TableSchema
 from openblotter.ingest.conform import conform
 from openblotter.ingest.families import load_family
-from openblotter.ingest.mapping import PersonTable
-from openblotter.ingest.mapping_people import ROLES
+from openblotter.ingest.mapping.model import PersonTable
+from openblotter.ingest.mapping.people import ROLES
 from openblotter.services.portal import Portal
 from openblotter.services.storing import NewRelease, store_release
 

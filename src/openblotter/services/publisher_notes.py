@@ -13,13 +13,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from openblotter.ingest.mapping import Mapping
+from openblotter.ingest.mapping.model import Mapping
 
 #: The report fact holding the mapping's words (written at publish time).
 PUBLISHER = "publisher"
 #: The report fact holding the source columns left out of this release.
 COLUMNS_LEFT_OUT = "columns_left_out"
-#: The report fact where a mapping's rules record what they did (ingest.mapping_rules):
+#: The report fact where a mapping's rules record what they did (ingest.mapping.rules):
 #: ``[{rule, check, fields, action, count, examples}]``, ``rule`` in plain words for readers.
 RULES = "rules_applied"
 

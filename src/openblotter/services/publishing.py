@@ -23,24 +23,22 @@ from openblotter.domain.quarters import Quarter
 from openblotter.domain.releases import Dataset, Release, check_dataset_id, check_new_label
 from openblotter.domain.report import ValidationReport
 from openblotter.domain.schema import TableSchema
-from openblotter.ingest.census_layout import census_rows, is_census_download
+from openblotter.ingest.census.layout import census_rows, is_census_download
 from openblotter.ingest.conform import ROW, conform
 from openblotter.ingest.damage import report_damage
 from openblotter.ingest.families import load_family
 from openblotter.ingest.infer import field_name, infer_schema
-from openblotter.ingest.mapping import (
-    Mapping,
-    PersonTable,
-    RawTableLike,
+from openblotter.ingest.mapping.apply import (
     apply_mapping,
     bundled_mapping,
     bundled_mappings,
     load_mapping,
     related_paths,
 )
-from openblotter.ingest.readers import RawTable, read_table
+from openblotter.ingest.mapping.model import Mapping, PersonTable, RawTableLike
+from openblotter.ingest.read.readers import RawTable, read_table
+from openblotter.ingest.read.xlsx_guard import XlsxLimits
 from openblotter.ingest.variants import report_variants
-from openblotter.ingest.xlsx_guard import XlsxLimits
 from openblotter.services.derived import store_with_derived_views
 from openblotter.services.person_tables import ConformedPeople, conform_people, person_releases
 from openblotter.services.portal import Portal

@@ -32,7 +32,7 @@ from openblotter.domain.errors import InvalidInput, NotFound
 from openblotter.domain.quarters import Quarter
 from openblotter.domain.releases import Release, latest_published
 from openblotter.domain.schema import TableSchema
-from openblotter.ingest.mapping_people import ROLES
+from openblotter.ingest.mapping.people import ROLES
 from openblotter.services import disclosure_tables, query
 from openblotter.services.person_tables import person_dataset_id
 from openblotter.services.portal import Portal

@@ -1,4 +1,4 @@
-"""Query use cases: one model (domain/query.py), one engine, for every door.
+"""Query use cases: one model (domain/query/parse.py), one engine, for every door.
 
 The native API, the pages and (later) the CKAN and Socrata layers call these
 functions with the raw query parameters; the release to read is chosen by
@@ -18,9 +18,10 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from openblotter.domain.cursor import bind_release, token_release
 from openblotter.domain.errors import Gone, InvalidInput, NotFound
-from openblotter.domain.query import QuerySpec, parse_query
+from openblotter.domain.query.cursor import bind_release, token_release
+from openblotter.domain.query.model import QuerySpec
+from openblotter.domain.query.parse import parse_query
 from openblotter.domain.releases import Dataset, Release
 from openblotter.domain.schema import TableSchema
 from openblotter.services import disclosure

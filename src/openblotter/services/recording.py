@@ -16,7 +16,7 @@ import polars as pl
 
 from openblotter.analysis.caveats import Caveat
 from openblotter.domain.errors import InvalidInput, NotFound
-from openblotter.domain.query import main_date_field
+from openblotter.domain.query.filters import main_date_field
 from openblotter.services import disclosure, query
 from openblotter.services.portal import Portal
 

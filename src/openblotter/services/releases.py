@@ -6,7 +6,7 @@ from typing import Any
 
 from openblotter.domain.errors import Conflict, InvalidInput, NotFound
 from openblotter.domain.quarters import Quarter
-from openblotter.domain.query_filters import main_date_field
+from openblotter.domain.query.filters import main_date_field
 from openblotter.domain.releases import Release, latest_published, previous_published
 from openblotter.domain.schema import TableSchema
 from openblotter.services.person_tables import people_published_with
@@ -150,7 +150,7 @@ def release_summary(release: Release) -> dict[str, Any]:
         "withdrawn_reason": release.withdrawn_reason,
         "changelog": release.changelog,
         "validation": {k: release.report.get(k) for k in ("ok", "errors", "warnings", "counts")},
-        # What the mapping's rules blanked or numbered, for readers (ingest.mapping_rules).
+        # What the mapping's rules blanked or numbered, for readers (ingest.mapping.rules).
         "rules_applied": release.report.get("facts", {}).get("rules_applied", []),
         "notes": release_notes(release.report),
     }

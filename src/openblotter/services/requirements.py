@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from openblotter.domain.errors import InvalidInput
-from openblotter.domain.query_model import TEMPORAL_TYPES
+from openblotter.domain.query.model import TEMPORAL_TYPES
 from openblotter.domain.schema import TableSchema
 from openblotter.services import query
 from openblotter.services.portal import Portal

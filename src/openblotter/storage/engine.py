@@ -22,25 +22,15 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from openblotter.domain.cursor import encode_cursor
 from openblotter.domain.errors import NotFound
-from openblotter.domain.query import (
-    FACET_VALUE_LIMIT,
-    Aggregate,
-    GroupKey,
-    QuerySpec,
-    check_spec,
-    group_key,
-)
-from openblotter.domain.query_values import json_value
+from openblotter.domain.query.cursor import encode_cursor
+from openblotter.domain.query.model import FACET_VALUE_LIMIT, Aggregate, GroupKey, QuerySpec
+from openblotter.domain.query.parse import check_spec, group_key
+from openblotter.domain.query.values import json_value
 from openblotter.domain.schema import SchemaField, TableSchema
 from openblotter.storage.budget import Gate
-
-# ROW_ID and quote are re-exported: exports and callers import them from the engine.
 from openblotter.storage.limits import Limits
-from openblotter.storage.sql import ROW_ID as ROW_ID
-from openblotter.storage.sql import Statement, group_label
-from openblotter.storage.sql import quote as quote
+from openblotter.storage.sql import ROW_ID, Statement, group_label, quote
 
 #: Most seconds a download waits for a free export slot (and at most the time limit) before a 503.
 EXPORT_WAIT = 20.0

@@ -22,9 +22,10 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from openblotter.domain.errors import TooLarge
-from openblotter.domain.query import TEXT_TYPES, QuerySpec
+from openblotter.domain.query.model import TEXT_TYPES, QuerySpec
 from openblotter.domain.schema import SchemaField, TableSchema
-from openblotter.storage.engine import ExportColumn, QueryEngine, quote
+from openblotter.storage.engine import ExportColumn, QueryEngine
+from openblotter.storage.sql import quote
 from openblotter.storage.xlsx_stream import DrainingFile, xlsx_bytes
 
 #: Data rows an XLSX sheet holds (Excel's 1,048,576 rows less the header).

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from openblotter.domain.errors import NotFound
-from openblotter.domain.query import TEXT_TYPES, Aggregate, Filter, GroupKey, QuerySpec
+from openblotter.domain.query.model import TEXT_TYPES, Aggregate, Filter, GroupKey, QuerySpec
 from openblotter.domain.schema import TableSchema
 
 ROW_ID = "_row_id"

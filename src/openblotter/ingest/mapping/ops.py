@@ -9,7 +9,7 @@ import polars as pl
 from openblotter.domain.errors import InvalidInput
 from openblotter.domain.report import Problem
 from openblotter.domain.schema import TableSchema
-from openblotter.ingest.mapping_spec import (
+from openblotter.ingest.mapping.spec import (
     YES,
     ColumnSpec,
     Combine,

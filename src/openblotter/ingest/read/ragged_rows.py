@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import polars as pl
 
 from openblotter.domain.report import EXAMPLES_PER_CODE, Problem
-from openblotter.ingest.table_shape import ROW_COLUMN, ProblemLog, shorten
+from openblotter.ingest.read.table_shape import ROW_COLUMN, ProblemLog, shorten
 
 
 @dataclass

@@ -33,8 +33,8 @@ from openblotter.domain.errors import InvalidInput
 from openblotter.domain.report import Problem
 from openblotter.domain.schema import TableSchema
 from openblotter.ingest.families import Family, load_family
-from openblotter.ingest.mapping_ops import resolve
-from openblotter.ingest.mapping_spec import Copy
+from openblotter.ingest.mapping.ops import resolve
+from openblotter.ingest.mapping.spec import Copy
 
 ROW = "__row"
 INCIDENT = "__incident"

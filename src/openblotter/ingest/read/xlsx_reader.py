@@ -19,7 +19,7 @@ import polars as pl
 import python_calamine as calamine
 
 from openblotter.domain.errors import InvalidInput
-from openblotter.ingest.table_shape import (
+from openblotter.ingest.read.table_shape import (
     HEADER_SEARCH_ROWS,
     ROW_COLUMN,
     ProblemLog,
@@ -28,7 +28,7 @@ from openblotter.ingest.table_shape import (
     finish_frame,
     report_title_rows,
 )
-from openblotter.ingest.xlsx_guard import XlsxLimits, check_workbook
+from openblotter.ingest.read.xlsx_guard import XlsxLimits, check_workbook
 
 Cell = str | float | int | bool | dt.datetime | dt.date | dt.time | dt.timedelta
 #: Rows rendered into one chunk of the table (and between progress reports).

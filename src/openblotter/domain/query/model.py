@@ -1,8 +1,8 @@
-"""The query vocabulary: operators, limits, and the QuerySpec that every door builds.
+"""The query vocabulary: operators, limits, the QuerySpec that every door builds, and the
+Cursor where a page ended.
 
-Parsing is in :mod:`openblotter.domain.query` (controls) and
-:mod:`openblotter.domain.query_filters` (filters); both import these names, and
-:mod:`openblotter.domain.query` re-exports them.
+Parsing is in :mod:`openblotter.domain.query.parse` (controls) and
+:mod:`openblotter.domain.query.filters` (filters); both import these names.
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, get_args
 
-from openblotter.domain.cursor import Cursor
-from openblotter.domain.query_values import DatePart
+from openblotter.domain.query.values import DatePart
 
 Operator = Literal["eq", "ne", "gt", "gte", "lt", "lte", "contains", "in", "isnull"]
 AggFunction = Literal["count", "sum", "avg", "min", "max"]
@@ -37,6 +36,14 @@ MAX_FILTERS = 50
 #: ``_facet`` columns in one request.
 MAX_FACETS = 20
 
+@dataclass(frozen=True)
+class Cursor:
+    """Where the previous page ended: its sort values and ``_row_id``."""
+
+    values: tuple[Any, ...]
+    row_id: int
+
+
 SUFFIX_OPERATORS: tuple[Operator, ...] = (
     "ne", "gt", "gte", "lt", "lte", "contains", "in", "isnull"
 )  # fmt: skip
@@ -50,8 +57,8 @@ RESERVED_PARAMETERS = frozenset(
 )
 #: Parameters a caller handles itself (``_release`` picks the file); parsing ignores them.
 CALLER_PARAMETERS = frozenset({"_release"})
-_REPEATABLE = frozenset({"_facet", "_agg"})
-_RANGE_OPERATORS = ("gt", "gte", "lt", "lte")
+REPEATABLE = frozenset({"_facet", "_agg"})
+RANGE_OPERATORS = ("gt", "gte", "lt", "lte")
 _LIST_OPERATORS = frozenset({"eq", "in", "ne"})
 
 

@@ -17,11 +17,11 @@ import polars as pl
 
 from openblotter.domain.errors import InvalidInput
 from openblotter.domain.report import Problem, ValidationReport
-from openblotter.ingest import encoding as enc
-from openblotter.ingest.csv_reader import ProgressMeter, read_csv_file
-from openblotter.ingest.table_shape import ROW_COLUMN
-from openblotter.ingest.xlsx_guard import XlsxLimits
-from openblotter.ingest.xlsx_reader import read_xlsx_file
+from openblotter.ingest.read import encoding as enc
+from openblotter.ingest.read.csv_reader import ProgressMeter, read_csv_file
+from openblotter.ingest.read.table_shape import ROW_COLUMN
+from openblotter.ingest.read.xlsx_guard import XlsxLimits
+from openblotter.ingest.read.xlsx_reader import read_xlsx_file
 
 __all__ = ["ROW_COLUMN", "RawTable", "read_table"]
 

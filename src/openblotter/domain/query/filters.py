@@ -1,7 +1,7 @@
 """Filters of the query model: ``col=v``, ``col__op=v`` and the date parts of the main date.
 
 Every column is checked against the schema and every value converted to its
-column's type (:mod:`openblotter.domain.query_values`); ``quarter``, ``year``
+column's type (:mod:`openblotter.domain.query.values`); ``quarter``, ``year``
 and ``month`` filter the schema's main date field when it has no column of
 that name.
 """
@@ -9,19 +9,19 @@ that name.
 from __future__ import annotations
 
 from openblotter.domain.errors import InvalidInput, NotFound
-from openblotter.domain.query_model import (
+from openblotter.domain.query.model import (
     _LIST_OPERATORS,
-    _RANGE_OPERATORS,
     DATE_PARTS,
     MAX_FILTERS,
     MAX_LIST_VALUES,
+    RANGE_OPERATORS,
     SUFFIX_OPERATORS,
     TEMPORAL_TYPES,
     TEXT_TYPES,
     Filter,
     Operator,
 )
-from openblotter.domain.query_values import (
+from openblotter.domain.query.values import (
     DatePart,
     Period,
     convert_value,
@@ -124,7 +124,7 @@ def check_operator(target: SchemaField, operator: Operator, parameter: str) -> N
 def _operators_for(target: SchemaField) -> list[str]:
     names = ["eq", "ne", "in", "isnull"]
     if target.type != "boolean":
-        names += _RANGE_OPERATORS
+        names += RANGE_OPERATORS
     if target.type in TEXT_TYPES:
         names.append("contains")
     return names
@@ -154,7 +154,7 @@ def _part_filter(
 def no_contains(part: DatePart, parameter: str) -> InvalidInput:
     return InvalidInput(
         f"'{parameter}': {part} is a date part and does not take 'contains'.",
-        detail={"parameter": parameter, "allowed": ["eq", "ne", "in", "isnull", *_RANGE_OPERATORS]},
+        detail={"parameter": parameter, "allowed": ["eq", "ne", "in", "isnull", *RANGE_OPERATORS]},
     )
 
 

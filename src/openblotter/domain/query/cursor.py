@@ -15,23 +15,12 @@ import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from openblotter.domain.errors import InvalidInput
-from openblotter.domain.query_values import convert_value, json_value, published_field
+from openblotter.domain.query.model import Cursor, SortKey
+from openblotter.domain.query.values import convert_value, json_value, published_field
 from openblotter.domain.schema import TableSchema
-
-if TYPE_CHECKING:  # the model imports this module; the sort key is only a type here
-    from openblotter.domain.query_model import SortKey
-
-
-@dataclass(frozen=True)
-class Cursor:
-    """Where the previous page ended: its sort values and ``_row_id``."""
-
-    values: tuple[Any, ...]
-    row_id: int
-
 
 _MAX_TOKEN = 16_384
 #: Row ids and integer values are 64-bit in the release files.

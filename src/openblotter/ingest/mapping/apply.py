@@ -81,9 +81,9 @@ Semantics, in the order they are applied:
    04:14:00); cells no pattern reads are left as written for validation to report.
 
 ``skip`` drops rows before anything else. ``people`` splits the lists of each
-role into a person table before ``explode`` (ingest.mapping_people), and the
+role into a person table before ``explode`` (ingest.mapping.people), and the
 incident table keeps only how many there were. ``rules`` and ``sentinel_dates``
-run last, on every table (ingest.mapping_rules). The syntax is documented for
+run last, on every table (ingest.mapping.rules). The syntax is documented for
 publishers in ``openblotter/mappings/README.md``.
 
 ``apply_mapping(raw, None, schema)`` reads a file whose columns are already the
@@ -94,104 +94,24 @@ and listed, missing required fields reported.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from fnmatch import fnmatch
 from importlib.resources import files
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import polars as pl
 
 from openblotter.domain.errors import InvalidInput
 from openblotter.domain.report import Problem
 from openblotter.domain.schema import TableSchema
-from openblotter.ingest import mapping_ops as ops
-from openblotter.ingest import mapping_people as people_ops
-from openblotter.ingest import mapping_rules as rule_ops
-from openblotter.ingest import mapping_spec as spec
 from openblotter.ingest.families import load_family
-from openblotter.ingest.mapping_ops import ROW
-from openblotter.ingest.mapping_people import People
-from openblotter.ingest.mapping_rules import Rule
-from openblotter.ingest.mapping_spec import ColumnSpec, Explode, Join, Skip, Unpivot
-
-__all__ = [
-    "Mapping",
-    "MappedTable",
-    "PersonTable",
-    "apply_mapping",
-    "bundled_mapping",
-    "bundled_mappings",
-    "load_mapping",
-    "related_paths",
-]
-
-
-class RawTableLike(Protocol):
-    """What apply_mapping needs of a read file (ingest.readers.RawTable has it)."""
-
-    @property
-    def frame(self) -> pl.DataFrame: ...  # all String columns + Int64 "__row"
-
-    @property
-    def source_name(self) -> str: ...
-
-
-@dataclass(frozen=True)
-class Mapping:
-    """A parsed mapping file (see the module docstring for the format)."""
-
-    family: str
-    path: str
-    description: str = ""
-    agency: str = ""
-    files: tuple[str, ...] = ()
-    source_url: str = ""
-    notes: str = ""
-    trim: bool = True
-    where: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    columns: dict[str, ColumnSpec] = field(default_factory=dict)
-    constants: dict[str, str] = field(default_factory=dict)
-    explode: tuple[Explode, ...] = ()
-    values: dict[str, dict[str, str]] = field(default_factory=dict)
-    formats: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    joins: tuple[Join, ...] = ()
-    unpivot: tuple[Unpivot, ...] = ()
-    skip: tuple[Skip, ...] = ()
-    people: tuple[People, ...] = ()
-    rules: tuple[Rule, ...] = ()
-    sentinel_dates: tuple[str, ...] = rule_ops.DEFAULT_SENTINEL_DATES
-
-    def fits(self, filename: str) -> bool:
-        """Whether ``filename`` matches one of the mapping's ``files`` patterns."""
-        return any(fnmatch(filename, pattern) for pattern in self.files)
-
-
-@dataclass
-class PersonTable:
-    """The people of one role (officers, subjects) as rows of their own family (all text)."""
-
-    role: str
-    family: str
-    frame: pl.DataFrame
-    schema: TableSchema
-
-
-@dataclass
-class MappedTable:
-    """A source file renamed and reshaped to the family's fields (all text) plus ``__row``.
-
-    ``schema`` is the family's, without the fields moved to ``people`` tables.
-    ``rules_applied`` lists every rule with what it did (``RuleOutcome.to_dict``).
-    """
-
-    frame: pl.DataFrame
-    schema: TableSchema
-    dropped_source_columns: list[str]
-    problems: list[Problem]
-    people: list[PersonTable] = field(default_factory=list)
-    rules_applied: list[dict[str, Any]] = field(default_factory=list)
-
+from openblotter.ingest.mapping import ops, spec
+from openblotter.ingest.mapping import people as people_ops
+from openblotter.ingest.mapping import rules as rule_ops
+from openblotter.ingest.mapping.checks import check_targets
+from openblotter.ingest.mapping.model import MappedTable, Mapping, PersonTable, RawTableLike
+from openblotter.ingest.mapping.ops import ROW
 
 _TOP_KEYS = {
     "family",
@@ -295,7 +215,7 @@ def mapping_from_dict(data: dict[str, Any], *, source: str = "mapping") -> Mappi
             )
         ),
     )
-    spec.check_targets(mapping, family.schema, source)
+    check_targets(mapping, family.schema, source)
     mapping = replace(mapping, people=people_ops.with_copies(mapping.people, mapping.columns))
     people_ops.check_people(mapping.people, family.name, set(mapping.columns), source)
     exploded = {f for g in mapping.explode for f in g.fields}

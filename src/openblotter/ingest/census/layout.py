@@ -1,6 +1,6 @@
 """A census table as downloaded from data.census.gov, laid out as the demographics family.
 
-The census parser (:mod:`openblotter.ingest.census`) reads the download into
+The census parser (:mod:`openblotter.ingest.census.tables`) reads the download into
 tidy cells; this module turns those cells into the community demographics
 family's rows: one row per area, group and year, with the margin of error
 kept. Breakdowns finer than the family's groups (the kinds of "Two or more
@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from openblotter.domain.report import Problem
-from openblotter.ingest.census import read_census_table
+from openblotter.ingest.census.tables import read_census_table
 
 #: Census race words -> the race codes every dataset of the portal uses.
 CENSUS_RACES = {

@@ -1,6 +1,6 @@
 """The one query model: filters, sort, page, facets, groups and aggregates.
 
-The native API, the CKAN and Socrata layers and the pages all turn their
+The native API and the pages (and the SODA and CKAN doors to come) turn their
 input into a :class:`QuerySpec`; the storage engine runs it. Parsing is pure:
 every column is checked against the dataset's schema, every value is
 converted to its column's type, and anything unknown is refused with an
@@ -17,11 +17,10 @@ field when the schema has no column of that name: they can be grouped,
 faceted and filtered on (``quarter=2024-Q2``, ``year__gte=2020``).
 
 The vocabulary (operators, limits, :class:`QuerySpec`) lives in
-:mod:`openblotter.domain.query_model`, filter parsing in
-:mod:`openblotter.domain.query_filters`, typed values and date-part periods in
-:mod:`openblotter.domain.query_values`, the ``_next`` token in
-:mod:`openblotter.domain.cursor`; their public names are re-exported here, so
-callers import the whole query vocabulary from this module.
+:mod:`openblotter.domain.query.model`, filter parsing in
+:mod:`openblotter.domain.query.filters`, typed values and date-part periods in
+:mod:`openblotter.domain.query.values`, the ``_next`` token in
+:mod:`openblotter.domain.query.cursor`; callers import each name from its own module.
 """
 
 from __future__ import annotations
@@ -30,12 +29,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from openblotter.domain.cursor import Cursor as Cursor
-from openblotter.domain.cursor import decode_cursor as decode_cursor
-from openblotter.domain.cursor import encode_cursor as encode_cursor
-from openblotter.domain.cursor import sort_fingerprint as sort_fingerprint
 from openblotter.domain.errors import InvalidInput, NotFound
-from openblotter.domain.query_filters import (
+from openblotter.domain.query.cursor import decode_cursor
+from openblotter.domain.query.filters import (
     check_operator,
     date_part,
     no_contains,
@@ -43,42 +39,31 @@ from openblotter.domain.query_filters import (
     parse_flag,
     require_date_field,
 )
-from openblotter.domain.query_filters import main_date_field as main_date_field
-from openblotter.domain.query_model import _REPEATABLE
-from openblotter.domain.query_model import AGG_FUNCTIONS as AGG_FUNCTIONS
-from openblotter.domain.query_model import AGGREGATE_GROUP_LIMIT as AGGREGATE_GROUP_LIMIT
-from openblotter.domain.query_model import CALLER_PARAMETERS as CALLER_PARAMETERS
-from openblotter.domain.query_model import DATE_PARTS as DATE_PARTS
-from openblotter.domain.query_model import DEFAULT_PAGE_SIZE as DEFAULT_PAGE_SIZE
-from openblotter.domain.query_model import FACET_VALUE_LIMIT as FACET_VALUE_LIMIT
-from openblotter.domain.query_model import MAX_FACETS as MAX_FACETS
-from openblotter.domain.query_model import MAX_FILTERS as MAX_FILTERS
-from openblotter.domain.query_model import MAX_LIST_VALUES as MAX_LIST_VALUES
-from openblotter.domain.query_model import MAX_NAME_LENGTH as MAX_NAME_LENGTH
-from openblotter.domain.query_model import MAX_PAGE_SIZE as MAX_PAGE_SIZE
-from openblotter.domain.query_model import MAX_PARAMETERS as MAX_PARAMETERS
-from openblotter.domain.query_model import MAX_SEARCH_TERMS as MAX_SEARCH_TERMS
-from openblotter.domain.query_model import MAX_VALUE_LENGTH as MAX_VALUE_LENGTH
-from openblotter.domain.query_model import NUMERIC_TYPES as NUMERIC_TYPES
-from openblotter.domain.query_model import RESERVED_PARAMETERS as RESERVED_PARAMETERS
-from openblotter.domain.query_model import SUFFIX_OPERATORS as SUFFIX_OPERATORS
-from openblotter.domain.query_model import TEMPORAL_TYPES as TEMPORAL_TYPES
-from openblotter.domain.query_model import TEXT_TYPES as TEXT_TYPES
-from openblotter.domain.query_model import AggFunction as AggFunction
-from openblotter.domain.query_model import Aggregate as Aggregate
-from openblotter.domain.query_model import Filter as Filter
-from openblotter.domain.query_model import GroupKey as GroupKey
-from openblotter.domain.query_model import Operator as Operator
-from openblotter.domain.query_model import Params as Params
-from openblotter.domain.query_model import QuerySpec as QuerySpec
-from openblotter.domain.query_model import SortKey as SortKey
-from openblotter.domain.query_values import DatePart as DatePart
-from openblotter.domain.query_values import Period as Period
-from openblotter.domain.query_values import convert_value as convert_value
-from openblotter.domain.query_values import json_value as json_value
-from openblotter.domain.query_values import parse_period as parse_period
-from openblotter.domain.query_values import published_field
-from openblotter.domain.query_values import published_names as published_names
+from openblotter.domain.query.model import (
+    AGG_FUNCTIONS,
+    AGGREGATE_GROUP_LIMIT,
+    CALLER_PARAMETERS,
+    DEFAULT_PAGE_SIZE,
+    MAX_FACETS,
+    MAX_NAME_LENGTH,
+    MAX_PAGE_SIZE,
+    MAX_PARAMETERS,
+    MAX_SEARCH_TERMS,
+    MAX_VALUE_LENGTH,
+    NUMERIC_TYPES,
+    REPEATABLE,
+    RESERVED_PARAMETERS,
+    TEXT_TYPES,
+    Aggregate,
+    GroupKey,
+    Params,
+    QuerySpec,
+    SortKey,
+)
+from openblotter.domain.query.values import (
+    published_field,
+    published_names,
+)
 from openblotter.domain.schema import TableSchema
 
 
@@ -207,7 +192,7 @@ def _check_control(key: str, seen: Mapping[str, list[str]]) -> None:
             f"'{key}' is not a query parameter. Names starting with _ are reserved for controls.",
             detail={"parameter": key, "allowed": sorted(RESERVED_PARAMETERS | CALLER_PARAMETERS)},
         )
-    if key in seen and key not in _REPEATABLE:
+    if key in seen and key not in REPEATABLE:
         raise InvalidInput(
             f"'{key}' was given more than once; give it once.",
             detail={"parameter": key, "allowed": "one value"},

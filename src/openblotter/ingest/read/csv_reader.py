@@ -30,9 +30,9 @@ import pyarrow.csv as pacsv
 
 from openblotter.domain.errors import InvalidInput
 from openblotter.domain.report import Problem
-from openblotter.ingest import encoding as enc
-from openblotter.ingest.ragged_rows import BadRecord, fit_to_header
-from openblotter.ingest.table_shape import (
+from openblotter.ingest.read import encoding as enc
+from openblotter.ingest.read.ragged_rows import BadRecord, fit_to_header
+from openblotter.ingest.read.table_shape import (
     ROW_COLUMN,
     ProblemLog,
     clean_header,

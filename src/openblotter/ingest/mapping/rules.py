@@ -53,9 +53,9 @@ import polars as pl
 from openblotter.domain.errors import InvalidInput
 from openblotter.domain.report import Problem
 from openblotter.domain.schema import TableSchema
-from openblotter.ingest.mapping_ops import resolve
-from openblotter.ingest.mapping_people import PACKED_SEPARATORS, PersonSplit, report_packed
-from openblotter.ingest.mapping_spec import Skip
+from openblotter.ingest.mapping.ops import resolve
+from openblotter.ingest.mapping.people import PACKED_SEPARATORS, PersonSplit, report_packed
+from openblotter.ingest.mapping.spec import Skip
 from openblotter.ingest.parsing import parse_column
 
 ROW = "__row"

@@ -1,0 +1,6 @@
+"""The one query model: every door (API, pages, SODA, CKAN) builds a QuerySpec.
+
+:mod:`.model` holds the vocabulary (operators, limits, QuerySpec, Cursor), :mod:`.values`
+typed values and date parts, :mod:`.filters` filter parsing, :mod:`.cursor` the ``_next``
+token and :mod:`.parse` the parsing of a whole request.
+"""

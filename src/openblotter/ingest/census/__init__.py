@@ -1,0 +1,1 @@
+"""Census tables (ACS/decennial downloads) read into community demographics."""
