@@ -498,7 +498,7 @@ def analyze_benchmark(
 
 
 def _residents(source: dict[str, Any]) -> str:
-    """"Test city, 2020 Census (2020; dataset community_demographics)", not a Python dict."""
+    """ "Test city, 2020 Census (2020; dataset community_demographics)", not a Python dict."""
     named = ", ".join(str(source[k]) for k in ("geography", "source") if source.get(k))
     return f"{named or 'residents'} ({source.get('year')}; dataset {source.get('dataset')})"
 
@@ -587,9 +587,9 @@ def analyze_representation(
 @app.command("families")
 def families_command() -> None:
     """List the dataset families and their fields."""
-    from openblotter.ingest.families import list_families
+    from openblotter.services.families import families
 
-    for family in list_families():
+    for family in families():
         table = Table(title=f"{family.name}: {family.title}", title_justify="left")
         for column in ("field", "type", "privacy", "description"):
             table.add_column(column)

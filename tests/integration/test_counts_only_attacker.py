@@ -178,11 +178,11 @@ def _learn_hierarchies(client: TestClient, attacker: Attacker) -> None:
 
     Read here from the rows themselves, as a reader would read them from the city's map.
     """
-    from openblotter.services import query
+    from openblotter.services import reading
 
     portal = client.app.state.portal
     for a, b in HIERARCHIES:
-        groups = query.aggregate(portal, "use_of_force", [("_group", f"{a},{b}")], protect=False)
+        groups = reading.aggregate(portal, "use_of_force", [("_group", f"{a},{b}")])
         attacker.learn_pair(a, b, {(g[a], g[b]) for g in groups["groups"]})
 
 

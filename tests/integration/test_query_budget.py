@@ -23,7 +23,7 @@ from fastapi.testclient import TestClient
 
 from openblotter.domain.errors import TimedOut, Unavailable
 from openblotter.ingest.read.readers import read_table
-from openblotter.services import query
+from openblotter.services import query, reading
 from openblotter.storage import engine as engine_module
 from openblotter.storage import exports
 from openblotter.storage.budget import CURRENT_REQUEST, Busy, Cancellation, Cancelled, Gate
@@ -147,15 +147,17 @@ def test_xlsx_downloads_stream_without_temporary_files(
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     portal = make_portal(wide)
     engine = portal.query_engine()
-    t = query.target(portal, "wide", [])
-    chunks = exports.write_xlsx(engine, t.path, t.schema, query.spec_for(t, []))
+    t = reading.target(portal, "wide", [])
+    chunks = exports.write_xlsx(engine, t.path, t.schema, reading.spec_for(t, []))
     assert next(chunks) and next(chunks)  # the header, then the first rows: no file behind them
     assert engine.limits.exports._running == 1
     chunks.close()  # the client went away: the query stops and its slot is free
     assert engine.limits.exports._running == 0
     assert list(tmp_path.iterdir()) == []
     whole = tmp_path / "wide.xlsx"
-    whole.write_bytes(b"".join(exports.write_xlsx(engine, t.path, t.schema, query.spec_for(t, []))))
+    whole.write_bytes(
+        b"".join(exports.write_xlsx(engine, t.path, t.schema, reading.spec_for(t, [])))
+    )
     table = read_table(whole)
     assert table.frame.height == 40_000
     assert table.frame["category_5"].to_list()[:3] == [

@@ -9,6 +9,9 @@ from typing import Any, Literal
 from openblotter.domain.errors import Conflict, InvalidInput
 from openblotter.domain.quarters import Quarter
 
+#: The column numbering a release file's rows from 1 (keyset pages and ``_next`` use it).
+ROW_ID = "_row_id"
+
 ReleaseStatus = Literal["staged", "published", "withdrawn", "purged"]
 
 

@@ -28,7 +28,7 @@ from openblotter.analysis.census_mapping import (
     combine_race_ethnicity,
 )
 from openblotter.domain.errors import InvalidInput
-from openblotter.services import disclosure, disclosure_analyses, periods, query, recording
+from openblotter.services import disclosure, disclosure_analyses, periods, reading, recording
 from openblotter.services.portal import Portal
 from openblotter.services.requirements import A_DATE, require_fields
 from openblotter.services.residents import residents_by_group
@@ -85,16 +85,16 @@ def _counted(
     unit = [u for u in UNIT_FIELDS.get(family, ()) if u in names]
     if unit:
         # One event per person (or complainant): every distinct unit, never a capped list of groups.
-        frame = query.table(portal, dataset_id, filters, [*group, *unit]).unique([*group, *unit])
+        frame = reading.table(portal, dataset_id, filters, [*group, *unit]).unique([*group, *unit])
         return frame.group_by(group).len("count")
-    return query.table(portal, dataset_id, filters, group).group_by(group).len("count")
+    return reading.table(portal, dataset_id, filters, group).group_by(group).len("count")
 
 
 def _events(
     portal: Portal, dataset_id: str, family: str, by: str, filters: list[tuple[str, str]]
 ) -> Counter[str | None]:
     """Events per department code, counting the family's unit (people, complainants, rows)."""
-    t = query.target(portal, dataset_id, filters)
+    t = reading.target(portal, dataset_id, filters)
     names = {f.name for f in t.schema.fields}
     if by == "subject_age_group":
         return _age_events(portal, dataset_id, family, names, filters)
@@ -235,11 +235,11 @@ def _contact_types(
     """The contact types among the counted events (contacts only): they name the event unit."""
     if family != "contacts":
         return None
-    names = {f.name for f in query.target(portal, dataset_id, filters).schema.fields}
+    names = {f.name for f in reading.target(portal, dataset_id, filters).schema.fields}
     if "contact_type" not in names:
         return None
     params = [*filters, ("_group", "contact_type"), ("_agg", "count")]
-    groups = query.aggregate(portal, dataset_id, params, protect=False)["groups"]
+    groups = reading.aggregate(portal, dataset_id, params)["groups"]
     return [str(g["contact_type"]) for g in groups if g.get("contact_type")]
 
 

@@ -10,7 +10,7 @@ import polars as pl
 from openblotter.analysis.census_mapping import combined_race_ethnicity
 from openblotter.analysis.representation import race_pair_table, representation_by
 from openblotter.domain.errors import InvalidInput
-from openblotter.services import disclosure, disclosure_analyses, query, recording
+from openblotter.services import disclosure, disclosure_analyses, reading, recording
 from openblotter.services.analysis import race_mapping
 from openblotter.services.darkness import darkness as darkness  # re-exported for the doors
 from openblotter.services.portal import Portal
@@ -23,7 +23,7 @@ def representation(
 ) -> dict[str, Any]:
     """Staff by race/ethnicity against residents: the representation index, by sworn status and rank."""
     require_fields(portal, dataset_id, "representation index", ["officer_race"], filters)
-    if query.target(portal, dataset_id, filters or []).schema.field("officer_race") is None:
+    if reading.target(portal, dataset_id, filters or []).schema.field("officer_race") is None:
         raise InvalidInput(
             f"Dataset '{dataset_id}' has no officer_race field, so it cannot be compared with "
             "the residents; choose the department demographics dataset.",
@@ -44,7 +44,7 @@ def representation(
         "measure",
         "as_of_date",
     ]
-    staff = query.table(portal, dataset_id, filters or [], columns)
+    staff = reading.table(portal, dataset_id, filters or [], columns)
     if "as_of_date" in staff.columns and staff["as_of_date"].drop_nulls().len():
         # A cumulative release holds a snapshot per date: the newest describes the department now.
         latest = staff["as_of_date"].max()
@@ -86,7 +86,7 @@ def race_pairs(
     require_fields(portal, dataset_id, "officer and community race pairs", needs, filters)
     if disclosure.aggregates_only(portal, dataset_id):  # from the protected two-way table
         return disclosure_analyses.race_pairs(portal, dataset_id, filters or [])
-    frame = query.table(portal, dataset_id, filters or [], ["officer_race", "subject_race"])
+    frame = reading.table(portal, dataset_id, filters or [], ["officer_race", "subject_race"])
     if not {"officer_race", "subject_race"} <= set(frame.columns):
         raise InvalidInput(
             f"Dataset '{dataset_id}' does not record both the officer's and the community member's "

@@ -16,7 +16,7 @@ import polars as pl
 
 from openblotter.analysis.census_mapping import combined_race_ethnicity
 from openblotter.domain.errors import InvalidInput
-from openblotter.services import disclosure_analyses, periods, query, recording
+from openblotter.services import disclosure_analyses, periods, reading, recording
 from openblotter.services.location import city_location
 from openblotter.services.portal import Portal
 from openblotter.services.requirements import require_fields
@@ -49,7 +49,7 @@ def parse_controls(text: str | None) -> list[str] | None:
 
 def _stops(portal: Portal, dataset_id: str, filters: list[tuple[str, str]]) -> pl.DataFrame:
     columns = ["incident_date", "incident_time", "subject_race", "subject_ethnicity"]
-    frame = query.table(portal, dataset_id, filters, [*columns, *GEOGRAPHY_FIELDS])
+    frame = reading.table(portal, dataset_id, filters, [*columns, *GEOGRAPHY_FIELDS])
     if not {"incident_date", "incident_time", "subject_race"} <= set(frame.columns):
         raise InvalidInput(
             f"Dataset '{dataset_id}' has no incident_date, incident_time and subject_race: the veil "

@@ -17,7 +17,7 @@ from typing import Any
 from openblotter.domain.errors import InvalidInput
 from openblotter.domain.query.model import Filter, GroupKey, QuerySpec
 from openblotter.domain.query.parse import parse_query
-from openblotter.services import query
+from openblotter.services import reading
 from openblotter.services.disclosure_tables import (
     PERIODS,
     YEAR,
@@ -166,7 +166,7 @@ def facets(
     ``columns`` (a page's chart candidates) are kept when they are dimensions;
     a ``_facet`` the reader asks for must be one.
     """
-    t = query.target(portal, dataset_id, params)
+    t = reading.target(portal, dataset_id, params)
     tables = counts_tables(portal, dataset_id, t.release.label)
     extra = [("_facet", c) for c in columns or () if c in tables.dimensions]
     spec = parse_query([*params, *extra], t.schema)
@@ -206,7 +206,7 @@ def _facet_value(value: Any, count: int | None, status: str) -> dict[str, Any]:
 
 def aggregate(portal: Portal, dataset_id: str, params: Params) -> dict[str, Any]:
     """Grouped counts (the query service's shape) from the protected tables."""
-    t = query.target(portal, dataset_id, params)
+    t = reading.target(portal, dataset_id, params)
     tables = counts_tables(portal, dataset_id, t.release.label)
     spec = parse_query(params, t.schema)
     other = [a.name for a in spec.aggregates if a.function != "count"]
@@ -259,7 +259,7 @@ def analysis_table(
     refused.
     """
     label = next((v for k, v in filters if k == "_release"), None)
-    t = query.target(portal, dataset_id, [("_release", label)] if label else [])
+    t = reading.target(portal, dataset_id, [("_release", label)] if label else [])
     tables = counts_tables(portal, dataset_id, t.release.label)
     rest = [(k, v) for k, v in filters if k != "_release"]
     periods = [(k, v) for k, v in rest if k in PERIODS]

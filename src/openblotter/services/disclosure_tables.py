@@ -39,7 +39,7 @@ from openblotter.analysis.linked_tables import (
 from openblotter.domain.query.filters import main_date_field
 from openblotter.domain.query.model import GroupKey
 from openblotter.domain.schema import TableSchema
-from openblotter.services import query
+from openblotter.services import reading
 from openblotter.services.portal import Portal
 
 #: A coded column with more values than this is not a dimension (too fine to protect).
@@ -107,7 +107,7 @@ _LOCK = Lock()
 
 def counts_tables(portal: Portal, dataset_id: str, label: str | None = None) -> CountsTables:
     """The protected tables of a release (the current one by default), built once per process."""
-    t = query.target(portal, dataset_id, [("_release", label)] if label else [])
+    t = reading.target(portal, dataset_id, [("_release", label)] if label else [])
     threshold = portal.settings.aggregates_threshold
     interval = portal.settings.aggregates_interval
     declared = tuple(portal.settings.aggregates_dimensions.get(dataset_id, ()))
@@ -152,7 +152,7 @@ def candidate_dimensions(schema: TableSchema) -> list[GroupKey]:
     return keys
 
 
-def _build(portal: Portal, t: query.Target, threshold: int, interval: int) -> CountsTables:
+def _build(portal: Portal, t: reading.Target, threshold: int, interval: int) -> CountsTables:
     keys = candidate_dimensions(t.schema)
     declared = portal.settings.aggregates_dimensions.get(t.release.dataset_id)
     if declared:  # the portal names its dimensions; ineligible names are not made eligible
@@ -173,7 +173,7 @@ def _build(portal: Portal, t: query.Target, threshold: int, interval: int) -> Co
 
 
 def _cube(
-    portal: Portal, t: query.Target, keys: list[GroupKey]
+    portal: Portal, t: reading.Target, keys: list[GroupKey]
 ) -> list[tuple[dict[str, Any], int]]:
     """Every combination of the candidate dimensions with its count of rows.
 
@@ -182,7 +182,7 @@ def _cube(
     """
     weight = weight_column(t.schema)
     columns = list(dict.fromkeys([*(k.column for k in keys), *([weight] if weight else [])]))
-    frame = query.table(portal, t.release.dataset_id, [("_release", t.release.label)], columns)
+    frame = reading.table(portal, t.release.dataset_id, [("_release", t.release.label)], columns)
     period = next((k for k in keys if k.part is not None), None)
     if period is not None:
         date = pl.col(period.column)

@@ -22,7 +22,7 @@ from openblotter.services import (
     disclosure,
     disclosure_analyses,
     periods,
-    query,
+    reading,
     recording,
     residents,
 )
@@ -75,7 +75,7 @@ def population_total(portal: Portal) -> tuple[PopulationEstimate, dict[str, Any]
 
 def funnel_by_choices(portal: Portal, dataset_id: str, filters: Params | None = None) -> list[str]:
     """The ``by`` values a dataset can be compared by: its area columns, and quarters of its dates."""
-    schema = query.target(portal, dataset_id, filters or []).schema
+    schema = reading.target(portal, dataset_id, filters or []).schema
     return [
         by
         for by in FUNNEL_BY
@@ -116,8 +116,8 @@ def funnel(
         groups, hidden = disclosure_analyses.funnel_groups(portal, dataset_id, by, chosen)
     else:
         # Unprotected counts: small units are suppressed below, with the funnel's own rule.
-        groups = query.aggregate(
-            portal, dataset_id, [*chosen, ("_group", by), ("_agg", "count")], protect=False
+        groups = reading.aggregate(
+            portal, dataset_id, [*chosen, ("_group", by), ("_agg", "count")]
         )["groups"]
     threshold = disclosure.threshold_for(portal, dataset_id)
     placed = {str(g[by]): int(g["count"]) for g in groups if g[by] not in UNPLACED}

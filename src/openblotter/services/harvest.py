@@ -11,11 +11,11 @@ import re
 from typing import Any
 
 from openblotter.domain.errors import Gone, NotFound
-from openblotter.domain.releases import Dataset, Release
+from openblotter.domain.formats import EXPORT_FORMATS, RELEASE_FILE_FORMAT, export_format
+from openblotter.domain.releases import ROW_ID, Dataset, Release
 from openblotter.services import disclosure
 from openblotter.services.metadata import public_schema
 from openblotter.services.portal import Portal
-from openblotter.storage.exports import MEDIA_TYPES
 
 POD_SCHEMA = "https://project-open-data.cio.gov/v1.1/schema"
 #: Releases come every quarter (ISO 8601 repeating duration, as DCAT-US asks).
@@ -30,17 +30,15 @@ LICENSE_URIS = {
     "pddl-1.0": "https://opendatacommons.org/licenses/pddl/1-0/",
     "public-domain": "https://creativecommons.org/publicdomain/mark/1.0/",
 }
-#: Download formats of the rows API as people name them; media types come from the exporters.
-FORMAT_NAMES = {"csv": "CSV", "ndjson": "NDJSON", "parquet": "Parquet", "xlsx": "XLSX"}
 
 
 def media_type(fmt: str) -> str:
     """A download format's media type without parameters (``file``: the stored Parquet)."""
-    return MEDIA_TYPES["parquet" if fmt == "file" else fmt].split(";")[0]
+    return (RELEASE_FILE_FORMAT if fmt == "file" else export_format(fmt)).bare_media_type
 
 
 ROW_ID_FIELD = {
-    "name": "_row_id",
+    "name": ROW_ID,
     "type": "integer",
     "description": "The row's number within this release (what keyset pages and _next use).",
     "constraints": {"required": True, "unique": True},
@@ -93,14 +91,14 @@ def _distributions(base: str, dataset: Dataset, rows_public: bool) -> list[dict[
     return [
         {
             "@type": "dcat:Distribution",
-            "downloadURL": f"{api}/rows.{fmt}",
-            "mediaType": media_type(fmt),
-            "format": name,
-            "title": f"{dataset.title} ({name}, current release)",
+            "downloadURL": f"{api}/rows.{fmt.name}",
+            "mediaType": fmt.bare_media_type,
+            "format": fmt.title,
+            "title": f"{dataset.title} ({fmt.title}, current release)",
             "describedBy": api,
             "describedByType": "application/json",
         }
-        for fmt, name in FORMAT_NAMES.items()
+        for fmt in EXPORT_FORMATS
     ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from openblotter.domain.formats import EXPORT_FORMATS
 from openblotter.domain.releases import Dataset, Release
 from openblotter.domain.schema import SchemaField, TableSchema
 from openblotter.services import disclosure
@@ -83,9 +84,7 @@ def _links(dataset_id: str, *, rows_public: bool = True) -> dict[str, Any]:
     }
     if rows_public:
         links["rows"] = f"{api}/rows"
-        links["downloads"] = {
-            fmt: f"{api}/rows.{fmt}" for fmt in ("csv", "ndjson", "parquet", "xlsx")
-        }
+        links["downloads"] = {fmt.name: f"{api}/rows.{fmt.name}" for fmt in EXPORT_FORMATS}
     return links
 
 

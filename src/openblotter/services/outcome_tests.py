@@ -16,7 +16,7 @@ import polars as pl
 
 from openblotter.analysis.census_mapping import combined_race_ethnicity
 from openblotter.domain.errors import InvalidInput
-from openblotter.services import disclosure_analyses, periods, query, recording
+from openblotter.services import disclosure_analyses, periods, reading, recording
 from openblotter.services.portal import Portal
 
 Params = list[tuple[str, str]]
@@ -27,7 +27,7 @@ OUTCOME_FIELDS = ("search_conducted", "contraband_found", "arrest_made")
 
 def _frame(portal: Portal, dataset_id: str, by: str, filters: Params) -> pl.DataFrame:
     columns = [by, "subject_ethnicity", *OUTCOME_FIELDS, "outcome"]
-    frame = query.table(portal, dataset_id, filters, columns)
+    frame = reading.table(portal, dataset_id, filters, columns)
     if by not in frame.columns or "search_conducted" not in frame.columns:
         raise InvalidInput(
             f"Dataset '{dataset_id}' does not record {by} and search_conducted: an outcome test "

@@ -24,7 +24,7 @@ from openblotter.analysis.caveats import (
 )
 from openblotter.analysis.census_mapping import combined_race_ethnicity
 from openblotter.domain.errors import InvalidInput, NotFound
-from openblotter.services import analysis, disclosure, query
+from openblotter.services import analysis, disclosure, reading
 from openblotter.services.funnel import SUPPRESSED, funnel, release_label
 from openblotter.services.portal import Portal
 
@@ -61,7 +61,7 @@ class _Source:
 
     def __init__(self, portal: Portal, dataset_id: str, filters: Params) -> None:
         self.portal, self.dataset_id, self.filters = portal, dataset_id, filters
-        self.columns = {f.name for f in query.target(portal, dataset_id, filters).schema.fields}
+        self.columns = {f.name for f in reading.target(portal, dataset_id, filters).schema.fields}
 
     def counts(self, by: Sequence[str], unit: Sequence[str] = ()) -> pl.DataFrame:
         """Counts per group: rows (the query API's aggregate), or distinct ``unit`` keys."""
@@ -69,18 +69,18 @@ class _Source:
         if not unit:
             params = [*self.filters, ("_group", ",".join(by)), ("_agg", "count")]
             # Unprotected counts: the outcome tables suppress their own small cells.
-            result = query.aggregate(self.portal, self.dataset_id, params, protect=False)
+            result = reading.aggregate(self.portal, self.dataset_id, params)
             if result["truncated"]:
                 raise InvalidInput(f"More than {len(result['groups']):,} groups; add filters.")
             schema = {**{b: pl.String for b in by}, "count": pl.Int64}
             return pl.DataFrame(
                 [{**g, **{b: _label(g[b]) for b in by}} for g in result["groups"]], schema=schema
             )
-        frame = query.table(self.portal, self.dataset_id, self.filters, [*by, *unit])
+        frame = reading.table(self.portal, self.dataset_id, self.filters, [*by, *unit])
         return _labelled(frame.unique([*by, *unit]), by).group_by(by).len("count")
 
     def table(self, columns: Sequence[str]) -> pl.DataFrame:
-        return query.table(self.portal, self.dataset_id, self.filters, columns)
+        return reading.table(self.portal, self.dataset_id, self.filters, columns)
 
 
 def _label(value: Any) -> str:

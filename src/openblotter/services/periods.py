@@ -16,7 +16,7 @@ from typing import Any
 from openblotter.domain.errors import InvalidInput
 from openblotter.domain.quarters import Quarter
 from openblotter.domain.query.filters import main_date_field
-from openblotter.services import query
+from openblotter.services import reading
 from openblotter.services.portal import Portal
 
 Params = list[tuple[str, str]]
@@ -42,12 +42,12 @@ class Period:
 
 def span(portal: Portal, dataset_id: str, filters: Params) -> tuple[date, date] | None:
     """The first and last dates of the matching events (None: no dated event, or no date field)."""
-    t = query.target(portal, dataset_id, filters)
+    t = reading.target(portal, dataset_id, filters)
     source = main_date_field(t.schema)
     if source is None:
         return None
     params = [*filters, ("_agg", f"min:{source.name},max:{source.name}")]
-    groups = query.aggregate(portal, dataset_id, params, protect=False)["groups"]
+    groups = reading.aggregate(portal, dataset_id, params)["groups"]
     if not groups:
         return None
     low, high = groups[0].get(f"min_{source.name}"), groups[0].get(f"max_{source.name}")
@@ -92,7 +92,7 @@ def period_filters(portal: Portal, dataset_id: str, period: str, filters: Params
 def resolve(portal: Portal, dataset_id: str, period: str | None, filters: Params) -> Period:
     """``period`` as filters and dates; a 400 naming the data's span when it holds no event."""
     name = (period or "all").strip() or "all"
-    t = query.target(portal, dataset_id, filters)
+    t = reading.target(portal, dataset_id, filters)
     if name == "all" and main_date_field(t.schema) is None:
         return Period(name, [], None, None)  # an undated dataset: every row, no span to state
     chosen = period_filters(portal, dataset_id, name, filters)

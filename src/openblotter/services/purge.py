@@ -30,10 +30,10 @@ import polars as pl
 
 from openblotter.domain.errors import InvalidInput, NotFound
 from openblotter.domain.quarters import Quarter
-from openblotter.domain.releases import Release, latest_published
+from openblotter.domain.releases import ROW_ID, Release, latest_published
 from openblotter.domain.schema import TableSchema
 from openblotter.ingest.mapping.people import ROLES
-from openblotter.services import disclosure_tables, query
+from openblotter.services import disclosure_tables, reading
 from openblotter.services.person_tables import person_dataset_id
 from openblotter.services.portal import Portal
 
@@ -168,8 +168,8 @@ def _people(portal: Portal, source: Release) -> list[Release]:
 
 def _shares_rows(portal: Portal, source: Release, other: Release) -> bool:
     """Whether ``other``'s file holds any row of ``source`` (by primary key, else whole rows)."""
-    mine = pl.read_parquet(portal.files.local_path(source.file_key)).drop("_row_id", strict=False)
-    theirs = pl.read_parquet(portal.files.local_path(other.file_key)).drop("_row_id", strict=False)
+    mine = pl.read_parquet(portal.files.local_path(source.file_key)).drop(ROW_ID, strict=False)
+    theirs = pl.read_parquet(portal.files.local_path(other.file_key)).drop(ROW_ID, strict=False)
     key = TableSchema.from_descriptor(source.schema).public_schema().primary_key
     on = [c for c in key if c in mine.columns and c in theirs.columns] or [
         c for c in mine.columns if c in theirs.columns
@@ -213,7 +213,7 @@ def _delete_files(
     deleted, kept = [], []
     for key in dict.fromkeys(r.file_key for r in targets):
         disclosure_tables.forget(key)
-        query.forget_file(key)
+        reading.forget_file(key)
         if portal.catalog.file_in_use(key):
             kept.append(key)  # the same bytes are another release's, which stays
         elif portal.files.delete(key):

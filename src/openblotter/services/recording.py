@@ -17,7 +17,7 @@ import polars as pl
 from openblotter.analysis.caveats import Caveat
 from openblotter.domain.errors import InvalidInput, NotFound
 from openblotter.domain.query.filters import main_date_field
-from openblotter.services import disclosure, query
+from openblotter.services import disclosure, reading
 from openblotter.services.portal import Portal
 
 #: A field with more distinct values than this is not a code list (names, addresses, ids).
@@ -34,7 +34,7 @@ def changes(portal: Portal, dataset_id: str, release: str | None = None) -> dict
     """Every recording change of a release's coded fields, with the method that found them."""
     from openblotter.analysis.recording import method_text
 
-    t = query.target(portal, dataset_id, [("_release", release)] if release else [])
+    t = reading.target(portal, dataset_id, [("_release", release)] if release else [])
     key = (str(portal.settings.data_dir), dataset_id, t.release.checksum)
     if key not in _CACHE:
         if len(_CACHE) > 64:
@@ -68,13 +68,13 @@ def _detect(portal: Portal, dataset_id: str, t: Any) -> dict[str, Any]:
         return {"date_field": None, "fields": [], "changes": [], "months": 0}
     fields = _coded_fields(t.schema)
     release = [("_release", t.release.label)]
-    months = query.table(portal, dataset_id, release, [source.name])
+    months = reading.table(portal, dataset_id, release, [source.name])
     covered = months[source.name].drop_nulls().dt.strftime("%Y-%m").n_unique()
     found: list[dict[str, Any]] = []
     checked: list[str] = []
     for field in fields:
         # One field at a time beside the date: memory stays two columns, whatever the width.
-        frame = query.table(portal, dataset_id, release, [source.name, field])
+        frame = reading.table(portal, dataset_id, release, [source.name, field])
         if field not in frame.columns or frame[field].drop_nulls().n_unique() < 1:
             continue
         frame = frame.filter(pl.col(source.name).is_not_null()).with_columns(

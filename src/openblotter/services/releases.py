@@ -1,14 +1,23 @@
-"""Release history: list, withdraw, roll back, diff."""
+"""Release history: list, withdraw, roll back, diff; a release's manifest and stored file.
+
+The manifest, the file and the diff are what every door serves of a release;
+access is checked here (a dataset published only as counts gets no file, no
+diff and a manifest without what counts rows), so no door can forget it.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from openblotter.domain.errors import Conflict, InvalidInput, NotFound
+from openblotter.domain.formats import RELEASE_FILE_FORMAT
 from openblotter.domain.quarters import Quarter
 from openblotter.domain.query.filters import main_date_field
 from openblotter.domain.releases import Release, latest_published, previous_published
 from openblotter.domain.schema import TableSchema
+from openblotter.services import disclosure
 from openblotter.services.person_tables import people_published_with
 from openblotter.services.portal import Portal
 from openblotter.services.publisher_notes import release_notes
@@ -90,7 +99,11 @@ def diff_releases(
     limit: int = 0,
     offset: int = 0,
 ) -> DiffResult:
-    """Rows added, removed and changed (by primary key) from ``old_label`` to ``new_label``."""
+    """Rows added, removed and changed (by primary key) from ``old_label`` to ``new_label``.
+
+    Refused (Forbidden) for a dataset published only as counts: a diff lists and counts rows.
+    """
+    disclosure.refuse_rows(portal, dataset_id)
     if change is not None and change not in DIFF_CHANGES:
         raise InvalidInput(
             f"'{change}' is not a kind of change; use one of {', '.join(DIFF_CHANGES)}.",
@@ -162,3 +175,40 @@ def find_release_or_404(portal: Portal, dataset_id: str, label: str) -> Release:
         if release.label == label:
             return release
     raise NotFound(f"Release {label} of '{dataset_id}' does not exist.", detail={"release": label})
+
+
+def release_manifest(portal: Portal, dataset_id: str, label: str) -> dict[str, Any]:
+    """A release's manifest (any status) with its validation report and schema; for a
+    dataset published only as counts, without what quotes or counts rows."""
+    portal.dataset(dataset_id)
+    release = find_release_or_404(portal, dataset_id, label)
+    manifest = {**release_summary(release), "report": release.report, "schema": release.schema}
+    return disclosure.protect_manifest(portal, dataset_id, manifest)
+
+
+@dataclass(frozen=True)
+class ReleaseFile:
+    """A published release's stored file, to send byte for byte."""
+
+    path: Path
+    media_type: str
+    filename: str
+    checksum: str
+
+
+def release_file(portal: Portal, dataset_id: str, label: str) -> ReleaseFile:
+    """The stored Parquet file of a published release (its sha256 is in the manifest).
+
+    Forbidden for a dataset published only as counts; NotFound for a withdrawn
+    release, Gone for a purged one.
+    """
+    disclosure.refuse_rows(portal, dataset_id)
+    release = portal.release(dataset_id, label)
+    dataset = portal.dataset(dataset_id)
+    prefix = "synthetic-demo-" if dataset.synthetic else ""
+    return ReleaseFile(
+        path=portal.release_path(release),
+        media_type=RELEASE_FILE_FORMAT.media_type,
+        filename=f"{prefix}{dataset_id}-{label}.{RELEASE_FILE_FORMAT.extension}",
+        checksum=release.checksum,
+    )

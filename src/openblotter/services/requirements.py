@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from openblotter.domain.errors import InvalidInput
 from openblotter.domain.query.model import TEMPORAL_TYPES
 from openblotter.domain.schema import TableSchema
-from openblotter.services import query
+from openblotter.services import reading
 from openblotter.services.portal import Portal
 
 #: One requirement: a field name, or alternatives of which any one is enough.
@@ -59,7 +59,7 @@ def require_fields(
     ``filters`` may hold ``_release``: the release whose schema is checked.
     """
     release = [(k, v) for k, v in filters or [] if k == "_release"]
-    schema = query.target(portal, dataset_id, release).schema
+    schema = reading.target(portal, dataset_id, release).schema
     missing = missing_fields(schema, needs)
     if not missing:
         return

@@ -13,7 +13,7 @@ from openblotter.analysis.census_mapping import DEMOGRAPHICS_RACES, HISPANIC
 from openblotter.analysis.census_population import age_band_of_group
 from openblotter.analysis.population import PopulationEstimate, sum_estimates
 from openblotter.domain.errors import InvalidInput, NotFound
-from openblotter.services import query
+from openblotter.services import reading
 from openblotter.services.portal import Portal
 
 #: The community demographics columns a benchmark reads.
@@ -81,7 +81,7 @@ def _demographics_rows(portal: Portal, demographics_id: str) -> list[dict[str, A
     only as counts still serves as the denominator.
     """
     try:
-        frame = query.table(portal, demographics_id, [], DEMOGRAPHICS_COLUMNS)
+        frame = reading.table(portal, demographics_id, [], DEMOGRAPHICS_COLUMNS)
     except NotFound as error:
         raise NotFound(
             f"A benchmark needs the community demographics dataset '{demographics_id}' "

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from openblotter.domain.errors import Conflict
 from openblotter.domain.quarters import Quarter
-from openblotter.domain.releases import Dataset, Release
+from openblotter.domain.releases import ROW_ID, Dataset, Release
 from openblotter.domain.report import ValidationReport
 from openblotter.domain.schema import TableSchema
 from openblotter.ingest.conform import ROW
@@ -26,8 +26,6 @@ from openblotter.ingest.report_privacy import public_report
 from openblotter.services.portal import Portal
 from openblotter.storage.diffing import diff_files
 from openblotter.storage.files import sha256_file
-
-ROW_ID = "_row_id"
 
 
 @dataclass

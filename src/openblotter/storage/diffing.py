@@ -8,6 +8,8 @@ from typing import Any
 
 import duckdb
 
+from openblotter.domain.releases import ROW_ID
+
 
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
@@ -60,8 +62,8 @@ def diff_files(
     """
     con = duckdb.connect()
     try:
-        con.execute(f"CREATE VIEW a AS SELECT * EXCLUDE (_row_id) FROM read_parquet({_path(old)})")
-        con.execute(f"CREATE VIEW b AS SELECT * EXCLUDE (_row_id) FROM read_parquet({_path(new)})")
+        con.execute(f"CREATE VIEW a AS SELECT * EXCLUDE ({ROW_ID}) FROM read_parquet({_path(old)})")
+        con.execute(f"CREATE VIEW b AS SELECT * EXCLUDE ({ROW_ID}) FROM read_parquet({_path(new)})")
         cols_a = [r[0] for r in con.execute("DESCRIBE a").fetchall()]
         cols_b = [r[0] for r in con.execute("DESCRIBE b").fetchall()]
         common = [c for c in cols_b if c in cols_a]

@@ -27,10 +27,11 @@ from openblotter.domain.query.cursor import encode_cursor
 from openblotter.domain.query.model import FACET_VALUE_LIMIT, Aggregate, GroupKey, QuerySpec
 from openblotter.domain.query.parse import check_spec, group_key
 from openblotter.domain.query.values import json_value
+from openblotter.domain.releases import ROW_ID
 from openblotter.domain.schema import SchemaField, TableSchema
 from openblotter.storage.budget import Gate
 from openblotter.storage.limits import Limits
-from openblotter.storage.sql import ROW_ID, Statement, group_label, quote
+from openblotter.storage.sql import Statement, group_label, quote
 
 #: Most seconds a download waits for a free export slot (and at most the time limit) before a 503.
 EXPORT_WAIT = 20.0

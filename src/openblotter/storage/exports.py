@@ -22,25 +22,17 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from openblotter.domain.errors import TooLarge
+from openblotter.domain.formats import EXPORT_FORMATS, XLSX_MAX_ROWS
 from openblotter.domain.query.model import TEXT_TYPES, QuerySpec
 from openblotter.domain.schema import SchemaField, TableSchema
 from openblotter.storage.engine import ExportColumn, QueryEngine
 from openblotter.storage.sql import quote
 from openblotter.storage.xlsx_stream import DrainingFile, xlsx_bytes
 
-#: Data rows an XLSX sheet holds (Excel's 1,048,576 rows less the header).
-XLSX_MAX_ROWS = 1_048_575
 BATCH_ROWS = 16_384
 #: An XLSX batch's XML is some 20 times its Arrow size: smaller batches keep memory flat.
 XLSX_BATCH_ROWS = 4_096
 _CHUNK = 1 << 20
-
-MEDIA_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "ndjson": "application/x-ndjson",
-    "parquet": "application/vnd.apache.parquet",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 
 
 def started(chunks: Iterator[bytes]) -> Iterator[bytes]:
@@ -142,7 +134,7 @@ def write_xlsx(
             "download CSV or Parquet, or filter to fewer rows.",
             detail={
                 "parameter": "format",
-                "allowed": ["csv", "ndjson", "parquet"],
+                "allowed": [f.name for f in EXPORT_FORMATS if f.holds(matched)],
                 "rows": matched,
             },
         )
@@ -212,7 +204,8 @@ def _sql_string(text: str) -> str:
 
 
 Writer = Callable[[QueryEngine, Path, TableSchema, QuerySpec], Iterator[bytes]]
-#: Export functions by format name, for routes that take ``format`` as a parameter.
+#: The writer of each format of ``domain.formats.EXPORT_FORMATS``, by name (a test checks
+#: every format has one).
 EXPORTS: dict[str, Writer] = {
     "csv": stream_csv,
     "ndjson": stream_ndjson,

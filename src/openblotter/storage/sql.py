@@ -14,9 +14,9 @@ from typing import Any
 
 from openblotter.domain.errors import NotFound
 from openblotter.domain.query.model import TEXT_TYPES, Aggregate, Filter, GroupKey, QuerySpec
+from openblotter.domain.releases import ROW_ID
 from openblotter.domain.schema import TableSchema
 
-ROW_ID = "_row_id"
 _RANGE_SYMBOLS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 
 

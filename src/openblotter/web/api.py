@@ -11,8 +11,9 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import FileResponse, StreamingResponse
 
-from openblotter.services import analysis, community, disclosure, metadata, outcomes, query
-from openblotter.services.releases import diff_releases, find_release_or_404, release_summary
+from openblotter.domain.formats import format_names
+from openblotter.services import analysis, community, metadata, outcomes, query
+from openblotter.services.releases import diff_releases, release_file, release_manifest
 from openblotter.web.deps import PortalDep
 from openblotter.web.security import public_url
 
@@ -49,27 +50,21 @@ def get_dataset(dataset_id: str, portal: PortalDep) -> dict[str, Any]:
 @router.get("/api/v1/datasets/{dataset_id}/releases/{label}", tags=["releases"])
 def get_release(dataset_id: str, label: str, portal: PortalDep) -> dict[str, Any]:
     """A release's manifest, with its full validation report (not for a counts-only dataset)."""
-    portal.dataset(dataset_id)
-    release = find_release_or_404(portal, dataset_id, label)
-    manifest = {**release_summary(release), "report": release.report, "schema": release.schema}
-    return disclosure.protect_manifest(portal, dataset_id, manifest)
+    return release_manifest(portal, dataset_id, label)
 
 
 @router.get("/api/v1/datasets/{dataset_id}/releases/{label}/file.parquet", tags=["releases"])
 def download_release_file(dataset_id: str, label: str, portal: PortalDep) -> FileResponse:
     """The release's stored Parquet file, byte for byte (its sha256 is in the manifest)."""
-    disclosure.refuse_rows(portal, dataset_id)
-    release = portal.release(dataset_id, label)
-    dataset = portal.dataset(dataset_id)
-    prefix = "synthetic-demo-" if dataset.synthetic else ""
+    stored = release_file(portal, dataset_id, label)
     return FileResponse(
-        portal.release_path(release),
-        media_type="application/vnd.apache.parquet",
-        filename=f"{prefix}{dataset_id}-{label}.parquet",
+        stored.path,
+        media_type=stored.media_type,
+        filename=stored.filename,
         headers={
-            "ETag": f'"{release.checksum}"',
+            "ETag": f'"{stored.checksum}"',
             "Cache-Control": "public, max-age=31536000, immutable",
-            "Digest": f"sha-256={release.checksum}",
+            "Digest": f"sha-256={stored.checksum}",
         },
     )
 
@@ -81,6 +76,9 @@ _FILTER_DOC = (
     "`col__lt`, `col__lte`, `col__contains`, `col__in=a,b`, `col__isnull=true|false`; the date "
     "parts `quarter`, `year`, `month` of the dataset's main date."
 )
+
+
+_FORMATS_DOC = ", ".join(format_names()[:-1]) + " or " + format_names()[-1]
 
 
 def _params(request: Request) -> list[tuple[str, str]]:
@@ -138,7 +136,7 @@ def get_rows(
 @router.get("/api/v1/datasets/{dataset_id}/rows.{fmt}", tags=["query"], description=_FILTER_DOC)
 def export_rows(
     dataset_id: str,
-    fmt: Annotated[str, Path(description="csv, ndjson, parquet or xlsx")],
+    fmt: Annotated[str, Path(description=_FORMATS_DOC)],
     request: Request,
     portal: PortalDep,
     _release: Annotated[str | None, Query(description="Release label (default: current).")] = None,
@@ -212,7 +210,6 @@ def get_diff(
     _offset: Annotated[int, Query(ge=0, le=MAX_DIFF_OFFSET, description="Rows to skip.")] = 0,
 ) -> dict[str, Any]:
     """Rows added, removed and changed (by primary key) between two releases, with paged rows."""
-    disclosure.refuse_rows(portal, dataset_id)
     result = diff_releases(
         portal, dataset_id, old, new, change=change, limit=_size if change else 0, offset=_offset
     )

@@ -22,8 +22,8 @@ from markupsafe import Markup
 from starlette.templating import Jinja2Templates
 
 from openblotter.domain.errors import InvalidInput, NotFound, OpenBlotterError
-from openblotter.ingest.families import FAMILY_NAMES, Family, load_family
-from openblotter.services import disclosure, harvest, metadata, query, recording
+from openblotter.services import harvest, metadata, query, recording
+from openblotter.services.families import family, family_titles
 from openblotter.services.releases import DIFF_CHANGES, diff_releases
 from openblotter.web import identity, presenters, summaries
 from openblotter.web.deps import PortalDep
@@ -100,16 +100,6 @@ def static_files() -> StaticFiles:
     return StaticFiles(directory=STATIC_DIR)
 
 
-@cache
-def family(name: str | None) -> Family | None:
-    """The bundled family (schema and prose) of a dataset, or None for a custom dataset."""
-    return load_family(name) if name in FAMILY_NAMES else None
-
-
-def family_titles() -> dict[str, str]:
-    return {name: loaded.title for name in FAMILY_NAMES if (loaded := family(name))}
-
-
 def _summary(entry: dict[str, Any]) -> str:
     """A card's summary: the dataset's description, else its family's first paragraph."""
     found = family(entry.get("family"))
@@ -172,7 +162,6 @@ def dataset_page(request: Request, dataset_id: str, portal: PortalDep) -> Respon
 @router.get("/datasets/{dataset_id}/explore", response_class=HTMLResponse)
 def explore_page(request: Request, dataset_id: str, portal: PortalDep) -> Response:
     """A table of matching rows with filters, facet counts, keyset pages and downloads."""
-    disclosure.refuse_rows(portal, dataset_id)
     detail = metadata.dataset_detail(portal, dataset_id)
     fields = detail["schema"]["fields"]
     params = presenters.clean_params(request.query_params.multi_items())
@@ -250,7 +239,6 @@ def diff_page(
     page: int = Query(1, ge=1, le=100_000),
 ) -> Response:
     """What changed between two releases: counts, changed fields, and the rows, a page at a time."""
-    disclosure.refuse_rows(portal, dataset_id)
     detail = metadata.dataset_detail(portal, dataset_id)
     size = presenters.DIFF_PAGE_SIZE
     result = diff_releases(

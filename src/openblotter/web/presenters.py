@@ -11,17 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from openblotter.domain.formats import EXPORT_FORMATS
+
 Pairs = list[tuple[str, str]]
 
-#: Formats the API exports rows in, with the words people know them by.
-EXPORT_FORMATS: tuple[tuple[str, str], ...] = (
-    ("csv", "CSV"),
-    ("ndjson", "NDJSON"),
-    ("parquet", "Parquet"),
-    ("xlsx", "Excel (XLSX)"),
-)
-#: Rows an XLSX sheet holds after its header row.
-XLSX_MAX_ROWS = 1_048_575
 #: Parameters that shape one page of the table, not which rows match.
 PAGE_CONTROLS = frozenset({"_next", "_size", "_sort", "_fields", "_count"})
 #: Parameters the charts page sets itself.
@@ -65,14 +58,13 @@ def download_links(dataset_id: str, params: Pairs, row_count: int | None) -> lis
 
 def format_links(base: str, params: Pairs, row_count: int | None) -> list[dict[str, Any]]:
     links = []
-    for fmt, label in EXPORT_FORMATS:
-        too_big = fmt == "xlsx" and row_count is not None and row_count > XLSX_MAX_ROWS
+    for fmt in EXPORT_FORMATS:
         links.append(
             {
-                "format": fmt,
-                "label": label,
-                "href": f"{base}.{fmt}{query_string(params)}",
-                "available": not too_big,
+                "format": fmt.name,
+                "label": fmt.label,
+                "href": f"{base}.{fmt.name}{query_string(params)}",
+                "available": fmt.holds(row_count),
             }
         )
     return links

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from openblotter.domain.formats import XLSX_MAX_ROWS
 from openblotter.services import harvest
 from openblotter.web.presenters import (
     CHART_FIELD_LIMIT,
     CHART_TOP_VALUES,
-    XLSX_MAX_ROWS,
     Pairs,
     as_text,
     categorical_fields,
