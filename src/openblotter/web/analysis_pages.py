@@ -18,7 +18,7 @@ from openblotter.domain.errors import InvalidInput, NotFound, OpenBlotterError
 from openblotter.services import community, metadata, outcomes
 from openblotter.services.funnel import funnel_by_choices
 from openblotter.services.portal import Portal
-from openblotter.web import pages, presenters
+from openblotter.web import errors, pages, presenters
 from openblotter.web.analysis_charts import (
     benchmark_charts,
     darkness_charts,
@@ -151,7 +151,7 @@ def _run_page(
         "csv_href": f"{analysis.api}.csv{query}" if analysis.has_csv else None,
         "charts": chart(analysis.api + query, result) if result else [],
     }
-    status = 200 if problem is None else 404 if isinstance(problem, NotFound) else 400
+    status = 200 if problem is None else errors.status_of(problem)
     return pages.render(request, f"analysis/{name}.html", context, status=status)
 
 

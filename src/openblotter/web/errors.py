@@ -1,4 +1,7 @@
-"""One place maps portal errors to HTTP status and one JSON error shape.
+"""The one place that maps portal errors to HTTP status, and the one JSON error shape.
+
+Every door answers a domain error (``domain.errors``) with :func:`status_of`: the API's
+handlers, the pages that show a problem beside a form, any new door.
 
 ``{"error": {"code": ..., "message": ..., "detail": {...}}}`` — a test pins it.
 """
@@ -43,10 +46,20 @@ def error_body(code: str, message: str, detail: dict[str, Any] | None = None) ->
 
 
 def status_of(error: OpenBlotterError) -> int:
+    """The HTTP status of a portal error (its most specific kind in :data:`STATUS`)."""
     for kind, status in STATUS.items():
         if isinstance(error, kind):
             return status
     return 400
+
+
+def form_status(error: OpenBlotterError) -> int:
+    """The status of a page that shows a problem beside its filters (explore, charts): the
+    page exists, so a filter the data cannot answer is a 400; a release that does not exist
+    (``_release``) is a 404."""
+    if error.detail.get("parameter") == "_release":
+        return STATUS[NotFound]
+    return STATUS[InvalidInput]
 
 
 def wants_html(request: Request) -> bool:

@@ -25,7 +25,7 @@ from openblotter.domain.errors import InvalidInput, NotFound, OpenBlotterError
 from openblotter.services import harvest, metadata, query, recording
 from openblotter.services.families import family, family_titles
 from openblotter.services.releases import DIFF_CHANGES, diff_releases
-from openblotter.web import identity, presenters, summaries
+from openblotter.web import errors, identity, presenters, summaries
 from openblotter.web.deps import PortalDep
 from openblotter.web.security import public_url
 
@@ -271,6 +271,4 @@ def diff_page(
 
 
 def _status(problem: OpenBlotterError | None) -> int:
-    if problem is None:
-        return 200
-    return 404 if problem.detail.get("parameter") == "_release" else 400
+    return 200 if problem is None else errors.form_status(problem)
