@@ -1,4 +1,4 @@
-"""Dataset metadata as the catalog API, pages and compatibility layers show it."""
+"""Dataset metadata (catalog entries, data dictionary, links) as every door shows it."""
 
 from __future__ import annotations
 

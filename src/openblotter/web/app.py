@@ -1,4 +1,4 @@
-"""The web application: JSON API, downloads, pages and compatibility layers."""
+"""The web application: the JSON API, downloads, pages, analysis pages and harvest doors."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The one query model: every door (API, pages, SODA, CKAN) builds a QuerySpec.
+"""The one query model: every door (the API, the pages, any door to come) builds a QuerySpec.
 
 :mod:`.model` holds the vocabulary (operators, limits, QuerySpec, Cursor), :mod:`.values`
 typed values and date parts, :mod:`.filters` filter parsing, :mod:`.cursor` the ``_next``
