@@ -7,11 +7,31 @@ from pathlib import Path
 from typing import Any
 
 from openblotter.config import Settings
+from openblotter.domain.schema import TableSchema
 from openblotter.services.portal import Portal
 from openblotter.services.publishing import PublishRequest, PublishResult, publish
 from tests.conftest import REAL_DATA
 
 TEST_SALT = "test-salt-not-secret-0123456789abcdef"
+
+#: A contacts table with a field of every type, a categorical code, free narrative text and
+#: a field the publisher drops: the query model's and the engine's tests read the same one.
+CONTACTS_SCHEMA = TableSchema.from_descriptor(
+    {
+        "fields": [
+            {"name": "case_number", "type": "string"},
+            {"name": "contact_date", "type": "date"},
+            {"name": "contact_time", "type": "time"},
+            {"name": "reported_at", "type": "datetime"},
+            {"name": "subject_race", "type": "string", "categorical": True},
+            {"name": "subject_age", "type": "integer"},
+            {"name": "fine_amount", "type": "number"},
+            {"name": "arrested", "type": "boolean"},
+            {"name": "narrative", "type": "string"},
+            {"name": "home_address", "type": "string", "privacy": {"treatment": "drop"}},
+        ]
+    }
+)
 
 
 def make_settings(data_dir: Path, **overrides: Any) -> Settings:
@@ -71,6 +91,85 @@ def write_demographics(
         for race, ethnicity, sex, residents in groups
     ]
     return write_csv(path, DEMOGRAPHICS_HEADER, rows)
+
+
+def write_small_city_residents(path: Path) -> Path:
+    """Residents of a 1,000-person test city by race and ethnicity, and by sex (2020)."""
+    area = ["4052500", "Test city", "Place", "Oklahoma", "2020", "2020 Census"]
+    return write_demographics(
+        path,
+        area,
+        [
+            ("All", "All", "All", 1000),
+            ("Hispanic or Latino", "Hispanic or Latino", "All", 100),
+            ("White", "Not Hispanic or Latino", "All", 600),
+            ("Black or African American", "Not Hispanic or Latino", "All", 200),
+            ("Asian", "Not Hispanic or Latino", "All", 100),
+            ("All", "All", "Male", 490),
+            ("All", "All", "Female", 510),
+        ],
+    )
+
+
+def write_contacts_by_race(path: Path) -> Path:
+    """107 arrests in 2025 by race and ethnicity (7 unknown) and 99 in 2024, all male."""
+    rows, n = [], 0
+    for race, ethnicity, count, year in [
+        ("Black", "Not Hispanic or Latino", 40, 2025),
+        ("White", "Not Hispanic or Latino", 50, 2025),
+        ("White", "Hispanic or Latino", 10, 2025),
+        ("", "", 7, 2025),
+        ("White", "", 99, 2024),
+    ]:
+        for _ in range(count):
+            n += 1
+            rows.append([n, "Arrest", f"{year}-05-01", race, ethnicity, "Male"])
+    return write_csv(
+        path,
+        [
+            "record_id",
+            "contact_type",
+            "incident_date",
+            "subject_race",
+            "subject_ethnicity",
+            "subject_sex",
+        ],
+        rows,
+    )
+
+
+def write_aged_contacts(path: Path) -> Path:
+    """43 contacts in 2025 (and 9 in 2024) with an age, an agency band, both or neither."""
+    groups = [
+        ("17", "", 10, 2025),  # Under 18
+        ("18", "", 5, 2025),  # 18 to 24
+        ("24", "", 5, 2025),  # 18 to 24
+        ("", "18 - 24", 4, 2025),  # 18 to 24, from the band
+        ("30", "26 - 35", 3, 2025),  # the age wins: 25 to 34
+        ("", "26 - 35", 6, 2025),  # straddles two bands: its own row
+        ("", "65+", 2, 2025),  # 65 and over
+        ("", "Under 18", 1, 2025),  # Under 18
+        ("", "", 7, 2025),  # Unknown
+        ("40", "", 9, 2024),  # outside the period
+    ]
+    rows, n = [], 0
+    for age, band, count, year in groups:
+        for _ in range(count):
+            n += 1
+            rows.append([n, "Arrest", f"{year}-05-01", age, band])
+    header = ["record_id", "contact_type", "incident_date", "subject_age", "subject_age_group"]
+    return write_csv(path, header, rows)
+
+
+#: Rhode Island's residents in the 2010 census: the state police stops' benchmark.
+RHODE_ISLAND_AREA = ["44", "Rhode Island", "State", "Rhode Island", "2010", "2010 Census"]
+RHODE_ISLAND_RESIDENTS = [
+    ("All", "All", "All", 1052567),
+    ("Hispanic or Latino", "Hispanic or Latino", "All", 130655),
+    ("White", "Not Hispanic or Latino", "All", 803685),
+    ("Black or African American", "Not Hispanic or Latino", "All", 51560),
+    ("Asian", "Not Hispanic or Latino", "All", 29988),
+]
 
 
 #: Dallas PD's real 2016 use-of-force file and the bundled mapping of its layout.

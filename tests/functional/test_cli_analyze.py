@@ -11,19 +11,30 @@ from pathlib import Path
 import pytest
 
 from openblotter.services.analysis import benchmark
-from tests.factories import TEST_SALT, make_portal, publish_file
-from tests.integration.test_benchmark_service import _contacts, _demographics
+from tests.factories import (
+    TEST_SALT,
+    make_portal,
+    publish_file,
+    write_contacts_by_race,
+    write_small_city_residents,
+)
 
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     directory = tmp_path_factory.mktemp("cli-analyze")
     portal = make_portal(directory)
-    residents = _demographics(directory / "d.csv")
+    residents = write_small_city_residents(directory / "d.csv")
     publish_file(
         portal, residents, "community_demographics", "2026-Q3", family="community_demographics"
     )
-    publish_file(portal, _contacts(directory / "c.csv"), "contacts", "2026-Q3", family="contacts")
+    publish_file(
+        portal,
+        write_contacts_by_race(directory / "c.csv"),
+        "contacts",
+        "2026-Q3",
+        family="contacts",
+    )
     return directory
 
 

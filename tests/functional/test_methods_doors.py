@@ -12,20 +12,22 @@ from openblotter.services.darkness import darkness
 from openblotter.web.app import create_app
 from tests.factories import (
     PROVIDENCE,
+    RHODE_ISLAND_AREA,
+    RHODE_ISLAND_RESIDENTS,
     TEST_SALT,
     make_portal,
     publish_file,
     publish_rhode_island,
+    write_contacts_by_race,
     write_demographics,
 )
-from tests.integration.test_methods_benchmark import AREA, RESIDENTS
 
 
 @pytest.fixture(scope="module")
 def portal(tmp_path_factory):
     work = tmp_path_factory.mktemp("doors")
     portal = make_portal(work / "portal", **PROVIDENCE)
-    residents = write_demographics(work / "d.csv", AREA, RESIDENTS)
+    residents = write_demographics(work / "d.csv", RHODE_ISLAND_AREA, RHODE_ISLAND_RESIDENTS)
     publish_file(
         portal, residents, "community_demographics", "2026-Q3", family="community_demographics"
     )
@@ -131,10 +133,11 @@ def test_darkness_answers_odd_choices_with_a_400_that_says_why(client, params, s
 
 
 def test_a_short_dataset_says_changes_could_not_be_looked_for(tmp_path):
-    from tests.integration.test_benchmark_service import _contacts
 
     portal = make_portal(tmp_path / "short")
-    publish_file(portal, _contacts(tmp_path / "c.csv"), "contacts", "2026-Q3", family="contacts")
+    publish_file(
+        portal, write_contacts_by_race(tmp_path / "c.csv"), "contacts", "2026-Q3", family="contacts"
+    )
     page = TestClient(create_app(portal.settings)).get("/datasets/contacts")
     assert page.status_code == 200 and "none could be looked for" in page.text
 

@@ -13,62 +13,28 @@ from openblotter.services.analysis import benchmark
 from openblotter.services.residents import residents_by_group
 from openblotter.web.app import create_app
 from tests.conftest import REAL_DATA
-from tests.factories import DEMOGRAPHICS_HEADER, publish_file, write_csv, write_demographics
-
-
-def _demographics(path):
-    area = ["4052500", "Test city", "Place", "Oklahoma", "2020", "2020 Census"]
-    return write_demographics(
-        path,
-        area,
-        [
-            ("All", "All", "All", 1000),
-            ("Hispanic or Latino", "Hispanic or Latino", "All", 100),
-            ("White", "Not Hispanic or Latino", "All", 600),
-            ("Black or African American", "Not Hispanic or Latino", "All", 200),
-            ("Asian", "Not Hispanic or Latino", "All", 100),
-            ("All", "All", "Male", 490),
-            ("All", "All", "Female", 510),
-        ],
-    )
-
-
-def _contacts(path):
-    rows, n = [], 0
-    for race, ethnicity, count, year in [
-        ("Black", "Not Hispanic or Latino", 40, 2025),
-        ("White", "Not Hispanic or Latino", 50, 2025),
-        ("White", "Hispanic or Latino", 10, 2025),
-        ("", "", 7, 2025),
-        ("White", "", 99, 2024),
-    ]:
-        for _ in range(count):
-            n += 1
-            rows.append([n, "Arrest", f"{year}-05-01", race, ethnicity, "Male"])
-    return write_csv(
-        path,
-        [
-            "record_id",
-            "contact_type",
-            "incident_date",
-            "subject_race",
-            "subject_ethnicity",
-            "subject_sex",
-        ],
-        rows,
-    )
+from tests.factories import (
+    DEMOGRAPHICS_HEADER,
+    publish_file,
+    write_aged_contacts,
+    write_contacts_by_race,
+    write_csv,
+    write_small_city_residents,
+)
 
 
 @pytest.fixture()
 def benchmark_portal(portal, tmp_path):
     publish_file(
         portal,
-        _demographics(tmp_path / "d.csv"),
+        write_small_city_residents(tmp_path / "d.csv"),
         "community_demographics",
         "2026-Q3",
         family="community_demographics",
     )
-    publish_file(portal, _contacts(tmp_path / "c.csv"), "contacts", "2026-Q3", family="contacts")
+    publish_file(
+        portal, write_contacts_by_race(tmp_path / "c.csv"), "contacts", "2026-Q3", family="contacts"
+    )
     return portal
 
 
@@ -177,29 +143,6 @@ def _age_demographics(path, extra=()):
     return write_csv(path, DEMOGRAPHICS_HEADER, rows)
 
 
-def _aged_contacts(path):
-    """43 contacts in 2025 (and 9 in 2024) with an age, an agency band, both or neither."""
-    groups = [
-        ("17", "", 10, 2025),  # Under 18
-        ("18", "", 5, 2025),  # 18 to 24
-        ("24", "", 5, 2025),  # 18 to 24
-        ("", "18 - 24", 4, 2025),  # 18 to 24, from the band
-        ("30", "26 - 35", 3, 2025),  # the age wins: 25 to 34
-        ("", "26 - 35", 6, 2025),  # straddles two bands: its own row
-        ("", "65+", 2, 2025),  # 65 and over
-        ("", "Under 18", 1, 2025),  # Under 18
-        ("", "", 7, 2025),  # Unknown
-        ("40", "", 9, 2024),  # outside the period
-    ]
-    rows, n = [], 0
-    for age, band, count, year in groups:
-        for _ in range(count):
-            n += 1
-            rows.append([n, "Arrest", f"{year}-05-01", age, band])
-    header = ["record_id", "contact_type", "incident_date", "subject_age", "subject_age_group"]
-    return write_csv(path, header, rows)
-
-
 def _aged_force(path):
     """Use of force, one row per force application: three people, six rows."""
     header = ["record_id", "force_number", "incident_id", "incident_date", "subject_id"]
@@ -224,7 +167,7 @@ def age_portal(portal, tmp_path):
         family="community_demographics",
     )
     publish_file(
-        portal, _aged_contacts(tmp_path / "c.csv"), "contacts", "2026-Q3", family="contacts"
+        portal, write_aged_contacts(tmp_path / "c.csv"), "contacts", "2026-Q3", family="contacts"
     )
     return portal
 
@@ -342,7 +285,7 @@ def test_residents_in_age_groups_that_cannot_be_banded_are_refused(
         family="community_demographics",
     )
     publish_file(
-        portal, _aged_contacts(tmp_path / "c.csv"), "contacts", "2026-Q3", family="contacts"
+        portal, write_aged_contacts(tmp_path / "c.csv"), "contacts", "2026-Q3", family="contacts"
     )
     with pytest.raises(InvalidInput, match=message) as error:
         benchmark(portal, "contacts", by="subject_age_group", period="2025")

@@ -10,8 +10,13 @@ import pytest
 from openblotter.domain.errors import InvalidInput
 from openblotter.services.community import darkness, representation
 from tests.conftest import REAL_DATA
-from tests.factories import PROVIDENCE, make_portal, publish_file, publish_rhode_island
-from tests.integration.test_benchmark_service import _demographics
+from tests.factories import (
+    PROVIDENCE,
+    make_portal,
+    publish_file,
+    publish_rhode_island,
+    write_small_city_residents,
+)
 
 
 def test_veil_of_darkness_on_rhode_island_stops(tmp_path):
@@ -37,7 +42,7 @@ def test_veil_of_darkness_refuses_a_portal_with_no_location(portal):
 def test_representation_of_new_jersey_officers(portal, tmp_path):
     publish_file(
         portal,
-        _demographics(tmp_path / "d.csv"),
+        write_small_city_residents(tmp_path / "d.csv"),
         "community_demographics",
         "2026-Q3",
         family="community_demographics",

@@ -35,25 +35,13 @@ from openblotter.domain.schema import TableSchema
 from openblotter.storage import exports
 from openblotter.storage.engine import QueryEngine
 from tests.conftest import REAL_DATA
+from tests.factories import CONTACTS_SCHEMA
 
 REAL = REAL_DATA
 SHOOTINGS_CSV = REAL / "national" / "fatal-police-shootings-data_wapo_2021snapshot.csv"
 
-CONTACTS = TableSchema.from_descriptor(
-    {
-        "fields": [
-            {"name": "case_number", "type": "string"},
-            {"name": "contact_date", "type": "date"},
-            {"name": "contact_time", "type": "time"},
-            {"name": "reported_at", "type": "datetime"},
-            {"name": "subject_race", "type": "string", "categorical": True},
-            {"name": "subject_age", "type": "integer"},
-            {"name": "fine_amount", "type": "number"},
-            {"name": "arrested", "type": "boolean"},
-            {"name": "narrative", "type": "string"},
-        ]
-    }
-)
+#: The release file holds the published fields (the dropped home address is not in it).
+CONTACTS = CONTACTS_SCHEMA.public_schema()
 ARROW_TYPES = {
     "case_number": pa.string(),
     "contact_date": pa.date32(),

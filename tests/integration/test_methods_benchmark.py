@@ -14,21 +14,14 @@ from openblotter.services.funnel import funnel
 from tests.conftest import REAL_DATA
 from tests.factories import (
     DEMOGRAPHICS_HEADER,
+    RHODE_ISLAND_AREA,
+    RHODE_ISLAND_RESIDENTS,
     make_portal,
     publish_file,
+    write_contacts_by_race,
     write_csv,
     write_demographics,
 )
-from tests.integration.test_benchmark_service import _contacts
-
-AREA = ["44", "Rhode Island", "State", "Rhode Island", "2010", "2010 Census"]
-RESIDENTS = [
-    ("All", "All", "All", 1052567),
-    ("Hispanic or Latino", "Hispanic or Latino", "All", 130655),
-    ("White", "Not Hispanic or Latino", "All", 803685),
-    ("Black or African American", "Not Hispanic or Latino", "All", 51560),
-    ("Asian", "Not Hispanic or Latino", "All", 29988),
-]
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +30,7 @@ def ri_portal(tmp_path_factory):
     portal = make_portal(work / "portal")
     publish_file(
         portal,
-        write_demographics(work / "d.csv", AREA, RESIDENTS),
+        write_demographics(work / "d.csv", RHODE_ISLAND_AREA, RHODE_ISLAND_RESIDENTS),
         "community_demographics",
         "2026-Q3",
         family="community_demographics",
@@ -105,7 +98,9 @@ def test_the_acs_percent_table_is_turned_into_people(tmp_path):
         family="community_demographics",
         mapping=Path("census_acs2017_county"),
     )
-    publish_file(portal, _contacts(tmp_path / "c.csv"), "contacts", "2026-Q3", family="contacts")
+    publish_file(
+        portal, write_contacts_by_race(tmp_path / "c.csv"), "contacts", "2026-Q3", family="contacts"
+    )
     result = benchmark(portal, "contacts", period="2025")  # was HTTP 500: float(None)
     county = pd.read_csv(REAL_DATA / "census/acs2017_county_data.csv")
     county = county[county["CountyId"] == 40027].iloc[0]
@@ -122,8 +117,18 @@ def test_the_acs_percent_table_is_turned_into_people(tmp_path):
 
 def _demographics_with_moe(path: Path, moe: int | None) -> Path:
     rows = [
-        [*AREA[:4], "2022", "ACS 2022 5-year", race, ethnicity, sex, "All", count, moe or ""]
-        for race, ethnicity, sex, count in RESIDENTS
+        [
+            *RHODE_ISLAND_AREA[:4],
+            "2022",
+            "ACS 2022 5-year",
+            race,
+            ethnicity,
+            sex,
+            "All",
+            count,
+            moe or "",
+        ]
+        for race, ethnicity, sex, count in RHODE_ISLAND_RESIDENTS
     ]
     return write_csv(path, DEMOGRAPHICS_HEADER, rows)
 
@@ -139,7 +144,9 @@ def test_caveats_follow_the_computation(tmp_path, moe, small):
         "2026-Q3",
         family="community_demographics",
     )
-    publish_file(portal, _contacts(tmp_path / "c.csv"), "contacts", "2026-Q3", family="contacts")
+    publish_file(
+        portal, write_contacts_by_race(tmp_path / "c.csv"), "contacts", "2026-Q3", family="contacts"
+    )
     result = benchmark(portal, "contacts", period="2025")
     caveats = {c["key"]: c for c in result["caveats"]}
     includes = "the confidence intervals here include it" in caveats["census_estimate"]["text"]

@@ -25,22 +25,9 @@ from openblotter.domain.query.model import (
 )
 from openblotter.domain.query.parse import check_spec, parse_query
 from openblotter.domain.schema import TableSchema
+from tests.factories import CONTACTS_SCHEMA
 
-CONTACTS = TableSchema.from_descriptor(
-    {
-        "fields": [
-            {"name": "case_number", "type": "string"},
-            {"name": "contact_date", "type": "date"},
-            {"name": "contact_time", "type": "time"},
-            {"name": "reported_at", "type": "datetime"},
-            {"name": "subject_race", "type": "string", "categorical": True},
-            {"name": "subject_age", "type": "integer"},
-            {"name": "fine_amount", "type": "number"},
-            {"name": "arrested", "type": "boolean"},
-            {"name": "home_address", "type": "string", "privacy": {"treatment": "drop"}},
-        ]
-    }
-)
+CONTACTS = CONTACTS_SCHEMA
 
 
 def parse(params: dict[str, str | list[str]] | list[tuple[str, str]]) -> QuerySpec:
