@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import SCREENSHOTS, assert_no_wcag_violations, serve
-from tests.functional.test_analysis_pages import (
+from tests.factories_real import (
     analysis_app,
     analysis_settings,
     publish_analysis_samples,

@@ -13,103 +13,11 @@ import re
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from markupsafe import escape as html_escape
 
-from openblotter.config import Settings
 from openblotter.services import outcomes
-from openblotter.services.portal import Portal
-from openblotter.web import analysis_pages
-from openblotter.web.app import create_app
-from tests.conftest import REAL_DATA
-from tests.factories import make_settings, publish_file, write_demographics
-
-#: Residents by race and ethnicity, close to the 2020 Census (P2) counts for Rhode Island;
-#: test values, not a source of truth.
-RESIDENTS = [
-    ("All", "All", "All", 1097379),
-    ("Hispanic or Latino", "Hispanic or Latino", "All", 182101),
-    ("White", "Not Hispanic or Latino", "All", 781718),
-    ("Black or African American", "Not Hispanic or Latino", "All", 56384),
-    ("American Indian or Alaska Native", "Not Hispanic or Latino", "All", 3252),
-    ("Asian", "Not Hispanic or Latino", "All", 38590),
-    ("Native Hawaiian or Other Pacific Islander", "Not Hispanic or Latino", "All", 326),
-    ("Other", "Not Hispanic or Latino", "All", 7826),
-    ("Two or more races", "Not Hispanic or Latino", "All", 27182),
-    ("All", "All", "Male", 537000),
-    ("All", "All", "Female", 560379),
-]
-CITY = {
-    "city_name": "Providence, Rhode Island",
-    "city_latitude": 41.824,
-    "city_longitude": -71.4128,
-    "city_timezone": "America/New_York",
-}
-
-
-def analysis_settings(data_dir: Path, **overrides: object) -> Settings:
-    return make_settings(data_dir, **{**CITY, **overrides})
-
-
-def publish_analysis_samples(data_dir: Path) -> Portal:
-    """Publish the real files the analysis pages are shown on into ``data_dir``."""
-    portal = Portal.open(analysis_settings(data_dir))
-    base = ["44", "Rhode Island", "State", "Rhode Island", "2020", "2020 Census (test values)"]
-    demographics = write_demographics(data_dir / "residents.csv", base, RESIDENTS)
-    publish_file(
-        portal, demographics, "community_demographics", "2026-Q1", family="community_demographics"
-    )
-    for path, dataset_id, label, family, mapping in (
-        (
-            "rhode_island/police.csv",
-            "ri_stops",
-            "2008-Q3",
-            "contacts",
-            "rhode_island_traffic_stops",
-        ),
-        (
-            "philadelphia/ppd_complaints.csv",
-            "philadelphia_complaints",
-            "2019-Q1",
-            "complaints",
-            "philadelphia_complaints",
-        ),
-        (
-            "seattle/Use_Of_Force.csv",
-            "seattle_use_of_force",
-            "2024-Q4",
-            "use_of_force",
-            "seattle_use_of_force",
-        ),
-        (
-            "denver/BiasMotivatedCrimes.csv",
-            "denver_hate_crimes",
-            "2024-Q4",
-            "hate_crimes",
-            "denver_hate_crimes",
-        ),
-        (
-            "new_jersey/2021_NJOAGLEOD_Officer_Information.csv",
-            "nj_officers",
-            "2021-Q4",
-            "department_demographics",
-            "new_jersey_officers",
-        ),
-    ):
-        publish_file(
-            portal, REAL_DATA / path, dataset_id, label, family=family, mapping=Path(mapping)
-        )
-    publish_file(portal, REAL_DATA / "denver/BiasMotivatedCrimes.csv", "denver_custom", "2024-Q4")
-    return portal
-
-
-def analysis_app(settings: Settings) -> FastAPI:
-    """The portal's app with the analysis pages (included here until create_app includes them)."""
-    app = create_app(settings)
-    if not any(getattr(route, "path", None) == "/analysis" for route in app.routes):
-        app.include_router(analysis_pages.router)
-    return app
+from tests.factories_real import analysis_app, analysis_settings, publish_analysis_samples
 
 
 @pytest.fixture(scope="module")

@@ -328,7 +328,7 @@ def test_the_release_manifest_keeps_its_row_quoting_report_back(
 def analysis_portals(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any]:
     """The analysis samples (NJ officers, Rhode Island stops) with rows public, and counts only."""
     from openblotter.services.portal import Portal
-    from tests.functional.test_analysis_pages import analysis_settings, publish_analysis_samples
+    from tests.factories_real import analysis_settings, publish_analysis_samples
 
     data_dir = tmp_path_factory.mktemp("analysis-counts-only")
     public = publish_analysis_samples(data_dir)
@@ -381,7 +381,7 @@ def test_representation_hides_staff_known_when_it_would_give_hidden_counts_away(
 def test_darkness_is_refused_with_a_pointer(analysis_portals: tuple[Any, Any]) -> None:
     from openblotter.domain.errors import InvalidInput
     from openblotter.services import community
-    from tests.functional.test_analysis_pages import analysis_app
+    from tests.factories_real import analysis_app
 
     _, counts_only = analysis_portals
     with pytest.raises(InvalidInput, match="published only as counts"):

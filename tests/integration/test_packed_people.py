@@ -23,9 +23,8 @@ from openblotter.services import releases as release_service
 from openblotter.services.publishing import PublishRequest, publish
 from tests.conftest import REAL_DATA
 from tests.factories import publish_file
-from tests.integration.test_real_mappings import FILES, REFUSED, conformed, mapped
+from tests.factories_real import FILES, ORLANDO, REFUSED, conformed, mapped
 
-ORLANDO = REAL_DATA / FILES["orlando_use_of_force"]
 FLAGS = {
     "Electronic Device Used": "Conducted energy weapon (Taser) used",
     "Chemical Agent Used": "Chemical agent (pepper spray)",

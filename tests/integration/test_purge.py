@@ -212,7 +212,7 @@ def test_releases_made_from_a_purged_release_go_with_it(tmp_path: Path) -> None:
 
 def test_the_people_published_with_a_release_are_purged_with_it(tmp_path: Path) -> None:
     """Orlando's real file packs officers and subjects: their tables go with the incidents."""
-    from tests.integration.test_packed_people import ORLANDO
+    from tests.factories_real import ORLANDO
 
     portal = make_portal(tmp_path / "orlando")
     publish_file(portal, ORLANDO, "orlando_uof", "2019-Q2", mapping=Path("orlando_use_of_force"))

@@ -8,66 +8,20 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import time
-from functools import cache
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from openblotter.domain.report import ValidationReport
-from openblotter.ingest.conform import conform
 from openblotter.ingest.families import load_family
 from openblotter.ingest.mapping.apply import (
-    apply_mapping,
     bundled_mapping,
     bundled_mappings,
-    related_paths,
 )
-from openblotter.ingest.mapping.model import MappedTable
-from openblotter.ingest.read.readers import read_table
 from tests.conftest import REAL_DATA
+from tests.factories_real import FILES, REFUSED, conformed, mapped
 
 REAL = REAL_DATA
-
-FILES = {
-    "dallas_use_of_force": "dallas/37-00049_UOF-P_2016_prepped.csv",
-    "seattle_use_of_force": "seattle/Use_Of_Force.csv",
-    "seattle_terry_stops": "seattle/Terry_Stops.csv",
-    "rhode_island_traffic_stops": "rhode_island/police.csv",
-    "philadelphia_complaints": "philadelphia/ppd_complaints.csv",
-    "philadelphia_complaints_2018": "philadelphia/ppd_complaints_7-18.csv",
-    "denver_hate_crimes": "denver/BiasMotivatedCrimes.csv",
-    "austin_hate_crimes": "austin/Austin_Hate_Crimes_2017-2022_Cleaned.xlsx",
-    "new_jersey_officers": "new_jersey/2021_NJOAGLEOD_Officer_Information.csv",
-    "census_acs2017_county": "census/acs2017_county_data.csv",
-    "census_pep2019_places": "census/sub-est2019_all_places_subset.csv",
-    "orlando_use_of_force": "orlando/OPD_Response_To_Resistance.csv",
-    "south_bend_use_of_force": "south_bend/Police_Use_of_Force_Incidents.csv",
-    "indianapolis_complaints": "indianapolis/IMPD_complaints_Dec_2020.csv",
-    "milwaukee_complaints": "milwaukee/Wisconsin_Milwaukee_COMPLAINTS.csv",
-    "oakland_stops": "oakland/ca_oakland_2020_04_01_SHORT.csv",
-}
-
-# Real files whose mapping is right but whose family cannot take them: the publish says why
-# (tests/integration/test_packed_people.py).
-REFUSED = {"louisville_shootings": "louisville/2015list.csv"}
-
-
-@cache
-def mapped(name: str) -> MappedTable:
-    mapping = bundled_mapping(name)
-    main = REAL / (FILES | REFUSED)[name]
-    related = {k: read_table(p) for k, p in related_paths(mapping, main).items()}
-    return apply_mapping(
-        read_table(main), mapping, load_family(mapping.family).schema, related=related
-    )
-
-
-@cache
-def conformed(name: str) -> tuple[pl.DataFrame, ValidationReport]:
-    table = mapped(name)
-    result = conform(table.frame, table.schema, ValidationReport(source=name))
-    return result.frame, result.report
 
 
 def raw(path: str, **options) -> pl.DataFrame:
