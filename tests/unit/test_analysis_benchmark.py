@@ -9,7 +9,6 @@ from openblotter.analysis.benchmark import ALL_RESIDENTS, UNKNOWN, community_ben
 from openblotter.analysis.caveats import (
     BENCHMARK_CAVEATS,
     CENSUS_IS_AN_ESTIMATE,
-    EVENT_UNITS,
     event_unit,
 )
 from openblotter.analysis.census_mapping import (
@@ -37,6 +36,7 @@ from openblotter.analysis.intervals import rate_interval
 from openblotter.analysis.population import PopulationEstimate as Pop
 from openblotter.domain.errors import InvalidInput
 from openblotter.ingest.census.tables import read_acs2017_county_row
+from openblotter.services.families import counted_event
 
 # A city with ACS estimates and margins of error, B03002 style.
 CITY = {
@@ -286,6 +286,9 @@ def test_age_bands():
 
 
 def test_event_units_say_what_one_event_is():
-    assert "complainant" in EVENT_UNITS["complaints"]
-    assert "force was used" in event_unit("use_of_force")
-    assert event_unit("custom") == "one row of the dataset"
+    """The words come from each family's schema file (``openblotter.countedEvent``)."""
+    assert "complainant" in event_unit("complaints", counted=counted_event("complaints"))
+    assert "force was used" in event_unit("use_of_force", counted=counted_event("use_of_force"))
+    assert event_unit("custom", counted=counted_event("custom")) == "one row of the dataset"
+    stops = event_unit("contacts", ["Traffic stop"], counted_event("contacts"))
+    assert stops.startswith("one driver")

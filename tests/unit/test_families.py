@@ -327,3 +327,30 @@ def test_the_hate_crime_view_is_built_from_contacts_rows() -> None:
     assert hate["victim_count"].null_count() == 2
     with pytest.raises(InvalidInput, match="not derived"):
         derive_rows(BY_NAME["contacts"], contacts)
+
+
+def test_families_are_the_schema_files_in_their_catalog_order() -> None:
+    """Issue 14: adding a family is adding its files; its place and analysis facts are data."""
+    root = files("openblotter") / "schemas"
+    found = {p.name.removesuffix(".json") for p in root.iterdir() if p.name.endswith(".json")}
+    assert set(FAMILY_NAMES) == found
+    orders = [_descriptor(n)["openblotter"]["catalogOrder"] for n in FAMILY_NAMES]
+    assert orders == sorted(orders)
+
+
+def test_analysis_facts_are_read_from_the_schema_files() -> None:
+    from openblotter.services.families import counted_event, event_families, event_fields
+
+    assert event_families() == (
+        "complaints",
+        "use_of_force",
+        "use_of_force_subjects",
+        "contacts",
+        "hate_crimes",
+    )
+    assert event_fields("use_of_force") == ("incident_id", "subject_id")
+    assert event_fields("contacts") == () and event_fields("custom") == ()
+    assert "complainant" in (counted_event("complaints") or "")
+    for name in event_families():
+        family = load_family(name)
+        assert all(family.schema.field(f) for f in family.event_fields or ())

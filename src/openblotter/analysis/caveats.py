@@ -1,9 +1,9 @@
 """Caveats as data: plain words shown beside every comparison with the population.
 
 Each caveat has a stable key (pages and the API can link to it), a short
-title and a paragraph a resident can read. ``EVENT_UNITS`` says what one
-counted event is in each dataset family, because "events" means different
-things in different datasets.
+title and a paragraph a resident can read. :func:`event_unit` says what one
+counted event is (each family's ``countedEvent`` in its schema file), because
+"events" means different things in different datasets.
 """
 
 from __future__ import annotations
@@ -161,25 +161,11 @@ def benchmark_caveats(
     return tuple(chosen)
 
 
-#: What one counted event is, per dataset family.
-EVENT_UNITS: dict[str, str] = {
-    "use_of_force": (
-        "one person on whom force was used in one incident (a person counted once per "
-        "incident however many force applications the incident has)"
-    ),
-    "use_of_force_subjects": "one person force was used on in one incident",
-    "use_of_force_officers": "one officer in one use-of-force incident",
-    "contacts": "one community member in one contact (a stop, case, citation or arrest)",
-    "traffic_stops": "one driver in one traffic stop",
-    "complaints": "one complainant in one complaint",
-    "hate_crimes": "one offense with a bias motivation",
-    "department_demographics": "one staff member",
-    "community_engagement": "one engagement effort",
-}
-
-
-def event_unit(family: str, contact_types: list[str] | None = None) -> str:
-    """What one event is in a dataset family; a generic phrase for a family not listed.
+def event_unit(
+    family: str, contact_types: list[str] | None = None, counted: str | None = None
+) -> str:
+    """What one event is in a dataset family: ``counted`` (the family's ``countedEvent``,
+    from its schema file), or a generic phrase for a custom dataset.
 
     For contacts, ``contact_types`` (the types among the counted events) name
     the kind of contact: a dataset of traffic stops counts drivers in stops,
@@ -192,4 +178,4 @@ def event_unit(family: str, contact_types: list[str] | None = None) -> str:
         if kinds:
             listed = ", ".join(k.lower() for k in kinds)
             return f"one community member in one contact ({listed})"
-    return EVENT_UNITS.get(family, "one row of the dataset")
+    return counted or "one row of the dataset"

@@ -1,10 +1,20 @@
 """The dataset families bundled with OpenBlotter: Table Schemas and prose, loaded as data.
 
 Each family is two files in ``openblotter/schemas/``: ``<name>.json`` (a Table
-Schema with OpenBlotter's markers, plus ``name``, ``title``, ``dateField`` and
-``eventUnit``) and ``<name>.md`` (plain-words prose with four sections:
-Summary, How it is collected, Definitions, Caveats). Adding or changing a
-family is editing those files, never code.
+Schema with OpenBlotter's markers, plus ``name``, ``title``, ``dateField``,
+``eventUnit`` and an ``openblotter`` section of facts the portal reads) and
+``<name>.md`` (plain-words prose with four sections: Summary, How it is
+collected, Definitions, Caveats). The families are the schema files found
+there: adding or changing a family is adding or editing those files, never code.
+
+The ``openblotter`` section:
+
+- ``catalogOrder``: the family's place in the catalog (the community first,
+  since everything is measured against it);
+- ``countedEvent``: what one counted event is, in words, for the analyses;
+- ``eventFields``: present for a family whose rows are events an analysis
+  counts against the community (benchmark, funnel, outcomes); the fields that
+  together identify one counted event (empty: each row is one event).
 """
 
 from __future__ import annotations
@@ -23,19 +33,24 @@ from pydantic import ValidationError
 from openblotter.domain.errors import InvalidInput
 from openblotter.domain.schema import SchemaField, TableSchema
 
-#: The catalog's order: the community first, since everything is measured against it.
-FAMILY_NAMES: tuple[str, ...] = (
-    "community_demographics",
-    "department_demographics",
-    "complaints",
-    "use_of_force",
-    # People of use-of-force incidents whose files pack them into lists (ingest.mapping.people).
-    "use_of_force_officers",
-    "use_of_force_subjects",
-    "contacts",
-    "community_engagement",
-    "hate_crimes",
-)
+
+def _schemas_dir() -> Traversable:
+    return files("openblotter") / "schemas"
+
+
+def _discover() -> tuple[str, ...]:
+    """The families: every ``<name>.json`` in the schemas folder, in catalog order."""
+    places: dict[str, tuple[int, str]] = {}
+    for entry in _schemas_dir().iterdir():
+        if entry.name.endswith(".json"):
+            facts = json.loads(entry.read_text(encoding="utf-8")).get("openblotter", {})
+            name = entry.name.removesuffix(".json")
+            places[name] = (int(facts.get("catalogOrder", 1_000)), name)
+    return tuple(sorted(places, key=places.__getitem__))
+
+
+#: The families found in the schemas folder, in catalog order (``catalogOrder``).
+FAMILY_NAMES: tuple[str, ...] = _discover()
 
 #: Prose section headings (``## ...`` in the .md file) -> FamilyProse attribute.
 PROSE_SECTIONS = {
@@ -67,6 +82,10 @@ class Family:
     event_unit: str
     date_field: str
     derived_from: dict[str, Any] | None = field(default=None)
+    #: What one counted event is, in words (``openblotter.countedEvent``).
+    counted_event: str | None = None
+    #: The fields that identify one counted event; None when analyses count no events here.
+    event_fields: tuple[str, ...] | None = None
 
     @property
     def fields(self) -> list[SchemaField]:
@@ -77,10 +96,6 @@ class Family:
     def published_fields(self) -> list[SchemaField]:
         """The fields that appear in release files (dropped fields left out)."""
         return self.schema.published_fields()
-
-
-def _schemas_dir() -> Traversable:
-    return files("openblotter") / "schemas"
 
 
 def list_families() -> list[Family]:
@@ -112,6 +127,13 @@ def load_family(name: str) -> Family:
             f"schemas/{name}.json names dateField '{date_field}', which is not one of its fields.",
             detail={"file": f"schemas/{name}.json", "column": date_field},
         )
+    facts = descriptor.get("openblotter", {})
+    unknown = [f for f in facts.get("eventFields", []) if schema.field(f) is None]
+    if unknown:
+        raise InvalidInput(
+            f"schemas/{name}.json names eventFields {unknown}, which are not among its fields.",
+            detail={"file": f"schemas/{name}.json", "column": unknown[0]},
+        )
     return Family(
         name=name,
         title=descriptor.get("title", name),
@@ -120,6 +142,8 @@ def load_family(name: str) -> Family:
         event_unit=descriptor.get("eventUnit", ""),
         date_field=date_field,
         derived_from=descriptor.get("derivedFrom"),
+        counted_event=facts.get("countedEvent"),
+        event_fields=tuple(facts["eventFields"]) if "eventFields" in facts else None,
     )
 
 

@@ -29,19 +29,11 @@ from openblotter.analysis.census_mapping import (
 )
 from openblotter.domain.errors import InvalidInput
 from openblotter.services import disclosure, disclosure_analyses, periods, reading, recording
+from openblotter.services.families import counted_event, event_fields
 from openblotter.services.portal import Portal
 from openblotter.services.requirements import A_DATE, require_fields
 from openblotter.services.residents import residents_by_group
 
-#: The families a community benchmark is made for, and how one event is counted in each.
-UNIT_FIELDS: dict[str, tuple[str, ...]] = {
-    "use_of_force": ("incident_id", "subject_id"),
-    # one row per person already (ingest.mapping.people): each row is counted once
-    "use_of_force_subjects": ("record_id", "subject_number"),
-    "complaints": ("complaint_id", "complainant_number"),
-    "contacts": (),
-    "hate_crimes": (),
-}
 #: The ``by`` values of a benchmark and the census dimension each is compared with.
 BY_DIMENSIONS = {
     "subject_race": "race_ethnicity",
@@ -82,7 +74,7 @@ def _counted(
     filters: list[tuple[str, str]],
 ) -> pl.DataFrame:
     """Events per distinct value of the ``group`` columns, counting the family's unit."""
-    unit = [u for u in UNIT_FIELDS.get(family, ()) if u in names]
+    unit = [u for u in event_fields(family) if u in names]
     if unit:
         # One event per person (or complainant): every distinct unit, never a capped list of groups.
         frame = reading.table(portal, dataset_id, filters, [*group, *unit]).unique([*group, *unit])
@@ -192,7 +184,9 @@ def benchmark(
         total_population=total,
         reference=ref,
         min_events=portal.settings.small_number_threshold,
-        event_unit=event_unit(family, _contact_types(portal, dataset_id, family, chosen)),
+        event_unit=event_unit(
+            family, _contact_types(portal, dataset_id, family, chosen), counted_event(family)
+        ),
     ).to_dict()
     rows = [_row(g) for g in result["groups"]]
     flags = _recording_flags(portal, dataset_id, by, chosen_period, rows, filters or [])

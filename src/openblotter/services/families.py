@@ -22,3 +22,21 @@ def family(name: str | None) -> Family | None:
 def family_titles() -> dict[str, str]:
     """Each family's title by name, in catalog order."""
     return {f.name: f.title for f in list_families()}
+
+
+def event_families() -> tuple[str, ...]:
+    """The families whose rows are events an analysis counts against the community
+    (``eventFields`` in their schema file), in catalog order."""
+    return tuple(f.name for f in list_families() if f.event_fields is not None)
+
+
+def event_fields(name: str | None) -> tuple[str, ...]:
+    """The fields that identify one counted event of a family (empty: one row, one event)."""
+    found = family(name)
+    return found.event_fields or () if found else ()
+
+
+def counted_event(name: str | None) -> str | None:
+    """What one counted event of a family is, in words; None for a custom dataset."""
+    found = family(name)
+    return found.counted_event if found else None

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from openblotter.domain.errors import InvalidInput, NotFound, OpenBlotterError
 from openblotter.services import community, metadata, outcomes
+from openblotter.services.families import event_families
 from openblotter.services.funnel import funnel_by_choices
 from openblotter.services.portal import Portal
 from openblotter.web import errors, pages, presenters
@@ -31,7 +32,8 @@ from openblotter.web.deps import PortalDep
 
 router = APIRouter(include_in_schema=False)
 EXPLAINER = "/#about-the-data"
-EVENT_FAMILIES = ("use_of_force", "use_of_force_subjects", "complaints", "contacts", "hate_crimes")
+#: The families analyses count events of (``eventFields`` in their schema files).
+EVENT_FAMILIES = event_families()
 
 
 @dataclass(frozen=True)
