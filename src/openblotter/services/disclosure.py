@@ -2,8 +2,9 @@
 
 A portal lists such datasets in the ``aggregates_only_datasets`` setting. For them:
 
-- rows, downloads, release files and row-level diffs are refused (403) with a
-  message that points to the counts;
+- rows, downloads, release files, row-level diffs and Data Packages are refused
+  (403) with a message that points to the counts, by the service functions every
+  door calls (:mod:`query`, :mod:`releases`, :mod:`harvest`), never by a door;
 - facets, aggregates and analyses answer only from a fixed set of tables per
   release, protected together (:mod:`openblotter.services.disclosure_tables`,
   :mod:`openblotter.services.disclosure_serving`,
