@@ -9,8 +9,13 @@ a COVID dip in 2020, summer and weekend peaks, a few blanks). Standard library
 only, so it runs in any environment; the same seed and row count give the same
 bytes.
 
+Above ``STREAMED_ABOVE`` rows (the 100-million-row run) the rows are made day by
+day (each day's count set in advance by its weight), so memory does not grow
+with the row count; the 1,000,000-row file keeps the bytes it always had.
+
 Usage: python benchmarks/generate.py --rows 1000000 --out contacts.csv
        python benchmarks/generate.py --rows 1000000 --cache-dir benchmarks/work
+       python benchmarks/generate.py --rows 100000000 --cache-dir benchmarks/work
 """
 
 from __future__ import annotations
@@ -108,6 +113,8 @@ SEXES_ARREST = {"Male": 0.76, "Female": 0.23, "Unknown": 0.01}
 HOURS = (5, 5, 5, 3, 2, 2, 3, 5, 7, 7, 7, 7, 7, 7, 8, 8, 8, 8, 7, 6, 6, 6, 6, 5)
 OFFICERS = 220
 BEATS = 24
+#: Files larger than this are made day by day (bounded memory) instead of all at once.
+STREAMED_ABOVE = 2_000_000
 
 
 class _Picker:
@@ -148,8 +155,76 @@ def _age(rng: random.Random) -> str:
     return str(min(89, max(12, round(rng.lognormvariate(3.4, 0.35)))))
 
 
+class _Draws:
+    """Everything of a row but its date and time, drawn the same way in both generators."""
+
+    def __init__(self) -> None:
+        self.types = list(CONTACT_TYPES)
+        self.type_cum = list(accumulate(share for share, _, _ in CONTACT_TYPES.values()))
+        self.roles = {t: _Picker(r) for t, (_, r, _) in CONTACT_TYPES.items()}
+        self.outcomes = {t: _Picker(o) for t, (_, _, o) in CONTACT_TYPES.items()}
+        self.races, self.races_more = _Picker(RACES), _Picker(RACES_STOPPED_MORE)
+        self.sexes, self.sexes_arrest = _Picker(SEXES), _Picker(SEXES_ARREST)
+        self.officer_ids = [f"P{1000 + 7 * n:04d}" for n in range(OFFICERS)]
+        self.officer_cum = list(accumulate(_zipf_weights(OFFICERS, 0.8)))
+        self.beat_ids = [f"B{n:02d}" for n in range(1, BEATS + 1)]
+        self.beat_cum = list(accumulate(_zipf_weights(BEATS, 0.6)))
+        self.hour_cum = list(accumulate(HOURS))
+
+
+def _day_counts(rows: int) -> list[tuple[date, int]]:
+    """Each day's share of ``rows`` by its weight (largest remainders: the sum is exact)."""
+    days = [FIRST_DAY + timedelta(n) for n in range((LAST_DAY - FIRST_DAY).days + 1)]
+    weights = [_day_weight(d) for d in days]
+    total = sum(weights)
+    exact = [rows * w / total for w in weights]
+    counts = [int(x) for x in exact]
+    short = rows - sum(counts)
+    by_remainder = sorted(range(len(days)), key=lambda i: (counts[i] - exact[i], i))
+    for i in by_remainder[:short]:
+        counts[i] += 1
+    return list(zip(days, counts, strict=True))
+
+
+def generate_rows_streamed(rows: int, seed: int = DEFAULT_SEED) -> Iterator[Sequence[str]]:
+    """Yield ``rows`` contact rows day by day: memory holds one day, whatever ``rows`` is."""
+    rng = random.Random(seed)
+    r = _Draws()
+    number = 0
+    for day, count in _day_counts(rows):
+        hours = rng.choices(range(24), cum_weights=r.hour_cum, k=count)
+        minutes = rng.choices(range(60), k=count)
+        kinds = rng.choices(r.types, cum_weights=r.type_cum, k=count)
+        officers = rng.choices(r.officer_ids, cum_weights=r.officer_cum, k=count)
+        beats = rng.choices(r.beat_ids, cum_weights=r.beat_cum, k=count)
+        quarter = f"{day.year}-Q{(day.month - 1) // 3 + 1}"
+        iso = day.isoformat()
+        clock = sorted(zip(hours, minutes, strict=True))
+        for i, (hour, minute) in enumerate(clock):
+            number += 1
+            kind = kinds[i]
+            more = kind in ("Arrest", "Field contact")
+            yield (
+                f"C{number:09d}" if rows >= 100_000_000 else f"C{number:08d}",
+                quarter,
+                iso,
+                f"{hour:02d}:{minute:02d}",
+                kind,
+                r.roles[kind].pick(rng),
+                (r.races_more if more else r.races).pick(rng),
+                (r.sexes_arrest if kind == "Arrest" else r.sexes).pick(rng),
+                _age(rng),
+                officers[i],
+                beats[i],
+                r.outcomes[kind].pick(rng),
+            )
+
+
 def generate_rows(rows: int, seed: int = DEFAULT_SEED) -> Iterator[Sequence[str]]:
     """Yield ``rows`` contact rows (without the header) in date and time order."""
+    if rows > STREAMED_ABOVE:
+        yield from generate_rows_streamed(rows, seed)
+        return
     rng = random.Random(seed)
     types = list(CONTACT_TYPES)
     type_cum = list(accumulate(share for share, _, _ in CONTACT_TYPES.values()))

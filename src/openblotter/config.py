@@ -196,6 +196,12 @@ class Settings(BaseSettings):
     upload_max_bytes: int = Field(
         default=512 * 1024 * 1024, description="Largest file a publish accepts."
     )
+    publish_chunked_min_bytes: int = Field(
+        default=32 * 1024 * 1024,
+        ge=0,
+        description="A CSV of at least this many bytes for a custom dataset is published chunk "
+        "by chunk in bounded memory (services/publish_stream.py); smaller files are read whole.",
+    )
     xlsx_max_uncompressed_bytes: int = Field(
         default=2 * 1024**3,
         gt=0,

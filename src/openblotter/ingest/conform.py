@@ -54,6 +54,7 @@ def conform(
     consume: bool = False,
     cleaned: bool = False,
     time_zone: str | None = None,
+    blank: frozenset[str] | None = None,
 ) -> Conformed:
     """Conform ``frame`` (text columns named as the schema's fields, plus ``__row``) to ``schema``.
 
@@ -61,7 +62,9 @@ def conform(
     typed, so a large file's text and typed copies are not held in memory together.
     ``cleaned`` says the text is trimmed and blanks are null already (schema inference
     did it with the same tokens), so it is not done twice. ``time_zone`` (the city's)
-    is what moments written with a UTC offset are converted to.
+    is what moments written with a UTC offset are converted to. ``blank`` names the
+    columns blank on every row of the whole file when ``frame`` is one chunk of it
+    (a chunked publish): they are not recorded, and the caller reports them once.
     """
     rows = frame[ROW] if ROW in frame.columns else pl.Series(ROW, range(2, frame.height + 2))
     height = frame.height
@@ -78,10 +81,13 @@ def conform(
         source = frame.drop_in_place(field.name) if consume else frame[field.name]
         text = source if cleaned else clean_cells(source, schema.missing_values)
         del source
-        if height and text.null_count() == height and not field.constraints.required:
+        all_blank = (
+            bool(height) and text.null_count() == height if blank is None else field.name in blank
+        )
+        if all_blank and not field.constraints.required:
             # A column blank on every row records nothing: the same as no column (an export
             # of this portal carries its not-recorded fields as empty columns).
-            columns.append(_blank_column(field, height, report))
+            columns.append(_blank_column(field, height, report if blank is None else None))
             not_recorded.append(field.name)
             continue
         if field.coded:
@@ -135,16 +141,20 @@ def _missing_column(field: SchemaField, height: int, report: ValidationReport) -
     return parse_column(pl.Series(field.name, [None] * height, dtype=pl.String), field.type)
 
 
-def _blank_column(field: SchemaField, height: int, report: ValidationReport) -> pl.Series:
-    report.add(
-        Problem(
-            code="empty_column",
-            severity="info",
-            column=field.name,
-            message=f"The column '{field.name}' is blank on every row: it is published as "
-            "'not recorded by this agency', not as the agency's Unknown.",
-        )
+def blank_column_problem(field: SchemaField) -> Problem:
+    """A column blank on every row: not recorded (an info, not the agency's Unknown)."""
+    return Problem(
+        code="empty_column",
+        severity="info",
+        column=field.name,
+        message=f"The column '{field.name}' is blank on every row: it is published as "
+        "'not recorded by this agency', not as the agency's Unknown.",
     )
+
+
+def _blank_column(field: SchemaField, height: int, report: ValidationReport | None) -> pl.Series:
+    if report is not None:
+        report.add(blank_column_problem(field))
     if field.coded:
         return pl.Series(field.name, [None] * height, dtype=pl.String)
     return parse_column(pl.Series(field.name, [None] * height, dtype=pl.String), field.type)
@@ -319,18 +329,21 @@ def _check_primary_key(frame: pl.DataFrame, schema: TableSchema, report: Validat
     if not count:
         return
     dupes = frame.filter(duplicated).select([*key, ROW]).head(_EXAMPLES)
-    examples = [
-        Problem(
-            code="duplicate_key",
-            severity="error",
-            row=int(r[ROW]),
-            column=",".join(key),
-            value=", ".join(str(r[k]) for k in key),
-            message=(
-                f"Primary key ({', '.join(key)}) = ({', '.join(str(r[k]) for k in key)}) appears on "
-                "more than one row; each row must be identified once. Remove the duplicate or correct the key."
-            ),
-        )
-        for r in dupes.iter_rows(named=True)
-    ]
+    examples = [duplicate_key_problem(key, r) for r in dupes.iter_rows(named=True)]
     report.add_counted("duplicate_key", "error", count, examples)
+
+
+def duplicate_key_problem(key: list[str], row: dict[str, object]) -> Problem:
+    """One row whose primary key another row has too (``row`` holds the key and ``__row``)."""
+    values = ", ".join(str(row[k]) for k in key)
+    return Problem(
+        code="duplicate_key",
+        severity="error",
+        row=int(str(row[ROW])),
+        column=",".join(key),
+        value=values,
+        message=(
+            f"Primary key ({', '.join(key)}) = ({values}) appears on "
+            "more than one row; each row must be identified once. Remove the duplicate or correct the key."
+        ),
+    )

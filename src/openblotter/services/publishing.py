@@ -188,6 +188,12 @@ def publish(
 ) -> PublishResult:
     """Validate, scrub and publish ``request.path`` as release ``request.label``."""
     progress = progress or _Silent()
+    # A large CSV is published chunk by chunk; imported here: that module builds on this one.
+    from openblotter.services.publish_large import publish_large
+
+    chunked = publish_large(portal, request, progress)
+    if chunked is not None:
+        return chunked
     checked = validate(portal, request, progress)
     report, prepared, quarter = checked.report, checked.prepared, checked.quarter
     result = PublishResult(report=report, schema=prepared.schema, schema_inferred=prepared.inferred)

@@ -1,0 +1,150 @@
+"""A custom dataset's schema inferred chunk by chunk, as ``infer.infer_schema`` would.
+
+``infer_type`` looks only at distinct values, so a column's distinct values
+(kept while there are at most ``DISTINCT_LIMIT``) give exactly the type the
+whole column gives. A column with more distinct values (an ID, a timestamp)
+keeps the type every chunk agrees on; where chunks disagree, the type of the
+distinct values kept plus those of the disagreeing chunk decides. Counts for
+categorical and free-text columns are exact sums over the chunks. Memory is
+bounded by the limit, whatever the row count.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from openblotter.domain.schema import DEFAULT_MISSING_VALUES, FieldType, SchemaField, TableSchema
+from openblotter.ingest.conform import ROW, _clean
+from openblotter.ingest.infer import (
+    CATEGORICAL_MAX_DISTINCT,
+    FREE_TEXT_MIN_MEAN_LENGTH,
+    field_names,
+    infer_type,
+)
+
+#: Distinct values kept per column to decide its type exactly (above: chunk by chunk).
+DISTINCT_LIMIT = 100_000
+#: Distinct values of a disagreeing chunk added to those kept.
+DISAGREEING_SAMPLE = 5_000
+_KEY_NAME = re.compile(r"(^|_)(id|number|num|no|key)$")
+
+
+@dataclass
+class ColumnProfile:
+    """What the chunks seen so far say about one column (cleaned text)."""
+
+    header: str
+    name: str
+    distinct: pl.Series | None = None
+    overflow: bool = False
+    chunk_type: FieldType | None = None
+    present: int = 0
+    nulls: int = 0
+    length_sum: int = 0
+    spaced: int = 0
+
+    def add(self, values: pl.Series, zone: str | None) -> None:
+        present = values.drop_nulls()
+        self.present += present.len()
+        self.nulls += values.len() - present.len()
+        self.length_sum += int(present.str.len_chars().sum() or 0)
+        self.spaced += int(present.str.contains(" ").sum() or 0)
+        unique = present.unique()
+        if not self.overflow:
+            merged = unique if self.distinct is None else pl.concat([self.distinct, unique])
+            merged = merged.unique()
+            if merged.len() <= DISTINCT_LIMIT:
+                self.distinct = merged
+                return
+            self.overflow = True
+            self.distinct = merged.head(DISTINCT_LIMIT)
+            self.chunk_type = infer_type(self.distinct, zone)
+        if self.chunk_type == "string":
+            return  # nothing a later chunk holds makes a text column narrower
+        here = infer_type(unique, zone)
+        if here != self.chunk_type:
+            assert self.distinct is not None
+            sample = unique.head(DISAGREEING_SAMPLE)
+            self.distinct = pl.concat([self.distinct, sample]).unique()
+            self.chunk_type = infer_type(self.distinct, zone)
+
+    def field_type(self, zone: str | None) -> FieldType:
+        if self.overflow:
+            return self.chunk_type or "string"
+        if self.distinct is None:
+            return "string"
+        return infer_type(self.distinct, zone)
+
+    def categorical(self) -> bool:
+        if self.present == 0 or self.overflow or self.distinct is None:
+            return False
+        count = self.distinct.len()
+        return count <= CATEGORICAL_MAX_DISTINCT and count <= max(2, self.present // 2)
+
+    def free_text(self) -> bool:
+        if self.present == 0:
+            return False
+        mean = self.length_sum / self.present
+        return mean >= FREE_TEXT_MIN_MEAN_LENGTH and self.spaced / self.present > 0.5
+
+
+@dataclass
+class SchemaProfile:
+    """Every column's profile, the rows seen, and the columns that could be the key."""
+
+    headers: list[str]
+    zone: str | None = None
+    columns: list[ColumnProfile] = field(default_factory=list)
+    rows: int = 0
+
+    def __post_init__(self) -> None:
+        renames = field_names(self.headers)
+        self.columns = [ColumnProfile(h, renames[h]) for h in self.headers]
+
+    @property
+    def renames(self) -> dict[str, str]:
+        return {c.header: c.name for c in self.columns}
+
+    def clean(self, chunk: pl.DataFrame) -> pl.DataFrame:
+        """A chunk of text trimmed, blanks null, renamed to field names (``__row`` kept)."""
+        columns = [
+            _clean(chunk[c.header], DEFAULT_MISSING_VALUES).alias(c.name) for c in self.columns
+        ]
+        if ROW in chunk.columns:
+            columns.append(chunk[ROW])
+        return pl.DataFrame(columns)
+
+    def add(self, cleaned: pl.DataFrame) -> None:
+        """Count a cleaned chunk (see :meth:`clean`)."""
+        self.rows += cleaned.height
+        for column in self.columns:
+            column.add(cleaned[column.name], self.zone)
+
+    def key_candidates(self) -> list[str]:
+        """Columns named like an identifier with a value on every row (uniqueness is checked apart)."""
+        return [c.name for c in self.columns if _KEY_NAME.search(c.name) and c.nulls == 0]
+
+    def schema(self, primary_key: list[str]) -> TableSchema:
+        """The inferred schema, as ``infer_schema`` gives it for the whole file."""
+        fields = []
+        for column in self.columns:
+            field_type = column.field_type(self.zone)
+            categorical = field_type == "string" and column.categorical()
+            narrative = field_type == "string" and not categorical and column.free_text()
+            fields.append(
+                SchemaField.model_validate(
+                    {
+                        "name": column.name,
+                        "type": field_type,
+                        "title": column.header,
+                        "description": "",
+                        "categorical": categorical,
+                        "freeText": narrative,
+                        "sourceNames": [column.header] if column.header != column.name else [],
+                    }
+                )
+            )
+        return TableSchema(fields=fields, primary_key=primary_key)

@@ -1,0 +1,435 @@
+"""Publish a large CSV in bounded memory: two passes over the file, chunk by chunk.
+
+Pass 1 reads every chunk to learn what needs the whole file: the inferred
+schema (exact types from distinct values, ``ingest/infer_batches.py``), which
+columns are blank on every row, which column names each row once, and a
+bounded sample for the privacy detectors. Pass 2 reads it again and, per
+chunk, reports damage and variants, conforms, scrubs and appends a row group
+to the release file; the primary key is checked over a side file by DuckDB,
+which spills to disk. Nothing is stored unless the whole report is clean;
+the release is recorded in the same catalog transaction as any publish.
+
+Memory is the chunk (``CHUNK_ROWS``) and the distinct values kept for
+inference (``DISTINCT_LIMIT`` per column), not the file.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from openblotter.domain.quarters import Quarter
+from openblotter.domain.releases import Dataset, Release
+from openblotter.domain.report import EXAMPLES_PER_COLUMN, ValidationReport
+from openblotter.domain.schema import TableSchema
+from openblotter.ingest.conform import (
+    ROW,
+    _clean,
+    blank_column_problem,
+    conform,
+    duplicate_key_problem,
+)
+from openblotter.ingest.csv_batches import CsvStream
+from openblotter.ingest.damage import report_damage
+from openblotter.ingest.infer_batches import SchemaProfile
+from openblotter.ingest.privacy import scrub
+from openblotter.ingest.report_privacy import public_report
+from openblotter.ingest.variants import report_variants
+from openblotter.services.portal import Portal
+from openblotter.services.privacy_review import Review, review_privacy
+from openblotter.services.publisher_notes import COLUMNS_LEFT_OUT
+from openblotter.services.storing import (
+    ROW_ID,
+    Prepared,
+    Stored,
+    _changelog,
+    _period,
+    commit_releases,
+)
+from openblotter.storage.files import sha256_file
+from openblotter.storage.key_check import duplicate_rows, unique_columns
+from openblotter.storage.scratch import uploads_root
+
+#: Rows of the file's start the privacy detectors see (they judge shares, not every row).
+SAMPLE_ROWS = 200_000
+ROW_GROUP_ROWS = 32_768
+
+
+@dataclass
+class Layout:
+    """How the file's columns become the dataset's: decided by publishing.py."""
+
+    #: The dataset's schema, or None to infer one from the file.
+    schema: TableSchema | None
+    #: Source headers -> field names (for a given schema).
+    rename: Callable[[pl.DataFrame], pl.DataFrame]
+    #: An inferred schema with what an earlier layout already said (descriptions, privacy).
+    keep: Callable[[TableSchema], TableSchema]
+    review: Review
+    dataset: Callable[[TableSchema], Dataset]
+
+
+@dataclass
+class Job:
+    """One chunked publish: the request's answers the passes need."""
+
+    portal: Portal
+    stream: CsvStream
+    layout: Layout
+    quarter: Quarter
+    allow_invalid: bool
+    actor: str
+    advance: Callable[[int, int], None]
+    stage: Callable[[str], None]
+
+
+@dataclass
+class Outcome:
+    """The report, the schema, and the release when the report was clean."""
+
+    report: ValidationReport
+    schema: TableSchema
+    inferred: bool
+    release: Release | None = None
+    changelog: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _Learnt:
+    """What pass 1 found out (``profile``: the inferred columns, None for a given schema)."""
+
+    schema: TableSchema
+    blank: frozenset[str]
+    profile: SchemaProfile | None = None
+
+    def not_recorded(self) -> list[str]:
+        return [f.name for f in self.schema.fields if f.name in self.blank]
+
+
+def publish_chunked(job: Job) -> Outcome:
+    """Validate, scrub and publish ``job.stream`` chunk by chunk (see the module doc)."""
+    settings = job.portal.settings
+    report = ValidationReport(source=job.stream.path.name)
+    scratch = uploads_root(settings.data_dir)
+    scratch.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="chunked-", dir=scratch) as tmp:
+        work = Path(tmp)
+        job.stage("Reading")
+        learnt = _first_pass(job, report, work)
+        job.stage("Validating and writing")
+        written = _second_pass(job, learnt, report, work)
+        schema = learnt.schema.with_not_recorded(learnt.not_recorded())
+        outcome = Outcome(report, schema, job.layout.schema is None)
+        if not report.ok:
+            written.staged.unlink(missing_ok=True)
+            return outcome
+        stored = _store(job, schema, report, written)
+    outcome.release, outcome.changelog = stored.release, stored.changelog
+    return outcome
+
+
+def _chunks(job: Job, second: bool) -> Iterator[pl.DataFrame]:
+    """The file's chunks; the progress bar runs over the two passes as one."""
+    total = max(job.stream.path.stat().st_size, 1)
+    start = total // 2 if second else 0
+
+    def progress(done: int) -> None:
+        job.advance(min(start + done // 2, total), total)
+
+    yield from job.stream.chunks(progress)
+
+
+def _first_pass(job: Job, report: ValidationReport, work: Path) -> _Learnt:
+    schema = job.layout.schema
+    if schema is not None:
+        present = _present_counts(job, schema)
+        _reading_facts(job.stream, report)
+        blank = frozenset(f.name for f in schema.fields if present.get(f.name) == 0)
+        return _Learnt(schema, blank)
+    profile = SchemaProfile(job.stream.names, job.portal.settings.city_timezone)
+    sample: list[pl.DataFrame] = []
+    sampled = 0
+    candidates = work / "candidates.parquet"
+    with _SideFile(candidates) as side:
+        for chunk in _chunks(job, second=False):
+            cleaned = profile.clean(chunk)
+            profile.add(cleaned)
+            if sampled < SAMPLE_ROWS:
+                sample.append(cleaned.head(SAMPLE_ROWS - sampled))
+                sampled += sample[-1].height
+            side.write(cleaned.select([c.name for c in profile.columns if c.nulls == 0]))
+    _reading_facts(job.stream, report)
+    named = [c for c in profile.key_candidates() if c in side.columns]
+    unique = unique_columns(candidates, named, work / "duckdb") if profile.rows else []
+    inferred = job.layout.keep(profile.schema(unique[:1]))
+    frame = (
+        pl.concat(sample)
+        if sample
+        else pl.DataFrame(schema=dict.fromkeys(profile.renames.values(), pl.String))
+    )
+    schema = review_privacy(inferred, frame, job.layout.review, report)
+    blank = frozenset(c.name for c in profile.columns if c.present == 0)
+    return _Learnt(schema, blank, profile)
+
+
+def _present_counts(job: Job, schema: TableSchema) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for chunk in _chunks(job, second=False):
+        renamed = job.layout.rename(chunk)
+        for f in schema.fields:
+            if f.name in renamed.columns:
+                text = _clean(renamed[f.name], schema.missing_values)
+                counts[f.name] = counts.get(f.name, 0) + text.len() - text.null_count()
+    return counts
+
+
+def _reading_facts(stream: CsvStream, report: ValidationReport) -> None:
+    """What reading found, counted exactly, as ``RawTable.add_problems_to`` counts it."""
+    for code, count in stream.log.counts.items():
+        examples = [p for p in stream.log.examples if p.code == code]
+        severity = examples[0].severity if examples else "warning"
+        report.add_counted(code, severity, count, examples)
+    report.facts.update(
+        {
+            "file": stream.path.name,
+            "format": "csv",
+            "encoding": stream.encoding,
+            "delimiter": stream.delimiter,
+            "header_row": stream.header_row,
+            "second_header": stream.second_header,
+            "sheet": None,
+            "source_rows": stream.rows,
+            "read_in_chunks": True,
+        }
+    )
+
+
+@dataclass
+class _Written:
+    staged: Path
+    rows: int = 0
+    period: tuple[date | None, date | None] = (None, None)
+    treatments: dict[str, Any] = field(default_factory=dict)
+    dropped: set[str] = field(default_factory=set)
+    kept: dict[str, int] = field(default_factory=dict)
+
+
+def _second_pass(job: Job, learnt: _Learnt, report: ValidationReport, work: Path) -> _Written:
+    schema, inferred = learnt.schema, job.layout.schema is None
+    keyless = schema.model_copy(update={"primary_key": []})
+    key = [k for k in schema.primary_key if k not in learnt.blank]
+    written = _Written(job.portal.files.staging_path(".parquet"))
+    unknown: dict[str, int] = {}
+    rows = 0
+    release = _ReleaseWriter(job, schema, written)
+    with _SideFile(work / "key.parquet") as keys, release:
+        for chunk in _chunks(job, second=True):
+            frame = _as_fields(job, chunk, learnt)
+            report_damage(frame, schema, report)
+            report_variants(frame, schema, report)
+            conformed = conform(
+                frame,
+                keyless,
+                report,
+                allow_invalid=job.allow_invalid,
+                consume=True,
+                cleaned=inferred,
+                time_zone=job.portal.settings.city_timezone,
+                blank=learnt.blank,
+            )
+            rows += conformed.frame.height
+            for name, count in report.facts.get("blank_coded_as_unknown", {}).items():
+                unknown[name] = unknown.get(name, 0) + count
+            if key and not inferred:
+                keys.write(conformed.frame.select([*key, ROW]))
+            if report.ok:
+                release.write(conformed.frame)
+    _finish_report(job, learnt, report, rows, unknown)
+    if key and not inferred and report.ok:
+        _check_key(keys.path, key, report, work)
+    return written
+
+
+def _as_fields(job: Job, chunk: pl.DataFrame, learnt: _Learnt) -> pl.DataFrame:
+    """A chunk's columns under their field names (cleaned already when the schema is inferred)."""
+    if learnt.profile is None:
+        return job.layout.rename(chunk)
+    return learnt.profile.clean(chunk)
+
+
+def _finish_report(
+    job: Job, learnt: _Learnt, report: ValidationReport, rows: int, unknown: dict[str, int]
+) -> None:
+    for f in learnt.schema.fields:
+        if f.name in learnt.blank and not f.constraints.required:
+            report.add(blank_column_problem(f))
+    report.facts[COLUMNS_LEFT_OUT] = []
+    report.facts["rows"] = rows
+    report.facts["blank_coded_as_unknown"] = {k: v for k, v in unknown.items() if v}
+    if learnt.blank:
+        report.facts["not_recorded"] = learnt.not_recorded()
+
+
+def _check_key(path: Path, key: list[str], report: ValidationReport, work: Path) -> None:
+    count, rows = duplicate_rows(path, key, ROW, EXAMPLES_PER_COLUMN, work / "duckdb")
+    examples = [duplicate_key_problem(key, r) for r in rows]
+    report.add_counted("duplicate_key", "error", count, examples)
+
+
+class _SideFile:
+    """Columns appended chunk by chunk to a Parquet file (the key check reads it)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.writer: pq.ParquetWriter | None = None
+        self.columns: list[str] = []
+
+    def write(self, frame: pl.DataFrame) -> None:
+        table = frame.to_arrow()
+        if self.writer is None:
+            self.columns = frame.columns
+            self.writer = pq.ParquetWriter(self.path, table.schema, compression="zstd")
+        self.writer.write_table(table.cast(self.writer.schema))
+
+    def __enter__(self) -> _SideFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+class _ReleaseWriter:
+    """Scrub each conformed chunk and append it to the staged release file."""
+
+    def __init__(self, job: Job, schema: TableSchema, written: _Written) -> None:
+        settings = job.portal.settings
+        dataset_id = job.layout.review.dataset_id
+        self.job, self.schema, self.written = job, schema, written
+        self.allowed = {
+            f.name
+            for f in schema.fields
+            if f.free_text and settings.free_text_allowed(dataset_id, f.name)
+        }
+        self.salt = settings.salt.get_secret_value()
+        self.hashes = _PublishedHashes(job.portal, dataset_id, schema, written.kept)
+        self.file = _SideFile(written.staged)
+
+    def write(self, conformed: pl.DataFrame) -> None:
+        scrubbed = scrub(
+            conformed,
+            self.schema,
+            salt=self.salt,
+            free_text_allowed=self.allowed,
+            reference_date=self.job.quarter.end,
+        )
+        self.written.treatments = scrubbed.treatments
+        self.written.dropped |= set(scrubbed.dropped)
+        frame = self.hashes.keep(conformed, scrubbed.frame).drop(ROW)
+        start = self.written.rows + 1
+        frame = frame.with_row_index(ROW_ID, offset=start).with_columns(
+            pl.col(ROW_ID).cast(pl.Int64)
+        )
+        self.written.rows += frame.height
+        self.written.period = _widen(self.written.period, _period(frame, self.schema))
+        for part in frame.iter_slices(ROW_GROUP_ROWS):
+            self.file.write(part)
+
+    def __enter__(self) -> _ReleaseWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.file.__exit__(*exc)
+        if self.file.writer is None:
+            pq.write_table(pa.table({ROW_ID: pa.array([], pa.int64())}), self.written.staged)
+
+
+def _widen(
+    seen: tuple[date | None, date | None], chunk: tuple[date | None, date | None]
+) -> tuple[date | None, date | None]:
+    low = min((d for d in (seen[0], chunk[0]) if d is not None), default=None)
+    high = max((d for d in (seen[1], chunk[1]) if d is not None), default=None)
+    return low, high
+
+
+class _PublishedHashes:
+    """IDs that already are this portal's hashes stay as they are (see storing.py)."""
+
+    def __init__(
+        self, portal: Portal, dataset_id: str, schema: TableSchema, kept: dict[str, int]
+    ) -> None:
+        self.known: dict[str, tuple[str, pl.Series]] = {}
+        self.kept = kept
+        existing = portal.catalog.dataset(dataset_id)
+        previous = portal.release(dataset_id) if existing and existing.current_release_id else None
+        if previous is None:
+            return
+        path = portal.release_path(previous)
+        stored = set(pq.read_schema(path).names)
+        for f in schema.fields:
+            if f.privacy and f.privacy.treatment == "hash":
+                published = f.privacy.published_as or f.name
+                if published in stored:
+                    column = pl.read_parquet(path, columns=[published])[published]
+                    self.known[f.name] = (published, column.drop_nulls().unique().cast(pl.String))
+
+    def keep(self, conformed: pl.DataFrame, frame: pl.DataFrame) -> pl.DataFrame:
+        for source, (published, known) in self.known.items():
+            if source not in conformed.columns or published not in frame.columns:
+                continue
+            original = conformed[source].cast(pl.String)
+            is_known = original.is_in(known.implode())
+            if is_known.any():
+                self.kept[published] = self.kept.get(published, 0) + int(is_known.sum())
+                frame = frame.with_columns(
+                    pl.when(is_known).then(original).otherwise(frame[published]).alias(published)
+                )
+        return frame
+
+
+def _store(job: Job, schema: TableSchema, report: ValidationReport, written: _Written) -> Stored:
+    portal, dataset_id = job.portal, job.layout.review.dataset_id
+    report.facts["privacy"] = written.treatments
+    if written.kept:
+        report.facts["kept_published_hashes"] = written.kept
+    checksum = sha256_file(written.staged)
+    key = f"releases/{dataset_id}/{job.quarter.label}-{checksum[:16]}.parquet"
+    existing = portal.catalog.dataset(dataset_id)
+    previous = portal.release(dataset_id) if existing and existing.current_release_id else None
+    portal.files.store(written.staged, key)
+    changelog = _changelog(portal, previous, key, schema)
+    dataset = job.layout.dataset(schema)
+    dataset = replace(
+        dataset,
+        dropped_source_fields=sorted(set(dataset.dropped_source_fields) | written.dropped),
+    )
+    now = datetime.now(UTC)
+    values = {
+        "dataset_id": dataset.id,
+        "label": job.quarter.label,
+        "status": "published",
+        "period_start": written.period[0],
+        "period_end": written.period[1],
+        "row_count": written.rows,
+        "file_key": key,
+        "file_size": portal.files.local_path(key).stat().st_size,
+        "checksum": checksum,
+        "source_name": job.stream.path.name,
+        "source_checksum": job.stream.checksum,
+        "schema": schema.to_descriptor(),
+        "report": public_report(report.to_dict(), schema),
+        "changelog": changelog,
+        "created_at": now,
+        "published_at": now,
+    }
+    becomes_current = previous is None or job.quarter >= previous.quarter
+    prepared = Prepared(dataset, values, becomes_current, job.actor, changelog)
+    return commit_releases(portal, [prepared])[0]
