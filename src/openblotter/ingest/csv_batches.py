@@ -24,7 +24,6 @@ import pyarrow.csv as pacsv
 
 from openblotter.ingest import encoding as enc
 from openblotter.ingest.csv_reader import (
-    BLOCK_BYTES,
     _Collector,
     _header_cells,
     _Metered,
@@ -46,7 +45,10 @@ from openblotter.ingest.table_shape import (
 )
 
 #: Rows of one chunk: large enough that per-chunk work is cheap, small enough to stay bounded.
-CHUNK_ROWS = 200_000
+CHUNK_ROWS = 100_000
+#: Bytes Arrow parses at a time (its reader holds a few blocks: smaller keeps memory down).
+#: A record longer than this makes the file read whole instead.
+STREAM_BLOCK_BYTES = 1 << 20
 
 
 class NotStreamable(Exception):
@@ -71,13 +73,14 @@ class CsvStream:
     rows: int = 0
 
     def chunks(
-        self, progress: Callable[[int], None] | None = None, rows: int = CHUNK_ROWS
+        self, progress: Callable[[int], None] | None = None, rows: int | None = None
     ) -> Iterator[pl.DataFrame]:
         """The data rows as ``read_table``'s frame would hold them, ``rows`` at a time.
 
         Problems of reading go to ``self.log`` (reset on every pass); ``checksum`` and
-        ``rows`` are set once the last chunk is given.
+        ``rows`` are set once the last chunk is given. ``rows``: default ``CHUNK_ROWS``.
         """
+        rows = rows or CHUNK_ROWS
         self.log = ProblemLog(Counter(self.header_log.counts), list(self.header_log.examples))
         self.rows = 0
         collector = _Collector()
@@ -100,7 +103,7 @@ class CsvStream:
                     pending, count, first = [], 0, False
             except pa.ArrowInvalid as exc:
                 try:
-                    _parse_failed(exc, collector, self.path, numbering.start - 1, BLOCK_BYTES)
+                    _parse_failed(exc, collector, self.path, numbering.start - 1, STREAM_BLOCK_BYTES)
                 except (_RowLongerThanBlock, _NotUtf8) as other:
                     raise NotStreamable(str(other)) from other
                 raise NotStreamable from exc
@@ -160,7 +163,7 @@ def _open(
     return pacsv.open_csv(
         pa.PythonFile(source, mode="r"),
         read_options=pacsv.ReadOptions(
-            column_names=names, use_threads=False, block_size=BLOCK_BYTES
+            column_names=names, use_threads=False, block_size=STREAM_BLOCK_BYTES
         ),
         parse_options=_parse_options(delimiter, collector),
         convert_options=pacsv.ConvertOptions(

@@ -123,6 +123,10 @@ class SchemaProfile:
         for column in self.columns:
             column.add(cleaned[column.name], self.zone)
 
+    def key_names(self) -> list[str]:
+        """Columns named like an identifier (``id``, ``number``, ``key``...)."""
+        return [c.name for c in self.columns if _KEY_NAME.search(c.name)]
+
     def key_candidates(self) -> list[str]:
         """Columns named like an identifier with a value on every row (uniqueness is checked apart)."""
         return [c.name for c in self.columns if _KEY_NAME.search(c.name) and c.nulls == 0]

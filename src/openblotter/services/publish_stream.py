@@ -165,9 +165,10 @@ def _first_pass(job: Job, report: ValidationReport, work: Path) -> _Learnt:
             if sampled < SAMPLE_ROWS:
                 sample.append(cleaned.head(SAMPLE_ROWS - sampled))
                 sampled += sample[-1].height
-            side.write(cleaned.select([c.name for c in profile.columns if c.nulls == 0]))
+            if profile.key_names():
+                side.write(cleaned.select(profile.key_names()))
     _reading_facts(job.stream, report)
-    named = [c for c in profile.key_candidates() if c in side.columns]
+    named = profile.key_candidates()
     unique = unique_columns(candidates, named, work / "duckdb") if profile.rows else []
     inferred = job.layout.keep(profile.schema(unique[:1]))
     frame = (
@@ -253,7 +254,7 @@ def _second_pass(job: Job, learnt: _Learnt, report: ValidationReport, work: Path
             if report.ok:
                 release.write(conformed.frame)
     _finish_report(job, learnt, report, rows, unknown)
-    if key and not inferred and report.ok:
+    if key and not inferred:
         _check_key(keys.path, key, report, work)
     return written
 

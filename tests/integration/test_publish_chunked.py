@@ -1,0 +1,185 @@
+"""A large CSV is published chunk by chunk (issue 15, item 3): the same release, the same
+report, row for row, as reading it whole; and memory that does not grow with the rows."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from openblotter.ingest import csv_batches
+from openblotter.services.publishing import PublishRequest, PublishResult, publish
+from tests.conftest import REAL_DATA
+from tests.factories import make_portal, publish_file, write_csv
+
+REAL_FILES = [
+    "rhode_island/police.csv",  # a short last row
+    "dallas/37-00049_UOF-P_2016_prepped.csv",  # a second header row
+    "louisville/2015list.csv",  # a blank row
+    "seattle/Terry_Stops.csv",
+    "oakland/ca_oakland_2020_04_01_SHORT.csv",
+]
+
+
+def _publish(tmp: Path, path: Path, chunked: bool, **options: Any) -> tuple[PublishResult, Any]:
+    portal = make_portal(tmp, publish_chunked_min_bytes=0 if chunked else 10**12)
+    options.setdefault("accept_privacy", True)
+    result = publish(portal, PublishRequest(path=path, dataset_id="d", label="2026-Q3", **options))
+    frame = pl.read_parquet(portal.release_path(result.release)) if result.release else None
+    return result, frame
+
+
+def _report(result: PublishResult) -> dict[str, Any]:
+    report = json.loads(json.dumps(result.report.to_dict(), default=str))
+    report["facts"].pop("read_in_chunks", None)
+    return report
+
+
+@pytest.mark.parametrize("name", REAL_FILES)
+def test_real_file_in_small_chunks_is_the_same_release_and_report(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(csv_batches, "CHUNK_ROWS", 700)
+    whole, whole_rows = _publish(tmp_path / "whole", REAL_DATA / name, chunked=False)
+    chunked, chunked_rows = _publish(tmp_path / "chunked", REAL_DATA / name, chunked=True)
+    assert chunked.report.facts.get("read_in_chunks") is True
+    assert "read_in_chunks" not in whole.report.facts
+    assert _report(chunked) == _report(whole)
+    assert chunked.schema.to_descriptor() == whole.schema.to_descriptor()
+    assert chunked.release is not None and whole.release is not None
+    assert chunked.release.row_count == whole.release.row_count
+    assert (chunked.release.period_start, chunked.release.period_end) == (
+        whole.release.period_start,
+        whole.release.period_end,
+    )
+    assert chunked_rows is not None and chunked_rows.equals(whole_rows)
+
+
+def _second_release(tmp: Path, first: Path, second: Path, chunked: bool) -> PublishResult:
+    portal = make_portal(tmp, publish_chunked_min_bytes=10**12)
+    publish_file(portal, first, "stops", "2026-Q2")
+    portal = make_portal(tmp, publish_chunked_min_bytes=0 if chunked else 10**12)
+    return publish(portal, PublishRequest(path=second, dataset_id="stops", label="2026-Q3"))
+
+
+def test_errors_across_chunks_name_the_same_rows_and_columns(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A duplicate key and cells that are not numbers, in different chunks of a later
+    release: the chunked report names each row and column as the whole-file one does."""
+    monkeypatch.setattr(csv_batches, "CHUNK_ROWS", 50)
+    header = ["Stop ID", "Stop Date", "Age", "Race", "Officer ID"]
+    first = [[f"S{n:05d}", "2026-04-01", 20 + n % 50, "W", f"P{n % 7}"] for n in range(300)]
+    write_csv(tmp_path / "q2.csv", header, first)
+    second = [list(row) for row in first]
+    second[40][2] = "forty"  # row 42 of the file: the header is row 1
+    second[260][2] = "forty"  # row 262, in another chunk: one value, two rows
+    second[180][0] = second[10][0]  # row 182 repeats the key of row 12
+    second[290][2] = "n/a?"
+    write_csv(tmp_path / "q3.csv", header, second)
+    whole = _second_release(tmp_path / "whole", tmp_path / "q2.csv", tmp_path / "q3.csv", False)
+    chunked = _second_release(tmp_path / "ch", tmp_path / "q2.csv", tmp_path / "q3.csv", True)
+    assert chunked.release is None and whole.release is None
+    report = _report(chunked)
+    assert report == _report(whole)
+    problems = {p["code"]: p for p in report["problems"]}
+    assert problems["duplicate_key"]["count"] == 2
+    assert [e["row"] for e in problems["duplicate_key"]["examples"]] == [12, 182]
+    assert problems["type_error"]["count"] == 3
+    forty = [e for e in problems["type_error"]["examples"] if e["value"] == "forty"]
+    assert [(e["row"], e["column"], e["rows"]) for e in forty] == [(42, "age", 2)]
+
+
+def test_a_later_release_keeps_the_published_hashes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(csv_batches, "CHUNK_ROWS", 40)
+    header = ["Stop ID", "Stop Date", "Race", "Officer ID"]
+    rows = [[f"S{n:04d}", "2026-04-01", "B" if n % 3 else "W", f"P{n % 9}"] for n in range(200)]
+    write_csv(tmp_path / "q2.csv", header, rows)
+    write_csv(tmp_path / "q3.csv", header, [*rows, ["S9999", "2026-07-02", "W", "P1"]])
+    results = {}
+    for mode in (False, True):
+        result = _second_release(
+            tmp_path / str(mode), tmp_path / "q2.csv", tmp_path / "q3.csv", mode
+        )
+        assert result.release is not None
+        results[mode] = (_report(result), result.changelog)
+    assert results[True] == results[False]
+    assert results[True][1]["added"] == 1
+
+
+_MEASURE = textwrap.dedent(
+    """
+    import sys, tempfile
+    from pathlib import Path
+
+    def kib(field):
+        status = Path("/proc/self/status").read_text().splitlines()
+        return int(next(line for line in status if line.startswith(field)).split()[1])
+
+    sys.path.insert(0, sys.argv[3])
+    from openblotter.ingest import csv_batches, infer_batches
+    from openblotter.services.publishing import PublishRequest, publish
+    from tests.factories import make_portal
+    csv_batches.CHUNK_ROWS = 10_000
+    infer_batches.DISTINCT_LIMIT = 10_000
+    with tempfile.TemporaryDirectory() as tmp:
+        portal = make_portal(Path(tmp), publish_chunked_min_bytes=int(sys.argv[2]))
+        # The peak so far (imports) is forgotten: VmHWM restarts from the current RSS.
+        Path("/proc/self/clear_refs").write_text("5")
+        base = kib("VmRSS:")
+        request = PublishRequest(
+            path=Path(sys.argv[1]), dataset_id="big", label="2026-Q3", accept_privacy=True
+        )
+        result = publish(portal, request)
+        assert result.release is not None, result.report.to_dict()
+        print(kib("VmHWM:") - base)
+    """
+)
+
+
+def _generated(path: Path, rows: int) -> Path:
+    races = ["White", "Black", "Hispanic", "Asian", "Unknown", ""]
+    with path.open("w", encoding="utf-8") as out:
+        out.write("contact_id,contact_date,contact_time,subject_race,subject_age,officer_id,beat\n")
+        for n in range(rows):
+            day = f"20{16 + n % 10}-{1 + n % 12:02d}-{1 + n % 28:02d}"
+            out.write(
+                f"C{n:08d},{day},{n % 24:02d}:{n % 60:02d},{races[n % 6]},{18 + n % 60},"
+                f"P{1000 + n % 220},B{n % 24:02d}\n"
+            )
+    return path
+
+
+def _peak_growth_kb(path: Path, threshold: int) -> int:
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", _MEASURE, str(path), str(threshold), str(root)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    return int(done.stdout.strip().splitlines()[-1])
+
+
+def test_memory_does_not_grow_with_the_rows(tmp_path: Path) -> None:
+    """Peak RSS above the process's start, for N and 4N rows, in fresh processes: reading
+    whole it grows with the file (the control), chunk by chunk it does not."""
+    small = _generated(tmp_path / "small.csv", 60_000)
+    large = _generated(tmp_path / "large.csv", 240_000)
+    chunked_small, chunked_large = _peak_growth_kb(small, 0), _peak_growth_kb(large, 0)
+    whole_small, whole_large = (_peak_growth_kb(p, 10**12) for p in (small, large))
+    # Reading whole: 4x the rows costs clearly more (the test can tell growth from noise).
+    assert whole_large - whole_small > 60_000, (whole_small, whole_large)
+    # Chunk by chunk: the same bounded peak, whatever the rows (slack for the allocator).
+    assert chunked_large - chunked_small < 15_000, (chunked_small, chunked_large)
+    assert chunked_large < whole_large
+    print(chunked_small, chunked_large, whole_small, whole_large)
