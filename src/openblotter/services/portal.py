@@ -50,6 +50,8 @@ class Portal:
                 timeout=settings.query_timeout_seconds,
                 concurrency=settings.query_concurrency,
                 export_concurrency=settings.export_concurrency,
+                export_memory_limit=settings.export_memory_limit or None,
+                export_threads=settings.export_threads or None,
                 cache_cells=settings.query_cache_cells,
             )
         return self._engine

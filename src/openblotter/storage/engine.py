@@ -113,6 +113,8 @@ class QueryEngine:
         timeout: float = 30.0,
         concurrency: int = 0,
         export_concurrency: int = 4,
+        export_memory_limit: str | None = None,
+        export_threads: int | None = None,
     ) -> None:
         config: dict[str, Any] = {}
         if threads:
@@ -130,13 +132,18 @@ class QueryEngine:
         )
         # Release files never change: keep their footers instead of re-reading them per query.
         self._connection.execute("SET parquet_metadata_cache = true")
+        # Downloads run in a DuckDB of their own with a small memory limit (a sort spills to
+        # temp_directory), so a full export of any size fits the server's export budget.
+        self._exports = _export_connection(export_memory_limit, export_threads, temp_directory)
         self._cache = _ResultCache(cache_cells)
         self._ordered: dict[tuple[str, int, int], bool] = {}
         self._types: dict[tuple[str, int, int], dict[str, str]] = {}
 
     def close(self) -> None:
-        """Close the DuckDB connection."""
+        """Close the DuckDB connections."""
         self._connection.close()
+        if self._exports is not None:
+            self._exports.close()
 
     # --- queries ---------------------------------------------------------------------
 
@@ -296,8 +303,10 @@ class QueryEngine:
             slot.__enter__()
         cursor: Any = None
 
+        connection = self._exports if download and self._exports is not None else self._connection
+
         def start(offset: int) -> tuple[Any, pa.RecordBatchReader, pa.RecordBatch | None]:
-            opened = self._connection.cursor()
+            opened = connection.cursor()
             query = f"{sql} OFFSET {offset}" if offset else sql
             try:
                 reader = limits.run(
@@ -462,3 +471,19 @@ def _facet_result(keys: list[GroupKey], fetched: list[tuple[Any, ...]]) -> dict[
 
 def _as_stored(columns: list[ExportColumn]) -> str:
     return ", ".join(f"{c.sql} AS {quote(c.name)}" for c in columns)
+
+
+def _export_connection(
+    memory_limit: str | None, threads: int | None, temp_directory: str | None
+) -> duckdb.DuckDBPyConnection | None:
+    """The DuckDB that streams downloads, or None to stream them from the query connection."""
+    if not memory_limit:
+        return None
+    config: dict[str, Any] = {"memory_limit": memory_limit}
+    if threads:
+        config["threads"] = threads
+    if temp_directory:
+        config["temp_directory"] = temp_directory
+    connection = duckdb.connect(config=config)
+    connection.execute("SET parquet_metadata_cache = true")
+    return connection
