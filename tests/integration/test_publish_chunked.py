@@ -13,7 +13,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from openblotter.ingest import csv_batches
+from openblotter.ingest.read import csv_batches
 from openblotter.services.publishing import PublishRequest, PublishResult, publish
 from tests.conftest import REAL_DATA
 from tests.factories import make_portal, publish_file, write_csv
@@ -125,11 +125,16 @@ _MEASURE = textwrap.dedent(
         return int(next(line for line in status if line.startswith(field)).split()[1])
 
     sys.path.insert(0, sys.argv[3])
-    from openblotter.ingest import csv_batches, infer_batches
+    from openblotter.ingest import infer_batches
+    from openblotter.ingest.read import csv_batches
+    from openblotter.storage import key_check
+    from openblotter.services import publish_stream
     from openblotter.services.publishing import PublishRequest, publish
     from tests.factories import make_portal
     csv_batches.CHUNK_ROWS = 10_000
     infer_batches.DISTINCT_LIMIT = 10_000
+    key_check.KEY_CHECK_MEMORY = "16MB"
+    publish_stream.SAMPLE_ROWS = 10_000
     with tempfile.TemporaryDirectory() as tmp:
         portal = make_portal(Path(tmp), publish_chunked_min_bytes=int(sys.argv[2]))
         # The peak so far (imports) is forgotten: VmHWM restarts from the current RSS.
@@ -172,7 +177,9 @@ def _peak_growth_kb(path: Path, threshold: int) -> int:
 
 def test_memory_does_not_grow_with_the_rows(tmp_path: Path) -> None:
     """Peak RSS above the process's start, for N and 4N rows, in fresh processes: reading
-    whole it grows with the file (the control), chunk by chunk it does not."""
+    whole it grows with the file (the control), chunk by chunk it does not. The bounds of
+    the chunked path (chunk, distinct values kept, detector sample, key check memory) are
+    set small, so both files are well past them."""
     small = _generated(tmp_path / "small.csv", 60_000)
     large = _generated(tmp_path / "large.csv", 240_000)
     chunked_small, chunked_large = _peak_growth_kb(small, 0), _peak_growth_kb(large, 0)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from openblotter.domain.schema import DEFAULT_MISSING_VALUES, FieldType, SchemaField, TableSchema
-from openblotter.ingest.conform import ROW, _clean
+from openblotter.ingest.conform import ROW, clean_cells
 from openblotter.ingest.infer import (
     CATEGORICAL_MAX_DISTINCT,
     FREE_TEXT_MIN_MEAN_LENGTH,
@@ -111,7 +111,7 @@ class SchemaProfile:
     def clean(self, chunk: pl.DataFrame) -> pl.DataFrame:
         """A chunk of text trimmed, blanks null, renamed to field names (``__row`` kept)."""
         columns = [
-            _clean(chunk[c.header], DEFAULT_MISSING_VALUES).alias(c.name) for c in self.columns
+            clean_cells(chunk[c.header], DEFAULT_MISSING_VALUES).alias(c.name) for c in self.columns
         ]
         if ROW in chunk.columns:
             columns.append(chunk[ROW])

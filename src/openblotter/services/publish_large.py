@@ -14,8 +14,8 @@ import polars as pl
 from openblotter.domain.errors import InvalidInput
 from openblotter.domain.releases import Dataset, check_dataset_id, check_new_label
 from openblotter.domain.schema import TableSchema
-from openblotter.ingest.csv_batches import CsvStream, NotStreamable, open_csv_stream
-from openblotter.ingest.readers import RawTable
+from openblotter.ingest.read.csv_batches import CsvStream, NotStreamable, open_csv_stream
+from openblotter.ingest.read.readers import RawTable
 from openblotter.services.portal import Portal
 from openblotter.services.publish_stream import Job, Layout, publish_chunked
 from openblotter.services.publishing import (

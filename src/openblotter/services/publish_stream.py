@@ -32,15 +32,15 @@ from openblotter.domain.report import EXAMPLES_PER_COLUMN, ValidationReport
 from openblotter.domain.schema import TableSchema
 from openblotter.ingest.conform import (
     ROW,
-    _clean,
     blank_column_problem,
+    clean_cells,
     conform,
     duplicate_key_problem,
 )
-from openblotter.ingest.csv_batches import CsvStream
 from openblotter.ingest.damage import report_damage
 from openblotter.ingest.infer_batches import SchemaProfile
 from openblotter.ingest.privacy import scrub
+from openblotter.ingest.read.csv_batches import CsvStream
 from openblotter.ingest.report_privacy import public_report
 from openblotter.ingest.variants import report_variants
 from openblotter.services.portal import Portal
@@ -187,7 +187,7 @@ def _present_counts(job: Job, schema: TableSchema) -> dict[str, int]:
         renamed = job.layout.rename(chunk)
         for f in schema.fields:
             if f.name in renamed.columns:
-                text = _clean(renamed[f.name], schema.missing_values)
+                text = clean_cells(renamed[f.name], schema.missing_values)
                 counts[f.name] = counts.get(f.name, 0) + text.len() - text.null_count()
     return counts
 

@@ -130,12 +130,14 @@ def write_xlsx(
     matched = engine.count(path, schema, spec)
     if matched > XLSX_MAX_ROWS:
         raise TooLarge(
-            f"{matched:,} rows match, more than the {XLSX_MAX_ROWS:,} an Excel sheet holds; "
-            "download CSV or Parquet, or filter to fewer rows.",
+            f"{matched:,} rows match, more than an Excel sheet holds ({XLSX_MAX_ROWS + 1:,} rows "
+            f"with the header row, so {XLSX_MAX_ROWS:,} rows of data); nothing was cut. "
+            "Download CSV, JSON lines or Parquet, or filter to fewer rows.",
             detail={
                 "parameter": "format",
                 "allowed": [f.name for f in EXPORT_FORMATS if f.holds(matched)],
                 "rows": matched,
+                "sheet_rows": XLSX_MAX_ROWS + 1,
             },
         )
     batches = engine.batches(path, schema, spec, batch_rows=XLSX_BATCH_ROWS)

@@ -13,7 +13,7 @@ from typing import Any
 import duckdb
 
 #: Memory DuckDB may use for a key check before it spills to ``temp_directory``.
-KEY_CHECK_MEMORY = "256MB"
+KEY_CHECK_MEMORY = "128MB"
 
 
 def _connect(temp_directory: Path) -> duckdb.DuckDBPyConnection:

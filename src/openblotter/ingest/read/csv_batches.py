@@ -22,8 +22,8 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from openblotter.ingest import encoding as enc
-from openblotter.ingest.csv_reader import (
+from openblotter.ingest.read import encoding as enc
+from openblotter.ingest.read.csv_reader import (
     _Collector,
     _header_cells,
     _Metered,
@@ -34,8 +34,8 @@ from openblotter.ingest.csv_reader import (
     _RowLongerThanBlock,
     sniff_layout,
 )
-from openblotter.ingest.ragged_rows import BadRecord, fit_to_header
-from openblotter.ingest.table_shape import (
+from openblotter.ingest.read.ragged_rows import BadRecord, fit_to_header
+from openblotter.ingest.read.table_shape import (
     ROW_COLUMN,
     ProblemLog,
     _drop_blank_rows,
@@ -103,7 +103,9 @@ class CsvStream:
                     pending, count, first = [], 0, False
             except pa.ArrowInvalid as exc:
                 try:
-                    _parse_failed(exc, collector, self.path, numbering.start - 1, STREAM_BLOCK_BYTES)
+                    _parse_failed(
+                        exc, collector, self.path, numbering.start - 1, STREAM_BLOCK_BYTES
+                    )
                 except (_RowLongerThanBlock, _NotUtf8) as other:
                     raise NotStreamable(str(other)) from other
                 raise NotStreamable from exc
