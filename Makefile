@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 PORT ?=
 HOST ?=
 
-.PHONY: demo serve test test-fast lint screenshots bench bench-smoke bench-test install install-dev system-deps clean
+.PHONY: demo serve test test-fast lint screenshots bench bench-smoke bench-100m bench-test install install-dev system-deps clean
 
 ## Install the portal (locked dependencies) and start it with the demo data on http://127.0.0.1:8000
 demo: install
@@ -41,6 +41,13 @@ bench: install
 ## The same end to end on 20,000 rows (a few minutes) -> benchmarks/work/smoke.md
 bench-smoke: install
 	UV=$(abspath $(UV)) bash benchmarks/run.sh --smoke
+
+## OpenBlotter alone at 100,000,000 rows (hours on 2 cores; never in CI) -> benchmarks/work/big-<rows>.md
+## make bench-100m BIG_ROWS=20000000 for a smaller run
+BIG_ROWS ?= 100000000
+bench-100m: install
+	UV=$(abspath $(UV)) bash benchmarks/setup_env.sh
+	cd benchmarks && ../.venv-bench/bin/python big.py --rows $(BIG_ROWS)
 
 ## Tests of the benchmark harness itself (own environment .venv-bench; no timing assertions)
 bench-test: install

@@ -197,13 +197,13 @@ class Settings(BaseSettings):
         default=512 * 1024 * 1024, description="Largest file a publish accepts."
     )
     export_memory_limit: str = Field(
-        default="96MB",
+        default="64MB",
         description="DuckDB memory for downloads (CSV, JSON lines, Parquet, XLSX), apart from "
         "queries: a sorted export of any size spills to query_temp_directory instead of growing "
         "('' streams downloads from the query connection).",
     )
     export_threads: int = Field(
-        default=2, ge=0, description="DuckDB threads for downloads (0: one per core)."
+        default=1, ge=0, description="DuckDB threads for downloads (0: one per core)."
     )
     publish_chunked_min_bytes: int = Field(
         default=32 * 1024 * 1024,

@@ -21,9 +21,30 @@ def _key(values: pl.Series) -> pl.Series:
     return values.str.to_lowercase().str.replace_all(r"[^0-9a-z]+", "")
 
 
-def _groups(text: pl.Series, rows: pl.Series) -> pl.DataFrame:
+def spellings(text: pl.Series, rows: pl.Series) -> pl.DataFrame:
+    """Each spelling of a column: ``value``, rows ``n``, ``first`` row (blanks left out)."""
     frame = pl.DataFrame({"value": text, "row": rows}).drop_nulls("value")
-    spellings = frame.group_by("value").agg(pl.len().alias("n"), pl.col("row").min().alias("first"))
+    return frame.group_by("value").agg(pl.len().alias("n"), pl.col("row").min().alias("first"))
+
+
+def merge_spellings(parts: list[pl.DataFrame]) -> pl.DataFrame:
+    """The spellings of several chunks of one column as those of the whole column."""
+    frame = pl.concat(parts)
+    return frame.group_by("value").agg(pl.col("n").sum(), pl.col("first").min())
+
+
+def variant_text(values: pl.Series) -> pl.Series:
+    """A column's cells as ``report_variants`` compares them (trimmed, blank as null)."""
+    text = values.cast(pl.String).str.strip_chars()
+    return pl.select(pl.when(text != "").then(text)).to_series()
+
+
+def needs_variants(field: SchemaField) -> bool:
+    """Codes of a custom dataset that no value map or enum normalizes."""
+    return field.type == "string" and field.categorical and not (field.enum or field.value_map)
+
+
+def _grouped(spellings: pl.DataFrame) -> pl.DataFrame:
     spellings = spellings.with_columns(_key(pl.col("value")).alias("key")).filter(
         pl.col("key") != ""
     )
@@ -50,15 +71,17 @@ def report_variants(frame: pl.DataFrame, schema: TableSchema, report: Validation
     present = set(frame.columns)  # asked once: polars builds the list anew on every call
     rows = frame[ROW] if ROW in present else pl.Series(ROW, range(2, frame.height + 2))
     for field in schema.fields:
-        unmapped = (
-            field.type == "string" and field.categorical and not (field.enum or field.value_map)
-        )
-        if not unmapped or field.name not in present:
+        if not needs_variants(field) or field.name not in present:
             continue
-        text = frame[field.name].cast(pl.String).str.strip_chars()
-        groups = _groups(pl.select(pl.when(text != "").then(text)).to_series(), rows)
-        if not groups.height:
-            continue
+        report_spelling_groups(field, spellings(variant_text(frame[field.name]), rows), report)
+
+
+def report_spelling_groups(
+    field: SchemaField, spelled: pl.DataFrame, report: ValidationReport
+) -> None:
+    """Report the groups of spellings of one value among ``spelled`` (see :func:`spellings`)."""
+    groups = _grouped(spelled)
+    if groups.height:
         examples = [
             Problem(
                 code="spelling_variants",

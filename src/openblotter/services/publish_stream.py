@@ -42,7 +42,13 @@ from openblotter.ingest.infer_batches import SchemaProfile
 from openblotter.ingest.privacy import scrub
 from openblotter.ingest.read.csv_batches import CsvStream
 from openblotter.ingest.report_privacy import public_report
-from openblotter.ingest.variants import report_variants
+from openblotter.ingest.variants import (
+    merge_spellings,
+    needs_variants,
+    report_spelling_groups,
+    spellings,
+    variant_text,
+)
 from openblotter.services.portal import Portal
 from openblotter.services.privacy_review import Review, review_privacy
 from openblotter.services.publisher_notes import COLUMNS_LEFT_OUT
@@ -109,6 +115,8 @@ class _Learnt:
     schema: TableSchema
     blank: frozenset[str]
     profile: SchemaProfile | None = None
+    #: The cleaned text of every chunk (an inferred schema), read again by pass 2.
+    cleaned: Path | None = None
 
     def not_recorded(self) -> list[str]:
         return [f.name for f in self.schema.fields if f.name in self.blank]
@@ -157,19 +165,19 @@ def _first_pass(job: Job, report: ValidationReport, work: Path) -> _Learnt:
     profile = SchemaProfile(job.stream.names, job.portal.settings.city_timezone)
     sample: list[pl.DataFrame] = []
     sampled = 0
-    candidates = work / "candidates.parquet"
-    with _SideFile(candidates) as side:
+    # The cleaned text is kept for pass 2 (read back, not parsed and cleaned again).
+    kept = work / "cleaned.parquet"
+    with _SideFile(kept, compression="lz4") as side:
         for chunk in _chunks(job, second=False):
             cleaned = profile.clean(chunk)
             profile.add(cleaned)
             if sampled < SAMPLE_ROWS:
                 sample.append(cleaned.head(SAMPLE_ROWS - sampled))
                 sampled += sample[-1].height
-            if profile.key_names():
-                side.write(cleaned.select(profile.key_names()))
+            side.write(cleaned)
     _reading_facts(job.stream, report)
     named = profile.key_candidates()
-    unique = unique_columns(candidates, named, work / "duckdb") if profile.rows else []
+    unique = unique_columns(kept, named, work / "duckdb") if profile.rows else []
     inferred = job.layout.keep(profile.schema(unique[:1]))
     frame = (
         pl.concat(sample)
@@ -178,7 +186,7 @@ def _first_pass(job: Job, report: ValidationReport, work: Path) -> _Learnt:
     )
     schema = review_privacy(inferred, frame, job.layout.review, report)
     blank = frozenset(c.name for c in profile.columns if c.present == 0)
-    return _Learnt(schema, blank, profile)
+    return _Learnt(schema, blank, profile, kept if side.writer is not None else None)
 
 
 def _present_counts(job: Job, schema: TableSchema) -> dict[str, int]:
@@ -231,11 +239,11 @@ def _second_pass(job: Job, learnt: _Learnt, report: ValidationReport, work: Path
     unknown: dict[str, int] = {}
     rows = 0
     release = _ReleaseWriter(job, schema, written)
+    variants = _Spellings(schema)
     with _SideFile(work / "key.parquet") as keys, release:
-        for chunk in _chunks(job, second=True):
-            frame = _as_fields(job, chunk, learnt)
+        for frame in _fields_chunks(job, learnt):
             report_damage(frame, schema, report)
-            report_variants(frame, schema, report)
+            variants.add(frame)
             conformed = conform(
                 frame,
                 keyless,
@@ -253,17 +261,27 @@ def _second_pass(job: Job, learnt: _Learnt, report: ValidationReport, work: Path
                 keys.write(conformed.frame.select([*key, ROW]))
             if report.ok:
                 release.write(conformed.frame)
+    variants.report(report)
     _finish_report(job, learnt, report, rows, unknown)
     if key and not inferred:
         _check_key(keys.path, key, report, work)
     return written
 
 
-def _as_fields(job: Job, chunk: pl.DataFrame, learnt: _Learnt) -> pl.DataFrame:
-    """A chunk's columns under their field names (cleaned already when the schema is inferred)."""
+def _fields_chunks(job: Job, learnt: _Learnt) -> Iterator[pl.DataFrame]:
+    """Pass 2's chunks under their field names: cleaned already when the schema is inferred."""
     if learnt.profile is None:
-        return job.layout.rename(chunk)
-    return learnt.profile.clean(chunk)
+        for chunk in _chunks(job, second=True):
+            yield job.layout.rename(chunk)
+        return
+    if learnt.cleaned is None:
+        return
+    kept = pq.ParquetFile(learnt.cleaned)
+    total = max(kept.metadata.num_row_groups, 1)
+    size = max(job.stream.path.stat().st_size, 1)
+    for index in range(kept.metadata.num_row_groups):
+        job.advance(size // 2 + size * index // (2 * total), size)
+        yield pl.DataFrame(pl.from_arrow(kept.read_row_group(index)))
 
 
 def _finish_report(
@@ -285,11 +303,32 @@ def _check_key(path: Path, key: list[str], report: ValidationReport, work: Path)
     report.add_counted("duplicate_key", "error", count, examples)
 
 
+class _Spellings:
+    """The spellings of each uncoded category over every chunk: a variant may span chunks."""
+
+    def __init__(self, schema: TableSchema) -> None:
+        self.fields = [f for f in schema.fields if needs_variants(f)]
+        self.seen: dict[str, pl.DataFrame] = {}
+
+    def add(self, frame: pl.DataFrame) -> None:
+        for f in self.fields:
+            if f.name in frame.columns:
+                part = spellings(variant_text(frame[f.name]), frame[ROW])
+                known = self.seen.get(f.name)
+                self.seen[f.name] = part if known is None else merge_spellings([known, part])
+
+    def report(self, report: ValidationReport) -> None:
+        for f in self.fields:
+            if f.name in self.seen:
+                report_spelling_groups(f, self.seen[f.name], report)
+
+
 class _SideFile:
     """Columns appended chunk by chunk to a Parquet file (the key check reads it)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, compression: str = "zstd") -> None:
         self.path = path
+        self.compression = compression
         self.writer: pq.ParquetWriter | None = None
         self.columns: list[str] = []
 
@@ -297,7 +336,7 @@ class _SideFile:
         table = frame.to_arrow()
         if self.writer is None:
             self.columns = frame.columns
-            self.writer = pq.ParquetWriter(self.path, table.schema, compression="zstd")
+            self.writer = pq.ParquetWriter(self.path, table.schema, compression=self.compression)
         self.writer.write_table(table.cast(self.writer.schema))
 
     def __enter__(self) -> _SideFile:
