@@ -27,7 +27,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from openblotter.domain.quarters import Quarter
-from openblotter.domain.releases import Dataset, Release
+from openblotter.domain.releases import ROW_ID, Dataset, Release
 from openblotter.domain.report import EXAMPLES_PER_COLUMN, ValidationReport
 from openblotter.domain.schema import TableSchema
 from openblotter.ingest.conform import (
@@ -53,7 +53,6 @@ from openblotter.services.portal import Portal
 from openblotter.services.privacy_review import Review, review_privacy
 from openblotter.services.publisher_notes import COLUMNS_LEFT_OUT
 from openblotter.services.storing import (
-    ROW_ID,
     Prepared,
     Stored,
     _changelog,
