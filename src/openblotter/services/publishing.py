@@ -5,7 +5,9 @@ read -> map (family datasets) -> conform to the schema -> scrub personal data
 catalog transaction: record the release, make it current, audit it.
 
 A failure or a kill before that transaction commits leaves the previous
-release current and nothing new visible; files are never overwritten.
+release current and nothing new visible; files are never overwritten. A CSV of
+at least ``publish_chunked_min_bytes`` for a custom dataset runs the same steps
+chunk by chunk in bounded memory (``publish_stream.py``).
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from openblotter.ingest.mapping.apply import (
     related_paths,
 )
 from openblotter.ingest.mapping.model import Mapping, PersonTable, RawTableLike
+from openblotter.ingest.read.csv_batches import CsvStream, NotStreamable, open_csv_stream
 from openblotter.ingest.read.readers import RawTable, read_table
 from openblotter.ingest.read.xlsx_guard import XlsxLimits
 from openblotter.ingest.variants import report_variants
@@ -43,6 +46,7 @@ from openblotter.services.derived import store_with_derived_views
 from openblotter.services.person_tables import ConformedPeople, conform_people, person_releases
 from openblotter.services.portal import Portal
 from openblotter.services.privacy_review import Review, decided_fields, review_privacy
+from openblotter.services.publish_stream import Job, Layout, publish_chunked
 from openblotter.services.publisher_notes import COLUMNS_LEFT_OUT, PUBLISHER, mapping_facts
 from openblotter.services.storing import NewRelease
 from openblotter.storage.scratch import uploads_root
@@ -188,10 +192,7 @@ def publish(
 ) -> PublishResult:
     """Validate, scrub and publish ``request.path`` as release ``request.label``."""
     progress = progress or _Silent()
-    # A large CSV is published chunk by chunk; imported here: that module builds on this one.
-    from openblotter.services.publish_large import publish_large
-
-    chunked = publish_large(portal, request, progress)
+    chunked = _publish_chunked(portal, request, progress)
     if chunked is not None:
         return chunked
     checked = validate(portal, request, progress)
@@ -222,6 +223,87 @@ def publish(
     result.release = release
     result.changelog = changelog
     return result
+
+
+def _publish_chunked(
+    portal: Portal, request: PublishRequest, progress: Progress
+) -> PublishResult | None:
+    """A large CSV of a custom dataset, in bounded memory (services/publish_stream.py).
+
+    None when the file is read whole instead (small, XLSX, a family, a mapping, a schema
+    file, not UTF-8): that path gives the same report.
+    """
+    small = portal.settings.publish_chunked_min_bytes
+    if request.mapping or request.family or request.schema_file or request.sheet:
+        return None
+    if request.path.suffix.lower() not in {".csv", ".txt", ".tsv"} or not request.path.is_file():
+        return None
+    if request.path.stat().st_size < small:
+        return None
+    portal.settings.require_safe()
+    check_dataset_id(request.dataset_id)
+    _check_file(request.path, portal.settings.upload_max_bytes)
+    existing = portal.catalog.dataset(request.dataset_id)
+    if existing is not None and existing.family:
+        return None
+    try:
+        stream = open_csv_stream(request.path)
+    except (NotStreamable, InvalidInput):
+        return None
+    quarter = check_new_label(request.label, portal.catalog.releases(request.dataset_id))
+    job = Job(
+        portal,
+        stream,
+        _chunked_layout(request, existing, stream),
+        quarter,
+        request.allow_invalid,
+        request.actor,
+        progress.advance,
+        progress.stage,
+    )
+    try:
+        outcome = publish_chunked(job)
+    except NotStreamable:
+        return None  # nothing was stored: the file is read whole instead
+    return PublishResult(
+        outcome.report, outcome.schema, outcome.inferred, outcome.release, outcome.changelog
+    )
+
+
+def _chunked_layout(request: PublishRequest, existing: Dataset | None, stream: CsvStream) -> Layout:
+    raw = RawTable(
+        pl.DataFrame(schema=dict.fromkeys(stream.names, pl.String)),
+        request.path.name,
+        "csv",
+        stream.encoding,
+        stream.delimiter,
+        stream.header_row,
+        None,
+        None,
+        [],
+        "",
+    )
+    earlier = TableSchema.from_descriptor(existing.schema) if existing else None
+    schema: TableSchema | None = None
+    decided: frozenset[str] = frozenset()
+    if earlier is not None and not request.accept_layout_change:
+        _check_layout(raw, earlier, request.dataset_id)
+        schema = earlier
+    elif earlier is not None:
+        decided = frozenset(f.name for f in earlier.fields)
+
+    def rename(chunk: pl.DataFrame) -> pl.DataFrame:
+        assert schema is not None
+        return _rename_to_schema(chunk, schema)
+
+    def keep(inferred: TableSchema) -> TableSchema:
+        return _keep_descriptions(inferred, earlier) if earlier is not None else inferred
+
+    def dataset(final: TableSchema) -> Dataset:
+        prepared = _Prepared(pl.DataFrame(), final, schema is None, [])
+        return _dataset_record(request, existing, prepared)
+
+    return Layout(schema, rename, keep, _review(request, raw, decided), dataset)
 
 
 def _check_file(path: Path, max_bytes: int) -> None:
