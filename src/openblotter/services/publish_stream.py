@@ -55,9 +55,9 @@ from openblotter.services.publisher_notes import COLUMNS_LEFT_OUT
 from openblotter.services.storing import (
     Prepared,
     Stored,
-    _changelog,
-    _period,
+    changelog_against,
     commit_releases,
+    data_period,
 )
 from openblotter.storage.files import sha256_file
 from openblotter.storage.key_check import duplicate_rows, unique_columns
@@ -378,7 +378,7 @@ class _ReleaseWriter:
             pl.col(ROW_ID).cast(pl.Int64)
         )
         self.written.rows += frame.height
-        self.written.period = _widen(self.written.period, _period(frame, self.schema))
+        self.written.period = _widen(self.written.period, data_period(frame, self.schema))
         for part in frame.iter_slices(ROW_GROUP_ROWS):
             self.file.write(part)
 
@@ -444,7 +444,7 @@ def _store(job: Job, schema: TableSchema, report: ValidationReport, written: _Wr
     existing = portal.catalog.dataset(dataset_id)
     previous = portal.release(dataset_id) if existing and existing.current_release_id else None
     portal.files.store(written.staged, key)
-    changelog = _changelog(portal, previous, key, schema)
+    changelog = changelog_against(portal, previous, key, schema)
     dataset = job.layout.dataset(schema)
     dataset = replace(
         dataset,

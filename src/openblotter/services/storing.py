@@ -94,7 +94,7 @@ def prepare_release(portal: Portal, new: NewRelease) -> Prepared:
     staged, checksum = _write_parquet(portal, frame)
     key = f"releases/{dataset_id}/{new.quarter.label}-{checksum[:16]}.parquet"
     portal.files.store(staged, key)
-    changelog = _changelog(portal, previous, key, new.schema)
+    changelog = changelog_against(portal, previous, key, new.schema)
     dataset = replace(
         new.dataset,
         dropped_source_fields=sorted(
@@ -202,7 +202,7 @@ def _write_parquet(portal: Portal, frame: pl.DataFrame) -> tuple[Path, str]:
     return staged, sha256_file(staged)
 
 
-def _changelog(
+def changelog_against(
     portal: Portal, previous: Release | None, key: str, schema: TableSchema
 ) -> dict[str, Any]:
     if previous is None:
@@ -218,7 +218,7 @@ def _as_date(value: object) -> date | None:
     return value if isinstance(value, date) else None
 
 
-def _period(frame: pl.DataFrame, schema: TableSchema) -> tuple[date | None, date | None]:
+def data_period(frame: pl.DataFrame, schema: TableSchema) -> tuple[date | None, date | None]:
     """The data's own period: min..max of the main date (not the quarter it is published for)."""
     date_field = (schema.model_extra or {}).get("dateField")
     candidates = (
@@ -242,7 +242,7 @@ def _values(
     changelog: dict[str, Any],
 ) -> dict[str, Any]:
     now = datetime.now(UTC)
-    period_start, period_end = _period(frame, new.schema)
+    period_start, period_end = data_period(frame, new.schema)
     return {
         "dataset_id": dataset.id,
         "label": new.quarter.label,

@@ -24,22 +24,22 @@ import pyarrow.csv as pacsv
 
 from openblotter.ingest.read import encoding as enc
 from openblotter.ingest.read.csv_reader import (
-    _Collector,
-    _header_cells,
-    _Metered,
-    _NotUtf8,
-    _Numbering,
-    _parse_failed,
-    _parse_options,
-    _RowLongerThanBlock,
+    MeteredFile,
+    NotUtf8,
+    RecordNumbering,
+    RowCollector,
+    RowLongerThanBlock,
+    header_cells,
+    parse_failed,
+    parse_options,
     sniff_layout,
 )
 from openblotter.ingest.read.ragged_rows import BadRecord, fit_to_header
 from openblotter.ingest.read.table_shape import (
     ROW_COLUMN,
     ProblemLog,
-    _drop_blank_rows,
     clean_header,
+    drop_blank_rows,
     finish_frame,
     report_title_rows,
 )
@@ -83,11 +83,11 @@ class CsvStream:
         rows = rows or CHUNK_ROWS
         self.log = ProblemLog(Counter(self.header_log.counts), list(self.header_log.examples))
         self.rows = 0
-        collector = _Collector()
-        numbering = _Numbering(collector)
+        collector = RowCollector()
+        numbering = RecordNumbering(collector)
         names = [f"c{i}" for i in range(self.width)]
         with self.path.open("rb") as handle:
-            source = _Metered(handle, progress or _ignore)
+            source = MeteredFile(handle, progress or _ignore)
             reader = _open(source, names, self.delimiter, collector)
             pending: list[pl.DataFrame] = []
             count, used_bad, first = 0, 0, True
@@ -103,10 +103,8 @@ class CsvStream:
                     pending, count, first = [], 0, False
             except pa.ArrowInvalid as exc:
                 try:
-                    _parse_failed(
-                        exc, collector, self.path, numbering.start - 1, STREAM_BLOCK_BYTES
-                    )
-                except (_RowLongerThanBlock, _NotUtf8) as other:
+                    parse_failed(exc, collector, self.path, numbering.start - 1, STREAM_BLOCK_BYTES)
+                except (RowLongerThanBlock, NotUtf8) as other:
                     raise NotStreamable(str(other)) from other
                 raise NotStreamable from exc
             finally:
@@ -124,7 +122,7 @@ class CsvStream:
             frame, self.second_header = finish_frame(frame, self.names, self.header_row, self.log)
         else:
             source = frame.columns[: len(self.names)]
-            frame = _drop_blank_rows(frame, source, self.log)
+            frame = drop_blank_rows(frame, source, self.log)
             frame = frame.rename(dict(zip(source, self.names, strict=True)))
             frame = frame.with_columns(pl.col(ROW_COLUMN).cast(pl.Int64))
         self.rows += frame.height
@@ -146,7 +144,7 @@ def open_csv_stream(path: Path) -> CsvStream:
     log = ProblemLog()
     header_row = layout.header_index + 1
     report_title_rows(layout.records[: layout.header_index], header_row, log)
-    names = clean_header(_header_cells(layout), log, header_row)
+    names = clean_header(header_cells(layout), log, header_row)
     return CsvStream(
         path=path,
         encoding=(declared or enc.UTF8).label,
@@ -160,14 +158,14 @@ def open_csv_stream(path: Path) -> CsvStream:
 
 
 def _open(
-    source: _Metered, names: list[str], delimiter: str, collector: _Collector
+    source: MeteredFile, names: list[str], delimiter: str, collector: RowCollector
 ) -> pacsv.CSVStreamingReader:
     return pacsv.open_csv(
         pa.PythonFile(source, mode="r"),
         read_options=pacsv.ReadOptions(
             column_names=names, use_threads=False, block_size=STREAM_BLOCK_BYTES
         ),
-        parse_options=_parse_options(delimiter, collector),
+        parse_options=parse_options(delimiter, collector),
         convert_options=pacsv.ConvertOptions(
             column_types=dict.fromkeys(names, pa.string()),
             null_values=[""],

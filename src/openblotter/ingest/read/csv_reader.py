@@ -76,7 +76,7 @@ class _Layout:
 
 
 @dataclass
-class _Collector:
+class RowCollector:
     """Arrow's invalid-row handler: keep each odd-width record for later."""
 
     bad: list[BadRecord] = field(default_factory=list)
@@ -101,11 +101,11 @@ class _Collector:
         return "skip"
 
 
-class _NotUtf8(Exception):
+class NotUtf8(Exception):
     """The file turned out not to be valid UTF-8 past its head."""
 
 
-class _Metered:
+class MeteredFile:
     """A binary file that hashes what is read and reports progress."""
 
     def __init__(self, handle: BinaryIO, report: Callable[[int], None]) -> None:
@@ -174,7 +174,7 @@ def read_csv_file(
     if text is not None:
         try:
             return _read_utf8(path, path, text, declared or enc.UTF8, meter, None)
-        except _NotUtf8:
+        except NotUtf8:
             pass
     first_pass = meter.pass_over(0.3)
     encoding = enc.choose_encoding(path, head, lambda done, _total: first_pass(done))
@@ -214,7 +214,7 @@ def _read_utf8(
     log = ProblemLog()
     header_row = layout.header_index + 1
     report_title_rows(layout.records[: layout.header_index], header_row, log)
-    names = clean_header(_header_cells(layout), log, header_row)
+    names = clean_header(header_cells(layout), log, header_row)
     frame, bad, digest = _parse_all(utf8, layout, meter)
     frame = fit_to_header(frame, bad, names, header_row, layout.delimiter, log)
     frame, second = finish_frame(frame, names, header_row, log)
@@ -229,7 +229,7 @@ def _read_utf8(
     )
 
 
-def _header_cells(layout: _Layout) -> list[str]:
+def header_cells(layout: _Layout) -> list[str]:
     """The header, widened with blank names when the rows under it hold values further right.
 
     Empty fields beyond the header (a delimiter at the end of each line) do not widen it.
@@ -292,10 +292,10 @@ def _parse_all(
     block = BLOCK_BYTES
     attempt = 0
     while attempt < 3:
-        collector = _Collector()
+        collector = RowCollector()
         try:
             result = _parse(path, layout.delimiter, width, collector, meter, block)
-        except _RowLongerThanBlock:
+        except RowLongerThanBlock:
             block *= 8  # a long row (a very long cell), not a width problem: read it whole
             continue
         attempt += 1
@@ -310,7 +310,7 @@ def _parse_all(
     )
 
 
-class _RowLongerThanBlock(Exception):
+class RowLongerThanBlock(Exception):
     """A record does not fit in the block Arrow reads at a time: read again in bigger ones."""
 
 
@@ -318,15 +318,15 @@ def _parse(
     path: Path,
     delimiter: str,
     width: int,
-    collector: _Collector,
+    collector: RowCollector,
     meter: ProgressMeter,
     block: int = BLOCK_BYTES,
 ) -> tuple[pl.DataFrame, str] | None:
     """Every record of the file as ``c0..`` string columns plus its record number."""
     names = [f"c{i}" for i in range(width)]
-    numbering = _Numbering(collector)
+    numbering = RecordNumbering(collector)
     with path.open("rb") as handle:
-        source = _Metered(handle, meter.pass_over(1.0))
+        source = MeteredFile(handle, meter.pass_over(1.0))
         parts = [pl.DataFrame(schema={**dict.fromkeys(names, pl.String), ROW_COLUMN: pl.Int64})]
         try:
             reader = pacsv.open_csv(
@@ -334,7 +334,7 @@ def _parse(
                 read_options=pacsv.ReadOptions(
                     column_names=names, use_threads=False, block_size=block
                 ),
-                parse_options=_parse_options(delimiter, collector),
+                parse_options=parse_options(delimiter, collector),
                 convert_options=pacsv.ConvertOptions(
                     column_types=dict.fromkeys(names, pa.string()),
                     null_values=[""],
@@ -347,14 +347,14 @@ def _parse(
                 part = pl.DataFrame(pl.from_arrow(batch))
                 parts.append(part.with_columns(numbering.next(part.height)))
         except pa.ArrowInvalid as exc:
-            _parse_failed(exc, collector, path, numbering.start - 1, block)
+            parse_failed(exc, collector, path, numbering.start - 1, block)
             return None
         finally:
             pa.default_memory_pool().release_unused()
     return pl.concat(parts, rechunk=False), source.digest.hexdigest()
 
 
-def _parse_options(delimiter: str, collector: _Collector) -> pacsv.ParseOptions:
+def parse_options(delimiter: str, collector: RowCollector) -> pacsv.ParseOptions:
     return pacsv.ParseOptions(
         delimiter=delimiter,
         quote_char='"',
@@ -366,10 +366,10 @@ def _parse_options(delimiter: str, collector: _Collector) -> pacsv.ParseOptions:
     )
 
 
-class _Numbering:
+class RecordNumbering:
     """Record numbers of the rows Arrow returns: every number but the odd-width records'."""
 
-    def __init__(self, collector: _Collector) -> None:
+    def __init__(self, collector: RowCollector) -> None:
         self.collector = collector
         self.start = 1
         self.seen_bad = 0
@@ -390,13 +390,13 @@ class _Numbering:
         return pl.Series(ROW_COLUMN, numbers, dtype=pl.Int64)
 
 
-def _parse_failed(
-    exc: pa.ArrowInvalid, collector: _Collector, path: Path, rows: int, block: int
+def parse_failed(
+    exc: pa.ArrowInvalid, collector: RowCollector, path: Path, rows: int, block: int
 ) -> None:
     """Raise the right error for a failed parse; return only when the width should be re-guessed."""
     message = str(exc)
     if collector.undecodable or "invalid UTF8" in message:
-        raise _NotUtf8 from exc
+        raise NotUtf8 from exc
     if collector.runaway is not None:
         where = f"line {collector.runaway}" if collector.runaway else f"after row {rows + 1}"
         raise InvalidInput(
@@ -409,7 +409,7 @@ def _parse_failed(
         return None
     if "straddl" in message:
         if block < MAX_BLOCK_BYTES:
-            raise _RowLongerThanBlock from exc
+            raise RowLongerThanBlock from exc
         raise InvalidInput(
             f"{path.name}: somewhere after row {rows + 1}, a record runs on for more than "
             f"{block >> 20} MB: a quoted field that does not close (a missing double quote) "

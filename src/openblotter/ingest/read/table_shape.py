@@ -198,7 +198,7 @@ def finish_frame(
     then ``__row``. Returns the named frame and the second header, if any.
     """
     source = frame.columns[: len(names)]
-    frame = _drop_blank_rows(frame, source, log)
+    frame = drop_blank_rows(frame, source, log)
     second: list[str] | None = None
     if frame.height > 1:
         first = frame.row(0)[: len(names)]
@@ -222,7 +222,7 @@ def finish_frame(
     return frame.with_columns(pl.col(ROW_COLUMN).cast(pl.Int64)), second
 
 
-def _drop_blank_rows(frame: pl.DataFrame, source: list[str], log: ProblemLog) -> pl.DataFrame:
+def drop_blank_rows(frame: pl.DataFrame, source: list[str], log: ProblemLog) -> pl.DataFrame:
     if not source:
         return frame
     blank = pl.all_horizontal(pl.col(c).is_null() for c in source)
