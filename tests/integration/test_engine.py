@@ -28,7 +28,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from openblotter.domain.errors import OpenBlotterError, TooLarge
-from openblotter.domain.query.model import FACET_VALUE_LIMIT, SUFFIX_OPERATORS
+from openblotter.domain.query.model import (
+    FACET_VALUE_LIMIT,
+    SUFFIX_OPERATORS,
+    Aggregate,
+    And,
+    Expr,
+    Filter,
+    GroupKey,
+    Not,
+    Or,
+    QuerySpec,
+    SortKey,
+)
 from openblotter.domain.query.parse import parse_query
 from openblotter.domain.query.values import json_value
 from openblotter.domain.schema import TableSchema
@@ -825,3 +837,202 @@ def test_million_row_exports_stay_small(tmp_path: Path) -> None:
         written, peak_mb = (int(x) for x in done.stdout.split())
         assert written > 10_000_000, name
         assert peak_mb < 300, f"{name}: peak RSS {peak_mb} MB"
+
+
+# --- what the doors build in code: offsets, boolean expressions, having, transforms -----------
+
+OFFSET_SORTS = [(), (SortKey("subject_race"),), (SortKey("fine_amount", True), SortKey("arrested"))]
+
+
+def _sorted(frame: pl.DataFrame, sort: tuple[SortKey, ...]) -> list[str]:
+    ordered = frame.sort(
+        [k.column for k in sort] + ["_row_id"],
+        descending=[k.descending for k in sort] + [False],
+        nulls_last=True,
+        maintain_order=True,
+    )
+    return ordered["case_number"].to_list()
+
+
+@pytest.mark.parametrize("sort", OFFSET_SORTS, ids=str)
+def test_offset_pages_walk_every_row_once_in_sort_then_row_id_order(
+    engine: QueryEngine, contacts: tuple[Path, pl.DataFrame], shuffled: Path, sort: Any
+) -> None:
+    path, frame = contacts
+    for release in (path, shuffled):
+        walked: list[str] = []
+        for offset in range(0, frame.height + 37, 37):
+            spec = QuerySpec(sort=sort, size=37, offset=offset, fields=("case_number",))
+            walked += [r["case_number"] for r in engine.rows(release, CONTACTS, spec).rows]
+        assert walked == _sorted(frame, sort)
+
+
+@pytest.mark.parametrize("sort", OFFSET_SORTS, ids=str)
+def test_streamed_rows_take_an_offset_and_a_limit(
+    engine: QueryEngine, contacts: tuple[Path, pl.DataFrame], sort: Any
+) -> None:
+    path, frame = contacts
+
+    def streamed(offset: int, limit: int | None) -> list[str]:
+        spec = QuerySpec(sort=sort, offset=offset, limit=limit, fields=("case_number",))
+        batches = engine.batches(path, CONTACTS, spec, batch_rows=16, download=False)
+        return [n for b in batches for n in b.column("case_number").to_pylist()]
+
+    expected = _sorted(frame, sort)
+    assert streamed(25, 100) == expected[25:125]
+    assert streamed(200, None) == expected[200:]
+    assert streamed(0, 0) == [] and streamed(frame.height, 10) == []
+
+
+def test_groups_take_an_offset_with_the_total_still_counted(
+    engine: QueryEngine, shootings: tuple[Path, pl.DataFrame]
+) -> None:
+    path, frame = shootings
+    group = (GroupKey("race", "race"), GroupKey("state", "state"))
+    whole = engine.aggregate(
+        path, SHOOTINGS, QuerySpec(group=group, aggregates=(Aggregate("count"),))
+    )
+    pages = []
+    for offset in range(0, whole.total_groups, 50):
+        spec = QuerySpec(
+            group=group, aggregates=(Aggregate("count"),), size=50, size_given=True, offset=offset
+        )
+        page = engine.aggregate(path, SHOOTINGS, spec)
+        assert page.total_groups == whole.total_groups
+        assert page.truncated == (offset + 50 < whole.total_groups)
+        pages += page.groups
+    assert pages == whole.groups
+    assert whole.total_groups == frame.select("race", "state").unique().height
+
+
+ATOMS: list[tuple[Filter, pl.Expr]] = [
+    (Filter("subject_race", "eq", ("Black",)), c("subject_race") == "Black"),
+    (
+        Filter("subject_race", "in", ("White", "Asian")),
+        (c("subject_race") == "White") | (c("subject_race") == "Asian"),
+    ),
+    (Filter("subject_age", "gt", (25,)), c("subject_age") > 25),
+    (Filter("fine_amount", "lte", (100.5,)), c("fine_amount") <= 100.5),
+    (Filter("arrested", "eq", (True,)), c("arrested") == True),  # noqa: E712 (a polars expression)
+    (Filter("subject_age", "isnull", (True,)), c("subject_age").is_null()),
+    (Filter("fine_amount", "isnull", (False,)), c("fine_amount").is_not_null()),
+    (
+        Filter("narrative", "contains", ("text",)),
+        c("narrative").str.to_lowercase().str.contains("text", literal=True),
+    ),
+    (Filter("case_number", "like", ("C-00%",)), c("case_number").str.starts_with("C-00")),
+    (Filter("narrative", "like", ("%_quoted%",)), c("narrative").str.contains(r".quoted")),
+    (Filter("contact_date", "lt", (date(2023, 9, 1),)), c("contact_date") < date(2023, 9, 1)),
+    (
+        Filter("subject_race", "eq", ("WHITE",), transform="upper"),
+        c("subject_race").str.to_uppercase() == "WHITE",
+    ),
+    (
+        Filter("reported_at", "gte", (datetime(2024, 3, 1),), transform="date_trunc_ym"),
+        c("reported_at").dt.truncate("1mo") >= datetime(2024, 3, 1),
+    ),
+    (
+        Filter("contact_date", "eq", ((date(2024, 1, 1), date(2024, 4, 1)),), part="quarter"),
+        (c("contact_date") >= date(2024, 1, 1)) & (c("contact_date") < date(2024, 4, 1)),
+    ),
+]
+
+
+def _and(items: list[tuple[Expr, pl.Expr]]) -> tuple[Expr, pl.Expr]:
+    joined = pl.lit(True)
+    for _, expression in items:
+        joined = joined & expression
+    return And(tuple(i for i, _ in items)), joined
+
+
+def _or(items: list[tuple[Expr, pl.Expr]]) -> tuple[Expr, pl.Expr]:
+    joined = pl.lit(False)
+    for _, expression in items:
+        joined = joined | expression
+    return Or(tuple(i for i, _ in items)), joined
+
+
+EXPRESSIONS = st.recursive(
+    st.sampled_from(ATOMS),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3).map(_and),
+        st.lists(inner, max_size=3).map(_or),
+        inner.map(lambda pair: (Not(pair[0]), ~pair[1])),
+    ),
+    max_leaves=8,
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(EXPRESSIONS)
+def test_boolean_expressions_match_polars_three_valued_logic(
+    engine: QueryEngine, contacts: tuple[Path, pl.DataFrame], pair: tuple[Expr, pl.Expr]
+) -> None:
+    """AND/OR/NOT as SQL has them: a condition on a null is neither true nor false."""
+    path, frame = contacts
+    where, expected = pair
+    spec = QuerySpec(where=where, size=1000, count=True, fields=("case_number",))
+    page = engine.rows(path, CONTACTS, spec)
+    wanted = frame.filter(expected)["case_number"].to_list()
+    assert [r["case_number"] for r in page.rows] == wanted and page.total == len(wanted)
+
+
+def test_not_equal_in_an_expression_leaves_out_nulls_unlike_the_native_ne(
+    engine: QueryEngine, contacts: tuple[Path, pl.DataFrame]
+) -> None:
+    path, frame = contacts
+    door = QuerySpec(where=Not(Filter("subject_race", "eq", ("White",))), count=True)
+    native = parse_query({"subject_race__ne": "White", "_count": "true"}, CONTACTS)
+    nulls = frame.filter(c("subject_race").is_null()).height
+    assert nulls > 0
+    door_total = engine.rows(path, CONTACTS, door).total
+    assert door_total == frame.filter(c("subject_race") != "White").height
+    assert engine.rows(path, CONTACTS, native).total == door_total + nulls
+
+
+def test_long_value_lists_inside_an_expression_keep_row_id_order(
+    engine: QueryEngine, contacts: tuple[Path, pl.DataFrame], shuffled: Path
+) -> None:
+    path, frame = contacts
+    ages = (19, 25, 40, 61, 99, 7)
+    where = Or((Filter("subject_age", "in", ages), Filter("subject_race", "isnull", (True,))))
+    wanted = frame.filter(c("subject_age").is_in(ages) | c("subject_race").is_null())
+    for release in (path, shuffled):
+        spec = QuerySpec(where=where, size=1000, fields=("case_number",))
+        seen = [r["case_number"] for r in engine.rows(release, CONTACTS, spec).rows]
+        assert seen == wanted["case_number"].to_list()
+
+
+def test_having_aliases_and_truncated_dates_match_polars(
+    engine: QueryEngine, contacts: tuple[Path, pl.DataFrame]
+) -> None:
+    path, frame = contacts
+    spec = QuerySpec(
+        where=Not(Filter("subject_race", "eq", ("White",))),
+        group=(
+            GroupKey("month", "contact_date", transform="date_trunc_ym"),
+            GroupKey("race", "subject_race", transform="upper"),
+        ),
+        aggregates=(Aggregate("count", alias="n"), Aggregate("max", "subject_age", alias="oldest")),
+        having=Or((Filter("n", "gte", (3,)), Filter("oldest", "isnull", (True,)))),
+        sort=(SortKey("n", True),),
+        offset=4,
+        size=10,
+        size_given=True,
+    )
+    result = engine.aggregate(path, CONTACTS, spec)
+    grouped = (
+        frame.filter(c("subject_race") != "White")
+        .group_by(
+            c("contact_date").dt.truncate("1mo").cast(pl.Datetime("us")).alias("month"),
+            c("subject_race").str.to_uppercase().alias("race"),
+        )
+        .agg(pl.len().alias("n"), c("subject_age").max().alias("oldest"))
+        .filter((c("n") >= 3) | c("oldest").is_null())
+        .sort(["n", "month", "race"], descending=[True, False, False], nulls_last=True)
+    )
+    assert result.total_groups == grouped.height > 14
+    assert result.groups == as_json(grouped.slice(4, 10), ["month", "race", "n", "oldest"])
+    assert result.groups[0]["month"].endswith("-01T00:00:00")

@@ -15,13 +15,21 @@ from openblotter.domain.query.cursor import encode_cursor, sort_fingerprint
 from openblotter.domain.query.filters import main_date_field
 from openblotter.domain.query.model import (
     DEFAULT_PAGE_SIZE,
+    MAX_EXPRESSION_DEPTH,
+    MAX_EXPRESSION_NODES,
+    MAX_OFFSET,
     MAX_PAGE_SIZE,
     SUFFIX_OPERATORS,
     Aggregate,
+    And,
+    Expr,
     Filter,
     GroupKey,
+    Not,
+    Or,
     QuerySpec,
     SortKey,
+    expression_filters,
 )
 from openblotter.domain.query.parse import check_spec, parse_query
 from openblotter.domain.schema import TableSchema
@@ -441,3 +449,100 @@ def test_check_spec_checks_the_sort_and_size_of_grouped_specs() -> None:
         check_spec(
             QuerySpec(filters=(Filter("contact_date", "contains", ("1",), part="year"),)), CONTACTS
         )
+
+
+# --- what the doors build in code: expressions, transforms, offsets ---------------------------
+
+
+def test_expressions_of_filters_are_checked_column_by_column() -> None:
+    where = Or(
+        (
+            And((Filter("subject_race", "eq", ("Black",)), Not(Filter("arrested", "eq", (True,))))),
+            Filter("case_number", "like", ("C-01%",)),
+        )
+    )
+    spec = QuerySpec(where=where, offset=40)
+    check_spec(spec, CONTACTS)
+    assert [f.column for f in expression_filters(where)] == [
+        "subject_race",
+        "arrested",
+        "case_number",
+    ]
+    with pytest.raises(NotFound):
+        check_spec(QuerySpec(where=Not(Filter("home_address", "eq", ("x",)))), CONTACTS)
+    with pytest.raises(InvalidInput) as caught:
+        check_spec(QuerySpec(where=Filter("subject_age", "like", ("1%",))), CONTACTS)
+    assert "like" not in caught.value.detail["allowed"]
+
+
+def test_transforms_fit_their_column_types() -> None:
+    check_spec(
+        QuerySpec(
+            where=Filter("subject_race", "eq", ("BLACK",), transform="upper"),
+            group=(GroupKey("month", "reported_at", transform="date_trunc_ym"),),
+            aggregates=(Aggregate("count", alias="n"),),
+        ),
+        CONTACTS,
+    )
+    with pytest.raises(InvalidInput):
+        check_spec(QuerySpec(where=Filter("subject_age", "eq", (1,), transform="upper")), CONTACTS)
+    with pytest.raises(InvalidInput):
+        check_spec(
+            QuerySpec(
+                group=(GroupKey("y", "subject_race", transform="date_trunc_y"),),
+                aggregates=(Aggregate("count"),),
+            ),
+            CONTACTS,
+        )
+
+
+def test_having_names_outputs_of_the_grouping() -> None:
+    group = (GroupKey("race", "subject_race"),)
+    counted = (Aggregate("count", alias="n"), Aggregate("avg", "fine_amount"))
+    check_spec(QuerySpec(group=group, aggregates=counted, having=Filter("n", "gt", (3,))), CONTACTS)
+    check_spec(
+        QuerySpec(group=group, aggregates=counted, having=Filter("avg_fine_amount", "lt", (9,))),
+        CONTACTS,
+    )
+    with pytest.raises(InvalidInput):  # not an output
+        check_spec(
+            QuerySpec(group=group, aggregates=counted, having=Filter("subject_age", "gt", (3,))),
+            CONTACTS,
+        )
+    with pytest.raises(InvalidInput):  # no grouping
+        check_spec(QuerySpec(having=Filter("n", "gt", (3,))), CONTACTS)
+    with pytest.raises(InvalidInput):  # two outputs named n
+        check_spec(QuerySpec(group=(GroupKey("n", "subject_race"),), aggregates=counted), CONTACTS)
+
+
+def test_aliases_name_the_aggregate_output() -> None:
+    assert Aggregate("count", alias="total").name == "total"
+    assert Aggregate("sum", "fine_amount").name == "sum_fine_amount"
+
+
+@pytest.mark.parametrize("offset", [-1, MAX_OFFSET + 1])
+def test_offsets_and_limits_are_bounded(offset: int) -> None:
+    check_spec(QuerySpec(offset=MAX_OFFSET, limit=0), CONTACTS)
+    with pytest.raises(InvalidInput):
+        check_spec(QuerySpec(offset=offset), CONTACTS)
+    with pytest.raises(InvalidInput):
+        check_spec(QuerySpec(limit=offset), CONTACTS)
+
+
+def test_expressions_are_bounded_in_size_and_depth() -> None:
+    leaf = Filter("subject_age", "eq", (1,))
+    with pytest.raises(InvalidInput):
+        check_spec(QuerySpec(where=Or((leaf,) * (MAX_EXPRESSION_NODES + 1))), CONTACTS)
+    deep: Expr = leaf
+    for _ in range(MAX_EXPRESSION_DEPTH + 1):
+        deep = Not(deep)
+    with pytest.raises(InvalidInput):
+        check_spec(QuerySpec(where=deep), CONTACTS)
+
+
+def test_the_native_parameters_do_not_take_the_door_operators() -> None:
+    error = raised({"case_number__like": "C%"})
+    assert error.detail["allowed"] == list(SUFFIX_OPERATORS)
+    assert "like" not in SUFFIX_OPERATORS
+    spec = parse({"subject_race": "Black"})
+    assert spec.where is None and spec.having is None and spec.offset == 0 and spec.limit is None

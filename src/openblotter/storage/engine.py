@@ -24,7 +24,13 @@ import pyarrow as pa
 
 from openblotter.domain.errors import NotFound
 from openblotter.domain.query.cursor import encode_cursor
-from openblotter.domain.query.model import FACET_VALUE_LIMIT, Aggregate, GroupKey, QuerySpec
+from openblotter.domain.query.model import (
+    FACET_VALUE_LIMIT,
+    Aggregate,
+    GroupKey,
+    QuerySpec,
+    expression_filters,
+)
 from openblotter.domain.query.parse import check_spec, group_key
 from openblotter.domain.query.values import json_value
 from openblotter.domain.releases import ROW_ID
@@ -156,7 +162,7 @@ class QueryEngine:
         sql = (
             f"SELECT {', '.join(statement.column(n) for n in selected)}, {ROW_ID} "
             f"FROM {statement.source} {statement.where(spec, keyset=True)} "
-            f"{self._order(path, statement, spec)} LIMIT {int(spec.size) + 1}"
+            f"{self._order(path, statement, spec)} LIMIT {int(spec.size) + 1}{_offset(spec.offset)}"
         )
         fetched = self._cached(path, sql, statement.params, self._fetch, len(selected) + 1)
         page = fetched[: spec.size]
@@ -243,17 +249,29 @@ class QueryEngine:
             for k in spec.sort
         ]
         order += [f"g{i} ASC NULLS LAST" for i in range(len(spec.group))]
+        where = statement.where(spec)  # bound before the outer query's having
+        having = self._having(statement, spec, aggregates)
         sql = (
             f"WITH grouped AS (SELECT {', '.join(inner)} FROM {statement.source} "
-            f"{statement.where(spec)} {group_by}) "
-            f"SELECT {', '.join(outer)}, count(*) OVER () AS total_groups FROM grouped "
+            f"{where} {group_by}) "
+            f"SELECT {', '.join(outer)}, count(*) OVER () AS total_groups FROM grouped {having} "
             f"{'ORDER BY ' + ', '.join(order) if order else ''} LIMIT {int(spec.group_limit)}"
+            f"{_offset(spec.offset)}"
         )
         fetched = self._cached(path, sql, statement.params, self._fetch, len(outer) + 1)
         names = [k.name for k in spec.group] + [a.name for a in aggregates]
         groups = _as_json(fetched, names)
         total = int(fetched[0][-1]) if fetched else 0
-        return AggregateResult(groups, total, total > len(groups))
+        return AggregateResult(groups, total, total > spec.offset + len(groups))
+
+    @staticmethod
+    def _having(statement: Statement, spec: QuerySpec, aggregates: list[Aggregate]) -> str:
+        """WHERE over the grouped outputs, each named by its output name."""
+        if spec.having is None:
+            return ""
+        outputs = {k.name: group_label(k, f"g{i}") for i, k in enumerate(spec.group)}
+        outputs.update({a.name: f"a{j}" for j, a in enumerate(aggregates)})
+        return "WHERE " + statement.expression(spec.having, lambda item: outputs[item.column])
 
     # --- exports ---------------------------------------------------------------------
 
@@ -269,7 +287,8 @@ class QueryEngine:
     ) -> Iterator[pa.RecordBatch]:
         """Every matching row (no cap) as Arrow record batches, streamed with constant memory.
 
-        ``spec.fields`` and ``spec.sort`` apply; ``_size`` and ``_next`` do not.
+        ``spec.fields``, ``spec.sort``, ``spec.offset`` and ``spec.limit`` apply; ``_size``
+        and ``_next`` do not.
         ``select`` turns the checked, quoted columns into the SELECT list (exports use it
         to render cells as text); by default the columns as stored. Without a sort, rows
         come in file (``_row_id``) order without sorting. Checks run now; rows are read
@@ -284,10 +303,16 @@ class QueryEngine:
         listed = (select or _as_stored)(columns)
         order = self._order(path, statement, spec)
         sql = f"SELECT {listed} FROM {statement.source} {statement.where(spec)} {order}"
-        return self._stream(sql, statement.params, batch_rows, download)
+        window = (spec.offset, spec.limit)
+        return self._stream(sql, statement.params, batch_rows, download, window)
 
     def _stream(
-        self, sql: str, params: list[Any], batch_rows: int, download: bool
+        self,
+        sql: str,
+        params: list[Any],
+        batch_rows: int,
+        download: bool,
+        window: tuple[int, int | None] = (0, None),
     ) -> Iterator[pa.RecordBatch]:
         """Batches pulled one at a time, each under the time limit.
 
@@ -304,10 +329,12 @@ class QueryEngine:
         cursor: Any = None
 
         connection = self._exports if download and self._exports is not None else self._connection
+        first, most = window
 
         def start(offset: int) -> tuple[Any, pa.RecordBatchReader, pa.RecordBatch | None]:
             opened = connection.cursor()
-            query = f"{sql} OFFSET {offset}" if offset else sql
+            query = sql if most is None else f"{sql} LIMIT {int(most - offset)}"
+            query += _offset(first + offset)
             try:
                 reader = limits.run(
                     opened, lambda: opened.sql(query, params=params).to_arrow_reader(batch_rows)
@@ -386,7 +413,8 @@ class QueryEngine:
 
         Not when a filter lists 5+ values: DuckDB runs those as a join, which may reorder.
         """
-        long_lists = any(len(f.values) >= _IN_LIST_JOIN for f in spec.filters if f.part is None)
+        listed = (*spec.filters, *expression_filters(spec.where))
+        long_lists = any(len(f.values) >= _IN_LIST_JOIN for f in listed if f.part is None)
         if not spec.sort and not long_lists and self._in_row_id_order(path):
             return ""
         return statement.order_by(spec)
@@ -401,6 +429,11 @@ class QueryEngine:
             )
             self._ordered[identity] = self._fetch(sql, [str(path)])[0][0] == 0
         return self._ordered[identity]
+
+
+def _offset(rows: int) -> str:
+    """An OFFSET clause (an integer the model checked, never text from a request)."""
+    return f" OFFSET {int(rows)}" if rows else ""
 
 
 def _next_batch(reader: pa.RecordBatchReader) -> pa.RecordBatch | None:

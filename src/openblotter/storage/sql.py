@@ -7,17 +7,30 @@ parameter. The engine (:mod:`openblotter.storage.engine`) runs what is built her
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
 from openblotter.domain.errors import NotFound
-from openblotter.domain.query.model import TEXT_TYPES, Aggregate, Filter, GroupKey, QuerySpec
+from openblotter.domain.query.model import (
+    TEXT_TYPES,
+    Aggregate,
+    And,
+    Expr,
+    Filter,
+    GroupKey,
+    Not,
+    QuerySpec,
+    Transform,
+)
 from openblotter.domain.releases import ROW_ID
 from openblotter.domain.schema import TableSchema
 
 _RANGE_SYMBOLS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+_TRUNCATIONS = {"date_trunc_y": "year", "date_trunc_ym": "month", "date_trunc_ymd": "day"}
+#: The SQL operand of a filter: a checked column (or output), possibly transformed.
+Operand = Callable[[Filter], str]
 
 
 def quote(name: str) -> str:
@@ -54,19 +67,41 @@ class Statement:
     def where(self, spec: QuerySpec, *, keyset: bool = False) -> str:
         """The WHERE clause of the filters and search (and the cursor if ``keyset``)."""
         parts = [self._condition(item) for item in spec.filters]
+        if spec.where is not None:
+            parts.append(self.expression(spec.where, self.operand))
         parts += [self._search(term) for term in spec.search]
         if keyset and spec.after is not None:
             parts.append(self._after(spec))
         return "WHERE " + " AND ".join(parts) if parts else ""
 
-    def _condition(self, item: Filter) -> str:
-        column = self.column(item.column)
+    def operand(self, item: Filter) -> str:
+        """A filter's column, with its transform applied."""
+        return transformed(self.column(item.column), item.transform)
+
+    def expression(self, expr: Expr, operand: Operand) -> str:
+        """A boolean expression of filters (AND, OR, NOT), each on ``operand(filter)``.
+
+        SQL's three-valued logic applies: NOT of a condition on a null is not true.
+        """
+        if isinstance(expr, Filter):
+            return self._condition(expr, operand(expr))
+        if isinstance(expr, Not):
+            return f"(NOT {self.expression(expr.item, operand)})"
+        if not expr.items:
+            return "TRUE" if isinstance(expr, And) else "FALSE"
+        joiner = " AND " if isinstance(expr, And) else " OR "
+        return "(" + joiner.join(self.expression(item, operand) for item in expr.items) + ")"
+
+    def _condition(self, item: Filter, operand: str | None = None) -> str:
+        column = self.column(item.column) if operand is None else operand
         if item.operator == "isnull":
             return f"{column} IS {'' if item.values[0] else 'NOT '}NULL"
         if item.part is not None:
             return self._period_condition(column, item)
         if item.operator == "contains":
             return f"contains(lower({column}), {self.bind(str(item.values[0]).lower())})"
+        if item.operator == "like":
+            return f"({column} LIKE {self.bind(str(item.values[0]))})"
         if item.operator in ("eq", "in", "ne"):
             listed = ", ".join(self.bind(v) for v in item.values) or "NULL"
             if item.operator == "ne":
@@ -123,7 +158,7 @@ class Statement:
 
     def group_expression(self, key: GroupKey) -> str:
         """A per-row key; date parts are integers (2024*10+2) so they group and sort cheaply."""
-        column = self.column(key.column)
+        column = transformed(self.column(key.column), key.transform)
         if key.part == "year":
             return f"year({column})"
         if key.part == "quarter":
@@ -140,6 +175,15 @@ class Statement:
         if self.fields[aggregate.column].type == "number" and aggregate.function in ("sum", "avg"):
             return f"{'fsum' if aggregate.function == 'sum' else 'favg'}({column})"
         return f"{aggregate.function}({column})"
+
+
+def transformed(column: str, transform: Transform | None) -> str:
+    """``column`` with a transform applied; truncated dates are timestamps, as SoQL gives them."""
+    if transform is None:
+        return column
+    if transform in _TRUNCATIONS:
+        return f"CAST(date_trunc('{_TRUNCATIONS[transform]}', {column}) AS TIMESTAMP)"
+    return f"{'upper' if transform == 'upper' else 'lower'}({column})"
 
 
 def _bound(value: Any, as_datetime: bool) -> Any:

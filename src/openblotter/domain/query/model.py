@@ -7,14 +7,16 @@ Parsing is in :mod:`openblotter.domain.query.parse` (controls) and
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, get_args
+from typing import Any, Literal, TypeAlias, get_args
 
 from openblotter.domain.query.values import DatePart
 
-Operator = Literal["eq", "ne", "gt", "gte", "lt", "lte", "contains", "in", "isnull"]
+Operator = Literal["eq", "ne", "gt", "gte", "lt", "lte", "contains", "in", "isnull", "like"]
 AggFunction = Literal["count", "sum", "avg", "min", "max"]
+#: A function applied to a column before it is grouped or compared (the SoQL doors' functions).
+Transform = Literal["date_trunc_y", "date_trunc_ym", "date_trunc_ymd", "upper", "lower"]
 
 DEFAULT_PAGE_SIZE = 100
 MAX_PAGE_SIZE = 1000
@@ -35,6 +37,12 @@ MAX_PARAMETERS = 600
 MAX_FILTERS = 50
 #: ``_facet`` columns in one request.
 MAX_FACETS = 20
+#: Rows or groups an ``offset`` may skip: far beyond any release, inside 64-bit offsets.
+MAX_OFFSET = 10**12
+#: Conditions and groups in one boolean expression (``where``/``having``), and their nesting.
+MAX_EXPRESSION_NODES = 200
+MAX_EXPRESSION_DEPTH = 20
+
 
 @dataclass(frozen=True)
 class Cursor:
@@ -49,6 +57,7 @@ SUFFIX_OPERATORS: tuple[Operator, ...] = (
 )  # fmt: skip
 DATE_PARTS: tuple[DatePart, ...] = get_args(DatePart)
 AGG_FUNCTIONS: tuple[AggFunction, ...] = get_args(AggFunction)
+TRANSFORMS: tuple[Transform, ...] = get_args(Transform)
 NUMERIC_TYPES = frozenset({"integer", "number"})
 TEXT_TYPES = frozenset({"string", "any"})
 TEMPORAL_TYPES = frozenset({"date", "datetime"})
@@ -64,13 +73,59 @@ _LIST_OPERATORS = frozenset({"eq", "in", "ne"})
 
 @dataclass(frozen=True)
 class Filter:
-    """One condition. ``values`` are typed; for a date ``part`` they are periods."""
+    """One condition. ``values`` are typed; for a date ``part`` they are periods.
+
+    ``like`` (built in code, not a native suffix) takes one SQL LIKE pattern (``%``, ``_``).
+    A ``transform`` applies to the column before comparing (``upper(col) = 'X'``); its
+    values are typed as the transform's result (text, or a datetime for ``date_trunc_*``).
+    """
 
     column: str
     operator: Operator
     values: tuple[Any, ...]
     part: DatePart | None = None
     parameter: str = ""
+    transform: Transform | None = None
+
+
+@dataclass(frozen=True)
+class And:
+    """Every item holds (an empty And holds for every row)."""
+
+    items: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    """At least one item holds (an empty Or holds for no row)."""
+
+    items: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    """The item does not hold. SQL's three-valued logic applies: a condition on a null is
+    neither true nor false, so ``Not(Filter(c, "eq", (v,)))`` leaves out rows where ``c`` is
+    null (a ``ne`` Filter, the native API's, keeps them)."""
+
+    item: Expr
+
+
+#: A boolean expression of filters: the ``where`` (and ``having``) of a QuerySpec.
+Expr: TypeAlias = Filter | And | Or | Not
+
+
+def expression_filters(expr: Expr | None) -> Iterator[Filter]:
+    """Every Filter of an expression, depth first."""
+    if expr is None:
+        return
+    if isinstance(expr, Filter):
+        yield expr
+    elif isinstance(expr, Not):
+        yield from expression_filters(expr.item)
+    else:
+        for item in expr.items:
+            yield from expression_filters(item)
 
 
 @dataclass(frozen=True)
@@ -85,21 +140,27 @@ class SortKey:
 
 @dataclass(frozen=True)
 class GroupKey:
-    """A column to group or facet by, or a date ``part`` of ``column`` named ``name``."""
+    """A column to group or facet by, or a date ``part`` of ``column`` named ``name``;
+    or a ``transform`` of ``column`` (``date_trunc_ym``: the first moment of the month)."""
 
     name: str
     column: str
     part: DatePart | None = None
+    transform: Transform | None = None
 
 
 @dataclass(frozen=True)
 class Aggregate:
     function: AggFunction
     column: str | None = None
+    #: The output key when the door names it (SoQL ``count(*) AS n``).
+    alias: str | None = None
 
     @property
     def name(self) -> str:
-        """The output key: ``count``, ``sum_fine_amount``, ..."""
+        """The output key: the alias, else ``count``, ``sum_fine_amount``, ..."""
+        if self.alias is not None:
+            return self.alias
         return self.function if self.column is None else f"{self.function}_{self.column}"
 
 
@@ -118,6 +179,15 @@ class QuerySpec:
     facets: tuple[GroupKey, ...] = ()
     group: tuple[GroupKey, ...] = ()
     aggregates: tuple[Aggregate, ...] = ()
+    #: A boolean expression over columns, ANDed with ``filters`` (built in code by the doors).
+    where: Expr | None = None
+    #: A boolean expression over the group and aggregate outputs (by name), after grouping.
+    having: Expr | None = None
+    #: Rows (or groups) skipped first, in the query's total order: sort keys, then
+    #: ``_row_id`` (groups: sort keys, then the group keys).
+    offset: int = 0
+    #: The most rows a streamed answer holds (:meth:`QueryEngine.batches`); None: every row.
+    limit: int | None = None
 
     @property
     def is_aggregate(self) -> bool:

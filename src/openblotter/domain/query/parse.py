@@ -31,6 +31,7 @@ from typing import Any
 
 from openblotter.domain.errors import InvalidInput, NotFound
 from openblotter.domain.query.cursor import decode_cursor
+from openblotter.domain.query.expressions import check_door_parts
 from openblotter.domain.query.filters import (
     check_operator,
     date_part,
@@ -129,6 +130,12 @@ def check_spec(spec: QuerySpec, schema: TableSchema) -> None:
     for aggregate in spec.aggregates:
         _check_aggregate(schema, aggregate, "_agg")
     outputs = [k.name for k in spec.group] + [a.name for a in spec.aggregates]
+    if len(set(outputs)) != len(outputs):
+        raise InvalidInput(
+            "Two outputs of the grouping share a name; name each group and aggregate once.",
+            detail={"parameter": "_group", "allowed": outputs},
+        )
+    check_door_parts(spec, schema)
     sortable = outputs if spec.is_aggregate else published_names(schema)
     _parse_sort(",".join(k.label for k in spec.sort) or None, sortable, "_sort")
     limit = AGGREGATE_GROUP_LIMIT if spec.is_aggregate else MAX_PAGE_SIZE
