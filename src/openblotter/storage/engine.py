@@ -284,6 +284,7 @@ class QueryEngine:
         select: SelectList | None = None,
         batch_rows: int = 16_384,
         download: bool = True,
+        with_row_id: bool = False,
     ) -> Iterator[pa.RecordBatch]:
         """Every matching row (no cap) as Arrow record batches, streamed with constant memory.
 
@@ -294,13 +295,14 @@ class QueryEngine:
         come in file (``_row_id``) order without sorting. Checks run now; rows are read
         as the iterator is consumed. A ``download`` takes an export slot (waiting up to
         EXPORT_WAIT seconds, then Busy); otherwise (an analysis reading its table) a query slot.
+        ``with_row_id`` adds the ``_row_id`` column last (a door's stable row identity).
         """
         statement = self._statement(path, schema, spec)
         columns = [
             ExportColumn(name, statement.column(name), statement.fields[name])
             for name in spec.fields or statement.fields
         ]
-        listed = (select or _as_stored)(columns)
+        listed = (select or _as_stored)(columns) + (f", {ROW_ID}" if with_row_id else "")
         order = self._order(path, statement, spec)
         sql = f"SELECT {listed} FROM {statement.source} {statement.where(spec)} {order}"
         window = (spec.offset, spec.limit)

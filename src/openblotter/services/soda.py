@@ -1,0 +1,141 @@
+"""Socrata SODA 2.1 use cases: a resource id to a dataset release, SoQL to the one query
+model, rows and groups streamed with no cap; the same access rules as every door.
+
+A dataset published only as counts answers no row through SODA (403, as Socrata
+answers for a dataset that is not public); its counts are in the native
+aggregate API. Rows and groups come from :mod:`openblotter.storage.engine` via
+the query model, so a SODA answer equals the native API's for the same question.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from openblotter.domain.errors import NotFound
+from openblotter.domain.query.model import AGGREGATE_GROUP_LIMIT, QuerySpec
+from openblotter.domain.query.parse import check_spec
+from openblotter.domain.query.soql_groups import OutputField
+from openblotter.domain.query.soql_spec import ROW_ID_FIELD, SodaPlan, plan
+from openblotter.domain.releases import Dataset, Release
+from openblotter.services import disclosure
+from openblotter.services import query as query_service
+from openblotter.services.portal import Portal
+from openblotter.services.soda_ids import (
+    FOUR_BY_FOUR,
+    dataset_soda_id,
+    release_soda_id,
+    row_soda_id,
+)
+from openblotter.storage.engine import QueryEngine
+
+#: Rows per batch read from the engine for a SODA answer.
+BATCH_ROWS = 8_192
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A SODA resource: a dataset, and the release it is pinned to (None: the current one)."""
+
+    soda_id: str
+    dataset: Dataset
+    label: str | None
+
+
+@dataclass(frozen=True)
+class SodaAnswer:
+    """The fields of an answer and its rows (values as the engine gives them), streamed."""
+
+    fields: tuple[OutputField, ...]
+    rows: Iterator[dict[str, Any]]
+    release: Release
+    synthetic: bool
+
+
+def resolve(portal: Portal, soda_id: str) -> Resource:
+    """The dataset (and release) behind a Socrata id; NotFound when none is."""
+    if FOUR_BY_FOUR.fullmatch(soda_id):
+        datasets = portal.catalog.datasets()
+        for dataset in datasets:
+            if dataset_soda_id(dataset.id) == soda_id:
+                return Resource(soda_id, dataset, None)
+        for dataset in datasets:
+            for release in portal.catalog.releases(dataset.id):
+                if release.public and release_soda_id(dataset.id, release.label) == soda_id:
+                    return Resource(soda_id, dataset, release.label)
+    raise NotFound(
+        f"There is no dataset with the id '{soda_id[:40]}'. Ids look like abcd-1234; "
+        "/api/catalog/v1 lists them.",
+        detail={"parameter": "id", "allowed": "an id from /api/catalog/v1"},
+    )
+
+
+def target(portal: Portal, resource: Resource) -> query_service.Target:
+    """The release a resource reads (its pinned release, or the dataset's current one)."""
+    pinned = [("_release", resource.label)] if resource.label else []
+    return query_service.target(portal, resource.dataset.id, pinned)
+
+
+def release_ids(portal: Portal, dataset_id: str) -> dict[str, str]:
+    """The Socrata id of every published release of a dataset, by label."""
+    return {
+        r.label: release_soda_id(dataset_id, r.label)
+        for r in portal.catalog.releases(dataset_id)
+        if r.public
+    }
+
+
+def query(portal: Portal, soda_id: str, params: list[tuple[str, str]]) -> SodaAnswer:
+    """A SODA request's answer: its fields, and its rows or groups as a stream.
+
+    Checks run now (an unknown column, a bad value, a counts-only dataset raise
+    before anything is sent); rows are read as the stream is consumed.
+    """
+    resource = resolve(portal, soda_id)
+    disclosure.refuse_rows(portal, resource.dataset.id)
+    t = target(portal, resource)
+    soda_plan = plan(params, t.schema)
+    check_spec(soda_plan.spec, t.schema)
+    engine = query_service.engine(portal)
+    rows = _groups(engine, t, soda_plan.spec) if soda_plan.grouped else _rows(engine, t, soda_plan)
+    return SodaAnswer(soda_plan.fields, rows, t.release, t.dataset.synthetic)
+
+
+def _rows(
+    engine: QueryEngine, t: query_service.Target, soda_plan: SodaPlan
+) -> Iterator[dict[str, Any]]:
+    wants_id = any(f.source == ROW_ID_FIELD for f in soda_plan.fields)
+    batches = engine.batches(
+        t.path, t.schema, soda_plan.spec, batch_rows=BATCH_ROWS, with_row_id=wants_id
+    )
+    key = soda_plan.key
+    for batch in batches:
+        for row in batch.to_pylist():
+            if wants_id:
+                row_id = row.pop("_row_id")
+                values = [row[k] for k in key] if key else None
+                row[ROW_ID_FIELD] = row_soda_id(values, t.release.label, row_id)
+            yield {f.name: row[f.source] for f in soda_plan.fields}
+
+
+def _groups(
+    engine: QueryEngine, t: query_service.Target, spec: QuerySpec
+) -> Iterator[dict[str, Any]]:
+    """Every group asked for (``$limit`` may exceed one engine page): page by offset."""
+    remaining = spec.limit if spec.limit is not None else AGGREGATE_GROUP_LIMIT
+    offset = spec.offset
+    while remaining > 0:
+        size = min(remaining, AGGREGATE_GROUP_LIMIT)
+        page = engine.aggregate(t.path, t.schema, replace(spec, size=size, offset=offset))
+        yield from page.groups
+        if len(page.groups) < size:
+            return
+        remaining -= size
+        offset += size
+
+
+def last_modified(release: Release) -> datetime:
+    """When the answer's data last changed: the release's publication."""
+    return release.published_at or release.created_at

@@ -1,0 +1,240 @@
+"""The Socrata SODA 2.1 door, read by Socrata's own clients against a running portal.
+
+sodapy (``get``, ``get_all``, ``get_metadata``, ``datasets``) over plain HTTP,
+RSocrata's paging replayed request by request, and every answer compared with
+the native API's answer to the same question. Real files: Dallas's 2016 use of
+force (a family dataset with a primary key) and Seattle's use of force (a custom
+dataset without one).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import requests
+import uvicorn
+from sodapy import Socrata
+
+from openblotter.services.soda_ids import dataset_soda_id, release_soda_id
+from openblotter.web.app import create_app
+from tests.conftest import REAL_DATA
+from tests.factories import DALLAS_USE_OF_FORCE, MAPPINGS, make_settings, publish_file
+
+SEATTLE = REAL_DATA / "seattle" / "Use_Of_Force.csv"
+DALLAS = dataset_soda_id("use_of_force")
+SEATTLE_ID = dataset_soda_id("seattle_uof")
+COUNTED = dataset_soda_id("counted")
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture(scope="module")
+def portal_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A portal served by uvicorn on 127.0.0.1 (a free port), stopped after the module."""
+    data_dir = tmp_path_factory.mktemp("soda")
+    settings = make_settings(data_dir, aggregates_only_datasets=["counted"], agency="Dallas PD")
+    app = create_app(settings)
+    portal = app.state.portal
+    mapping = MAPPINGS / "dallas_use_of_force.toml"
+    for label in ("2016-Q4", "2017-Q1"):
+        publish_file(portal, DALLAS_USE_OF_FORCE, "use_of_force", label, mapping=mapping)
+    publish_file(portal, DALLAS_USE_OF_FORCE, "counted", "2016-Q4", mapping=mapping)
+    publish_file(portal, SEATTLE, "seattle_uof", "2026-Q2")
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "the test server did not start"
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def client(portal_url: str) -> Iterator[Socrata]:
+    """sodapy as a user writes it, with the plain-HTTP adapter instead of https://."""
+    adapter = {"prefix": "http://", "adapter": requests.adapters.HTTPAdapter()}
+    with Socrata(portal_url.removeprefix("http://"), None, session_adapter=adapter) as socrata:
+        yield socrata
+
+
+@pytest.fixture
+def http(portal_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=portal_url, timeout=60) as session:
+        yield session
+
+
+def native_rows(http: httpx.Client, dataset: str, params: dict[str, str]) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    query = dict(params) | {"_size": "1000"}
+    while True:
+        page = http.get(f"/api/v1/datasets/{dataset}/rows", params=query).json()
+        rows += page["rows"]
+        if not page["next"]:
+            return rows
+        query["_next"] = page["next"]
+
+
+# --- sodapy ---------------------------------------------------------------------------------
+
+
+def test_sodapy_get_reads_the_first_thousand_rows_as_socrata_writes_them(
+    client: Socrata, http: httpx.Client
+) -> None:
+    rows = client.get(DALLAS)
+    native = native_rows(http, "use_of_force", {})
+    assert len(rows) == 1000 < len(native)
+    first, expected = rows[0], native[0]
+    assert first["record_id"] == expected["record_id"]
+    assert first["force_number"] == str(expected["force_number"])  # numbers as strings
+    assert first["incident_date"] == expected["incident_date"] + "T00:00:00.000"
+    assert all(value is not None for row in rows for value in row.values())  # nulls left out
+    blank = next(k for k, v in expected.items() if v is None)
+    assert blank not in first
+
+
+def test_sodapy_get_with_a_year_filter_and_a_grouping(client: Socrata, http: httpx.Client) -> None:
+    where = "incident_date >= '2016-07-01T00:00:00.000' AND incident_date < '2017-01-01'"
+    rows = client.get(DALLAS, where=where, limit=5000)
+    native = native_rows(http, "use_of_force", {"incident_date__gte": "2016-07-01"})
+    assert len(rows) == len(native) > 0
+    groups = client.get(
+        DALLAS,
+        select="subject_race, count(*) AS n",
+        where=where,
+        group="subject_race",
+        order="n DESC",
+    )
+    aggregate = http.get(
+        "/api/v1/datasets/use_of_force/aggregate",
+        params={"_group": "subject_race", "incident_date__gte": "2016-07-01", "_sort": "-count"},
+    ).json()["groups"]
+    assert [int(g["n"]) for g in groups] == [g["count"] for g in aggregate]
+    assert sum(int(g["n"]) for g in groups) == len(native)
+
+
+def test_sodapy_get_all_pages_through_every_row(client: Socrata, http: httpx.Client) -> None:
+    rows = list(client.get_all(SEATTLE_ID, limit=5000))
+    assert len(rows) == 13_886 == len(native_rows(http, "seattle_uof", {}))
+    assert len({row["id"] for row in rows}) == len(rows)
+
+
+def test_sodapy_get_metadata_and_datasets(client: Socrata) -> None:
+    metadata = client.get_metadata(DALLAS)
+    assert metadata["id"] == DALLAS and metadata["name"]
+    columns = {c["fieldName"]: c["dataTypeName"] for c in metadata["columns"]}
+    assert columns["incident_date"] == "floating_timestamp"
+    assert columns["force_number"] == "number" and columns["subject_injured"] == "checkbox"
+    assert isinstance(metadata["rowsUpdatedAt"], int) and metadata["createdAt"] > 0
+    assert metadata["openblotter"]["release_ids"]["2016-Q4"] == release_soda_id(
+        "use_of_force", "2016-Q4"
+    )
+    listed = {d["resource"]["id"]: d for d in client.datasets()}
+    assert set(listed) == {DALLAS, SEATTLE_ID, COUNTED}
+    assert "incident_date" in listed[DALLAS]["resource"]["columns_field_name"]
+
+
+# --- RSocrata's paging, request by request ------------------------------------------------------
+
+
+@pytest.mark.parametrize(("dataset", "limit"), [(SEATTLE_ID, 50_000), (SEATTLE_ID, 5_000)])
+def test_rsocrata_pages_by_id_until_an_empty_csv_with_its_header(
+    http: httpx.Client, dataset: str, limit: int
+) -> None:
+    offset, pages, rows = 0, 0, []
+    header: list[str] | None = None
+    while True:
+        response = http.get(
+            f"/resource/{dataset}.csv", params={"$order": ":id", "$limit": limit, "$offset": offset}
+        )
+        assert response.status_code == 200 and response.headers["content-type"].startswith(
+            "text/csv"
+        )
+        page = list(csv.reader(io.StringIO(response.text)))
+        header = header or page[0]
+        assert page[0] == header == json.loads(response.headers["X-SODA2-Fields"])
+        assert len(json.loads(response.headers["X-SODA2-Types"])) == len(header)
+        assert response.headers["Last-Modified"].endswith("GMT")
+        pages += 1
+        if len(page) == 1:
+            break
+        rows += page[1:]
+        offset += len(page) - 1
+    assert pages == -(-13_886 // limit) + 1  # the pages with rows, then the empty one
+    assert len(rows) == 13_886
+    ids = [row[header.index("id")] for row in rows]
+    assert len(set(ids)) == len(ids)
+
+
+def test_the_id_of_a_keyed_row_holds_across_releases(http: httpx.Client) -> None:
+    params = {"$select": ":id, record_id, force_number", "$order": ":id", "$limit": "50000"}
+    current = http.get(f"/resource/{DALLAS}.json", params=params).json()
+    pinned = http.get(
+        f"/resource/{release_soda_id('use_of_force', '2016-Q4')}.json", params=params
+    ).json()
+    assert current == pinned and len(current) == len({r[":id"] for r in current}) > 2000
+    assert current[0][":id"].startswith("row-")
+    keys = [(r["record_id"], int(r["force_number"])) for r in current]
+    assert keys == sorted(keys)
+
+
+# --- conventions and errors --------------------------------------------------------------------
+
+
+def test_errors_take_socratas_shape(http: httpx.Client) -> None:
+    unknown = http.get(f"/resource/{DALLAS}.json", params={"$where": "no_such_column = 1"})
+    assert unknown.status_code == 404
+    body = unknown.json()
+    assert body["error"] is True and body["code"] == "query.soql.no-such-column"
+    assert body["message"] and "allowed" in body["data"]
+    malformed = http.get(f"/resource/{DALLAS}.json", params={"$where": "subject_age > "})
+    assert malformed.status_code == 400 and malformed.json()["code"] == "query.compiler.malformed"
+    missing = http.get("/resource/zzzz-9999.json")
+    assert missing.status_code == 404 and missing.json()["code"] == "not_found"
+    assert http.get(f"/resource/{DALLAS}.xml").status_code == 404
+
+
+def test_an_empty_answer_is_an_empty_array_and_a_csv_header(http: httpx.Client) -> None:
+    where = {"$where": "subject_age > 500"}
+    assert http.get(f"/resource/{DALLAS}.json", params=where).json() == []
+    text = http.get(
+        f"/resource/{DALLAS}.csv", params=where | {"$select": "record_id, subject_age"}
+    ).text
+    assert text == "record_id,subject_age\n"
+    geo = http.get(f"/resource/{DALLAS}.geojson", params=where).json()
+    assert geo == {"type": "FeatureCollection", "features": []}
+
+
+def test_a_counts_only_dataset_answers_no_row_through_soda(http: httpx.Client) -> None:
+    for suffix, params in [
+        (".json", {}),
+        (".csv", {"$order": ":id", "$limit": "50000", "$offset": "0"}),
+        ("", {"$select": "subject_race, count(*)", "$group": "subject_race"}),
+        (".geojson", {"$query": "SELECT * LIMIT 1"}),
+    ]:
+        response = http.get(f"/resource/{COUNTED}{suffix}", params=params)
+        assert response.status_code == 403, suffix
+        assert response.json()["code"] == "permission_denied"
+        assert "record_id" not in response.text
+    view = http.get(f"/api/views/{COUNTED}.json").json()
+    assert view["openblotter"]["access"] == "aggregates" and "resource" not in view["openblotter"]
