@@ -16,12 +16,15 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import httpx
 import pytest
 import requests
 import uvicorn
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sodapy import Socrata
 
 from openblotter.services.soda_ids import dataset_soda_id, release_soda_id
@@ -238,3 +241,121 @@ def test_a_counts_only_dataset_answers_no_row_through_soda(http: httpx.Client) -
         assert "record_id" not in response.text
     view = http.get(f"/api/views/{COUNTED}.json").json()
     assert view["openblotter"]["access"] == "aggregates" and "resource" not in view["openblotter"]
+
+
+# --- every SODA answer equals the native API's answer to the same question --------------------
+
+RACES = ["Black or African American", "White", "Hispanic or Latino", "Asian", "Unknown", "Other"]
+#: The same condition in both doors: native parameters and SoQL (native ``ne`` keeps nulls).
+CONDITIONS = st.one_of(
+    st.sampled_from(RACES).map(lambda r: ([("subject_race", r)], f"subject_race = '{r}'")),
+    st.sampled_from(RACES).map(
+        lambda r: (
+            [("subject_race__ne", r)],
+            f"(subject_race != '{r}' OR subject_race IS NULL)",
+        )
+    ),
+    st.lists(st.sampled_from(RACES), min_size=1, max_size=3, unique=True).map(
+        lambda rs: (
+            [("subject_race__in", ",".join(rs))],
+            "subject_race IN (" + ", ".join(f"'{r}'" for r in rs) + ")",
+        )
+    ),
+    st.integers(15, 60).map(lambda n: ([("subject_age__gt", str(n))], f"subject_age > {n}")),
+    st.integers(15, 60).map(lambda n: ([("subject_age__lte", str(n))], f"subject_age <= '{n}'")),
+    st.booleans().map(
+        lambda b: (
+            [("subject_age__isnull", str(b).lower())],
+            f"subject_age IS {'' if b else 'NOT '}NULL",
+        )
+    ),
+    st.booleans().map(
+        lambda b: ([("subject_injured", str(b).lower())], f"subject_injured = {str(b).lower()}")
+    ),
+    st.dates(date(2016, 1, 1), date(2016, 12, 31)).map(
+        lambda d: (
+            [("incident_date__gte", d.isoformat())],
+            f"incident_date >= '{d.isoformat()}T00:00:00.000'",
+        )
+    ),
+    st.sampled_from(["Male", "Female"]).map(
+        lambda s: ([("officer_sex", s)], f"upper(officer_sex) = '{s.upper()}'")
+    ),
+)
+GROUPINGS = st.sampled_from(
+    [None, ["subject_race"], ["officer_sex", "subject_injured"], ["year"], ["year", "subject_sex"]]
+)
+
+
+def _soda_group(name: str) -> str:
+    return "date_trunc_y(incident_date) AS year" if name == "year" else name
+
+
+def _same_groups(soda: list[dict[str, Any]], native: list[dict[str, Any]], keys: list[str]) -> None:
+    assert len(soda) == len(native)
+    for got, want in zip(soda, native, strict=True):
+        for key in keys:
+            value = got.get(key)
+            if key == "year" and value is not None:
+                value = int(value[:4])
+            elif isinstance(want[key], bool):
+                value = None if value is None else value
+            assert value == want[key], (key, got, want)
+        assert int(got["count"]) == want["count"], (got, want)
+        average = got.get("avg_subject_age")
+        if want["avg_subject_age"] is None:
+            assert average is None
+        else:
+            assert float(average) == pytest.approx(want["avg_subject_age"])
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(st.lists(CONDITIONS, max_size=3, unique_by=lambda c: c[0][0][0].split("__")[0]), GROUPINGS)
+def test_soda_answers_equal_the_native_answers(
+    http: httpx.Client, conditions: list[tuple[list[tuple[str, str]], str]], keys: list[str] | None
+) -> None:
+    native = [pair for params, _ in conditions for pair in params]
+    where = " AND ".join(soql for _, soql in conditions)
+    soda = [("$where", where)] if where else []
+    if keys is None:
+        counted = http.get(f"/resource/{DALLAS}.json", params=[*soda, ("$select", "count(*)")])
+        total = http.get(
+            "/api/v1/datasets/use_of_force/rows",
+            params=[*native, ("_count", "true"), ("_size", "40")],
+        ).json()
+        assert counted.json() == [{"count": str(total["total"])}], (where, native)
+        rows = http.get(
+            f"/resource/{DALLAS}.json",
+            params=[
+                *soda,
+                ("$order", ":id"),
+                ("$limit", "40"),
+                ("$select", "record_id, force_number"),
+            ],
+        ).json()
+        sorted_native = http.get(
+            "/api/v1/datasets/use_of_force/rows",
+            params=[*native, ("_sort", "record_id,force_number"), ("_size", "40")],
+        ).json()["rows"]
+        assert [(r["record_id"], int(r["force_number"])) for r in rows] == [
+            (r["record_id"], r["force_number"]) for r in sorted_native
+        ]
+        return
+    select = ", ".join(_soda_group(k) for k in keys) + ", count(*), avg(subject_age)"
+    soda_groups = http.get(
+        f"/resource/{DALLAS}.json",
+        params=[*soda, ("$select", select), ("$group", ", ".join(keys)), ("$limit", "50000")],
+    )
+    assert soda_groups.status_code == 200, soda_groups.text
+    answer = http.get(
+        "/api/v1/datasets/use_of_force/aggregate",
+        params=[*native, ("_group", ",".join(keys)), ("_agg", "count,avg:subject_age")],
+    )
+    assert answer.status_code == 200, (native, answer.text)
+    native_groups = answer.json()["groups"]
+    assert len(soda_groups.json()) == len(native_groups), (where, native, keys)
+    _same_groups(soda_groups.json(), native_groups, keys)
