@@ -359,3 +359,25 @@ def test_soda_answers_equal_the_native_answers(
     native_groups = answer.json()["groups"]
     assert len(soda_groups.json()) == len(native_groups), (where, native, keys)
     _same_groups(soda_groups.json(), native_groups, keys)
+
+
+def test_the_ids_are_listed_in_the_api_metadata_and_on_the_page(http: httpx.Client) -> None:
+    detail = http.get("/api/v1/datasets/use_of_force").json()["socrata"]
+    assert detail["id"] == DALLAS and detail["resource"] == f"/resource/{DALLAS}.json"
+    assert detail["release_ids"] == {
+        label: release_soda_id("use_of_force", label) for label in ("2016-Q4", "2017-Q1")
+    }
+    page = http.get("/datasets/use_of_force", headers={"accept": "text/html"}).text
+    assert DALLAS in page and release_soda_id("use_of_force", "2017-Q1") in page
+    counted = http.get("/api/v1/datasets/counted").json()["socrata"]
+    assert counted["id"] == COUNTED and "resource" not in counted
+    view = http.get(f"/api/views/{release_soda_id('use_of_force', '2016-Q4')}.json").json()
+    assert view["openblotter"]["release"] == "2016-Q4" and view["openblotter"]["pinned"] is True
+
+
+def test_browsers_may_read_the_soda_door_from_any_origin(http: httpx.Client) -> None:
+    response = http.get(
+        f"/resource/{DALLAS}.json?$limit=1", headers={"Origin": "https://x.example"}
+    )
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert "X-SODA2-Fields" in response.headers["access-control-expose-headers"]

@@ -7,7 +7,7 @@ from typing import Any
 from openblotter.domain.formats import EXPORT_FORMATS
 from openblotter.domain.releases import Dataset, Release
 from openblotter.domain.schema import SchemaField, TableSchema
-from openblotter.services import disclosure
+from openblotter.services import disclosure, soda_ids
 from openblotter.services.portal import Portal
 from openblotter.services.publisher_notes import release_notes
 from openblotter.services.releases import release_summary
@@ -142,4 +142,5 @@ def dataset_detail(portal: Portal, dataset_id: str) -> dict[str, Any]:
     ]
     if not rows_public:  # counts of rows by condition are counts outside the protected tables
         detail["releases"] = [disclosure.without_row_counts(r) for r in detail["releases"]]
+    detail["socrata"] = soda_ids.socrata_links(dataset_id, releases, rows_public=rows_public)
     return detail

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from openblotter.domain.query.values import json_value
+from openblotter.domain.releases import Release
 
 #: Socrata's 4x4 alphabet: lower-case letters and digits without look-alikes (0, 1, l, o).
 ALPHABET = "23456789abcdefghijkmnpqrstuvwxyz"
@@ -51,3 +52,20 @@ def row_soda_id(key_values: Sequence[Any] | None, release_label: str, row_id: in
         parts = ["row", release_label, str(row_id)]
     digits = _digits(parts, 12)
     return f"row-{digits[:4]}.{digits[4:8]}~{digits[8:]}"
+
+
+def socrata_links(
+    dataset_id: str, releases: Sequence[Release], *, rows_public: bool
+) -> dict[str, Any]:
+    """A dataset's Socrata ids and addresses, as its API metadata and page list them."""
+    soda_id = dataset_soda_id(dataset_id)
+    links: dict[str, Any] = {
+        "id": soda_id,
+        "metadata": f"/api/views/{soda_id}.json",
+        "release_ids": {
+            r.label: release_soda_id(dataset_id, r.label) for r in releases if r.public
+        },
+    }
+    if rows_public:
+        links["resource"] = f"/resource/{soda_id}.json"
+    return links

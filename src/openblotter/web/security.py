@@ -26,6 +26,7 @@ DEFAULT_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form
 HSTS = "max-age=63072000; includeSubDomains"
 #: Headers a cross-origin script may read from API responses.
 CORS_EXPOSED = ["Link", "Retry-After", "X-Data-Notice", "Content-Disposition", "ETag", "Digest"]
+CORS_EXPOSED += ["X-SODA2-Fields", "X-SODA2-Types", "Last-Modified"]  # the Socrata door's
 
 
 class SecurityHeaders:
@@ -110,7 +111,7 @@ class ReadApiCors:
         )
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope.get("path", "").startswith("/api/"):
+        if scope["type"] == "http" and scope.get("path", "").startswith(("/api/", "/resource/")):
             await self.cors(scope, receive, send)
         else:
             await self.app(scope, receive, send)
