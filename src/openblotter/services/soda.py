@@ -2,8 +2,8 @@
 model, rows and groups streamed with no cap; the same access rules as every door.
 
 A dataset published only as counts answers no row through SODA (403, as Socrata
-answers for a dataset that is not public); its counts are in the native
-aggregate API. Rows and groups come from :mod:`openblotter.storage.engine` via
+answers for a dataset that is not public); a grouped ``count(*)`` is answered by the
+native aggregate service from its protected tables (:mod:`.soda_counts`). Rows and groups come from :mod:`openblotter.storage.engine` via
 the query model, so a SODA answer equals the native API's for the same question.
 """
 
@@ -20,7 +20,7 @@ from openblotter.domain.query.parse import check_spec
 from openblotter.domain.query.soql_groups import OutputField
 from openblotter.domain.query.soql_spec import ROW_ID_FIELD, SodaPlan, plan
 from openblotter.domain.releases import Dataset, Release
-from openblotter.services import disclosure
+from openblotter.services import disclosure, soda_counts
 from openblotter.services import query as query_service
 from openblotter.services.portal import Portal
 from openblotter.services.soda_ids import (
@@ -94,10 +94,15 @@ def query(portal: Portal, soda_id: str, params: list[tuple[str, str]]) -> SodaAn
     before anything is sent); rows are read as the stream is consumed.
     """
     resource = resolve(portal, soda_id)
-    disclosure.refuse_rows(portal, resource.dataset.id)
     t = target(portal, resource)
     soda_plan = plan(params, t.schema)
     check_spec(soda_plan.spec, t.schema)
+    if disclosure.aggregates_only(portal, resource.dataset.id):
+        if not soda_plan.grouped:
+            disclosure.refuse_rows(portal, resource.dataset.id)
+        # Counts only: from the protected tables, as the native aggregate API answers.
+        groups = soda_counts.counts(portal, resource.dataset.id, soda_plan)
+        return SodaAnswer(soda_plan.fields, groups, t.release, t.dataset.synthetic)
     engine = query_service.engine(portal)
     rows = _groups(engine, t, soda_plan.spec) if soda_plan.grouped else _rows(engine, t, soda_plan)
     return SodaAnswer(soda_plan.fields, rows, t.release, t.dataset.synthetic)

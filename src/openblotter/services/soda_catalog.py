@@ -103,8 +103,9 @@ def _links(
         links["resource"] = f"{base}/resource/{resource.soda_id}.json"
     else:
         links["note"] = (
-            "Published only as counts: rows are not served through SODA; "
-            f"ask {base}/api/v1/datasets/{dataset_id}/aggregate for counts."
+            "Published only as counts: rows are not served through SODA; a grouped count(*) "
+            "is answered from the protected tables (small counts hidden), as "
+            f"{base}/api/v1/datasets/{dataset_id}/aggregate answers it."
         )
     return links
 
