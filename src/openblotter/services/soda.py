@@ -14,6 +14,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+import pyarrow as pa
+
 from openblotter.domain.errors import NotFound
 from openblotter.domain.query.model import AGGREGATE_GROUP_LIMIT, QuerySpec
 from openblotter.domain.query.parse import check_spec
@@ -46,10 +48,11 @@ class Resource:
 
 @dataclass(frozen=True)
 class SodaAnswer:
-    """The fields of an answer and its rows (values as the engine gives them), streamed."""
+    """The fields of an answer and its rows as Arrow batches (columns named as the fields),
+    streamed: values as the engine gives them, rendered by the door."""
 
     fields: tuple[OutputField, ...]
-    rows: Iterator[dict[str, Any]]
+    batches: Iterator[pa.RecordBatch]
     release: Release
     synthetic: bool
 
@@ -102,27 +105,56 @@ def query(portal: Portal, soda_id: str, params: list[tuple[str, str]]) -> SodaAn
             disclosure.refuse_rows(portal, resource.dataset.id)
         # Counts only: from the protected tables, as the native aggregate API answers.
         groups = soda_counts.counts(portal, resource.dataset.id, soda_plan)
-        return SodaAnswer(soda_plan.fields, groups, t.release, t.dataset.synthetic)
+        counted = _as_batches(groups, soda_plan.fields)
+        return SodaAnswer(soda_plan.fields, counted, t.release, t.dataset.synthetic)
     engine = query_service.engine(portal)
-    rows = _groups(engine, t, soda_plan.spec) if soda_plan.grouped else _rows(engine, t, soda_plan)
-    return SodaAnswer(soda_plan.fields, rows, t.release, t.dataset.synthetic)
+    if soda_plan.grouped:
+        batches = _as_batches(_groups(engine, t, soda_plan.spec), soda_plan.fields)
+    else:
+        batches = _rows(engine, t, soda_plan)
+    return SodaAnswer(soda_plan.fields, batches, t.release, t.dataset.synthetic)
 
 
 def _rows(
     engine: QueryEngine, t: query_service.Target, soda_plan: SodaPlan
-) -> Iterator[dict[str, Any]]:
+) -> Iterator[pa.RecordBatch]:
     wants_id = any(f.source == ROW_ID_FIELD for f in soda_plan.fields)
     batches = engine.batches(
         t.path, t.schema, soda_plan.spec, batch_rows=BATCH_ROWS, with_row_id=wants_id
     )
-    key = soda_plan.key
+    names = [f.name for f in soda_plan.fields]
     for batch in batches:
-        for row in batch.to_pylist():
-            if wants_id:
-                row_id = row.pop("_row_id")
-                values = [row[k] for k in key] if key else None
-                row[ROW_ID_FIELD] = row_soda_id(values, t.release.label, row_id)
-            yield {f.name: row[f.source] for f in soda_plan.fields}
+        columns = {name: batch.column(name) for name in batch.schema.names}
+        if wants_id:
+            columns[ROW_ID_FIELD] = pa.array(_row_ids(batch, soda_plan.key, t.release.label))
+        yield pa.RecordBatch.from_arrays([columns[f.source] for f in soda_plan.fields], names)
+
+
+def _row_ids(batch: pa.RecordBatch, key: tuple[str, ...], label: str) -> list[str]:
+    row_ids = batch.column("_row_id").to_pylist()
+    if not key:
+        return [row_soda_id(None, label, row_id) for row_id in row_ids]
+    values = zip(*(batch.column(k).to_pylist() for k in key), strict=True)
+    return [row_soda_id(list(v), label, r) for v, r in zip(values, row_ids, strict=True)]
+
+
+def _as_batches(
+    rows: Iterator[dict[str, Any]], fields: tuple[OutputField, ...], size: int = BATCH_ROWS
+) -> Iterator[pa.RecordBatch]:
+    """Grouped answers (dicts) as batches of the answer's fields."""
+    chunk: list[dict[str, Any]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield _batch(chunk, fields)
+            chunk = []
+    if chunk:
+        yield _batch(chunk, fields)
+
+
+def _batch(rows: list[dict[str, Any]], fields: tuple[OutputField, ...]) -> pa.RecordBatch:
+    arrays = [pa.array([row.get(f.source) for row in rows]) for f in fields]
+    return pa.RecordBatch.from_arrays(arrays, [f.name for f in fields])
 
 
 def _groups(

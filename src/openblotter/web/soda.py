@@ -71,7 +71,7 @@ def resource(name: str, request: Request, portal: PortalDep) -> Response:
         with cancellable_request():
             answer = soda.query(portal, soda_id, params)
             render, media_type = FORMATS[fmt]
-            chunks = started(render(answer.rows, answer.fields))
+            chunks = started(render(answer.batches, answer.fields))
     except OpenBlotterError as error:
         return soda_error(error)
     modified = soda.last_modified(answer.release).astimezone(UTC)

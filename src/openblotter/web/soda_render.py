@@ -1,8 +1,9 @@
 """SODA answers as Socrata writes them: JSON (numbers and timestamps as strings, nulls left
 out), CSV (header row even when empty), GeoJSON; and its error shape.
 
-Values arrive as the engine gives them (Python numbers, dates, booleans; a
-grouped answer's dates as ISO text); each is rendered by its field's SODA type.
+Values arrive as Arrow batches, as the engine gives them (a grouped answer's
+dates as ISO text); each column is rendered by its field's SODA type, by Arrow
+where Arrow writes what Socrata writes.
 """
 
 from __future__ import annotations
@@ -16,25 +17,26 @@ from typing import Any
 
 import numpy as np
 import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 from openblotter.domain.query.soql_groups import OutputField
 
 JSON_TYPE = "application/json;charset=utf-8"
 CSV_TYPE = "text/csv; charset=utf-8"
 GEOJSON_TYPE = "application/vnd.geo+json;charset=utf-8"
-#: Rows rendered per chunk of the response body.
-CHUNK_ROWS = 2_000
 # A spreadsheet runs a cell starting with one of these as a formula (as in the native CSV).
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA = "^[=+\\-@\t\r]"
 
 
 def floating_timestamp(value: Any) -> str:
     """``2024-05-01T13:45:00.000``: Socrata's floating timestamp, milliseconds always."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if not isinstance(value, datetime):
-        value = datetime.combine(value, time())
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}"
+    moment: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
+    if not isinstance(moment, datetime):
+        moment = datetime.combine(moment, time())
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
 
 
 def soda_value(value: Any, soda_type: str) -> Any:
@@ -56,44 +58,61 @@ def soda_value(value: Any, soda_type: str) -> Any:
     return str(value)
 
 
-def _row(row: dict[str, Any], fields: tuple[OutputField, ...]) -> dict[str, Any]:
-    out = {}
-    for f in fields:
-        value = soda_value(row.get(f.name), f.soda_type)
-        if value is not None:
-            out[f.name] = value
-    return out
+def text_column(array: pa.Array, soda_type: str, *, keep_booleans: bool = False) -> pa.Array:
+    """A column as SODA's text (nulls stay null), computed by Arrow where Arrow writes it as
+    Socrata does (integers, booleans, dates and timestamps), value by value otherwise."""
+    kind = array.type
+    if pa.types.is_boolean(kind):
+        return array if keep_booleans else pc.cast(array, pa.string())
+    if pa.types.is_integer(kind):
+        return pc.cast(array, pa.string())
+    if pa.types.is_date(kind) or pa.types.is_timestamp(kind):
+        milliseconds = pc.cast(array, pa.timestamp("ms"), safe=False)
+        return pc.strftime(milliseconds, format="%Y-%m-%dT%H:%M:%S")
+    if pa.types.is_null(kind):
+        return pa.nulls(len(array), pa.string())
+    if pa.types.is_string(kind) and soda_type == "text":
+        return array
+    # Floats (plain decimals, never 1e-07), times and timestamps given as text.
+    return pa.array([soda_value(v, soda_type) for v in array.to_pylist()], pa.string())
 
 
-def _chunks(rows: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
-    chunk: list[dict[str, Any]] = []
-    for row in rows:
-        chunk.append(row)
-        if len(chunk) >= CHUNK_ROWS:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
+def _json_rows(batch: pa.RecordBatch, fields: tuple[OutputField, ...]) -> list[dict[str, Any]]:
+    columns = [
+        text_column(batch.column(i), f.soda_type, keep_booleans=True).to_pylist()
+        for i, f in enumerate(fields)
+    ]
+    names = [f.name for f in fields]
+    return [
+        {name: value for name, value in zip(names, values, strict=True) if value is not None}
+        for values in zip(*columns, strict=True)
+    ]
 
 
-def json_body(rows: Iterable[dict[str, Any]], fields: tuple[OutputField, ...]) -> Iterator[bytes]:
-    """A JSON array of objects, streamed."""
+def json_body(
+    batches: Iterable[pa.RecordBatch], fields: tuple[OutputField, ...]
+) -> Iterator[bytes]:
+    """A JSON array of objects, streamed; nulls left out."""
     opened = False
-    for chunk in _chunks(rows):
-        lines = b",\n".join(orjson.dumps(_row(row, fields)) for row in chunk)
+    for batch in batches:
+        if not batch.num_rows:
+            continue
+        lines = b",\n".join(orjson.dumps(row) for row in _json_rows(batch, fields))
         yield (b",\n" if opened else b"[") + lines
         opened = True
     yield b"]\n" if opened else b"[]\n"
 
 
 def geojson_body(
-    rows: Iterable[dict[str, Any]], fields: tuple[OutputField, ...]
+    batches: Iterable[pa.RecordBatch], fields: tuple[OutputField, ...]
 ) -> Iterator[bytes]:
     """A GeoJSON FeatureCollection; a point where the row has latitude and longitude."""
     yield b'{"type":"FeatureCollection","features":['
     opened = False
-    for chunk in _chunks(rows):
-        features = b",\n".join(orjson.dumps(_feature(_row(row, fields))) for row in chunk)
+    for batch in batches:
+        if not batch.num_rows:
+            continue
+        features = b",\n".join(orjson.dumps(_feature(row)) for row in _json_rows(batch, fields))
         yield (b",\n" if opened else b"") + features
         opened = True
     yield b"]}\n"
@@ -107,30 +126,31 @@ def _feature(properties: dict[str, Any]) -> dict[str, Any]:
     return {"type": "Feature", "geometry": geometry, "properties": properties}
 
 
-def _csv_cell(value: Any, soda_type: str) -> str:
-    text = soda_value(value, soda_type)
-    if text is None:
-        return ""
-    if isinstance(text, bool):
-        return str(text).lower()
-    if soda_type == "text" and text.startswith(_FORMULA_STARTS):
-        return "'" + text
-    return str(text)
+def _inert(text: pa.Array) -> pa.Array:
+    """Text a spreadsheet would run as a formula gets a leading quote (as the native CSV)."""
+    formula = pc.match_substring_regex(text, _FORMULA)
+    return pc.if_else(formula, pc.binary_join_element_wise("'", text, ""), text)
 
 
-def csv_body(rows: Iterable[dict[str, Any]], fields: tuple[OutputField, ...]) -> Iterator[bytes]:
+def csv_body(batches: Iterable[pa.RecordBatch], fields: tuple[OutputField, ...]) -> Iterator[bytes]:
     """CSV with the header row first (also when no row matched)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(
+    csv.writer(buffer, lineterminator="\n").writerow(
         [("'" + f.name) if f.name.startswith(_FORMULA_STARTS) else f.name for f in fields]
     )
     yield buffer.getvalue().encode()
-    for chunk in _chunks(rows):
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerows([_csv_cell(row.get(f.name), f.soda_type) for f in fields] for row in chunk)
-        yield buffer.getvalue().encode()
+    no_header = pa_csv.WriteOptions(include_header=False)
+    for batch in batches:
+        if not batch.num_rows:
+            continue
+        columns = []
+        for i, f in enumerate(fields):
+            text = text_column(batch.column(i), f.soda_type)
+            columns.append(_inert(text) if f.soda_type == "text" else text)
+        sink = io.BytesIO()
+        table = pa.Table.from_arrays(columns, names=[f"c{i}" for i in range(len(columns))])
+        pa_csv.write_csv(table, sink, no_header)
+        yield sink.getvalue()
 
 
 def headers(fields: tuple[OutputField, ...], modified: datetime) -> dict[str, str]:
