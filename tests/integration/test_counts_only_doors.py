@@ -19,13 +19,15 @@ from typer.testing import CliRunner
 from openblotter.cli import app as cli_app
 from openblotter.domain.errors import Forbidden
 from openblotter.domain.formats import EXPORT_FORMATS
-from openblotter.services import harvest, query, releases
+from openblotter.services import harvest, query, releases, soda
+from openblotter.services.soda_ids import dataset_soda_id, release_soda_id
 from openblotter.web.app import create_app
 from tests.factories import TEST_SALT, make_settings, publish_file, write_csv
 
 DATASET = "ledger"
 API = f"/api/v1/datasets/{DATASET}"
 HEADER = ["case_id", "district", "kind"]
+SODA_ID = dataset_soda_id(DATASET)
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +59,9 @@ def _portal(client: TestClient) -> Any:
         f"{API}/releases/2026-Q2/datapackage.json",
         f"/datasets/{DATASET}/explore",
         f"/datasets/{DATASET}/releases/2026-Q1/diff/2026-Q2",
+        *(f"/resource/{SODA_ID}{suffix}" for suffix in ("", ".json", ".csv", ".geojson")),
+        f"/resource/{release_soda_id(DATASET, '2026-Q1')}.csv?$order=:id&$limit=50000",
+        f"/resource/{SODA_ID}.json?$query=SELECT case_id, district WHERE kind = 'stop'",
     ],
 )
 def test_every_web_door_refuses_rows(client: TestClient, path: str) -> None:
@@ -88,6 +93,7 @@ def test_the_manifest_keeps_the_rows_report_and_changelog_back(client: TestClien
         lambda p: releases.diff_releases(p, DATASET, "2026-Q1", "2026-Q2", change="added", limit=5),
         lambda p: releases.release_file(p, DATASET, "2026-Q1"),
         lambda p: harvest.datapackage(p, "https://portal.example", DATASET, "2026-Q2"),
+        lambda p: soda.query(p, SODA_ID, [("$select", "case_id")]),
     ],
     ids=[
         "rows_page",
@@ -96,6 +102,7 @@ def test_the_manifest_keeps_the_rows_report_and_changelog_back(client: TestClien
         "diff_releases-rows",
         "release_file",
         "datapackage",
+        "soda",
     ],
 )
 def test_every_service_a_door_calls_refuses_rows(client: TestClient, call: Any) -> None:

@@ -9,6 +9,7 @@ the query model, so a SODA answer equals the native API's for the same question.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -22,8 +23,7 @@ from openblotter.domain.query.parse import check_spec
 from openblotter.domain.query.soql_groups import OutputField
 from openblotter.domain.query.soql_spec import ROW_ID_FIELD, SodaPlan, plan
 from openblotter.domain.releases import Dataset, Release
-from openblotter.services import disclosure, soda_counts
-from openblotter.services import query as query_service
+from openblotter.services import disclosure, reading, soda_counts
 from openblotter.services.portal import Portal
 from openblotter.services.soda_ids import (
     FOUR_BY_FOUR,
@@ -75,10 +75,10 @@ def resolve(portal: Portal, soda_id: str) -> Resource:
     )
 
 
-def target(portal: Portal, resource: Resource) -> query_service.Target:
+def target(portal: Portal, resource: Resource) -> reading.Target:
     """The release a resource reads (its pinned release, or the dataset's current one)."""
     pinned = [("_release", resource.label)] if resource.label else []
-    return query_service.target(portal, resource.dataset.id, pinned)
+    return reading.target(portal, resource.dataset.id, pinned)
 
 
 def release_ids(portal: Portal, dataset_id: str) -> dict[str, str]:
@@ -105,19 +105,24 @@ def query(portal: Portal, soda_id: str, params: list[tuple[str, str]]) -> SodaAn
             disclosure.refuse_rows(portal, resource.dataset.id)
         # Counts only: from the protected tables, as the native aggregate API answers.
         groups = soda_counts.counts(portal, resource.dataset.id, soda_plan)
-        counted = _as_batches(groups, soda_plan.fields)
+        counted = _started(_as_batches(groups, soda_plan.fields))
         return SodaAnswer(soda_plan.fields, counted, t.release, t.dataset.synthetic)
-    engine = query_service.engine(portal)
+    engine = reading.engine(portal)
     if soda_plan.grouped:
         batches = _as_batches(_groups(engine, t, soda_plan.spec), soda_plan.fields)
     else:
         batches = _rows(engine, t, soda_plan)
-    return SodaAnswer(soda_plan.fields, batches, t.release, t.dataset.synthetic)
+    return SodaAnswer(soda_plan.fields, _started(batches), t.release, t.dataset.synthetic)
 
 
-def _rows(
-    engine: QueryEngine, t: query_service.Target, soda_plan: SodaPlan
-) -> Iterator[pa.RecordBatch]:
+def _started(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+    """The same batches, the first already read: a query that cannot run (busy, too slow,
+    out of memory) fails now, before a response starts, never as a 200 cut short."""
+    first = next(batches, None)
+    return batches if first is None else itertools.chain([first], batches)
+
+
+def _rows(engine: QueryEngine, t: reading.Target, soda_plan: SodaPlan) -> Iterator[pa.RecordBatch]:
     wants_id = any(f.source == ROW_ID_FIELD for f in soda_plan.fields)
     batches = engine.batches(
         t.path, t.schema, soda_plan.spec, batch_rows=BATCH_ROWS, with_row_id=wants_id
@@ -157,9 +162,7 @@ def _batch(rows: list[dict[str, Any]], fields: tuple[OutputField, ...]) -> pa.Re
     return pa.RecordBatch.from_arrays(arrays, [f.name for f in fields])
 
 
-def _groups(
-    engine: QueryEngine, t: query_service.Target, spec: QuerySpec
-) -> Iterator[dict[str, Any]]:
+def _groups(engine: QueryEngine, t: reading.Target, spec: QuerySpec) -> Iterator[dict[str, Any]]:
     """Every group asked for (``$limit`` may exceed one engine page): page by offset."""
     remaining = spec.limit if spec.limit is not None else AGGREGATE_GROUP_LIMIT
     offset = spec.offset

@@ -17,8 +17,7 @@ from openblotter.domain.errors import InvalidInput
 from openblotter.domain.query.soql_groups import soda_type
 from openblotter.domain.releases import Dataset, Release
 from openblotter.domain.schema import TableSchema
-from openblotter.services import disclosure
-from openblotter.services import query as query_service
+from openblotter.services import disclosure, reading
 from openblotter.services.portal import Portal
 from openblotter.services.soda import Resource, release_ids, resolve, target
 from openblotter.services.soda_ids import dataset_soda_id
@@ -135,7 +134,7 @@ def catalog(portal: Portal, base: str, params: Sequence[tuple[str, str]]) -> dic
 
 
 def _result(portal: Portal, dataset: Dataset, release: Release, base: str) -> dict[str, Any]:
-    schema = query_service.release_schema(release, portal.release_path(release))
+    schema = reading.release_schema(release, portal.release_path(release))
     fields = schema.published_fields()
     soda_id = dataset_soda_id(dataset.id)
     return {

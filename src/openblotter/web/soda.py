@@ -18,7 +18,6 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response, Streamin
 from openblotter.domain.errors import Forbidden, Gone, NotFound, OpenBlotterError
 from openblotter.services import soda, soda_catalog
 from openblotter.services.query import cancellable_request
-from openblotter.storage.exports import started
 from openblotter.web import soda_render
 from openblotter.web.deps import PortalDep
 from openblotter.web.errors import status_of
@@ -71,7 +70,7 @@ def resource(name: str, request: Request, portal: PortalDep) -> Response:
         with cancellable_request():
             answer = soda.query(portal, soda_id, params)
             render, media_type = FORMATS[fmt]
-            chunks = started(render(answer.batches, answer.fields))
+            chunks = render(answer.batches, answer.fields)
     except OpenBlotterError as error:
         return soda_error(error)
     modified = soda.last_modified(answer.release).astimezone(UTC)
