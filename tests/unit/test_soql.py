@@ -94,7 +94,12 @@ def test_a_syntax_error_says_where_and_what_was_expected() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["(" * 400 + "a = 1" + ")" * 400, "NOT " * 2_000 + "a = 1", "a = 1 AND " * 2_000 + "b = 2"],
+    [
+        "(" * 400 + "a = 1" + ")" * 400,
+        "NOT " * 1_900 + "a = 1",
+        "a = 1 AND " * 2_000 + "b = 2",
+        "NOT (" * 30 + "a = 1" + ")" * 30,
+    ],
 )
 def test_deep_or_long_clauses_are_refused_before_parsing(text: str) -> None:
     with pytest.raises(InvalidInput):
@@ -262,3 +267,11 @@ def test_any_clause_gives_a_plan_or_one_of_our_errors(parameter: str, text: str)
         check_spec(made.spec, STOPS)
     except OpenBlotterError as error:
         assert error.message
+
+
+def test_many_conditions_side_by_side_are_not_deep() -> None:
+    where = " AND ".join(
+        f"subject_age IS NOT NULL AND subject_race NOT IN ('x{i}')" for i in range(30)
+    )
+    made = soda(where=where)
+    assert len(made.spec.where.items) == 60  # type: ignore[union-attr]

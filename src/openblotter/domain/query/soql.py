@@ -21,8 +21,8 @@ from openblotter.domain.errors import InvalidInput
 
 #: Characters in one SoQL parameter (a URL is capped before this by the server).
 MAX_SOQL_LENGTH = 8_000
-#: Nesting of parentheses and NOTs in one clause.
-MAX_SOQL_DEPTH = 20
+#: Nesting of parentheses, NOTs and AND/OR groups in one clause (the syntax tree's depth).
+MAX_SOQL_DEPTH = 24
 
 GRAMMAR = r"""
 statement: "SELECT"i select_list where? group? having? order? search? limit? offset?
@@ -335,13 +335,60 @@ def parse_clause(parameter: str, text: str) -> Any:
     """One SoQL clause (``$select``, ``$where``, ...) as its syntax tree; InvalidInput if not."""
     _check_size(parameter, text)
     try:
-        return _parser(_CLAUSES[parameter]).parse(text)
+        tree = _parser(_CLAUSES[parameter]).parse(text)
     except UnexpectedInput as error:
         raise _syntax_error(parameter, text, error) from None
     except (LarkError, RecursionError):
         raise InvalidInput(
             f"{parameter} could not be read as SoQL.", detail={"parameter": parameter}
         ) from None
+    if _depth(tree) > MAX_SOQL_DEPTH:
+        raise _too_deep(parameter)
+    return tree
+
+
+def _children(item: Any) -> tuple[Any, ...]:
+    if isinstance(item, tuple):
+        return item
+    if isinstance(item, Logical | Call):
+        return item.items if isinstance(item, Logical) else item.args
+    if isinstance(item, Negation):
+        return (item.item,)
+    if isinstance(item, Compare):
+        return (item.left, item.right)
+    if isinstance(item, InList):
+        return (item.operand, *item.values)
+    if isinstance(item, Between):
+        return (item.operand, item.low, item.high)
+    if isinstance(item, Like):
+        return (item.operand, item.pattern)
+    if isinstance(item, IsNull):
+        return (item.operand,)
+    if isinstance(item, Selected | Ordered):
+        return (item.expr,)
+    if isinstance(item, Statement):
+        return (item.select, item.where, item.group or (), item.having, item.order or ())
+    return ()
+
+
+def _depth(tree: Any) -> int:
+    """How deep the syntax tree nests (walked without recursion: the tree may be deep)."""
+    deepest, stack = 0, [(tree, 0)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > MAX_SOQL_DEPTH:
+            break
+        stack.extend((child, depth + 1) for child in _children(item) if child is not None)
+    return deepest
+
+
+def _too_deep(parameter: str) -> InvalidInput:
+    return InvalidInput(
+        f"{parameter} nests conditions (parentheses, NOT, AND/OR groups) more than "
+        f"{MAX_SOQL_DEPTH} deep.",
+        detail={"parameter": parameter, "allowed": MAX_SOQL_DEPTH},
+    )
 
 
 def _check_size(parameter: str, text: str) -> None:
@@ -353,7 +400,6 @@ def _check_size(parameter: str, text: str) -> None:
         )
     depth = deepest = 0
     quoted = False
-    words = text.upper().split()
     for character in text:
         if character == "'":
             quoted = not quoted
@@ -362,11 +408,8 @@ def _check_size(parameter: str, text: str) -> None:
             deepest = max(deepest, depth)
         elif not quoted and character == ")":
             depth -= 1
-    if deepest + words.count("NOT") > MAX_SOQL_DEPTH:
-        raise InvalidInput(
-            f"{parameter} nests parentheses and NOTs more than {MAX_SOQL_DEPTH} deep.",
-            detail={"parameter": parameter, "allowed": MAX_SOQL_DEPTH},
-        )
+    if deepest > MAX_SOQL_DEPTH:
+        raise _too_deep(parameter)
 
 
 def _syntax_error(parameter: str, text: str, error: UnexpectedInput) -> InvalidInput:
