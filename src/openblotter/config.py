@@ -224,6 +224,12 @@ class Settings(BaseSettings):
         "span; checked before the sheet is read. Rows and columns are also held to Excel's "
         "own limits (1,048,576 and 16,384) and a cell to 32,767 characters.",
     )
+    ckan_sql_enabled: bool = Field(
+        default=True,
+        description="Answer CKAN's datastore_search_sql (one SELECT over one resource, parsed "
+        "and checked against an allow-list). False: the action is unknown, as on a CKAN "
+        "without it.",
+    )
     # --- serving on the public internet (web/limits.py, web/security.py, web/connections.py) ---
     public_base_url: str | None = Field(
         default=None,

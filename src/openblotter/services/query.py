@@ -36,8 +36,11 @@ def cancellable_request() -> Iterator[Cancellation]:
         CURRENT_REQUEST.reset(token)
 
 
-def rows_page(portal: Portal, dataset_id: str, params: Params) -> dict[str, Any]:
-    """A page of rows: ``{"rows", "next", "total", "release", "columns", "synthetic"}``."""
+def rows_page(
+    portal: Portal, dataset_id: str, params: Params, *, row_ids: bool = False
+) -> dict[str, Any]:
+    """A page of rows: ``{"rows", "next", "total", "release", "columns", "synthetic"}``
+    (and ``row_ids``, each row's number in the release file, when asked)."""
     disclosure.refuse_rows(portal, dataset_id)
     params = _paged_release(portal, dataset_id, params)
     t = target(portal, dataset_id, params)
@@ -45,7 +48,7 @@ def rows_page(portal: Portal, dataset_id: str, params: Params) -> dict[str, Any]
     page = engine(portal).rows(t.path, t.schema, spec)
     columns = list(spec.fields or [f.name for f in t.schema.fields])
     token = bind_release(page.next, t.release.label, t.release.checksum) if page.next else None
-    return {
+    body: dict[str, Any] = {
         "rows": page.rows,
         "next": token,
         "total": page.total,
@@ -53,6 +56,9 @@ def rows_page(portal: Portal, dataset_id: str, params: Params) -> dict[str, Any]
         "columns": columns,
         "synthetic": t.dataset.synthetic,
     }
+    if row_ids:
+        body["row_ids"] = list(page.row_ids)
+    return body
 
 
 def _paged_release(portal: Portal, dataset_id: str, params: Params) -> Params:

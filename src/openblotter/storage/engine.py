@@ -67,6 +67,8 @@ class RowsPage:
     rows: list[dict[str, Any]]
     next: str | None
     total: int | None
+    #: Each row's ``_row_id`` (its number in the release file, from 1), in page order.
+    row_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -172,7 +174,8 @@ class QueryEngine:
             values = [last[selected.index(n)] for n in sort_names]
             token = encode_cursor(spec.sort, values, last[-1])
         rows = _as_json(page, fields)
-        return RowsPage(rows, token, self.count(path, schema, spec) if spec.count else None)
+        total = self.count(path, schema, spec) if spec.count else None
+        return RowsPage(rows, token, total, tuple(int(row[-1]) for row in page))
 
     def count(self, path: Path, schema: TableSchema, spec: QuerySpec) -> int:
         """The exact number of rows matching the filters and search (the cursor is ignored)."""

@@ -7,7 +7,17 @@ from fastapi import FastAPI
 from openblotter import __version__
 from openblotter.config import Settings
 from openblotter.services.portal import Portal
-from openblotter.web import analysis_pages, api, api_docs, errors, harvest, identity, pages, soda
+from openblotter.web import (
+    analysis_pages,
+    api,
+    api_docs,
+    ckan,
+    errors,
+    harvest,
+    identity,
+    pages,
+    soda,
+)
 from openblotter.web.cancellation import CancelOnDisconnect
 from openblotter.web.clients import parse_networks
 from openblotter.web.limits import RequestLimits, TokenBuckets
@@ -36,6 +46,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(api_docs.router)
     app.include_router(harvest.router)
     app.include_router(soda.router)
+    app.include_router(ckan.router)
     app.mount("/static", pages.static_files(), name="static")
     add_links(app)
     # The client going away stops the request's queries; added first, so it sits inside the
