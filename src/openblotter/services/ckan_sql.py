@@ -60,22 +60,23 @@ def parse(sql: Any) -> exp.Select:
         raise invalid(f"The statement has {len(sql):,} characters; at most {MAX_SQL:,}.")
     try:
         statements = [s for s in sqlglot.parse(sql, read="postgres") if s is not None]
-    except sqlglot.errors.ParseError as error:
+    except sqlglot.errors.SqlglotError as error:
         raise invalid(f"Invalid SQL: {str(error).splitlines()[0]}") from None
     if len(statements) != 1 or not isinstance(statements[0], exp.Select):
         raise invalid("Only one SELECT statement is allowed.")
     select = statements[0]
     for node in select.walk():
-        if isinstance(node, exp.Func) and not isinstance(node, tuple(FUNCTIONS)):
-            name = node.sql_name() if hasattr(node, "sql_name") else type(node).__name__
+        if isinstance(node, ALLOWED):
+            continue
+        if isinstance(node, exp.Func):
+            name = node.name if isinstance(node, exp.Anonymous) else node.sql_name()
             raise Forbidden(
                 f"Not authorized to call function {name.lower()}",
                 detail={
                     "ckan": {"permissions": [f"Not authorized to call function {name.lower()}"]}
                 },
             )
-        if not isinstance(node, ALLOWED):
-            raise invalid(f"'{node.sql(dialect='postgres')[:80]}' is not allowed here.")
+        raise invalid(f"'{node.sql(dialect='postgres')[:80]}' is not allowed here.")
     tables = list(select.find_all(exp.Table))
     if len(tables) != 1 or tables[0].args.get("db") or tables[0].args.get("catalog"):
         raise invalid("Select from exactly one resource, named by its id in double quotes.")
