@@ -323,21 +323,23 @@ def datastore_search_sql(portal: Portal, params: Mapping[str, Any]) -> dict[str,
     select = parse(params.get("sql"))
     resource = ckan_datastore.open_resource(portal, table_name(select))
     plan = translate(select, resource.schema)
-    wanted = ckan_datastore.ROWS_MAX if plan.limit is None else plan.limit
-    limit = min(wanted, ckan_datastore.ROWS_MAX)
+    cap = ckan_datastore.ROWS_MAX
+    limit = cap if plan.limit is None else min(plan.limit, cap)
+    more = plan.limit is None or plan.limit > cap  # could the statement want more than we give?
     if plan.aggregate:
         found = query.aggregate(portal, resource.dataset_id, [*resource.pairs, *plan.pairs])
         rows = found["groups"][plan.offset :]
-        truncated = len(rows) > limit or (found["truncated"] and len(rows) < wanted)
+        short = found["truncated"] and (plan.limit is None or len(rows) < plan.limit)
+        truncated = (more and len(rows) > limit) or short
     else:
         columns = [key for _, key in plan.outputs if key != ckan_datastore.ID]
         pairs = [*resource.pairs, *plan.pairs]
         if columns:
             pairs.append(("_fields", ",".join(dict.fromkeys(columns))))
         rows = ckan_datastore.collect(
-            portal, resource, pairs, plan.offset, limit + (wanted > limit), total=False
+            portal, resource, pairs, plan.offset, limit + more, total=False
         ).rows
-        truncated = len(rows) > limit
+        truncated = more and len(rows) > limit
     body: dict[str, Any] = {
         "sql": params["sql"],
         "records": [{out: row.get(key) for out, key in plan.outputs} for row in rows[:limit]],

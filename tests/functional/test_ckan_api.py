@@ -1,0 +1,262 @@
+"""The CKAN door's answers and errors as CKAN gives them, and its answers equal to the native
+API's for the same question (property tests over random filters)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from openblotter.services import ckan_datastore
+from openblotter.web.app import create_app
+from tests.factories import make_settings
+from tests.functional.ckan_portal import SEATTLE_ROWS, build_app
+
+ACTION = "/api/3/action"
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory):
+    with TestClient(build_app(tmp_path_factory.mktemp("ckan-api"))) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="module")
+def rid(client: TestClient) -> str:
+    package = client.get(f"{ACTION}/package_show", params={"id": "seattle_uof"}).json()
+    return str(package["result"]["resources"][0]["id"])
+
+
+def test_envelope_and_error_types_are_ckans(client: TestClient) -> None:
+    ok = client.get("/api/action/status_show").json()
+    assert ok["success"] is True and ok["help"].endswith("help_show?name=status_show")
+    unknown = client.get(f"{ACTION}/no_such_action")
+    assert (unknown.status_code, unknown.json()) == (
+        400,
+        "Bad request - Action name not known: no_such_action",
+    )
+    missing = client.post(f"{ACTION}/package_show", json={"id": "nope"})
+    assert missing.status_code == 404
+    assert missing.json()["success"] is False
+    assert missing.json()["error"]["__type"] == "Not Found Error"
+    assert missing.json()["error"]["message"].startswith("Not found: ")
+    no_id = client.get(f"{ACTION}/package_show")
+    assert no_id.status_code == 409
+    assert no_id.json()["error"] == {"__type": "Validation Error", "id": ["Missing value"]}
+    bad_json = client.post(
+        f"{ACTION}/package_show", content=b"{", headers={"content-type": "application/json"}
+    )
+    assert bad_json.status_code == 400 and bad_json.json().startswith("Bad request - JSON Error")
+    bad_sort = client.get(f"{ACTION}/package_search", params={"sort": "nope asc"})
+    assert bad_sort.status_code == 400
+    assert bad_sort.json()["error"]["__type"] == "Search Query Error"
+
+
+def test_counts_only_dataset_answers_no_row(client: TestClient) -> None:
+    package = client.get(f"{ACTION}/package_show", params={"id": "counted"}).json()["result"]
+    (resource,) = package["resources"]
+    assert resource["datastore_active"] is False
+    assert resource["url"] == "/api/v1/datasets/counted/aggregate"
+    for name in ("counted", resource["id"]):
+        search = client.get(f"{ACTION}/datastore_search", params={"resource_id": name})
+        assert search.status_code == 403
+        assert search.json()["error"]["__type"] == "Authorization Error"
+        assert "records" not in search.text
+        for sql in (f'SELECT * FROM "{name}"', f'SELECT count(*) FROM "{name}"'):
+            answer = client.get(f"{ACTION}/datastore_search_sql", params={"sql": sql})
+            assert answer.status_code == 403 and "records" not in answer.text
+        assert client.get(f"/datastore/dump/{name}", params={"format": "json"}).status_code == 403
+
+
+def test_package_search_pages_sorts_and_facets(client: TestClient) -> None:
+    result = client.get(
+        f"{ACTION}/package_search",
+        params={"q": "", "fq": "res_format:CSV", "facet.field": '["res_format","organization"]'},
+    ).json()["result"]
+    assert result["count"] == 1 and result["results"][0]["name"] == "seattle_uof"
+    assert result["facets"]["res_format"] == {"CSV": 1}
+    assert result["search_facets"]["organization"]["items"][0]["count"] == 1
+    by_name = client.get(
+        f"{ACTION}/package_search", params={"sort": "name desc", "rows": 5000, "start": 1}
+    ).json()["result"]
+    assert by_name["count"] == 2 and [p["name"] for p in by_name["results"]] == ["counted"]
+    assert (
+        client.get(f"{ACTION}/package_search", params={"fq": "-res_format:CSV"}).json()["result"][
+            "count"
+        ]
+        == 1
+    )
+
+
+def test_limit_is_held_to_32000_and_next_links_reach_every_row(
+    client: TestClient, rid: str
+) -> None:
+    big = client.get(f"{ACTION}/datastore_search", params={"resource_id": rid, "limit": 50000})
+    result = big.json()["result"]
+    assert result["limit"] == 32000 and result["total"] == SEATTLE_ROWS
+    assert len(result["records"]) == SEATTLE_ROWS
+    ids: list[int] = []
+    link = f"{ACTION}/datastore_search?resource_id={rid}&limit=5000&unknown_extra=1"
+    while True:
+        page = client.get(link).json()["result"]
+        if not page["records"]:
+            break
+        ids += [r["_id"] for r in page["records"]]
+        link = page["_links"]["next"]
+    assert ids == list(range(1, SEATTLE_ROWS + 1))
+
+
+def test_records_formats(client: TestClient, rid: str) -> None:
+    params = {"resource_id": rid, "limit": 2, "fields": "_id,precinct,incident_num"}
+    lists = client.get(f"{ACTION}/datastore_search", params={**params, "records_format": "lists"})
+    as_csv = client.get(f"{ACTION}/datastore_search", params={**params, "records_format": "csv"})
+    records = lists.json()["result"]["records"]
+    assert records[0][0] == 1 and len(records[0]) == 3
+    parsed = list(csv.reader(io.StringIO(as_csv.json()["result"]["records"])))
+    assert parsed == [[str(v) for v in row] for row in records]
+
+
+def test_search_sql_row_limit_is_flagged(
+    client: TestClient, rid: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ckan_datastore, "ROWS_MAX", 1000)
+    result = client.get(
+        f"{ACTION}/datastore_search_sql", params={"sql": f'SELECT "_id" FROM "{rid}"'}
+    ).json()["result"]
+    assert len(result["records"]) == 1000 and result["records_truncated"] is True
+    exact = client.get(
+        f"{ACTION}/datastore_search_sql", params={"sql": f'SELECT "_id" FROM "{rid}" LIMIT 1000'}
+    ).json()["result"]
+    assert len(exact["records"]) == 1000 and "records_truncated" not in exact
+
+
+@pytest.mark.parametrize(
+    ("sql", "status", "kind"),
+    [
+        ('SELECT pg_sleep(10) FROM "{rid}"', 403, "Authorization Error"),
+        ('SELECT * FROM "{rid}"; DELETE FROM "{rid}"', 409, "Validation Error"),
+        ('DELETE FROM "{rid}"', 409, "Validation Error"),
+        ('SELECT * FROM "{rid}" a JOIN "{rid}" b ON a.id = b.id', 409, "Validation Error"),
+        ('SELECT * FROM (SELECT * FROM "{rid}") s', 409, "Validation Error"),
+        ("SELECT * FROM pg_catalog.pg_tables", 409, "Validation Error"),
+        ("SELECT * FROM \"{rid}\" WHERE precinct = 'x' OR sector = 'y'", 409, "Validation Error"),
+        ("SELECT 'unterminated", 409, "Validation Error"),
+        ('SELECT * FROM "no-such-resource"', 404, "Not Found Error"),
+    ],
+)
+def test_search_sql_refuses_what_is_not_allowed(
+    client: TestClient, rid: str, sql: str, status: int, kind: str
+) -> None:
+    answer = client.get(f"{ACTION}/datastore_search_sql", params={"sql": sql.format(rid=rid)})
+    assert (answer.status_code, answer.json()["error"]["__type"]) == (status, kind)
+
+
+def test_search_sql_can_be_turned_off(tmp_path) -> None:
+    app = create_app(make_settings(tmp_path, ckan_sql_enabled=False))
+    with TestClient(app) as off:
+        answer = off.get(f"{ACTION}/datastore_search_sql", params={"sql": "SELECT 1"})
+        assert answer.status_code == 400
+        assert answer.json() == "Bad request - Action name not known: datastore_search_sql"
+        assert (
+            "datastore_search_sql"
+            not in off.get(f"{ACTION}/status_show").json()["result"]["extensions"]
+        )
+
+
+# --- the same answers as the native API -----------------------------------------------------
+
+COLUMNS = {
+    "precinct": ["East", "West", "North", "South", "Southwest", "X"],
+    "incident_type": ["Level 1 - Use of Force", "Level 2 - Use of Force", "Level 3 - OIS"],
+    "subject_gender": ["Male", "Female"],
+    "subject_race": ["White", "Black or African American", "Asian", "Hispanic or Latino"],
+}
+filters = st.dictionaries(
+    st.sampled_from(sorted(COLUMNS)),
+    st.one_of(st.just(None), st.integers(min_value=0, max_value=3)),
+    max_size=3,
+).flatmap(
+    lambda chosen: st.fixed_dictionaries(
+        {
+            name: st.lists(st.sampled_from(COLUMNS[name]), min_size=1, max_size=3, unique=True)
+            for name in chosen
+        }
+    )
+)
+sorts = st.sampled_from([None, "occured_date_time desc", "precinct, incident_num desc"])
+years = st.sampled_from([None, 2014, 2016, 2020])
+
+
+def _native(client: TestClient, pairs: list[tuple[str, str]], offset: int, limit: int) -> list:
+    """The native rows API's answer: its pages followed until offset + limit rows."""
+    rows: list[dict] = []
+    params = [*pairs, ("_size", "1000")]
+    while len(rows) < offset + limit:
+        page = client.get("/api/v1/datasets/seattle_uof/rows", params=params).json()
+        rows += page["rows"]
+        if not page["next"]:
+            break
+        params = [*pairs, ("_size", "1000"), ("_next", page["next"])]
+    return rows[offset : offset + limit]
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    chosen=filters,
+    sort=sorts,
+    year=years,
+    offset=st.integers(0, 2500),
+    limit=st.integers(0, 40),
+)
+def test_datastore_search_equals_the_native_api(
+    client: TestClient, rid: str, chosen, sort, year, offset: int, limit: int
+) -> None:
+    query = {"resource_id": rid, "filters": dict(chosen), "offset": offset, "limit": limit}
+    pairs = [(name, value) for name, values in chosen.items() for value in values]
+    if year is not None:
+        query["filters"]["year"] = year
+        pairs.append(("year", str(year)))
+    if sort is not None:
+        query["sort"] = sort
+        native_sort = [
+            ("-" if key.endswith(" desc") else "") + key.split()[0] for key in sort.split(", ")
+        ]
+        pairs.append(("_sort", ",".join(native_sort)))
+    answer = client.post(f"{ACTION}/datastore_search", json=query).json()["result"]
+    total = client.get(
+        "/api/v1/datasets/seattle_uof/rows", params=[*pairs, ("_count", "true"), ("_size", "1")]
+    ).json()["total"]
+    assert answer["total"] == total
+    records = [{k: v for k, v in r.items() if k != "_id"} for r in answer["records"]]
+    assert records == _native(client, pairs, offset, limit)
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(chosen=filters, year=years)
+def test_search_sql_counts_equal_the_native_api(client: TestClient, rid: str, chosen, year) -> None:
+    conditions = [
+        f'"{name}" IN ({", ".join(repr(v) for v in values)})' for name, values in chosen.items()
+    ]
+    pairs = [(name, value) for name, values in chosen.items() for value in values]
+    if year is not None:
+        conditions.append(
+            f"\"occured_date_time\" BETWEEN '{year}-01-01T00:00:00' AND '{year}-12-31T23:59:59.999'"
+        )
+        pairs.append(("year", str(year)))
+    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    sql = f'SELECT "precinct", count(*) AS n FROM "{rid}"{where} GROUP BY "precinct"'
+    answer = client.get(f"{ACTION}/datastore_search_sql", params={"sql": sql}).json()["result"]
+    native = client.get(
+        "/api/v1/datasets/seattle_uof/aggregate", params=[*pairs, ("_group", "precinct")]
+    ).json()["groups"]
+    assert sorted(answer["records"], key=repr) == sorted(
+        ({"precinct": g["precinct"], "n": g["count"]} for g in native), key=repr
+    )
