@@ -15,12 +15,12 @@ import io
 import json
 import time
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
 from openblotter.domain.errors import InvalidInput, TimedOut
-from openblotter.domain.query.model import DATE_PARTS, MAX_PAGE_SIZE
+from openblotter.domain.query.model import DATE_PARTS, MAX_PAGE_SIZE, Expr, QuerySpec
 from openblotter.domain.schema import TableSchema
 from openblotter.services import ckan, disclosure, query
 from openblotter.services.ckan_search import whole_number
@@ -169,14 +169,23 @@ class Records:
 
 def collect(
     portal: Portal, resource: Resource, pairs: list[tuple[str, str]], offset: int, limit: int,
-    *, total: bool,
+    *, total: bool, where: Expr | None = None,
 ) -> Records:  # fmt: skip
-    """``limit`` rows after the first ``offset`` matching ones, each page from the rows API.
+    """``limit`` rows after the first ``offset`` matching ones (and ``where``, an expression
+    built in code), each page from the rows API.
 
-    Pages are chained by their ``_next`` token, so every page reads the same release.
+    The first page skips ``offset`` rows in the query model; the next pages follow its
+    ``_next`` token, so every page reads the same release.
     """
+
+    def first_page(spec: QuerySpec) -> QuerySpec:
+        return replace(spec, offset=offset, where=where)
+
+    def next_page(spec: QuerySpec) -> QuerySpec:
+        return replace(spec, where=where)
+
     out: list[dict[str, Any]] = []
-    skip, token, counted, first = offset, None, None, True
+    token, counted, first = None, None, True
     deadline = time.monotonic() + portal.settings.query_timeout_seconds
     while first or (token and len(out) < limit):
         if time.monotonic() > deadline:  # each page has the engine's limit; so has the whole
@@ -185,19 +194,16 @@ def collect(
                 "to read; ask for fewer (limit) or narrow the filters.",
                 detail={"parameter": "limit"},
             )
-        size = max(1, min(MAX_PAGE_SIZE, skip + limit - len(out)))
-        page_pairs = [*pairs, ("_size", str(size))]
+        page_pairs = [*pairs, ("_size", str(max(1, min(MAX_PAGE_SIZE, limit - len(out)))))]
         if token:
             page_pairs.append(("_next", token))
         if first and total:
             page_pairs.append(("_count", "true"))
-        page = query.rows_page(portal, resource.dataset_id, page_pairs, row_ids=True)
+        refine = first_page if first else next_page
+        page = query.rows_page(portal, resource.dataset_id, page_pairs, row_ids=True, refine=refine)
         if first:
             counted, first = page["total"], False
-        rows = [{ID: rid, **row} for rid, row in zip(page["row_ids"], page["rows"], strict=True)]
-        dropped = min(skip, len(rows))
-        skip -= dropped
-        out += rows[dropped:]
+        out += [{ID: rid, **row} for rid, row in zip(page["row_ids"], page["rows"], strict=True)]
         token = page["next"]
     return Records(out[:limit], counted)
 

@@ -20,7 +20,7 @@ from openblotter.domain.formats import export_format
 from openblotter.domain.query.cursor import bind_release, token_release
 from openblotter.services import disclosure, disclosure_serving, reading
 from openblotter.services.portal import Portal
-from openblotter.services.reading import Params, engine, spec_for, target
+from openblotter.services.reading import Params, Refine, engine, spec_for, target
 from openblotter.storage import exports
 from openblotter.storage.budget import CURRENT_REQUEST, Cancellation
 
@@ -37,7 +37,12 @@ def cancellable_request() -> Iterator[Cancellation]:
 
 
 def rows_page(
-    portal: Portal, dataset_id: str, params: Params, *, row_ids: bool = False
+    portal: Portal,
+    dataset_id: str,
+    params: Params,
+    *,
+    row_ids: bool = False,
+    refine: Refine | None = None,
 ) -> dict[str, Any]:
     """A page of rows: ``{"rows", "next", "total", "release", "columns", "synthetic"}``
     (and ``row_ids``, each row's number in the release file, when asked)."""
@@ -45,6 +50,8 @@ def rows_page(
     params = _paged_release(portal, dataset_id, params)
     t = target(portal, dataset_id, params)
     spec = spec_for(t, params, portal)
+    if refine is not None:
+        spec = refine(spec)
     page = engine(portal).rows(t.path, t.schema, spec)
     columns = list(spec.fields or [f.name for f in t.schema.fields])
     token = bind_release(page.next, t.release.label, t.release.checksum) if page.next else None
@@ -129,16 +136,21 @@ def facet_counts(
     return body
 
 
-def aggregate(portal: Portal, dataset_id: str, params: Params) -> dict[str, Any]:
+def aggregate(
+    portal: Portal, dataset_id: str, params: Params, *, refine: Refine | None = None
+) -> dict[str, Any]:
     """Grouped aggregates: ``{"groups": [...], "total_groups", "truncated", "release", "synthetic"}``.
 
     For a dataset published only as counts, the answer comes from the release's
-    protected tables (small counts hidden, :mod:`disclosure_serving`). An analysis
-    that suppresses its own output reads :func:`reading.aggregate` instead.
+    protected tables (small counts hidden, :mod:`disclosure_serving`); a ``refine`` (a
+    door's expression or offset) is refused there, as the tables answer native groupings
+    only. An analysis that suppresses its own output reads :func:`reading.aggregate` instead.
     """
     if disclosure.aggregates_only(portal, dataset_id):
+        if refine is not None:
+            disclosure.refuse_rows(portal, dataset_id)
         return disclosure_serving.aggregate(portal, dataset_id, list(params))
-    return reading.aggregate(portal, dataset_id, params)
+    return reading.aggregate(portal, dataset_id, params, refine=refine)
 
 
 @dataclass(frozen=True)

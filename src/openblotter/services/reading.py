@@ -9,7 +9,7 @@ this module (an import-linter contract in pyproject.toml); they call
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -29,6 +29,9 @@ from openblotter.services.portal import Portal
 from openblotter.storage.engine import QueryEngine
 
 Params = Sequence[tuple[str, str]]
+#: What a door adds to the parsed query in code (an offset, a where expression); the engine
+#: checks the result against the schema (``check_spec``) before it runs.
+Refine = Callable[[QuerySpec], QuerySpec]
 
 
 @dataclass(frozen=True)
@@ -107,11 +110,16 @@ def _occurs(portal: Portal, t: Target, column: str, value: str) -> bool:
     return engine(portal).count(t.path, t.schema, parse_query([(column, value)], t.schema)) > 0
 
 
-def aggregate(portal: Portal, dataset_id: str, params: Params) -> dict[str, Any]:
+def aggregate(
+    portal: Portal, dataset_id: str, params: Params, *, refine: Refine | None = None
+) -> dict[str, Any]:
     """Grouped aggregates of every matching row, small counts included: for an analysis
-    that suppresses its own output, never for a response as they are."""
+    that suppresses its own output, never for a response as they are. ``refine`` adds what
+    a door built in code to the parsed query."""
     t = target(portal, dataset_id, params)
     spec = spec_for(t, params, portal)
+    if refine is not None:
+        spec = refine(spec)
     if not spec.is_aggregate:
         raise InvalidInput(
             "Give _group=column[,column] and/or _agg=count|sum:col|avg:col|min:col|max:col.",
