@@ -14,17 +14,17 @@ no SQL text from the request ever reaches the engine.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sqlglot
 from sqlglot import exp
 
 from openblotter.domain.errors import Forbidden, InvalidInput
-from openblotter.domain.query.model import DATE_PARTS
+from openblotter.domain.query.model import Expr
 from openblotter.domain.schema import TableSchema
 from openblotter.services import ckan_datastore, query
+from openblotter.services.ckan_sql_where import invalid, where_expression
 from openblotter.services.portal import Portal
 
 ID = "_id"
@@ -38,18 +38,8 @@ ALLOWED: tuple[type[exp.Expression], ...] = (
     exp.Order, exp.Ordered, exp.Limit, exp.Offset, exp.Group, exp.Alias, exp.Distinct,
     exp.TableAlias, *FUNCTIONS,
 )  # fmt: skip
-_COMPARISONS: dict[type[exp.Expression], str] = {
-    exp.EQ: "", exp.NEQ: "__ne", exp.GT: "__gt", exp.GTE: "__gte", exp.LT: "__lt",
-    exp.LTE: "__lte",
-}  # fmt: skip
-_FLIPPED = {"__gt": "__lt", "__gte": "__lte", "__lt": "__gt", "__lte": "__gte"}
 #: Characters of SQL one request may send (CKAN has no bound; a parser should).
 MAX_SQL = 8_000
-
-
-def invalid(message: str) -> InvalidInput:
-    """CKAN's answer to SQL it will not run: a Validation Error on ``sql``."""
-    return InvalidInput(message, detail={"parameter": "sql", "ckan": {"query": [message]}})
 
 
 def parse(sql: Any) -> exp.Select:
@@ -96,6 +86,8 @@ class SqlQuery:
     #: Output names, and what each is: a column, ``_id``, or an aggregate's model key.
     outputs: list[tuple[str, str]] = field(default_factory=list)
     aggregate: bool = False
+    #: The WHERE as a query-model expression.
+    where: Expr | None = None
     #: Keys of ``outputs`` that are aggregates (the rest are columns).
     aggregates: set[str] = field(default_factory=set)
     offset: int = 0
@@ -108,7 +100,7 @@ def translate(select: exp.Select, schema: TableSchema) -> SqlQuery:
     _select_list(select, schema, result)
     where = select.args.get("where")
     if where is not None:
-        result.pairs += _condition(where.this, schema)
+        result.where = where_expression(where.this, schema)
     _grouping(select, schema, result)
     _order(select, result)
     result.offset = _count_clause(select.args.get("offset"), "OFFSET") or 0
@@ -202,118 +194,6 @@ def _count_clause(node: exp.Expression | None, word: str) -> int | None:
     return int(value.this)
 
 
-def _condition(node: exp.Expression, schema: TableSchema) -> list[tuple[str, str]]:
-    if isinstance(node, exp.Paren):
-        return _condition(node.this, schema)
-    if isinstance(node, exp.And):
-        return _condition(node.this, schema) + _condition(node.expression, schema)
-    if isinstance(node, exp.Or):
-        return _any_of(node, schema)
-    if isinstance(node, exp.Not):
-        return _negated(node.this, schema)
-    if type(node) in _COMPARISONS:
-        return [_comparison(node, schema)]
-    if isinstance(node, exp.In):
-        name = _filter_column(node.this, schema)
-        return [(name, _value(v, schema, name, "")) for v in node.expressions]
-    if isinstance(node, exp.Is) and isinstance(node.expression, exp.Null):
-        return [(f"{_filter_column(node.this, schema)}__isnull", "true")]
-    if isinstance(node, exp.Like | exp.ILike):
-        return [_like(node, schema)]
-    if isinstance(node, exp.Between):
-        name = _filter_column(node.this, schema)
-        low = _value(node.args["low"], schema, name, "__gte")
-        return [
-            (f"{name}__gte", low),
-            (f"{name}__lte", _value(node.args["high"], schema, name, "__lte")),
-        ]  # noqa: E501
-    raise invalid(f"'{node.sql(dialect='postgres')[:80]}' is not a condition allowed here.")
-
-
-def _any_of(node: exp.Or, schema: TableSchema) -> list[tuple[str, str]]:
-    """``a = 1 OR a = 2`` (or IN lists of one column): any of those values."""
-    parts: list[tuple[str, str]] = []
-    for branch in node.flatten():
-        if isinstance(branch, exp.Expression):
-            parts += _condition(branch, schema)
-    if len({key for key, _ in parts}) == 1 and "__" not in parts[0][0]:
-        return parts
-    raise invalid(
-        "OR joins values of one column here (a = 1 OR a = 2); conditions on several columns "
-        "joined by OR are not supported."
-    )
-
-
-def _negated(node: exp.Expression, schema: TableSchema) -> list[tuple[str, str]]:
-    inner = node.this if isinstance(node, exp.Paren) else node
-    if isinstance(inner, exp.Is) and isinstance(inner.expression, exp.Null):
-        return [(f"{_filter_column(inner.this, schema)}__isnull", "false")]
-    if isinstance(inner, exp.In):
-        name = _filter_column(inner.this, schema)
-        return [(f"{name}__ne", _value(v, schema, name, "__ne")) for v in inner.expressions]
-    if isinstance(inner, exp.EQ):
-        name, value = _comparison(inner, schema)
-        return [(f"{name}__ne", value)]
-    raise invalid("NOT is allowed before IS NULL, IN and = only.")
-
-
-def _filter_column(node: exp.Expression, schema: TableSchema) -> str:
-    name = _column(node, schema, row_id=False)
-    if name in DATE_PARTS and schema.field(name) is None:
-        raise invalid(f'column "{name}" does not exist')
-    return name
-
-
-def _comparison(node: exp.Expression, schema: TableSchema) -> tuple[str, str]:
-    suffix = _COMPARISONS[type(node)]
-    left, right = node.this, node.expression
-    if isinstance(left, exp.Literal | exp.Neg | exp.Boolean) and isinstance(right, exp.Column):
-        left, right, suffix = right, left, _FLIPPED.get(suffix, suffix)
-    name = _filter_column(left, schema)
-    return f"{name}{suffix}", _value(right, schema, name, suffix)
-
-
-def _like(node: exp.Like | exp.ILike, schema: TableSchema) -> tuple[str, str]:
-    name = _filter_column(node.this, schema)
-    pattern = node.expression
-    text = str(pattern.this) if isinstance(pattern, exp.Literal) and pattern.is_string else ""
-    inner = text[1:-1]
-    if len(text) < 3 or not (text.startswith("%") and text.endswith("%")) or set("%_") & set(inner):
-        raise invalid("LIKE takes '%text%' here (text found anywhere in the value).")
-    return f"{name}__contains", inner
-
-
-def _value(node: exp.Expression, schema: TableSchema, name: str, suffix: str) -> str:
-    if isinstance(node, exp.Neg) and isinstance(node.this, exp.Literal) and not node.this.is_string:
-        return f"-{node.this.this}"
-    if isinstance(node, exp.Boolean):
-        return "true" if node.this else "false"
-    if not isinstance(node, exp.Literal):
-        raise invalid(f"'{node.sql(dialect='postgres')[:80]}' is not a value.")
-    text = str(node.this)
-    target = schema.field(name)
-    if target is not None and target.type == "date" and node.is_string and len(text) > 10:
-        return _day_bound(text, suffix)
-    return text
-
-
-def _day_bound(text: str, suffix: str) -> str:
-    """A timestamp compared with a date column, as the date that gives the same answer."""
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00")).replace(tzinfo=None)
-    except ValueError:
-        raise invalid(f"'{text[:40]}' is not a date or timestamp.") from None
-    day: date = moment.date()
-    midnight = moment == datetime(day.year, day.month, day.day)
-    if midnight:
-        return day.isoformat()
-    if suffix in ("__gte", "__lt"):  # d >= 5th 13:00 is d >= 6th; d < 5th 13:00 is d < 6th
-        return (day + timedelta(days=1)).isoformat()
-    if suffix in ("__gt", "__lte"):
-        return day.isoformat()
-    raise invalid(f"A date column never equals '{text[:40]}', a moment within a day.")
-
-
 # --- running it -------------------------------------------------------------------------
 
 
@@ -327,8 +207,13 @@ def datastore_search_sql(portal: Portal, params: Mapping[str, Any]) -> dict[str,
     limit = cap if plan.limit is None else min(plan.limit, cap)
     more = plan.limit is None or plan.limit > cap  # could the statement want more than we give?
     if plan.aggregate:
-        found = query.aggregate(portal, resource.dataset_id, [*resource.pairs, *plan.pairs])
-        rows = found["groups"][plan.offset :]
+        found = query.aggregate(
+            portal,
+            resource.dataset_id,
+            [*resource.pairs, *plan.pairs],
+            refine=lambda spec: replace(spec, where=plan.where, offset=plan.offset),
+        )
+        rows = found["groups"]
         short = found["truncated"] and (plan.limit is None or len(rows) < plan.limit)
         truncated = (more and len(rows) > limit) or short
     else:
@@ -337,7 +222,7 @@ def datastore_search_sql(portal: Portal, params: Mapping[str, Any]) -> dict[str,
         if columns:
             pairs.append(("_fields", ",".join(dict.fromkeys(columns))))
         rows = ckan_datastore.collect(
-            portal, resource, pairs, plan.offset, limit + more, total=False
+            portal, resource, pairs, plan.offset, limit + more, total=False, where=plan.where
         ).rows
         truncated = more and len(rows) > limit
     body: dict[str, Any] = {
