@@ -81,6 +81,10 @@ def test_no_server_errors_walking_the_api_by_its_links(tmp_path):
             where = f"{case.method} {case.formatted_path} {case.query}"
             if response.status_code >= 500:
                 seen["failures"].append(f"{where} -> {response.status_code}")
+            elif response.status_code >= 400 and case.formatted_path.startswith("/api/3/"):
+                body = response.json()  # CKAN's door: CKAN's shapes (docs/interop.md)
+                if not isinstance(body, str) and "__type" not in body.get("error", {}):
+                    seen["failures"].append(f"{where} -> {response.status_code} not CKAN's")
             elif response.status_code >= 400 and case.formatted_path.startswith("/api/"):
                 if case.formatted_path.startswith(SOCRATA_PATHS):
                     return  # the Socrata door answers in Socrata's error shape

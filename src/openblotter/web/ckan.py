@@ -159,8 +159,10 @@ def _help(request: Request, name: str) -> str:
     return public_url(request, f"/api/3/action/help_show?name={name}")
 
 
-@router.api_route("/api/3/action/{name}", methods=["GET", "POST"], tags=["ckan"])
-@router.api_route("/api/action/{name}", methods=["GET", "POST"], tags=["ckan"])
+@router.get("/api/3/action/{name}", tags=["ckan"], operation_id="ckan_action_get")
+@router.post("/api/3/action/{name}", tags=["ckan"], operation_id="ckan_action_post")
+@router.get("/api/action/{name}", include_in_schema=False)  # the same, without the version
+@router.post("/api/action/{name}", include_in_schema=False)
 async def action(name: str, request: Request, portal: PortalDep) -> Response:
     """A CKAN action: status_show, package_list, package_show, package_search,
     organization_list, organization_show, resource_show, datastore_search,
