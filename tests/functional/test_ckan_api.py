@@ -156,6 +156,21 @@ def test_search_sql_refuses_what_is_not_allowed(
     assert (answer.status_code, answer.json()["error"]["__type"]) == (status, kind)
 
 
+def test_hostile_requests_are_refused_plainly(client: TestClient, rid: str) -> None:
+    deep = f'SELECT * FROM "{rid}" WHERE ' + "(" * 1000 + "precinct = 'x'" + ")" * 1000
+    nots = f'SELECT * FROM "{rid}" WHERE ' + "NOT " * 1500 + "precinct = 'x'"
+    for sql in (deep, nots):
+        answer = client.post(f"{ACTION}/datastore_search_sql", json={"sql": sql})
+        assert answer.status_code == 409
+        assert answer.json()["error"]["query"] == ["The statement nests deeper than 20 levels."]
+    huge = client.post(
+        f"{ACTION}/datastore_search",
+        content=b'{"resource_id": "' + b"x" * 2_000_000 + b'"}',
+        headers={"content-type": "application/json"},
+    )
+    assert huge.status_code == 400 and "over 1,000,000 bytes" in huge.json()
+
+
 def test_search_sql_can_be_turned_off(tmp_path) -> None:
     app = create_app(make_settings(tmp_path, ckan_sql_enabled=False))
     with TestClient(app) as off:

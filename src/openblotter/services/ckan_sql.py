@@ -18,7 +18,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import sqlglot
-from sqlglot import exp
+from sqlglot import Dialect, exp
+from sqlglot.tokenizer_core import Token, TokenType
 
 from openblotter.domain.errors import Forbidden, InvalidInput
 from openblotter.domain.query.model import Expr
@@ -38,6 +39,9 @@ ALLOWED: tuple[type[exp.Expression], ...] = (
     exp.Order, exp.Ordered, exp.Limit, exp.Offset, exp.Group, exp.Alias, exp.Distinct,
     exp.TableAlias, *FUNCTIONS,
 )  # fmt: skip
+#: Parentheses nested, and NOTs, in one statement (the query model allows 20 levels).
+MAX_NESTING = 20
+POSTGRES = Dialect.get_or_raise("postgres")
 #: Characters of SQL one request may send (CKAN has no bound; a parser should).
 MAX_SQL = 8_000
 
@@ -49,9 +53,12 @@ def parse(sql: Any) -> exp.Select:
     if len(sql) > MAX_SQL:
         raise invalid(f"The statement has {len(sql):,} characters; at most {MAX_SQL:,}.")
     try:
-        statements = [s for s in sqlglot.parse(sql, read="postgres") if s is not None]
+        _check_nesting(POSTGRES.tokenize(sql))
+        statements = [s for s in sqlglot.parse(sql, read=POSTGRES) if s is not None]
     except sqlglot.errors.SqlglotError as error:
         raise invalid(f"Invalid SQL: {str(error).splitlines()[0]}") from None
+    except RecursionError:  # the nesting check should have caught it first
+        raise invalid(f"The statement nests deeper than {MAX_NESTING} levels.") from None
     if len(statements) != 1 or not isinstance(statements[0], exp.Select):
         raise invalid("Only one SELECT statement is allowed.")
     select = statements[0]
@@ -71,6 +78,21 @@ def parse(sql: Any) -> exp.Select:
     if len(tables) != 1 or tables[0].args.get("db") or tables[0].args.get("catalog"):
         raise invalid("Select from exactly one resource, named by its id in double quotes.")
     return select
+
+
+def _check_nesting(tokens: list[Token]) -> None:
+    """Refuse deep nesting before the (recursive) parser sees it: parentheses and NOTs."""
+    depth = deepest = nots = 0
+    for token in tokens:
+        if token.token_type == TokenType.L_PAREN:
+            depth += 1
+            deepest = max(deepest, depth)
+        elif token.token_type == TokenType.R_PAREN:
+            depth -= 1
+        elif token.token_type == TokenType.NOT:
+            nots += 1
+    if deepest > MAX_NESTING or nots > MAX_NESTING:
+        raise invalid(f"The statement nests deeper than {MAX_NESTING} levels.")
 
 
 def table_name(select: exp.Select) -> str:

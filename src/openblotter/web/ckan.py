@@ -35,6 +35,8 @@ from openblotter.web.deps import PortalDep
 from openblotter.web.security import public_url
 
 router = APIRouter()
+#: Bytes of a POSTed action: parameters, never data (CKAN's writes are not served here).
+MAX_BODY = 1_000_000
 Params = dict[str, Any]
 Action = Callable[[Portal, str, Params, str], Any]
 
@@ -108,7 +110,12 @@ async def _params(request: Request) -> Params:
     """The action's parameters: the JSON object (or form) of a POST, else the query string.
     A name given several times in a query string becomes a list, as CKAN reads it."""
     if request.method == "POST":
+        declared = request.headers.get("content-length", "0")
+        if not declared.isdigit() or int(declared) > MAX_BODY:
+            raise ValueError(f"the request body is over {MAX_BODY:,} bytes (or unsized)")
         body = await request.body()
+        if len(body) > MAX_BODY:
+            raise ValueError(f"the request body is over {MAX_BODY:,} bytes")
         if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
             form = await request.form()
             return {k: v for k, v in form.items() if isinstance(v, str)}
