@@ -19,6 +19,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 
+import orjson
+
 from openblotter.domain.errors import InvalidInput, TimedOut
 from openblotter.domain.query.model import DATE_PARTS, MAX_PAGE_SIZE, Expr, QuerySpec
 from openblotter.domain.schema import TableSchema
@@ -296,14 +298,14 @@ def dump(portal: Portal, given: str, fmt: str) -> Dump:
 
 
 def _json_dump(head: dict[str, Any], names: list[str], lines: Iterator[bytes]) -> Iterator[bytes]:
-    yield (json.dumps(head)[:-1] + ', "records": [').encode()
-    separator = "\n"
+    yield orjson.dumps(head)[:-1] + b', "records": ['
+    separator = b"\n"
     for chunk in lines:
         parts = []
-        for line in chunk.decode().splitlines():
+        for line in chunk.splitlines():
             if line:
-                row = json.loads(line)
-                parts.append(separator + json.dumps([row.get(n) for n in names]))
-                separator = ",\n"
-        yield "".join(parts).encode()
+                row = orjson.loads(line)
+                parts.append(separator + orjson.dumps([row.get(n) for n in names]))
+                separator = b",\n"
+        yield b"".join(parts)
     yield b"\n]}\n"
