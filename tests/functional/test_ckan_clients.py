@@ -172,3 +172,13 @@ def test_dump_has_every_row(served) -> None:
         assert len(json_dump["records"]) == SEATTLE_ROWS
         assert [f["id"] for f in json_dump["fields"]][:2] == ["id", "incident_num"]
         assert client.get("/datastore/dump/counted").status_code == 403
+        east = client.get(
+            f"/datastore/dump/{rid}",
+            params={"format": "json", "filters": '{"precinct": "East"}', "fields": "id,precinct"},
+        ).json()
+        native = client.get(
+            "/api/v1/datasets/seattle_uof/rows.ndjson",
+            params={"precinct": "East", "_fields": "id,precinct", "_release": "2026-Q1"},
+        ).text.splitlines()
+        assert east["records"] == [list(json.loads(line).values()) for line in native]
+        assert client.get(f"/datastore/dump/{rid}", params={"limit": 5}).status_code == 400

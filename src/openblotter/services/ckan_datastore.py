@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import time
 from collections.abc import Iterator, Mapping
@@ -283,17 +284,37 @@ class Dump:
     filename: str
 
 
-def dump(portal: Portal, given: str, fmt: str) -> Dump:
-    """``/datastore/dump/{id}``: every row of the resource as CSV or CKAN's JSON (no cap)."""
+#: Parameters of CKAN's dump this door does not take (a dump is every matching row).
+DUMP_REFUSED = ("limit", "offset", "plain", "language")
+
+
+def dump(portal: Portal, given: str, params: Mapping[str, Any]) -> Dump:
+    """``/datastore/dump/{id}``: every row of the resource matching ``filters`` and ``q``
+    (``fields``, ``sort`` apply) as CSV or CKAN's JSON, streamed, no cap."""
+    fmt = str(params.get("format") or "csv")
     if fmt not in ("csv", "json"):
         raise invalid("format", "Value must be one of csv, json")
+    for name in DUMP_REFUSED:
+        if name in params:
+            raise invalid(name, f"A dump has every matching row; use datastore_search for {name}")
     resource = open_resource(portal, given)
+    schema = resource.schema
+    pairs = [*resource.pairs, *filter_pairs(schema, params.get("filters"))]
+    pairs += search_pairs(schema, params.get("q"))
+    names = [f.name for f in schema.published_fields()]
+    if params.get("fields"):
+        names = [column(schema, n, "fields") for n in _listed(params["fields"], "fields")]
+        pairs.append(("_fields", ",".join(names)))
+    sort = sort_value(schema, params.get("sort"))
+    if sort:
+        pairs.append(("_sort", sort))
+    bom = str(params.get("bom", "false")).lower() in ("true", "1")
     if fmt == "csv":
-        export = query.export(portal, resource.dataset_id, resource.pairs, "csv")
-        return Dump(export.chunks, export.media_type, f"{given}.csv")
-    export = query.export(portal, resource.dataset_id, resource.pairs, "ndjson")
-    names = [f.name for f in resource.schema.published_fields()]
-    head = {"fields": fields(resource.schema, names)}
+        export = query.export(portal, resource.dataset_id, pairs, "csv")
+        chunks = itertools.chain([b"\xef\xbb\xbf"], export.chunks) if bom else export.chunks
+        return Dump(chunks, export.media_type, f"{given}.csv")
+    export = query.export(portal, resource.dataset_id, pairs, "ndjson")
+    head = {"fields": fields(schema, names)}
     return Dump(_json_dump(head, names, export.chunks), "application/json", f"{given}.json")
 
 

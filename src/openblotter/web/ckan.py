@@ -195,8 +195,14 @@ async def action(name: str, request: Request, portal: PortalDep) -> Response:
 
 
 @router.get("/datastore/dump/{resource_id}", tags=["ckan"])
-def datastore_dump(resource_id: str, portal: PortalDep, format: str = "csv") -> StreamingResponse:  # noqa: A002
-    """Every row of a resource as CSV or CKAN's JSON dump, streamed (no row cap)."""
-    dump = ckan_datastore.dump(portal, resource_id, format)
+def datastore_dump(
+    resource_id: str,
+    request: Request,
+    portal: PortalDep,
+    format: str = "csv",  # noqa: A002 (CKAN's name)
+) -> StreamingResponse:
+    """Every row of a resource (under `filters`, `q`; `fields`, `sort`, `bom` apply) as CSV or
+    CKAN's JSON dump, streamed (no row cap)."""
+    dump = ckan_datastore.dump(portal, resource_id, dict(request.query_params))
     headers = {"Content-Disposition": f'attachment; filename="{dump.filename}"'}
     return StreamingResponse(dump.chunks, media_type=dump.media_type, headers=headers)
