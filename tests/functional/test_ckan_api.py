@@ -57,6 +57,23 @@ def test_envelope_and_error_types_are_ckans(client: TestClient) -> None:
     assert bad_sort.json()["error"]["__type"] == "Search Query Error"
 
 
+def test_bad_values_are_validation_errors_on_the_ckan_parameter(
+    client: TestClient, rid: str
+) -> None:
+    bad_year = client.post(
+        f"{ACTION}/datastore_search", json={"resource_id": rid, "filters": {"year": "soon"}}
+    )
+    assert bad_year.status_code == 409
+    assert list(bad_year.json()["error"]) == ["__type", "filters"]
+    assert "'soon' is not a year" in bad_year.json()["error"]["filters"][0]
+    bad_number = client.get(
+        f"{ACTION}/datastore_search_sql",
+        params={"sql": f"SELECT * FROM \"{rid}\" WHERE incident_num = 'many'"},
+    )
+    assert bad_number.status_code == 409
+    assert "is not a integer" in bad_number.json()["error"]["query"][0]
+
+
 def test_counts_only_dataset_answers_no_row(client: TestClient) -> None:
     package = client.get(f"{ACTION}/package_show", params={"id": "counted"}).json()["result"]
     (resource,) = package["resources"]

@@ -134,31 +134,47 @@ async def _params(request: Request) -> Params:
     return params
 
 
-def _error(error: OpenBlotterError) -> tuple[int, dict[str, Any]]:
+#: Query-model parameter names as the CKAN parameter that set them.
+CKAN_NAMES = {"_sort": "sort", "_fields": "fields", "_q": "q", "_size": "limit", "_next": "offset"}
+#: NotFound about these is a thing that is not there; about anything else, a parameter.
+MISSING_THINGS = (None, "dataset", "_release", "resource_id", "id")
+
+
+def _validation(error: OpenBlotterError, action: str) -> dict[str, Any]:
+    """A Validation Error: the CKAN parameter with its messages (``query`` for SQL)."""
+    if "ckan" in error.detail:
+        return {"__type": "Validation Error", **error.detail["ckan"]}
+    parameter = error.detail.get("parameter")
+    if action == "datastore_search_sql":
+        name = "query"
+    elif parameter in CKAN_NAMES:
+        name = CKAN_NAMES[parameter]
+    else:  # a column named by a filter (or its value)
+        name = "filters" if parameter else "message"
+    return {"__type": "Validation Error", name: [error.message]}
+
+
+def _error(error: OpenBlotterError, action: str) -> tuple[int, dict[str, Any]]:
     """CKAN's status and error object for a portal error."""
     if isinstance(error, ckan_search.SearchQueryError):
         return 400, {
             "__type": "Search Query Error",
             "message": f"Search Query is invalid: {error.message}",
         }  # noqa: E501
-    if isinstance(error, NotFound | Gone):
+    if isinstance(error, Gone) or (
+        isinstance(error, NotFound) and error.detail.get("parameter") in MISSING_THINGS
+    ):
         return 404, {"__type": "Not Found Error", "message": f"Not found: {error.message}"}
     if isinstance(error, Forbidden):
         body = {"__type": "Authorization Error", "message": f"Access denied: {error.message}"}
         return 403, {**body, **error.detail.get("ckan", {})}
     if isinstance(error, TimedOut):
-        return 409, {
-            "__type": "Validation Error",
-            "query": ["Query took too long"],
-            "message": error.message,
-        }  # noqa: E501
+        body = {"__type": "Validation Error", "query": ["Query took too long"]}
+        return 409, {**body, "message": error.message}
     if isinstance(error, Unavailable):
         return 503, {"__type": "Service Unavailable", "message": error.message}
-    if isinstance(error, InvalidInput | TooLarge):
-        fields = error.detail.get("ckan") or {
-            error.detail.get("parameter") or "message": [error.message]
-        }  # noqa: E501
-        return 409, {"__type": "Validation Error", **fields}
+    if isinstance(error, InvalidInput | TooLarge | NotFound):
+        return 409, _validation(error, action)
     return 500, {"__type": "Internal Server Error", "message": error.message}
 
 
@@ -185,7 +201,7 @@ async def action(name: str, request: Request, portal: PortalDep) -> Response:
     try:
         result = await run_in_threadpool(known, portal, base, params, request.url.path)
     except OpenBlotterError as error:
-        status, body = _error(error)
+        status, body = _error(error, name)
         retry = error.detail.get("retry_after")
         headers = {"Retry-After": str(retry)} if retry is not None else None
         return _json(
