@@ -188,6 +188,16 @@ def test_hostile_requests_are_refused_plainly(client: TestClient, rid: str) -> N
     assert huge.status_code == 400 and "over 1,000,000 bytes" in huge.json()
 
 
+def test_records_past_the_time_limit_are_ckans_too_long(
+    client: TestClient, rid: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings_ = client.app.state.portal.settings  # type: ignore[attr-defined]
+    monkeypatch.setattr(settings_, "query_timeout_seconds", 1e-9)
+    answer = client.get(f"{ACTION}/datastore_search", params={"resource_id": rid, "limit": 5000})
+    assert answer.status_code == 409
+    assert answer.json()["error"]["query"] == ["Query took too long"]
+
+
 def test_search_sql_can_be_turned_off(tmp_path) -> None:
     app = create_app(make_settings(tmp_path, ckan_sql_enabled=False))
     with TestClient(app) as off:
