@@ -110,6 +110,12 @@ def test_the_harvest_gather_sequence_terminates(served) -> None:
             else:
                 pytest.fail("the gather sequence never ended")
             assert seen == sorted(seen) and len(seen) == len(set(seen)) == 2
+        # A harvest that ran before asks only for what changed since (ckanext-harvest's fq).
+        for since, expected in (("2000-01-01T00:00:00.000Z", 2), ("2999-01-01T00:00:00.000Z", 0)):
+            fq = f"metadata_modified:[{since} TO *]"
+            params = {"fq": fq, "rows": 100, "start": 0, "sort": "id asc"}
+            found = client.get("/api/action/package_search", params=params).json()["result"]
+            assert found["count"] == expected
 
 
 def _sql(client: httpx.Client, sql: str, **extra: str) -> dict:
