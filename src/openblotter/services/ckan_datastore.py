@@ -25,7 +25,7 @@ import orjson
 from openblotter.domain.errors import InvalidInput, TimedOut
 from openblotter.domain.query.model import DATE_PARTS, MAX_PAGE_SIZE, Expr, QuerySpec
 from openblotter.domain.schema import TableSchema
-from openblotter.services import ckan, disclosure, query
+from openblotter.services import ckan, disclosure, query, reading
 from openblotter.services.ckan_search import whole_number
 from openblotter.services.portal import Portal
 
@@ -66,7 +66,7 @@ def open_resource(portal: Portal, given: Any) -> Resource:
     ref = ckan.find_resource(portal, given)
     disclosure.refuse_rows(portal, ref.dataset_id)
     pairs = [("_release", ref.release)] if ref.release else []
-    return Resource(ref, pairs, query.target(portal, ref.dataset_id, pairs).schema)
+    return Resource(ref, pairs, reading.target(portal, ref.dataset_id, pairs).schema)
 
 
 def fields(schema: TableSchema, names: list[str] | None = None) -> list[dict[str, Any]]:
