@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from openblotter.services import ckan_datastore
 from openblotter.web.app import create_app
 from tests.factories import make_settings
-from tests.functional.ckan_portal import SEATTLE_ROWS, build_app
+from tests.factories_ckan import SEATTLE_ROWS, build_app
 
 ACTION = "/api/3/action"
 

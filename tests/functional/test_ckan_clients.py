@@ -14,7 +14,7 @@ import ckanapi
 import httpx
 import pytest
 
-from tests.functional.ckan_portal import SEATTLE_ROWS, build_app, serving
+from tests.factories_ckan import SEATTLE_ROWS, build_app, serving
 
 
 @pytest.fixture(scope="module")
