@@ -12,7 +12,8 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from openblotter.services import ckan_datastore
+from openblotter.domain.errors import Forbidden
+from openblotter.services import ckan_datastore, query
 from openblotter.web.app import create_app
 from tests.factories import make_settings
 from tests.factories_ckan import SEATTLE_ROWS, build_app
@@ -88,6 +89,14 @@ def test_counts_only_dataset_answers_no_row(client: TestClient) -> None:
             answer = client.get(f"{ACTION}/datastore_search_sql", params={"sql": sql})
             assert answer.status_code == 403 and "records" not in answer.text
         assert client.get(f"/datastore/dump/{name}", params={"format": "json"}).status_code == 403
+
+
+def test_a_door_refinement_of_counts_is_refused(client: TestClient) -> None:
+    """A where or offset built by a door never reaches a counts-only dataset's tables."""
+    portal = client.app.state.portal  # type: ignore[attr-defined]
+    with pytest.raises(Forbidden):
+        query.aggregate(portal, "counted", [("_group", "quarter")], refine=lambda spec: spec)
+    assert query.aggregate(portal, "counted", [("_group", "quarter")])["groups"]
 
 
 def test_package_search_pages_sorts_and_facets(client: TestClient) -> None:
