@@ -137,6 +137,20 @@ def test_limit_is_held_to_32000_and_next_links_reach_every_row(
     assert ids == list(range(1, SEATTLE_ROWS + 1))
 
 
+def test_q_searches_text_or_one_column(client: TestClient, rid: str) -> None:
+    for q, native in (
+        ("southwest", ("_q", "southwest")),
+        ({"beat": "w1"}, ("beat__contains", "w1")),
+    ):
+        answer = client.post(
+            f"{ACTION}/datastore_search", json={"resource_id": rid, "q": q, "limit": 1000}
+        ).json()["result"]
+        expected = client.get(
+            "/api/v1/datasets/seattle_uof/rows", params=[native, ("_count", "true")]
+        ).json()["total"]
+        assert answer["total"] == expected == len(answer["records"]) > 0
+
+
 def test_records_formats(client: TestClient, rid: str) -> None:
     params = {"resource_id": rid, "limit": 2, "fields": "_id,precinct,incident_num"}
     lists = client.get(f"{ACTION}/datastore_search", params={**params, "records_format": "lists"})
