@@ -160,7 +160,7 @@ def _error(error: OpenBlotterError, action: str) -> tuple[int, dict[str, Any]]:
         return 400, {
             "__type": "Search Query Error",
             "message": f"Search Query is invalid: {error.message}",
-        }  # noqa: E501
+        }
     if isinstance(error, Gone) or (
         isinstance(error, NotFound) and error.detail.get("parameter") in MISSING_THINGS
     ):
@@ -206,7 +206,7 @@ async def action(name: str, request: Request, portal: PortalDep) -> Response:
         headers = {"Retry-After": str(retry)} if retry is not None else None
         return _json(
             {"help": _help(request, name), "success": False, "error": body}, status, headers
-        )  # noqa: E501
+        )
     return _json({"help": _help(request, name), "success": True, "result": result})
 
 
