@@ -25,7 +25,7 @@ from openblotter.domain.errors import Forbidden, InvalidInput
 from openblotter.domain.query.model import Expr
 from openblotter.domain.schema import TableSchema
 from openblotter.services import ckan_datastore, query
-from openblotter.services.ckan_sql_where import invalid, where_expression
+from openblotter.services.ckan_sql_where import having_expression, invalid, where_expression
 from openblotter.services.portal import Portal
 
 ID = "_id"
@@ -37,7 +37,7 @@ ALLOWED: tuple[type[exp.Expression], ...] = (
     exp.Where, exp.And, exp.Or, exp.Not, exp.Paren, exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT,
     exp.LTE, exp.In, exp.Is, exp.Null, exp.Like, exp.ILike, exp.Between, exp.Boolean, exp.Neg,
     exp.Order, exp.Ordered, exp.Limit, exp.Offset, exp.Group, exp.Alias, exp.Distinct,
-    exp.TableAlias, *FUNCTIONS,
+    exp.TableAlias, exp.Having, *FUNCTIONS,
 )  # fmt: skip
 #: Parentheses nested, and NOTs, in one statement (the query model allows 20 levels).
 MAX_NESTING = 20
@@ -110,6 +110,8 @@ class SqlQuery:
     aggregate: bool = False
     #: The WHERE as a query-model expression.
     where: Expr | None = None
+    #: The HAVING, over the grouping's outputs.
+    having: Expr | None = None
     #: Keys of ``outputs`` that are aggregates (the rest are columns).
     aggregates: set[str] = field(default_factory=set)
     offset: int = 0
@@ -124,6 +126,11 @@ def translate(select: exp.Select, schema: TableSchema) -> SqlQuery:
     if where is not None:
         result.where = where_expression(where.this, schema)
     _grouping(select, schema, result)
+    having = select.args.get("having")
+    if having is not None:
+        if not result.aggregate:
+            raise invalid("HAVING needs GROUP BY or an aggregate.")
+        result.having = having_expression(having.this, lambda node: _output(node, schema, result))
     _order(select, result)
     result.offset = _count_clause(select.args.get("offset"), "OFFSET") or 0
     result.limit = _count_clause(select.args.get("limit"), "LIMIT")
@@ -186,6 +193,31 @@ def _grouping(select: exp.Select, schema: TableSchema, result: SqlQuery) -> None
         result.pairs.append(("_agg", "count"))  # the model counts each group; not returned
 
 
+def _output(node: exp.Expression, schema: TableSchema, result: SqlQuery) -> tuple[str, str]:
+    """An output HAVING names (an alias, a group column, an aggregate), its key and type; an
+    aggregate not selected is computed for HAVING and left out of the records."""
+    if type(node) in FUNCTIONS:
+        model = _aggregate(node, FUNCTIONS[type(node)], schema)
+        if ("_agg", model) not in result.pairs:
+            result.pairs.append(("_agg", model))
+        function, _, column = model.partition(":")
+        field = schema.field(column)
+        kind = {"count": "integer", "sum": "number", "avg": "number"}.get(function)
+        return model.replace(":", "_"), kind or (field.type if field else "string")
+    if isinstance(node, exp.Column) and not node.table:
+        by_output = dict(result.outputs)
+        key = by_output.get(str(node.name))
+        if key in result.aggregates:
+            function, _, column = key.partition("_")
+            field = schema.field(column)
+            kind = {"count": "integer", "sum": "number", "avg": "number"}.get(function)
+            return key, kind or (field.type if field else "string")
+        field = schema.field(key or "")
+        if key is not None and field is not None:
+            return key, field.type
+    raise invalid(f"HAVING names '{node.sql(dialect='postgres')[:80]}', not an output here.")
+
+
 def _order(select: exp.Select, result: SqlQuery) -> None:
     order = select.args.get("order")
     if order is None:
@@ -233,7 +265,9 @@ def datastore_search_sql(portal: Portal, params: Mapping[str, Any]) -> dict[str,
             portal,
             resource.dataset_id,
             [*resource.pairs, *plan.pairs],
-            refine=lambda spec: replace(spec, where=plan.where, offset=plan.offset),
+            refine=lambda spec: replace(
+                spec, where=plan.where, having=plan.having, offset=plan.offset
+            ),
         )
         rows = found["groups"]
         short = found["truncated"] and (plan.limit is None or len(rows) < plan.limit)

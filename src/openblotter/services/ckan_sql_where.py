@@ -8,19 +8,23 @@ by ``And``, ``Or`` and ``Not`` with SQL's three-valued logic: ``a <> 'x'`` and
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
 from sqlglot import exp
 
 from openblotter.domain.errors import InvalidInput
 from openblotter.domain.query.filters import parse_filters
-from openblotter.domain.query.model import And, Expr, Filter, Not, Or
-from openblotter.domain.schema import TableSchema
+from openblotter.domain.query.model import And, Expr, Filter, Not, Operator, Or
+from openblotter.domain.query.values import convert_value
+from openblotter.domain.schema import SchemaField, TableSchema
 
 _COMPARISONS: dict[type[exp.Expression], str] = {
     exp.EQ: "", exp.NEQ: "", exp.GT: "__gt", exp.GTE: "__gte", exp.LT: "__lt", exp.LTE: "__lte",
 }  # fmt: skip
 _FLIPPED = {"__gt": "__lt", "__gte": "__lte", "__lt": "__gt", "__lte": "__gte"}
+#: A schema with no field: values compared in HAVING are typed by their output, not a column.
+_NO_SCHEMA = TableSchema(fields=[])
 
 
 def invalid(message: str) -> InvalidInput:
@@ -126,3 +130,37 @@ def _day_bound(text: str, suffix: str) -> str:
     if suffix in ("__gt", "__lte"):
         return day.isoformat()
     raise invalid(f"A date column never equals '{text[:40]}', a moment within a day.")
+
+
+#: Resolves an output named in HAVING (a column, an alias, an aggregate) to its model key
+#: and the type of its values.
+Resolve = Callable[[exp.Expression], tuple[str, str]]
+_HAVING_OPERATORS: dict[type[exp.Expression], Operator] = {
+    exp.EQ: "eq", exp.NEQ: "eq", exp.GT: "gt", exp.GTE: "gte", exp.LT: "lt", exp.LTE: "lte",
+}  # fmt: skip
+
+
+def having_expression(node: exp.Expression, resolve: Resolve) -> Expr:
+    """The HAVING condition as an expression over the grouping's outputs."""
+    if isinstance(node, exp.Paren):
+        return having_expression(node.this, resolve)
+    if isinstance(node, exp.And | exp.Or):
+        items = tuple(
+            having_expression(item, resolve)
+            for item in node.flatten()
+            if isinstance(item, exp.Expression)
+        )
+        return And(items) if isinstance(node, exp.And) else Or(items)
+    if isinstance(node, exp.Not):
+        return Not(having_expression(node.this, resolve))
+    if isinstance(node, exp.Is) and isinstance(node.expression, exp.Null):
+        key, _ = resolve(node.this)
+        return Filter(key, "isnull", (True,), parameter="having")
+    operator = _HAVING_OPERATORS.get(type(node))
+    if operator is None:
+        raise invalid(f"'{node.sql(dialect='postgres')[:80]}' is not a HAVING condition here.")
+    key, kind = resolve(node.this)
+    text = _value(node.expression, _NO_SCHEMA, "", "")
+    value = convert_value(SchemaField.model_validate({"name": key, "type": kind}), text, "having")
+    leaf = Filter(key, operator, (value,), parameter="having")
+    return Not(leaf) if isinstance(node, exp.NEQ) else leaf
