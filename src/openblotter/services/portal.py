@@ -13,6 +13,7 @@ from openblotter.config import Settings
 from openblotter.domain.errors import Gone, NotFound
 from openblotter.domain.releases import Dataset, Release
 from openblotter.storage.catalog import Catalog
+from openblotter.storage.catalog_cache import CachedCatalog
 from openblotter.storage.files import LocalReleaseFiles
 from openblotter.storage.scratch import clear_orphaned_uploads
 
@@ -32,6 +33,8 @@ class Portal:
     catalog: Catalog
     files: LocalReleaseFiles
     _engine: QueryEngine | None = field(default=None, repr=False)
+    #: Resolved paths of release files (resolving walks the directories on every request).
+    _paths: dict[str, Path] = field(default_factory=dict, repr=False)
 
     def query_engine(self) -> QueryEngine:
         """The DuckDB engine, created on first use (publishing never needs it)."""
@@ -66,7 +69,8 @@ class Portal:
         """Open (and create or migrate when needed) the catalog and data directory."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         clear_orphaned_uploads(settings.data_dir)  # raw copies left by a killed publish
-        catalog = Catalog(settings.resolved_catalog_url)
+        # Reads kept until any process commits to the catalog (storage/catalog_cache.py).
+        catalog = CachedCatalog(settings.resolved_catalog_url)
         catalog.migrate()
         files = LocalReleaseFiles(settings.data_dir)
         # Files of publishes killed before their commit: staged, or stored but never recorded.
@@ -125,7 +129,12 @@ class Portal:
     def release_path(self, release: Release) -> Path:
         if release.status == "purged":
             raise gone(release.dataset_id, release)
-        return self.files.local_path(release.file_key)
+        path = self._paths.get(release.file_key)
+        if path is None:
+            if len(self._paths) >= 4096:
+                self._paths.clear()
+            path = self._paths[release.file_key] = self.files.local_path(release.file_key)
+        return path
 
 
 def gone(dataset_id: str, release: Release) -> Gone:

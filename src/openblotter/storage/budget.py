@@ -109,7 +109,10 @@ class Watchdog:
                     target=self._run, name="query-watchdog", daemon=True
                 )
                 self._thread.start()
-            self._condition.notify()
+            if self._heap[0] is entry:
+                # Otherwise the watchdog already wakes up earlier than this deadline; waking
+                # it for every query costs each one a thread switch.
+                self._condition.notify()
         try:
             yield entry
         finally:

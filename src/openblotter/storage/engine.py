@@ -43,6 +43,8 @@ from openblotter.storage.sql import Statement, group_label, quote
 EXPORT_WAIT = 20.0
 #: Facet columns counted by one query (each adds a hash table to the query's memory).
 FACETS_PER_QUERY = 8
+#: Memory of the single-threaded DuckDB that reads unsorted row pages (see QueryEngine).
+PAGES_MEMORY_LIMIT = "256MB"
 # DuckDB runs an IN list of 5+ constants as a hash join, which loses the file's row order.
 _IN_LIST_JOIN = 5
 
@@ -132,6 +134,12 @@ class QueryEngine:
         if temp_directory:
             config["temp_directory"] = temp_directory
         self._connection = duckdb.connect(config=config)
+        # Unsorted row pages stop after a few rows; run by DuckDB's pool they scan a row group
+        # per thread and burn twice the CPU. They run single-threaded in a second, small
+        # DuckDB, each on its request's own thread, so concurrent pages use every core.
+        self._pages = duckdb.connect(
+            config={**config, "threads": 1, "memory_limit": PAGES_MEMORY_LIMIT}
+        )
         cores = int(self._connection.execute("SELECT current_setting('threads')").fetchone()[0])  # type: ignore[index]
         self.limits = Limits(
             timeout=timeout,
@@ -139,7 +147,8 @@ class QueryEngine:
             exports=Gate(export_concurrency),
         )
         # Release files never change: keep their footers instead of re-reading them per query.
-        self._connection.execute("SET parquet_metadata_cache = true")
+        for connection in (self._connection, self._pages):
+            connection.execute("SET parquet_metadata_cache = true")
         # Downloads run in a DuckDB of their own with a small memory limit (a sort spills to
         # temp_directory), so a full export of any size fits the server's export budget.
         self._exports = _export_connection(export_memory_limit, export_threads, temp_directory)
@@ -149,6 +158,7 @@ class QueryEngine:
 
     def close(self) -> None:
         """Close the DuckDB connections."""
+        self._pages.close()
         self._connection.close()
         if self._exports is not None:
             self._exports.close()
@@ -166,7 +176,8 @@ class QueryEngine:
             f"FROM {statement.source} {statement.where(spec, keyset=True)} "
             f"{self._order(path, statement, spec)} LIMIT {int(spec.size) + 1}{_offset(spec.offset)}"
         )
-        fetched = self._cached(path, sql, statement.params, self._fetch, len(selected) + 1)
+        run = self._fetch if spec.sort else self._fetch_page
+        fetched = self._cached(path, sql, statement.params, run, len(selected) + 1)
         page = fetched[: spec.size]
         token = None
         if len(fetched) > spec.size:
@@ -389,15 +400,27 @@ class QueryEngine:
 
     def _fetch(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         """Rows of a query, run in a slot of the gate (alone when it ran out of memory)."""
+        return self.limits.fetch(partial(self._run, self._connection, sql, params))
 
-        def run() -> list[tuple[Any, ...]]:
-            cursor = self._connection.cursor()
+    def _fetch_page(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+        """An unsorted page, single-threaded in the pages DuckDB; by the main one when it does
+        not fit in that one's memory."""
+        with self.limits.queries.slot(wait=self.limits.timeout):
             try:
-                return self.limits.run(cursor, lambda: cursor.execute(sql, params).fetchall())
-            finally:
-                cursor.close()
+                return self._run(self._pages, sql, params)
+            except duckdb.OutOfMemoryException:
+                pass
+        return self._fetch(sql, params)
 
-        return self.limits.fetch(run)
+    def _run(
+        self, connection: duckdb.DuckDBPyConnection, sql: str, params: list[Any]
+    ) -> list[tuple[Any, ...]]:
+        """One query on its own cursor, under the time limit and the request's cancellation."""
+        cursor = connection.cursor()
+        try:
+            return self.limits.run(cursor, lambda: cursor.execute(sql, params).fetchall())
+        finally:
+            cursor.close()
 
     def _cached(
         self,
@@ -473,12 +496,20 @@ def _identity(path: Path) -> tuple[str, int, int]:
 
 def _as_json(fetched: list[tuple[Any, ...]], names: list[str]) -> list[dict[str, Any]]:
     """Rows as dicts of JSON-ready values (dates and times as ISO strings)."""
-    rows = [dict(zip(names, row, strict=False)) for row in fetched]
-    if rows:
-        temporal = [n for i, n in enumerate(names) if isinstance(_first(fetched, i), date | time)]
-        for row in rows:
-            for name in temporal:
-                row[name] = json_value(row[name])
+    if not fetched:
+        return []
+    # A DuckDB column holds one type: a column whose first value is a date or time holds
+    # only those (or nulls), so each of its cells is formatted without asking again.
+    temporal = [i for i in range(len(names)) if isinstance(_first(fetched, i), date | time)]
+    if not temporal:
+        return [dict(zip(names, row, strict=False)) for row in fetched]
+    rows = []
+    for fetched_row in fetched:
+        values = list(fetched_row)
+        for i in temporal:
+            if values[i] is not None:
+                values[i] = values[i].isoformat()
+        rows.append(dict(zip(names, values, strict=False)))
     return rows
 
 

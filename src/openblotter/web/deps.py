@@ -9,7 +9,8 @@ from fastapi import Depends, Request
 from openblotter.services.portal import Portal
 
 
-def get_portal(request: Request) -> Portal:
+async def get_portal(request: Request) -> Portal:
+    # async: a plain function would cost every request a hop through the thread pool.
     portal: Portal = request.app.state.portal
     return portal
 
