@@ -385,6 +385,14 @@ def serve_command(
         str | None, typer.Option(help="Address to listen on (default 127.0.0.1).")
     ] = None,
     port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Web processes over the same data directory (default 1; see docs/operations.md).",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the portal: pages, JSON API, downloads (needs no salt: serving hashes nothing)."""
     overrides: dict[str, Any] = {}
@@ -392,14 +400,14 @@ def serve_command(
         overrides["host"] = host
     if port:
         overrides["port"] = port
-    _serve(load_settings(**overrides))
+    _serve(load_settings(**overrides), workers)
 
 
-def _serve(settings: Settings) -> None:
+def _serve(settings: Settings, workers: int = 1) -> None:
     """Serve (no salt needed: serving hashes nothing); says where only once the port is bound."""
     from openblotter.web.server import serve
 
-    serve(settings, say=console.print)
+    serve(settings, say=console.print, workers=workers)
 
 
 @app.command("demo")

@@ -117,7 +117,7 @@ class CachedCatalog(Catalog):
             self._kept(
                 ("releases", dataset_id),
                 lambda: tuple(super(CachedCatalog, self).releases(dataset_id)),
-                lambda found: len(found) > 0,
+                bool,
             )
         )
 

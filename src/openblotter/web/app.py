@@ -20,13 +20,16 @@ from openblotter.web import (
 )
 from openblotter.web.cancellation import CancelOnDisconnect
 from openblotter.web.clients import parse_networks
-from openblotter.web.limits import RequestLimits, TokenBuckets
+from openblotter.web.limits import Buckets, RequestLimits, TokenBuckets
 from openblotter.web.openapi_links import add_links
 from openblotter.web.security import ReadApiCors, SecurityHeaders, TrustedHosts
 
 
-def create_app(settings: Settings) -> FastAPI:
-    """Build the app for one portal (the settings decide the catalog and data directory)."""
+def create_app(settings: Settings, buckets: Buckets | None = None) -> FastAPI:
+    """Build the app for one portal (the settings decide the catalog and data directory).
+
+    ``buckets``: the rate limits' table when several processes share one
+    (web/workers.py); by default each app counts in its own."""
     portal = Portal.open(settings)
     app = FastAPI(
         title=f"{settings.portal_name} API",
@@ -52,14 +55,14 @@ def create_app(settings: Settings) -> FastAPI:
     # The client going away stops the request's queries; added first, so it sits inside the
     # security headers, hosts and limits (a refused request runs no query to stop).
     app.add_middleware(CancelOnDisconnect)
-    _add_middleware(app, settings)
+    _add_middleware(app, settings, buckets)
     return app
 
 
-def _add_middleware(app: FastAPI, settings: Settings) -> None:
+def _add_middleware(app: FastAPI, settings: Settings, shared: Buckets | None) -> None:
     """Outermost first: headers on every answer, hosts, CORS, then limits before routing."""
     buckets = (
-        TokenBuckets(settings.rate_limit_per_minute, settings.rate_limit_burst)
+        shared or TokenBuckets(settings.rate_limit_per_minute, settings.rate_limit_burst)
         if settings.rate_limit_enabled
         else None
     )

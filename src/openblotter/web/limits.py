@@ -5,8 +5,10 @@ almost nothing. The rate limit is a token bucket per client address
 (:mod:`openblotter.web.clients`): ``rate_limit_per_minute`` tokens flow in each
 minute, up to ``rate_limit_burst``; a download or an analysis CSV costs
 ``EXPORT_COST`` tokens, other requests one. ``/healthz`` and ``/static`` are
-never limited. Buckets live in the process: with several web processes each
-counts on its own (limit at the proxy for one shared count).
+never limited. Buckets live in the process; the workers of ``openblotter serve
+--workers N`` share one table instead (:mod:`openblotter.web.shared_limits`).
+Separate servers (several machines) each count on their own: limit at the
+proxy for one count across them.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import re
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from starlette.requests import Request
@@ -35,6 +37,15 @@ EXPORT_COST = 5
 MAX_TRACKED_CLIENTS = 100_000
 _UNLIMITED = ("/healthz", "/static/")
 _EXPORT = re.compile(r"/rows\.\w+$|/analysis/[\w-]+\.csv$")
+
+
+class Buckets(Protocol):
+    """What the middleware needs of a table of buckets (in the process, or shared)."""
+
+    rate: float
+    burst: float
+
+    def take(self, client: str, cost: int = 1) -> float: ...
 
 
 class TokenBuckets:
@@ -89,7 +100,7 @@ class RequestLimits:
         app: ASGIApp,
         *,
         max_url_bytes: int,
-        buckets: TokenBuckets | None,
+        buckets: Buckets | None,
         trusted_proxies: tuple[Network, ...] = (),
         html_error: Callable[[Request, int, str, str], Response] | None = None,
     ) -> None:
@@ -163,7 +174,7 @@ def _too_long(size: int, limit: int) -> bytes:
     )
 
 
-def _rate_limited(seconds: int, buckets: TokenBuckets) -> bytes:
+def _rate_limited(seconds: int, buckets: Buckets) -> bytes:
     per_minute = round(buckets.rate * 60)
     return error_response(
         "rate_limited",

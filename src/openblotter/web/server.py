@@ -54,14 +54,29 @@ def _bind_error(host: str, port: int, error: OSError) -> Conflict | InvalidInput
     )
 
 
-def serve(settings: Settings, say: Callable[[str], None]) -> None:
-    """Bind, say where the portal is served, then serve until interrupted."""
+def serve(settings: Settings, say: Callable[[str], None], workers: int = 1) -> None:
+    """Bind, say where the portal is served, then serve until interrupted.
+
+    ``workers`` > 1: that many processes on the one socket (web/workers.py)."""
     import uvicorn
 
     from openblotter.web.app import create_app
     from openblotter.web.connections import server_config
 
     sock = bind(settings.host, settings.port)
+    if workers > 1:
+        from openblotter.web.workers import serve_workers
+
+        try:
+            shown_host = f"[{settings.host}]" if ":" in settings.host else settings.host
+            say(
+                f"Serving {settings.portal_name} on http://{shown_host}:{settings.port} "
+                f"with {workers} worker processes"
+            )
+            serve_workers(settings, sock, workers)
+        finally:
+            sock.close()
+        return
     try:
         app = create_app(settings)
         config = server_config(app, settings)  # timeouts and caps: web/connections.py
