@@ -68,29 +68,48 @@ class QueryBenchmarks:
     def run(self, expected_filter_total: int, unavailable: str | None) -> list[Line]:
         """Every scenario, in the order of the results table."""
         self.unavailable = unavailable
-        steps: list[Callable[[], list[Line]]] = [
-            lambda: self.single(
+        steps: list[tuple[str, Callable[[], list[Line]]]] = [
+            (
                 "filter",
-                "2a. Filter (2 columns), page of 100 + exact total",
-                5,
-                self._check_total(expected_filter_total, page=True),
+                lambda: self.single(
+                    "filter",
+                    "2a. Filter (2 columns), page of 100 + exact total",
+                    5,
+                    self._check_total(expected_filter_total, page=True),
+                ),
             ),
-            lambda: self.single(
-                "facets", "2b. Three facets over the whole table", 10, self._check_facets
+            (
+                "facets",
+                lambda: self.single(
+                    "facets", "2b. Three facets over the whole table", 10, self._check_facets
+                ),
             ),
-            lambda: self.single(
-                "group", "2c. Group by quarter x race, count", 20, self._check_groups
+            (
+                "group",
+                lambda: self.single(
+                    "group", "2c. Group by quarter x race, count", 20, self._check_groups
+                ),
             ),
-            self.export,
-            lambda: self.single("first", "2f. First page of 100", 1, self._check_first(1)),
-            self.deep_page,
-            self.load,
-            lambda: self.single("explore", "2i. Explore page HTML (fetch)", None, self._check_html),
-            self.browser,
+            ("export", self.export),
+            (
+                "first",
+                lambda: self.single("first", "2f. First page of 100", 1, self._check_first(1)),
+            ),
+            ("deep", self.deep_page),
+            ("load", self.load),
+            (
+                "explore",
+                lambda: self.single(
+                    "explore", "2i. Explore page HTML (fetch)", None, self._check_html
+                ),
+            ),
+            ("browser", self.browser),
         ]
+        only = set(filter(None, getattr(self.args, "only", "").split(",")))
         lines: list[Line] = []
-        for step in steps:
-            lines += step()
+        for key, step in steps:
+            if not only or key in only:
+                lines += step()
         return lines
 
     # -- checks: return a problem for people, or None ------------------------------------
@@ -331,6 +350,44 @@ class QueryBenchmarks:
                 verdict(met),
                 "; ".join(filter(None, [note, self._note({})])),
                 cached=rate_text(cached.per_second if cached else None, "req/s"),
+            ),
+            *self.load_workers(rps.get(PEER), rps.get(OURS)),
+        ]
+
+    def load_workers(self, peer_rps: float | None, one_worker_rps: float | None) -> list[Line]:
+        """The same load against `openblotter serve --workers N` (a server of its own, started
+        for this line and stopped after it), beside the one-worker figure above."""
+        workers = self.args.load_workers
+        side = self.sides.get(OURS)
+        if workers < 2 or OURS not in self.servers or not isinstance(side, OpenBlotterSide):
+            return []
+        name = f"2h2. The same load, `openblotter serve --workers {workers}`"
+        print(f"  {name} ...", flush=True)
+        with side.serve(self.args.work / "logs", workers=workers) as server:
+            result = load_test(
+                server.base_url,
+                self._fresh_path(OURS, "first"),
+                self.args.load_clients,
+                self.args.load_seconds,
+                self.args.load_cap,
+            )
+        self.raw["load_workers"] = {"workers": workers, **vars(result)}
+        ratio = result.per_second / peer_rps if peer_rps else None
+        scaling = f"{result.per_second / one_worker_rps:.2f}x one worker" if one_worker_rps else ""
+        note = (
+            f"{result.requests} ok, {result.errors} errors"
+            + (f" (first: {result.first_error})" if result.errors else "")
+            + f", p50 {result.p50_ms:.1f} ms, p95 {result.p95_ms:.1f} ms; {scaling}"
+        )
+        return [
+            Line(
+                name,
+                rate_text(peer_rps, "req/s"),
+                rate_text(result.per_second, "req/s"),
+                ratio_text(ratio),
+                ">= 2x req/s, 0 errors",
+                verdict(None if ratio is None else ratio >= 2 and result.errors == 0),
+                note,
             )
         ]
 

@@ -190,7 +190,8 @@ class OpenBlotterSide:
             shutil.rmtree(self.data_dir)
         self.data_dir.mkdir(parents=True)
         argv = [str(self.executable), "publish", str(csv_path)]
-        argv += ["--dataset", DATASET_ID, "--release", RELEASE]
+        # The generated columns are the publisher's own: accept the proposed privacy treatments.
+        argv += ["--dataset", DATASET_ID, "--release", RELEASE, "--accept-privacy"]
         return PublishRun(
             run_measured(argv, env=self.env(), log=logs / f"openblotter-publish-{rep}.log")
         )
@@ -204,17 +205,25 @@ class OpenBlotterSide:
 
     @contextmanager
     def serve(
-        self, logs: Path, demo: bool = False, settings: dict[str, str] | None = None
+        self,
+        logs: Path,
+        demo: bool = False,
+        settings: dict[str, str] | None = None,
+        workers: int = 1,
     ) -> Iterator[Server]:
         """`openblotter serve` on the benchmark's data directory (or the demo's);
-        ``settings`` adds OPENBLOTTER_* variables."""
+        ``settings`` adds OPENBLOTTER_* variables; ``workers`` > 1 adds `--workers N`."""
         port = free_port()
         argv = [str(self.executable), "serve", "--host", "127.0.0.1", "--port", str(port)]
+        if workers > 1:
+            argv += ["--workers", str(workers)]
         name, log = (
             ("OpenBlotter demo", "openblotter-demo-serve.log")
             if demo
             else ("OpenBlotter", "openblotter.log")
         )
+        if workers > 1:
+            name, log = f"{name} ({workers} workers)", log.replace(".log", f"-{workers}w.log")
         env = {**self.env(self.demo_dir if demo else None), **(settings or {})}
         with serving(name, argv, port, logs / log, "/healthz", env=env) as srv:
             yield srv

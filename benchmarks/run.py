@@ -58,6 +58,19 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     add("--openblotter", type=Path, default=REPO / ".venv" / "bin" / "openblotter")
     add("--analysis-dataset", default="contacts", help="demo dataset for benchmark 3")
     add("--sides", default="datasette,openblotter", help="comma-separated: datasette,openblotter")
+    add(
+        "--reuse-stores",
+        action="store_true",
+        help="skip benchmark 1 when both sides are already loaded under --work (query runs only)",
+    )
+    add("--load-workers", type=int, default=2, help="also load-test `serve --workers N` (0: skip)")
+    add(
+        "--only",
+        default="",
+        help="comma-separated steps of benchmarks 2-3 to run, e.g. first,deep,load "
+        "(filter, facets, group, export, first, deep, load, explore, browser, analysis); "
+        "default: all",
+    )
     add("--work", type=Path, default=BENCH_DIR / "work", help="scratch directory (ignored by git)")
     add("--out", type=Path, default=BENCH_DIR / "results" / "latest.md")
     add(
@@ -216,7 +229,11 @@ def main(argv: list[str]) -> int:
     publish = PublishBenchmark(
         peer, None if unavailable else ours, csv_path, logs, args.rows, unavailable
     )
-    lines = publish.run(args.publish_reps)
+    if args.reuse_stores and peer.db.exists() and release_file(ours.data_dir):
+        print("Benchmark 1 skipped: both sides are loaded (--reuse-stores)", flush=True)
+        lines: list[Line] = []
+    else:
+        lines = publish.run(args.publish_reps)
     raw["publish"] = publish.raw
     if publish.peer_failed:
         print(publish.peer_failed, file=sys.stderr)
@@ -227,7 +244,8 @@ def main(argv: list[str]) -> int:
     except ServerFailed as error:
         print(error, file=sys.stderr)
         return 1
-    lines += analysis_phase(args, ours if run_ours else None, raw)
+    if not args.only or "analysis" in args.only.split(","):
+        lines += analysis_phase(args, ours if run_ours else None, raw)
     raw["minutes"] = round((time.monotonic() - started) / 60, 1)
     print(write_results(args, lines, raw, facts))
     print(f"Written to {args.out} in {raw['minutes']} minutes.")
