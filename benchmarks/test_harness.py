@@ -206,3 +206,42 @@ def test_the_floor_answers_each_scenario_on_a_parquet_file(tmp_path: Path) -> No
     floor.prepare_deep(500)
     for scenario in ("filter", "facets", "group", "first", "deep", "csv"):
         assert len(floor.time(scenario, warmup=0, reps=2)) == 2
+
+
+def test_only_runs_the_steps_it_names() -> None:
+    from measure_http import QueryBenchmarks
+    from run import parse_args
+
+    benchmarks = QueryBenchmarks(parse_args(["--only", "first,load"]), {}, {}, {})
+    ran: list[str] = []
+
+    def step(name: str):  # type: ignore[no-untyped-def]
+        return lambda *args, **kwargs: ran.append(args[0] if name == "single" else name) or []
+
+    benchmarks.single = step("single")  # type: ignore[method-assign]
+    for name in ("export", "deep_page", "load", "browser"):
+        setattr(benchmarks, name, step(name))
+    benchmarks.run(1, None)
+    assert ran == ["first", "load"]
+
+
+def test_the_workers_line_serves_with_the_workers_option(tmp_path: Path) -> None:
+    side = OpenBlotterSide(tmp_path / "openblotter", tmp_path)
+    started: list[list[str]] = []
+
+    class Stop(Exception):
+        pass
+
+    import peers
+
+    def serving(name, argv, *args, **kwargs):  # type: ignore[no-untyped-def]
+        started.append(argv)
+        raise Stop
+
+    original, peers.serving = peers.serving, serving
+    try:
+        with pytest.raises(Stop), side.serve(tmp_path, workers=2):
+            pass
+    finally:
+        peers.serving = original
+    assert started[0][-2:] == ["--workers", "2"]
