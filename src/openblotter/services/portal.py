@@ -137,6 +137,16 @@ class Portal:
         return path
 
 
+def worker_settings(settings: Settings, workers: int) -> Settings:
+    """The settings of one of ``workers`` web processes on this machine: an 'auto' memory
+    limit becomes its share of the machine's (a quarter of it for all of them)."""
+    if settings.query_memory_limit.strip().lower() != "auto":
+        return settings
+    from openblotter.storage.budget import auto_memory_limit
+
+    return settings.model_copy(update={"query_memory_limit": auto_memory_limit(workers)})
+
+
 def gone(dataset_id: str, release: Release) -> Gone:
     """The 410 of a purged release: its tombstone (label, when, why), no rows."""
     when = release.withdrawn_at.isoformat() if release.withdrawn_at else None

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from openblotter.config import Settings
-from openblotter.storage.budget import auto_memory_limit
+from openblotter.services.portal import worker_settings
 from openblotter.web.connections import ConnectionGuard, GuardedHttpProtocol, server_config
 from openblotter.web.shared_limits import SharedTokenBuckets
 
@@ -63,13 +63,6 @@ class WorkerProtocol:
         protocol = GuardedHttpProtocol(*args, **kwargs)
         protocol.guard = self.guard
         return protocol
-
-
-def worker_settings(settings: Settings, workers: int) -> Settings:
-    """Each worker's settings: an 'auto' memory limit becomes its share of the machine's."""
-    if settings.query_memory_limit.strip().lower() != "auto":
-        return settings
-    return settings.model_copy(update={"query_memory_limit": auto_memory_limit(workers)})
 
 
 def serve_workers(settings: Settings, sock: socket.socket, workers: int) -> None:
