@@ -361,8 +361,8 @@ def test_representation_hides_staff_known_when_it_would_give_hidden_counts_away(
 ) -> None:
     """The issue's case: staff_total and staff_known both published reveal the unknown group."""
     from openblotter.analysis.representation import representation_index
-    from openblotter.services.analysis import race_mapping
     from openblotter.services.disclosure_analyses import _protect_subset
+    from openblotter.services.residents import race_mapping
 
     _, counts_only = analysis_portals
     mapping = race_mapping(counts_only)

@@ -70,6 +70,14 @@ SMALL_NUMBERS = Caveat(
     ),
 )
 
+FINDINGS_ARE_ABOUT_ALLEGATIONS = Caveat(
+    "findings_allegations",
+    "A finding is about one allegation",
+    "A complaint can hold several allegations, each with its own finding. Not sustained means "
+    "the investigation could not prove or disprove the allegation, not that it did not happen. "
+    "Complainant groups are as recorded, and many complaints do not record them.",
+)
+
 UNKNOWN_GROUP = Caveat(
     key="unknown_group",
     title="Some records do not say",

@@ -8,19 +8,14 @@ community demographics dataset, and hands both to
 
 from __future__ import annotations
 
-import json
 from collections import Counter
-from dataclasses import replace
 from typing import Any
 
 import polars as pl
 
 from openblotter.analysis.caveats import event_unit
 from openblotter.analysis.census_mapping import (
-    DEFAULT_RACE_ETHNICITY_MAPPING,
     DEFAULT_SEX_MAPPING,
-    NH_BLACK,
-    NH_TWO_OR_MORE,
     CodeMapping,
     age_band,
     age_band_mapping,
@@ -32,7 +27,7 @@ from openblotter.services import disclosure, disclosure_analyses, periods, readi
 from openblotter.services.families import counted_event, event_fields
 from openblotter.services.portal import Portal
 from openblotter.services.requirements import A_DATE, require_fields
-from openblotter.services.residents import residents_by_group
+from openblotter.services.residents import race_mapping, residents_by_group
 
 #: The ``by`` values of a benchmark and the census dimension each is compared with.
 BY_DIMENSIONS = {
@@ -42,27 +37,6 @@ BY_DIMENSIONS = {
 }
 #: Where an event's age is read: the age at the event, else the agency's age band.
 AGE_FIELDS = ("subject_age", "subject_age_group")
-
-# The family schemas' race codes beside the default mapping's short ones.
-_FAMILY_RACE_CODES: dict[str, str | None] = {
-    "Black or African American": NH_BLACK,
-    "Two or more races": NH_TWO_OR_MORE,
-}
-
-
-def race_mapping(portal: Portal) -> CodeMapping:
-    """The portal's code-to-census mapping: a JSON file from settings, or the default."""
-    path = portal.settings.race_mapping_file
-    if path is not None:
-        try:
-            return CodeMapping.from_dict(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError) as error:
-            raise InvalidInput(
-                f"Cannot read the race mapping file {path}: {error}.",
-                detail={"setting": "OPENBLOTTER_RACE_MAPPING_FILE"},
-            ) from error
-    codes = {**DEFAULT_RACE_ETHNICITY_MAPPING.codes, **_FAMILY_RACE_CODES}
-    return replace(DEFAULT_RACE_ETHNICITY_MAPPING, codes=codes)
 
 
 def _counted(

@@ -11,11 +11,10 @@ from openblotter.analysis.census_mapping import combined_race_ethnicity
 from openblotter.analysis.representation import race_pair_table, representation_by
 from openblotter.domain.errors import InvalidInput
 from openblotter.services import disclosure, disclosure_analyses, reading, recording
-from openblotter.services.analysis import race_mapping
 from openblotter.services.darkness import darkness as darkness  # re-exported for the doors
 from openblotter.services.portal import Portal
 from openblotter.services.requirements import require_fields
-from openblotter.services.residents import residents_by_group
+from openblotter.services.residents import race_mapping, residents_by_group
 
 
 def representation(

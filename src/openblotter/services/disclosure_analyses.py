@@ -249,8 +249,7 @@ def representation(
     inside the compared groups, or all outside).
     """
     from openblotter.analysis.representation import representation_index
-    from openblotter.services.analysis import race_mapping
-    from openblotter.services.residents import residents_by_group
+    from openblotter.services.residents import race_mapping, residents_by_group
 
     dims = _dimensions(portal, dataset_id)
     if "officer_ethnicity" in dims or "measure" in dims or "quarter" in dims:

@@ -14,11 +14,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from openblotter.analysis.caveats import SMALL_NUMBERS
+from openblotter.analysis.caveats import FINDINGS_ARE_ABOUT_ALLEGATIONS, SMALL_NUMBERS
 from openblotter.domain.errors import InvalidInput
 from openblotter.services import disclosure_serving
 from openblotter.services.disclosure_analyses import COUNTS_ONLY_UNIT
 from openblotter.services.disclosure_tables import YEAR, counts_tables
+from openblotter.services.funnel import SUPPRESSED, release_label
 from openblotter.services.portal import Portal
 
 #: Per family: (key, title, column) of each count table.
@@ -46,9 +47,6 @@ NOT_RECORDED = "Not recorded"
 
 def outcomes(portal: Portal, dataset_id: str, filters: list[tuple[str, str]]) -> dict[str, Any]:
     """The outcome tables (the outcomes service's shape) from the protected tables."""
-    from openblotter.services.funnel import SUPPRESSED, release_label
-    from openblotter.services.outcomes import FINDINGS_ARE_ABOUT_ALLEGATIONS
-
     dataset = portal.dataset(dataset_id)
     if dataset.family not in COUNT_TABLES:
         raise InvalidInput(

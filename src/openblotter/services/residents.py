@@ -7,9 +7,18 @@ ethnicity, sex, or age group), with margins of error where the source has them.
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from typing import Any
 
-from openblotter.analysis.census_mapping import DEMOGRAPHICS_RACES, HISPANIC
+from openblotter.analysis.census_mapping import (
+    DEFAULT_RACE_ETHNICITY_MAPPING,
+    DEMOGRAPHICS_RACES,
+    HISPANIC,
+    NH_BLACK,
+    NH_TWO_OR_MORE,
+    CodeMapping,
+)
 from openblotter.analysis.census_population import age_band_of_group
 from openblotter.analysis.population import PopulationEstimate, sum_estimates
 from openblotter.domain.errors import InvalidInput, NotFound
@@ -226,3 +235,26 @@ def _census_category(race: str, ethnicity: str) -> str | None:
     if ethnicity == "Not Hispanic or Latino":
         return DEMOGRAPHICS_RACES.get(race)
     return None
+
+
+# The family schemas' race codes beside the default mapping's short ones.
+_FAMILY_RACE_CODES: dict[str, str | None] = {
+    "Black or African American": NH_BLACK,
+    "Two or more races": NH_TWO_OR_MORE,
+}
+
+
+def race_mapping(portal: Portal) -> CodeMapping:
+    """The portal's code-to-census mapping of race and ethnicity codes, by which events and staff
+    meet the residents: a JSON file from settings, or the default."""
+    path = portal.settings.race_mapping_file
+    if path is not None:
+        try:
+            return CodeMapping.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError) as error:
+            raise InvalidInput(
+                f"Cannot read the race mapping file {path}: {error}.",
+                detail={"setting": "OPENBLOTTER_RACE_MAPPING_FILE"},
+            ) from error
+    codes = {**DEFAULT_RACE_ETHNICITY_MAPPING.codes, **_FAMILY_RACE_CODES}
+    return replace(DEFAULT_RACE_ETHNICITY_MAPPING, codes=codes)
