@@ -16,7 +16,7 @@ import pytest
 from fastapi.testclient import TestClient
 from markupsafe import escape as html_escape
 
-from openblotter.services import outcomes
+from openblotter.services.analyses import registry
 from tests.factories_real import analysis_app, analysis_settings, publish_analysis_samples
 
 
@@ -208,7 +208,7 @@ def test_csv_cells_cannot_run_as_formulas():
             {"group": "-1", "events": 1},
         ]
     }
-    text = outcomes.analysis_csv("benchmark", result)
+    text = registry.analysis_csv("benchmark", result)
     assert text.splitlines() == [
         "group,events",
         "'=HYPERLINK(1),-3",

@@ -10,6 +10,7 @@ import pytest
 from scipy.stats import binomtest
 
 from openblotter.services import outcomes
+from openblotter.services.analyses import registry
 from openblotter.services.outcome_tests import outcome_tests
 from tests.conftest import REAL_DATA
 from tests.factories import make_portal, publish_file, publish_rhode_island
@@ -79,7 +80,7 @@ def test_oakland_search_and_hit_rates_equal_the_raw_counts(tmp_path):
     rows = list(csv.reader(source.open()))
     dated = [rows[0], *[r for r in rows[1:] if r[1] not in ("NA", "c")]]
     raw = pd.DataFrame(dated[1:], columns=dated[0])
-    result = outcomes.run(portal, "outcome-tests", [("dataset", "oak")])
+    result = registry.run(portal, "outcome-tests", [("dataset", "oak")])
     by_group = {r["group"]: r for r in result["rows"]}
     black = raw[raw["subject_race"] == "black"]
     searched = black[black["search_conducted"] == "TRUE"]
@@ -92,7 +93,7 @@ def test_oakland_search_and_hit_rates_equal_the_raw_counts(tmp_path):
     )
     assert "infra_marginality" in [c["key"] for c in result["caveats"]]
     assert "hit rate = searches that found contraband / searches" in result["method"]
-    table = outcomes.analysis_csv("outcome-tests", result)
+    table = registry.analysis_csv("outcome-tests", result)
     assert table.splitlines()[0].startswith("group,stops,searches,hits,arrests")
     assert f"Black or African American,{len(black)},{len(searched)},{hits}" in table
 

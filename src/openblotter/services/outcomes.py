@@ -1,31 +1,24 @@
-"""What happens after police act: outcomes per dataset family, and analysis CSV tables.
+"""What happens after police act: outcomes per dataset family.
 
-Funnel plots live in :mod:`openblotter.services.funnel` (run through here by
-the pages and the API). :func:`outcomes` counts what each
-family records about results: complaints by channel and finding with sustained
-rates by complainant group, force by type and injury, contacts by role and
-outcome, hate crimes by bias category and year. Counts use the query API's
-filters; small cells are suppressed when the portal sets a threshold.
-:func:`analysis_csv` turns any analysis into a spreadsheet-safe CSV table.
+:func:`outcomes` counts what each family records about results: complaints by
+channel and finding with sustained rates by complainant group, force by type
+and injury, contacts by role and outcome, hate crimes by bias category and
+year. Counts use the query API's filters; small cells are suppressed when the
+portal sets a threshold.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import polars as pl
 
-from openblotter.analysis.caveats import (
-    SMALL_NUMBERS,
-    Caveat,
-)
+from openblotter.analysis.caveats import FINDINGS_ARE_ABOUT_ALLEGATIONS, SMALL_NUMBERS
 from openblotter.analysis.census_mapping import combined_race_ethnicity
-from openblotter.domain.errors import InvalidInput, NotFound
-from openblotter.services import analysis, disclosure, reading
-from openblotter.services.funnel import SUPPRESSED, funnel, release_label
+from openblotter.domain.errors import InvalidInput
+from openblotter.services import disclosure, disclosure_outcomes, reading
+from openblotter.services.funnel import SUPPRESSED, release_label
 from openblotter.services.portal import Portal
 
 Params = list[tuple[str, str]]
@@ -43,13 +36,6 @@ SUSTAINED_METHOD = (
     "sustained allegations / investigated allegations (findings: "
     + ", ".join(INVESTIGATED_FINDINGS)
     + "); exact (Clopper-Pearson) 95% binomial interval, scipy.stats.binomtest"
-)
-FINDINGS_ARE_ABOUT_ALLEGATIONS = Caveat(
-    "findings_allegations",
-    "A finding is about one allegation",
-    "A complaint can hold several allegations, each with its own finding. Not sustained means "
-    "the investigation could not prove or disprove the allegation, not that it did not happen. "
-    "Complainant groups are as recorded, and many complaints do not record them.",
 )
 
 
@@ -313,8 +299,6 @@ FAMILY_TABLES: dict[str, Callable[[_Source], list[dict[str, Any] | None]]] = {
 def outcomes(portal: Portal, dataset_id: str, *, filters: Params | None = None) -> dict[str, Any]:
     """The outcome tables of a dataset's family, with intervals, suppression and caveats."""
     if disclosure.aggregates_only(portal, dataset_id):  # from the protected tables
-        from openblotter.services import disclosure_outcomes
-
         return disclosure_outcomes.outcomes(portal, dataset_id, filters or [])
     dataset = portal.dataset(dataset_id)
     builder = FAMILY_TABLES.get(dataset.family or "")
@@ -415,84 +399,3 @@ def _suppress_table(table: dict[str, Any], threshold: int) -> int:
         if (row["year"], row["bias_category"]) in hidden:
             row.update(count=None, suppressed=hidden[(row["year"], row["bias_category"])])
     return len(hidden)
-
-
-# --- downloads -----------------------------------------------------------------------------
-
-ANALYSES = ("benchmark", "outcomes", "funnel", "outcome-tests")
-_OWN = {
-    "benchmark": {"dataset", "by", "period", "reference"},
-    "outcomes": {"dataset"},
-    "funnel": {"dataset", "by", "period"},
-    "outcome-tests": {"dataset", "by", "period"},
-}
-
-
-def run(portal: Portal, name: str, params: Params) -> dict[str, Any]:
-    """One analysis from raw query parameters: its own, and the rest as the query API's filters."""
-    if name not in ANALYSES:
-        raise NotFound(f"There is no analysis '{name}'; choose {', '.join(ANALYSES)}.")
-    own = {k: v for k, v in params if k in _OWN[name] and v.strip()}
-    filters = [(k, v) for k, v in params if k not in _OWN[name]]
-    if "dataset" not in own:
-        raise InvalidInput(
-            "Choose a dataset: give dataset=<dataset id>.", detail={"parameter": "dataset"}
-        )
-    if name == "benchmark":
-        return analysis.benchmark(
-            portal,
-            own["dataset"],
-            by=own.get("by", "subject_race"),
-            period=own.get("period", "last4q"),
-            reference=own.get("reference"),
-            filters=filters,
-        )
-    if name == "outcome-tests":
-        from openblotter.services.outcome_tests import outcome_tests
-
-        return outcome_tests(
-            portal,
-            own["dataset"],
-            by=own.get("by", "subject_race"),
-            period=own.get("period", "all"),
-            filters=filters,
-        )
-    if name == "funnel":
-        return funnel(
-            portal,
-            own["dataset"],
-            by=own.get("by", "beat"),
-            period=own.get("period"),
-            filters=filters,
-        )
-    return outcomes(portal, own["dataset"], filters=filters)
-
-
-def table_rows(name: str, result: dict[str, Any]) -> list[dict[str, Any]]:
-    """The table behind an analysis, one dict per row, numbers unrounded."""
-    if name == "outcomes":
-        return [
-            {"table": t["key"], **{k: v for k, v in row.items()}}
-            for t in result["tables"].values()
-            for row in t["rows"]
-        ]
-    return list(result["units" if name == "funnel" else "rows"])  # benchmark, outcome-tests
-
-
-def analysis_csv(name: str, result: dict[str, Any]) -> str:
-    """The analysis table as CSV; text cells a spreadsheet would run as formulas start with '."""
-    rows = table_rows(name, result)
-    header = list(dict.fromkeys(k for row in rows for k in row))
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows([[_cell(row.get(k)) for k in header] for row in rows])
-    return out.getvalue()
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, list | tuple):
-        value = "; ".join(str(v) for v in value)
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value

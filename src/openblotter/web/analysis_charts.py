@@ -4,7 +4,10 @@ holds the same numbers (hidden counts are left out of the charts, "Hidden" in th
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+from openblotter.services.analyses.base import Result
 
 COLORS = {"blue": "#005ea2", "gray": "#71767a", "light": "#a9aeb1", "red": "#b50909"}
 POSITION_COLORS = {
@@ -101,7 +104,7 @@ def _interval_chart(
     )
 
 
-def benchmark_charts(url: str, result: dict[str, Any]) -> list[dict[str, Any]]:
+def benchmark_charts(url: str, result: Result) -> list[dict[str, Any]]:
     """Rate per 1,000 residents of each group with its interval; the reference rate dashed."""
     spec = _interval_chart(
         url,
@@ -116,7 +119,7 @@ def benchmark_charts(url: str, result: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"id": "benchmark", "spec": spec}]
 
 
-def funnel_charts(url: str, result: dict[str, Any]) -> list[dict[str, Any]]:
+def funnel_charts(url: str, result: Result) -> list[dict[str, Any]]:
     """Each unit's rate against its 95% (dark) and 99.8% (light) control limits; the target dashed."""
     by = {
         "field": "unit",
@@ -176,7 +179,7 @@ def funnel_charts(url: str, result: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"id": "funnel", "spec": spec}]
 
 
-def outcome_charts(url: str, result: dict[str, Any]) -> list[dict[str, Any]]:
+def outcome_charts(url: str, result: Result) -> list[dict[str, Any]]:
     """One chart per outcome table: bars of counts, sustained rates with intervals, bias by year."""
     charts = []
     for key, table in result["tables"].items():
@@ -239,7 +242,7 @@ def outcome_charts(url: str, result: dict[str, Any]) -> list[dict[str, Any]]:
     return charts
 
 
-def representation_charts(url: str, result: dict[str, Any]) -> list[dict[str, Any]]:
+def representation_charts(url: str, result: Result) -> list[dict[str, Any]]:
     """The representation index of every staff member's group; 1 (the city's mix) dashed."""
     spec = _spec(
         url,
@@ -274,7 +277,7 @@ def representation_charts(url: str, result: dict[str, Any]) -> list[dict[str, An
     return [{"id": "representation", "spec": spec}]
 
 
-def darkness_charts(url: str, result: dict[str, Any]) -> list[dict[str, Any]]:
+def darkness_charts(url: str, result: Result) -> list[dict[str, Any]]:
     """The group's share of stopped drivers in daylight and after dark, in the same clock-time window."""
     spec = _spec(
         url,
@@ -307,7 +310,7 @@ def darkness_charts(url: str, result: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"id": "darkness", "spec": spec}]
 
 
-def outcome_test_charts(url: str, result: dict[str, Any]) -> list[dict[str, Any]]:
+def outcome_test_charts(url: str, result: Result) -> list[dict[str, Any]]:
     """Search, hit and arrest rates by group, each with its exact interval (hit rate only when
     the dataset records what searches found)."""
     measures = [
@@ -334,3 +337,20 @@ def outcome_test_charts(url: str, result: dict[str, Any]) -> list[dict[str, Any]
         for name, title in measures
         if result["measures"].get(name)
     ]
+
+
+#: The charts of each analysis page, by analysis name (an analysis without one shows its table).
+CHARTS: dict[str, Callable[[str, Result], list[dict[str, Any]]]] = {
+    "benchmark": benchmark_charts,
+    "funnel": funnel_charts,
+    "outcomes": outcome_charts,
+    "representation": representation_charts,
+    "darkness": darkness_charts,
+    "outcome-tests": outcome_test_charts,
+}
+
+
+def charts_for(name: str, url: str, result: Result) -> list[dict[str, Any]]:
+    """The Vega-Lite specs of an analysis page, reading ``url`` (its JSON)."""
+    chart = CHARTS.get(name)
+    return chart(url, result) if chart else []

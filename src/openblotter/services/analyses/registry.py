@@ -1,0 +1,104 @@
+"""The registry of analyses: every door (API, pages, CLI) is made from this one list.
+
+:func:`run` takes raw query parameters (the analysis's own and, for the rest, the query API's
+filters), refuses what a counts-only dataset must not give, and returns the typed result;
+:func:`analysis_csv` writes an analysis's table as spreadsheet-safe CSV.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping
+from typing import Any
+
+from openblotter.domain.errors import NotFound
+from openblotter.services import disclosure_analyses
+from openblotter.services.analyses import (
+    benchmark,
+    darkness,
+    funnel,
+    outcome_tests,
+    outcomes,
+    race_pairs,
+    recording_changes,
+    representation,
+)
+from openblotter.services.analyses.base import Analysis, Filters, Result, split
+from openblotter.services.portal import Portal
+
+#: Every analysis, in the order the pages list them.
+ANALYSES: dict[str, Analysis] = {
+    a.name: a
+    for a in (
+        benchmark.ANALYSIS,
+        funnel.ANALYSIS,
+        outcomes.ANALYSIS,
+        representation.ANALYSIS,
+        outcome_tests.ANALYSIS,
+        darkness.ANALYSIS,
+        recording_changes.ANALYSIS,
+        race_pairs.ANALYSIS,
+    )
+}
+
+
+def analysis(name: str) -> Analysis:
+    """One analysis by name, or a 404 naming them all."""
+    if name not in ANALYSES:
+        raise NotFound(f"There is no analysis '{name}'; choose {', '.join(ANALYSES)}.")
+    return ANALYSES[name]
+
+
+def run(portal: Portal, name: str, raw: Filters) -> Result:
+    """One analysis from raw query parameters: its own, and the rest as the query API's filters."""
+    spec = analysis(name)
+    params, filters, _ = split(spec.params, raw)
+    _guard(portal, spec, params.dataset)
+    return spec.run(portal, params, filters)
+
+
+def run_page(portal: Portal, name: str, raw: Filters) -> Result:
+    """As :func:`run`, the page's way: a page may choose a parameter left out (funnel's unit)."""
+    spec = analysis(name)
+    params, filters, given = split(spec.params, raw)
+    _guard(portal, spec, params.dataset)
+    if spec.page_run is not None:
+        return spec.page_run(portal, params, filters, given)
+    return spec.run(portal, params, filters)
+
+
+def _guard(portal: Portal, spec: Analysis, dataset_id: str) -> None:
+    """Refuse, before any work, an analysis whose counts-only protection is a refusal."""
+    if spec.counts_only.policy == "refused":
+        disclosure_analyses.refuse_analysis(portal, dataset_id, spec.counts_only.noun)
+
+
+def csv_analyses() -> list[str]:
+    """The analyses whose table can be downloaded as CSV."""
+    return [name for name, spec in ANALYSES.items() if spec.csv_rows is not None]
+
+
+def analysis_csv(name: str, result: Result | Mapping[str, Any]) -> str:
+    """The analysis table as CSV, numbers unrounded; text cells a spreadsheet would run as
+    formulas start with '."""
+    spec = analysis(name)
+    if spec.csv_rows is None:
+        raise NotFound(
+            f"The {name} analysis has no table to download; choose {', '.join(csv_analyses())}."
+        )
+    rows = spec.csv_rows(result)
+    header = list(dict.fromkeys(k for row in rows for k in row))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows([[_cell(row.get(k)) for k in header] for row in rows])
+    return out.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        value = "; ".join(str(v) for v in value)
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return "" if value is None else value
