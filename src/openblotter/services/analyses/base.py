@@ -160,6 +160,8 @@ class Analysis:
     counts_only: CountsOnly
     #: The families whose datasets the page offers (the API takes any dataset, and says why not).
     families: tuple[str, ...]
+    #: Where the pages, the API and the CLI list it (lower first).
+    order: int = 100
     #: The API's name for it, when not ``name`` (``/api/v1/analysis/<api_name>``).
     api_name: str = ""
     #: Its table as CSV rows, numbers unrounded (None: no CSV download).

@@ -137,6 +137,7 @@ def csv_rows(result: BenchmarkResult | Mapping[str, Any]) -> list[dict[str, Any]
 
 
 ANALYSIS = Analysis(
+    order=10,
     name="benchmark",
     title="Community benchmark",
     summary="How often people of each race, ethnicity, sex or age group are stopped, cited, "

@@ -157,6 +157,7 @@ def run(portal: Portal, params: DarknessParams, filters: Filters) -> DarknessRes
 
 
 ANALYSIS = Analysis(
+    order=60,
     name="darkness",
     api_name="veil-of-darkness",
     title="Veil of darkness",

@@ -130,6 +130,7 @@ def csv_rows(result: FunnelResult | Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 ANALYSIS = Analysis(
+    order=20,
     name="funnel",
     title="Beats and quarters compared",
     summary="Which beats, districts or quarters have more or fewer events than chance alone "

@@ -95,6 +95,7 @@ def csv_rows(result: OutcomeTestsResult | Mapping[str, Any]) -> list[dict[str, A
 
 
 ANALYSIS = Analysis(
+    order=50,
     name="outcome-tests",
     title="Searches, finds and arrests",
     summary="Of the people stopped in each group, how many were searched, how often a search "

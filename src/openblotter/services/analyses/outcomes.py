@@ -97,6 +97,7 @@ def csv_rows(result: OutcomesResult | Mapping[str, Any]) -> list[dict[str, Any]]
 
 
 ANALYSIS = Analysis(
+    order=30,
     name="outcomes",
     title="What happened next",
     summary="How complaints arrived and how they ended, with sustained rates by complainant "

@@ -60,6 +60,7 @@ def run(portal: Portal, params: RacePairsParams, filters: Filters) -> RacePairsR
 
 
 ANALYSIS = Analysis(
+    order=80,
     name="race-pairs",
     title="Officer and community-member race",
     summary="How many events paired an officer of each race with a community member of each "

@@ -44,6 +44,7 @@ def run(portal: Portal, params: RecordingChangesParams, filters: Filters) -> Rec
 
 
 ANALYSIS = Analysis(
+    order=70,
     name="recording-changes",
     title="How recording changed",
     summary="Abrupt shifts in the shares of each coded field, month by month: how the way "

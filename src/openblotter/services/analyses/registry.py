@@ -8,39 +8,33 @@ filters), refuses what a counts-only dataset must not give, and returns the type
 from __future__ import annotations
 
 import csv
+import importlib
 import io
+import pkgutil
 from collections.abc import Mapping
 from typing import Any
 
 from openblotter.domain.errors import NotFound
-from openblotter.services import disclosure_analyses
-from openblotter.services.analyses import (
-    benchmark,
-    darkness,
-    funnel,
-    outcome_tests,
-    outcomes,
-    race_pairs,
-    recording_changes,
-    representation,
-)
+from openblotter.services import analyses, disclosure_analyses
 from openblotter.services.analyses.base import Analysis, Filters, Result, split
 from openblotter.services.portal import Portal
 
+#: The modules of this package that are not analyses.
+_NOT_ANALYSES = frozenset({"base", "registry"})
+
+
+def _discover() -> dict[str, Analysis]:
+    """Every module of this package declares one ``ANALYSIS``: adding an analysis is adding its
+    module (no list to edit here). Ordered as the pages list them (``Analysis.order``)."""
+    found = []
+    for module in pkgutil.iter_modules(analyses.__path__):
+        if module.name not in _NOT_ANALYSES:
+            found.append(importlib.import_module(f"{analyses.__name__}.{module.name}").ANALYSIS)
+    return {a.name: a for a in sorted(found, key=lambda a: (a.order, a.name))}
+
+
 #: Every analysis, in the order the pages list them.
-ANALYSES: dict[str, Analysis] = {
-    a.name: a
-    for a in (
-        benchmark.ANALYSIS,
-        funnel.ANALYSIS,
-        outcomes.ANALYSIS,
-        representation.ANALYSIS,
-        outcome_tests.ANALYSIS,
-        darkness.ANALYSIS,
-        recording_changes.ANALYSIS,
-        race_pairs.ANALYSIS,
-    )
-}
+ANALYSES: dict[str, Analysis] = _discover()
 
 
 def analysis(name: str) -> Analysis:

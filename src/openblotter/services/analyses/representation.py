@@ -73,6 +73,7 @@ def run(portal: Portal, params: RepresentationParams, filters: Filters) -> Repre
 
 
 ANALYSIS = Analysis(
+    order=40,
     name="representation",
     title="Does the department look like the city?",
     summary="Officers and staff by race and ethnicity against the residents of the city: the "
