@@ -75,7 +75,7 @@ class BenchmarkRow(Record):
 
     group: str
     placement: str
-    department_codes: list[str | None]
+    department_codes: list[str | int | float | None]
     events: int | None
     share_of_events: float | None
     population: Number | None

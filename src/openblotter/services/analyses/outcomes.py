@@ -36,7 +36,7 @@ class OutcomeRow(Record):
     """One row of an outcome table: a value and its count and share (``counts``), a group and
     its sustained rate (``rates``), or a year and bias category and its count (``crosstab``)."""
 
-    value: str | None = None
+    value: str | int | float | None = None
     count: int | None = None
     share: float | None = None
     allegations: int | None = None
