@@ -33,7 +33,7 @@ def _choices(portal: Portal, analysis: Analysis) -> list[dict[str, Any]]:
     return [
         e
         for e in metadata.catalog(portal)
-        if e["family"] in analysis.families and e["current_release"]
+        if (not analysis.families or e["family"] in analysis.families) and e["current_release"]
     ]
 
 

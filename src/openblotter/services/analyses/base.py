@@ -158,7 +158,8 @@ class Analysis:
     result: type[Result]
     run: Callable[[Portal, Any, Filters], Result]
     counts_only: CountsOnly
-    #: The families whose datasets the page offers (the API takes any dataset, and says why not).
+    #: The families whose datasets the page offers (none: every dataset; the API takes any
+    #: dataset, and says why not).
     families: tuple[str, ...]
     #: Where the pages, the API and the CLI list it (lower first).
     order: int = 100

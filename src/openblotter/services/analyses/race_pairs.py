@@ -69,7 +69,6 @@ ANALYSIS = Analysis(
     result=RacePairsResult,
     run=run,
     families=("use_of_force", "complaints", "contacts"),
-    page=False,
     counts_only=CountsOnly(
         "tables",
         "counts come from the protected two-way table of officer by subject race; a hidden "

@@ -8,6 +8,7 @@ from pydantic import Field
 
 from openblotter.services.analyses.base import (
     Analysis,
+    Control,
     CountsOnly,
     Filters,
     Params,
@@ -22,7 +23,12 @@ class RecordingChangesParams(Params):
     """Which release of which dataset to look at."""
 
     dataset: Annotated[str, Field(description="Dataset id.")]
-    release: Annotated[str | None, Field(description="Release label (default: current).")] = None
+    release: Annotated[
+        str | None,
+        Control(
+            "Release (optional)", hint="A release label (2024-Q4), or blank for the current one."
+        ),
+    ] = Field(None, description="Release label (default: current).")
 
 
 class RecordingChangesResult(Result):
@@ -52,9 +58,8 @@ ANALYSIS = Analysis(
     params=RecordingChangesParams,
     result=RecordingChangesResult,
     run=run,
-    families=(),
+    families=(),  # every dataset
     filters=False,
-    page=False,
     counts_only=CountsOnly(
         "withheld",
         "the changes are not listed (the shares of six-month windows are counts outside the "
