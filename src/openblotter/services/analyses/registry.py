@@ -30,6 +30,9 @@ def _discover() -> dict[str, Analysis]:
     for module in pkgutil.iter_modules(analyses.__path__):
         if module.name not in _NOT_ANALYSES:
             found.append(importlib.import_module(f"{analyses.__name__}.{module.name}").ANALYSIS)
+    names = [a.name for a in found]
+    if len(set(names)) != len(names):  # a copied module left with its original's name
+        raise RuntimeError(f"Two analyses share a name: {sorted(names)}.")
     return {a.name: a for a in sorted(found, key=lambda a: (a.order, a.name))}
 
 
