@@ -15,7 +15,6 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from openblotter.domain.errors import InvalidInput, NotFound, OpenBlotterError
-from openblotter.services import metadata
 from openblotter.services.analyses import registry
 from openblotter.services.analyses.base import Analysis, Result, control
 from openblotter.services.portal import Portal
@@ -27,14 +26,6 @@ router = APIRouter(include_in_schema=False)
 EXPLAINER = "/#about-the-data"
 #: The analyses with a page, in the registry's order.
 ANALYSES: dict[str, Analysis] = {n: a for n, a in registry.ANALYSES.items() if a.page}
-
-
-def _choices(portal: Portal, analysis: Analysis) -> list[dict[str, Any]]:
-    return [
-        e
-        for e in metadata.catalog(portal)
-        if (not analysis.families or e["family"] in analysis.families) and e["current_release"]
-    ]
 
 
 def form_controls(
@@ -63,7 +54,7 @@ def form_controls(
 def _run_page(request: Request, portal: Portal, analysis: Analysis) -> Response:
     """Parse the page's GET parameters, run the analysis, and render its template (400/404 explained)."""
     params = presenters.clean_params(request.query_params.multi_items())
-    choices = _choices(portal, analysis)
+    choices = registry.datasets(portal, analysis)
     if "dataset" not in dict(params) and choices:
         params = [("dataset", choices[0]["id"]), *params]
     result: Result | None = None
@@ -101,7 +92,7 @@ def _run_page(request: Request, portal: Portal, analysis: Analysis) -> Response:
 @router.get("/analysis", response_class=HTMLResponse)
 def analysis_index(request: Request, portal: PortalDep) -> Response:
     """What each analysis measures, with links to run it on the datasets that have what it needs."""
-    items = [{"analysis": a, "datasets": _choices(portal, a)} for a in ANALYSES.values()]
+    items = [{"analysis": a, "datasets": registry.datasets(portal, a)} for a in ANALYSES.values()]
     return pages.render(request, "analysis/index.html", {"items": items, "explainer": EXPLAINER})
 
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from openblotter.domain.errors import InvalidInput
 from openblotter.services.portal import Portal
+from openblotter.services.requirements import Need
 
 Filters = list[tuple[str, str]]
 Number = int | float
@@ -161,6 +162,8 @@ class Analysis:
     #: The families whose datasets the page offers (none: every dataset; the API takes any
     #: dataset, and says why not).
     families: tuple[str, ...]
+    #: The fields a dataset needs for the page to offer it (any of a tuple's names will do).
+    needs: tuple[Need, ...] = ()
     #: Where the pages, the API and the CLI list it (lower first).
     order: int = 100
     #: The API's name for it, when not ``name`` (``/api/v1/analysis/<api_name>``).

@@ -69,6 +69,7 @@ ANALYSIS = Analysis(
     result=RacePairsResult,
     run=run,
     families=("use_of_force", "complaints", "contacts"),
+    needs=("officer_race", "subject_race"),
     counts_only=CountsOnly(
         "tables",
         "counts come from the protected two-way table of officer by subject race; a hidden "

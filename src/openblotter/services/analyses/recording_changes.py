@@ -17,6 +17,7 @@ from openblotter.services.analyses.base import (
 )
 from openblotter.services.portal import Portal
 from openblotter.services.recording import changes
+from openblotter.services.requirements import A_DATE
 
 
 class RecordingChangesParams(Params):
@@ -58,7 +59,8 @@ ANALYSIS = Analysis(
     params=RecordingChangesParams,
     result=RecordingChangesResult,
     run=run,
-    families=(),  # every dataset
+    families=(),  # every dataset with a date
+    needs=(A_DATE,),
     filters=False,
     counts_only=CountsOnly(
         "withheld",

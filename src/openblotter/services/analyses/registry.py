@@ -15,9 +15,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from openblotter.domain.errors import NotFound
-from openblotter.services import analyses, disclosure_analyses
+from openblotter.services import analyses, disclosure_analyses, metadata, query
 from openblotter.services.analyses.base import Analysis, Filters, Result, split
 from openblotter.services.portal import Portal
+from openblotter.services.requirements import missing_fields
 
 #: The modules of this package that are not analyses.
 _NOT_ANALYSES = frozenset({"base", "registry"})
@@ -63,6 +64,23 @@ def run_page(portal: Portal, name: str, raw: Filters) -> Result:
     if spec.page_run is not None:
         return spec.page_run(portal, params, filters, given)
     return spec.run(portal, params, filters)
+
+
+def datasets(portal: Portal, spec: Analysis) -> list[dict[str, Any]]:
+    """The catalog entries of the published datasets an analysis's page offers: of its
+    families (any, when it names none), with the fields it needs."""
+    entries = [
+        e
+        for e in metadata.catalog(portal)
+        if e["current_release"] and (not spec.families or e["family"] in spec.families)
+    ]
+    if not spec.needs:
+        return entries
+    return [
+        e
+        for e in entries
+        if not missing_fields(query.target(portal, e["id"], []).schema, spec.needs)
+    ]
 
 
 def _guard(portal: Portal, spec: Analysis, dataset_id: str) -> None:
