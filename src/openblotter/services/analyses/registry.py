@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from openblotter.domain.errors import NotFound
-from openblotter.services import analyses, disclosure_analyses, metadata, query
+from openblotter.services import analyses, disclosure_analyses, metadata, reading
 from openblotter.services.analyses.base import Analysis, Filters, Result, split
 from openblotter.services.portal import Portal
 from openblotter.services.requirements import missing_fields
@@ -79,7 +79,7 @@ def datasets(portal: Portal, spec: Analysis) -> list[dict[str, Any]]:
     return [
         e
         for e in entries
-        if not missing_fields(query.target(portal, e["id"], []).schema, spec.needs)
+        if not missing_fields(reading.target(portal, e["id"], []).schema, spec.needs)
     ]
 
 
