@@ -53,6 +53,7 @@ from openblotter.services.portal import Portal
 from openblotter.services.privacy_review import Review, review_privacy
 from openblotter.services.publisher_notes import COLUMNS_LEFT_OUT
 from openblotter.services.storing import (
+    DATA_PAGE_BYTES,
     Prepared,
     Stored,
     changelog_against,
@@ -335,7 +336,12 @@ class _SideFile:
         table = frame.to_arrow()
         if self.writer is None:
             self.columns = frame.columns
-            self.writer = pq.ParquetWriter(self.path, table.schema, compression=self.compression)
+            self.writer = pq.ParquetWriter(
+                self.path,
+                table.schema,
+                compression=self.compression,
+                data_page_size=DATA_PAGE_BYTES,
+            )
         self.writer.write_table(table.cast(self.writer.schema))
 
     def __enter__(self) -> _SideFile:

