@@ -142,6 +142,27 @@ def test_sodapy_get_all_pages_through_every_row(client: Socrata, http: httpx.Cli
     assert len({row["id"] for row in rows}) == len(rows)
 
 
+def test_openpolicedatas_socrata_loader_reads_one_year(client: Socrata, http: httpx.Client) -> None:
+    """openpolicedata's Socrata loader, its requests replayed through sodapy as it sends them:
+    the metadata (is the date field a timestamp?), a ``count(*)`` over the year's ``between``,
+    then pages ordered by ``:id`` at growing offsets until the count is reached."""
+    meta = client.get_metadata(DALLAS)
+    date_column = next(c for c in meta["columns"] if c["fieldName"] == "incident_date")
+    assert date_column["dataTypeName"] not in ("text", "number")  # the loader's timestamp path
+    where = "incident_date between '2016-07-01T00:00:00' and '2016-12-31T23:59:59.999'"
+    counted = client.get(DALLAS, where=where, select="count(*)")
+    total = int(float(counted[0]["count"]))
+    rows: list[dict[str, Any]] = []
+    while len(rows) < total:
+        page = client.get(DALLAS, where=where, limit=500, offset=len(rows), order=":id")
+        if not page:
+            break
+        rows += page
+    native = native_rows(http, "use_of_force", {"incident_date__gte": "2016-07-01"})
+    assert total == len(rows) == len(native) > 500
+    assert sorted(r["record_id"] for r in rows) == sorted(r["record_id"] for r in native)
+
+
 def test_sodapy_get_metadata_and_datasets(client: Socrata) -> None:
     metadata = client.get_metadata(DALLAS)
     assert metadata["id"] == DALLAS and metadata["name"]
