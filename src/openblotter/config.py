@@ -177,8 +177,9 @@ class Settings(BaseSettings):
     query_timeout_seconds: float = Field(
         default=20.0,
         gt=0,
-        description="Longest a query may run (and wait for a turn); it is then stopped and "
-        "answered 504. A download's time limit applies to each batch it reads.",
+        description="Longest a query may run (and wait for a turn), and a request's work in "
+        "Python (an analysis); it is then stopped and answered 504. A download's time limit "
+        "applies to each batch it reads.",
     )
     query_concurrency: int = Field(
         default=0,

@@ -45,6 +45,7 @@ from astral.sun import dusk, sunset
 
 from openblotter.analysis.darkness_model import Estimate, Sample, fit_darkness
 from openblotter.analysis.intervals import Interval
+from openblotter.domain.checkpoints import checked
 from openblotter.domain.errors import InvalidInput
 
 METHOD = (
@@ -245,7 +246,7 @@ def sun_times(days: Collection[date], place: Place) -> dict[date, tuple[float, f
     zone = ZoneInfo(place.timezone)
     observer = Observer(latitude=place.latitude, longitude=place.longitude)
     times: dict[date, tuple[float, float]] = {}
-    for day in days:
+    for day in checked(days, every=64):
         try:
             times[day] = (
                 _clock_minutes(sunset(observer, day, tzinfo=zone)),
@@ -280,7 +281,7 @@ def build_sample(
     )
     areas = geography if geography is not None else [""] * len(stop_times)
     local: list[tuple[datetime, str, str]] = []
-    for moment, group, area in zip(stop_times, driver_groups, areas, strict=True):
+    for moment, group, area in checked(zip(stop_times, driver_groups, areas, strict=True)):
         name = (group or "").strip()
         if moment is None:
             excluded["missing_time"] += 1
@@ -296,7 +297,7 @@ def build_sample(
         raise InvalidInput("No stop has a known time, a known group and a date with a sunset.")
     window = (min(d for _, d in suns.values()), max(s for s, _ in suns.values()))
     kept: list[tuple[float, int, int, date, str]] = []
-    for moment, group, area in local:
+    for moment, group, area in checked(local):
         if moment.date() not in suns:
             excluded["no_sunset"] += 1
             continue

@@ -21,6 +21,7 @@ from patsy import dmatrix
 from statsmodels.tools.sm_exceptions import PerfectSeparationError
 
 from openblotter.analysis.intervals import Interval, z_value
+from openblotter.domain.checkpoints import checkpoint
 from openblotter.domain.errors import InvalidInput
 
 CONTROL_LABELS = {
@@ -101,8 +102,10 @@ def fit_darkness(
     _check_enough(sample, spline_df)
     spline = f"cr(minute, df={spline_df}, constraints='center')"
     spline_label = f"clock time: natural cubic regression spline, {spline_df} degrees of freedom"
+    checkpoint()
     fits = [_fit(sample, {}, spline, level, "clock time only", (spline_label,))]
     if controls:
+        checkpoint()
         labels = tuple(_labels(c, geography_name) for c in controls)
         fits.append(_fit(sample, columns, spline, level, "with controls", (spline_label, *labels)))
     return fits

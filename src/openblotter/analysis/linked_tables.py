@@ -36,6 +36,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from openblotter.domain.checkpoints import checkpoint
+
 Key = tuple[Any, ...]
 TableName = tuple[str, ...]
 Status = Literal["published", "primary", "complementary"]
@@ -241,6 +243,7 @@ def _protect_component(
         result.status[cell] = "primary"
     queue = sorted(hidden, key=_order)
     while queue:
+        checkpoint()
         cell = queue.pop(0)
         low, high, blocking = program.solve(cell, hidden)
         while high - low < result.interval - _SLACK:

@@ -34,6 +34,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from openblotter.domain.checkpoints import checkpoint
 from openblotter.domain.errors import InvalidInput
 
 #: Counts from 1 to 9 are hidden by default, a common rule; a portal sets its own threshold.
@@ -144,6 +145,7 @@ def suppress_table(
     primary = ((table > 0) & (table < threshold)) | ((table == 0) & suppress_zeros)
     hidden = primary.copy()
     while (exposed := _first_derivable_cell(table, hidden)) is not None:
+        checkpoint()
         _add_rectangle(table, hidden, exposed, rows, columns)
     ranges = _feasible_ranges(table, hidden) if with_ranges else {}
     cells = tuple(

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from openblotter.analysis.census_mapping import combined_race_ethnicity
+from openblotter.domain.checkpoints import checked
 from openblotter.domain.errors import InvalidInput
 from openblotter.services import disclosure_analyses, periods, reading, recording
 from openblotter.services.location import city_location
@@ -96,7 +97,7 @@ def darkness(
     # Every stop goes in: one without a date or time is counted in excluded.missing_time.
     moments = [
         datetime.combine(d, t) if d is not None and t is not None else None
-        for d, t in zip(frame["incident_date"], frame["incident_time"], strict=True)
+        for d, t in checked(zip(frame["incident_date"], frame["incident_time"], strict=True))
     ]
     area = _geography(frame)
     chosen_reference = None if (reference or "").strip().lower() in ("", "all") else reference

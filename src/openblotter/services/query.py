@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from openblotter.domain.checkpoints import checked_by
 from openblotter.domain.errors import Gone, InvalidInput, NotFound
 from openblotter.domain.formats import export_format
 from openblotter.domain.query.cursor import bind_release, token_release
@@ -26,12 +27,17 @@ from openblotter.storage.budget import CURRENT_REQUEST, Cancellation
 
 
 @contextmanager
-def cancellable_request() -> Iterator[Cancellation]:
-    """A request's cancellation token: cancel it (the client went away) and its queries stop."""
-    request = Cancellation()
+def cancellable_request(time_limit: float | None = None) -> Iterator[Cancellation]:
+    """A request's cancellation token: cancel it (the client went away) and its queries stop.
+
+    Its work in Python stops too, at the next checkpoint, and so does it once ``time_limit``
+    seconds have passed (:mod:`openblotter.domain.checkpoints`).
+    """
+    request = Cancellation(time_limit)
     token = CURRENT_REQUEST.set(request)
     try:
-        yield request
+        with checked_by(request.check):
+            yield request
     finally:
         CURRENT_REQUEST.reset(token)
 

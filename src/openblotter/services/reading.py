@@ -19,6 +19,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from openblotter.domain.checkpoints import checkpoint
 from openblotter.domain.errors import InvalidInput
 from openblotter.domain.query.model import QuerySpec
 from openblotter.domain.query.parse import parse_query
@@ -137,6 +138,7 @@ def aggregate(
 
 def table(portal: Portal, dataset_id: str, params: Params, columns: Sequence[str]) -> pl.DataFrame:
     """Every matching row of ``columns`` as a polars frame (for analyses, not for responses)."""
+    checkpoint()  # an analysis reading table after table stops when its request is over
     t = target(portal, dataset_id, params)
     present = [c for c in columns if t.schema.field(c) is not None]
     spec = spec_for(t, [*params, ("_fields", ",".join(present))] if present else list(params))

@@ -15,6 +15,7 @@ from typing import Any
 import polars as pl
 
 from openblotter.analysis.caveats import Caveat
+from openblotter.domain.checkpoints import checkpoint
 from openblotter.domain.errors import InvalidInput, NotFound
 from openblotter.domain.query.filters import main_date_field
 from openblotter.services import disclosure, reading
@@ -73,6 +74,7 @@ def _detect(portal: Portal, dataset_id: str, t: Any) -> dict[str, Any]:
     found: list[dict[str, Any]] = []
     checked: list[str] = []
     for field in fields:
+        checkpoint()  # one pass over the release per field: seconds in all
         # One field at a time beside the date: memory stays two columns, whatever the width.
         frame = reading.table(portal, dataset_id, release, [source.name, field])
         if field not in frame.columns or frame[field].drop_nulls().n_unique() < 1:

@@ -11,7 +11,9 @@ sixteen page loads at once each take a share, and some run out of memory
 - :class:`Watchdog` interrupts a query (``connection.interrupt()``) when its
   time limit passes, from one thread, so no worker hangs;
 - :class:`Cancellation` is a request's token: when the client goes away, the
-  web layer cancels it and every query of that request is interrupted;
+  web layer cancels it and every query of that request is interrupted; with a
+  time limit, :meth:`Cancellation.check` also stops the request's work in Python
+  (:mod:`openblotter.domain.checkpoints`) once the limit has passed;
 - :func:`machine_memory` and :func:`auto_memory_limit` size the memory limit
   from the machine (or its cgroup) when the setting is ``auto``.
 """
@@ -28,7 +30,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
-from openblotter.domain.errors import Unavailable
+from openblotter.domain.errors import TimedOut, Unavailable
 
 
 class Interruptible(Protocol):
@@ -44,12 +46,30 @@ class Cancelled(Unavailable):
 
 
 class Cancellation:
-    """A request's token: cancelling it interrupts the queries registered with it."""
+    """A request's token: cancelling it interrupts the queries registered with it.
 
-    def __init__(self) -> None:
+    With ``time_limit`` (seconds), :meth:`check` also says when the request's time is up.
+    """
+
+    def __init__(self, time_limit: float | None = None) -> None:
         self._lock = threading.Lock()
         self._running: set[Interruptible] = set()
         self.cancelled = False
+        self.time_limit = time_limit
+        self.deadline = None if time_limit is None else time.monotonic() + time_limit
+
+    def check(self) -> None:
+        """Raise :class:`Cancelled` when the client went away, :class:`TimedOut` once the
+        request's time limit has passed (called between steps of long work in Python)."""
+        if self.cancelled:
+            raise Cancelled("The request went away; its work was stopped.")
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise TimedOut(
+                f"This request ran longer than the portal's limit of {self.time_limit:g} s "
+                "and was stopped. Narrow it (a shorter period, filters, fewer controls) or "
+                "try again when the portal is less busy.",
+                detail={"limit_seconds": self.time_limit},
+            )
 
     def cancel(self) -> None:
         with self._lock:

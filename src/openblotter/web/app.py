@@ -54,7 +54,7 @@ def create_app(settings: Settings, buckets: Buckets | None = None) -> FastAPI:
     add_links(app)
     # The client going away stops the request's queries; added first, so it sits inside the
     # security headers, hosts and limits (a refused request runs no query to stop).
-    app.add_middleware(CancelOnDisconnect)
+    app.add_middleware(CancelOnDisconnect, time_limit=settings.query_timeout_seconds)
     _add_middleware(app, settings, buckets)
     return app
 
