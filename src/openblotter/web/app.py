@@ -20,6 +20,7 @@ from openblotter.web import (
 )
 from openblotter.web.cancellation import CancelOnDisconnect
 from openblotter.web.clients import parse_networks
+from openblotter.web.health import CatalogHealth, HealthAnswer
 from openblotter.web.limits import Buckets, RequestLimits, TokenBuckets
 from openblotter.web.openapi_links import add_links
 from openblotter.web.security import ReadApiCors, SecurityHeaders, TrustedHosts
@@ -55,6 +56,10 @@ def create_app(settings: Settings, buckets: Buckets | None = None) -> FastAPI:
     # The client going away stops the request's queries; added first, so it sits inside the
     # security headers, hosts and limits (a refused request runs no query to stop).
     app.add_middleware(CancelOnDisconnect, time_limit=settings.query_timeout_seconds)
+    # /healthz on the event loop, inside the headers, hosts and limits (web/health.py).
+    app.state.health = CatalogHealth(lambda: len(portal.catalog.datasets()))
+    app.state.health.check()
+    app.add_middleware(HealthAnswer, health=app.state.health)
     _add_middleware(app, settings, buckets)
     return app
 
