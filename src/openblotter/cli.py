@@ -357,6 +357,21 @@ def rollback_command(
     console.print(f"Rolled back {dataset}: current release is {previous.label} again.")
 
 
+@app.command("repair")
+def repair_command() -> None:
+    """Derive views a stopped publish left behind their source (hate crimes from contacts)."""
+    from openblotter.services.derivation_repair import complete_derivations
+
+    portal = _portal()
+    stored = complete_derivations(portal)
+    if not stored:
+        console.print("Nothing to repair: every derived view is in step with its source.")
+    for item in stored:
+        made, current = item.release, portal.release(item.release.dataset_id).label
+        source = made.source_name.removeprefix("derived ")
+        console.print(f"Derived {made.dataset_id} {made.label} {source}; current: {current}.")
+
+
 @app.command("purge")
 def purge_command(
     dataset: Annotated[str, typer.Argument(help="Dataset id.")],

@@ -33,6 +33,15 @@ def test_hundred_block_keeps_the_street_not_the_house():
     ]
 
 
+def test_a_hundred_block_generalized_again_stays_the_same():
+    """A view derived from published rows, or an export published again, is generalized a
+    second time: '1200 BLOCK W MAIN ST' became '1200 BLOCK BLOCK W MAIN ST' (issue 17)."""
+    values = pl.Series("a", ["1234 W Main St", "1200 Block of Elm Ave", "1300 block Oak Dr"])
+    once = hundred_block(values)
+    assert once.to_list() == ["1200 BLOCK W MAIN ST", "1200 BLOCK ELM AVE", "1300 BLOCK OAK DR"]
+    assert hundred_block(once).to_list() == once.to_list()
+
+
 def test_age_at_the_event_not_at_publication():
     births = pl.Series("dob", [date(1990, 5, 1), date(1990, 5, 1), None])
     events = pl.Series("d", [date(2020, 4, 30), date(2020, 5, 1), date(2020, 1, 1)])

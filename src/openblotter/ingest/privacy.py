@@ -56,10 +56,14 @@ def hash_series(values: pl.Series, salt: str) -> pl.Series:
 
 
 def hundred_block(values: pl.Series) -> pl.Series:
-    """``1234 N Main St Apt 5`` -> ``1200 BLOCK N MAIN ST``; text without a house number is kept."""
+    """``1234 N Main St Apt 5`` -> ``1200 BLOCK N MAIN ST``; text without a house number is kept.
+
+    A hundred block stays as it is (``1200 Block of Elm Ave`` -> ``1200 BLOCK ELM AVE``), so
+    published rows generalized again (a view derived from them, an export re-published) keep it.
+    """
     text = values.cast(pl.String).str.strip_chars().str.to_uppercase()
     text = text.str.replace(_UNIT, "")
-    parts = text.str.extract_groups(r"^(\d+)[A-Z]?\s+(.+)$")
+    parts = text.str.extract_groups(r"^(\d+)[A-Z]?\s+(?:BLOCK\s+(?:OF\s+)?)?(.+)$")
     number = parts.struct.field("1").cast(pl.Int64, strict=False)
     street = parts.struct.field("2")
     block = (number // 100 * 100).cast(pl.String) + " BLOCK " + street

@@ -60,6 +60,7 @@ def serve(settings: Settings, say: Callable[[str], None], workers: int = 1) -> N
     ``workers`` > 1: that many processes on the one socket (web/workers.py)."""
     import uvicorn
 
+    from openblotter.services.derivation_repair import missing_derivations
     from openblotter.web.app import create_app
     from openblotter.web.connections import server_config
 
@@ -79,6 +80,8 @@ def serve(settings: Settings, say: Callable[[str], None], workers: int = 1) -> N
         return
     try:
         app = create_app(settings)
+        for gap in missing_derivations(app.state.portal):  # a publish stopped midway, long ago
+            say(f"Warning: {gap.describe()}")
         config = server_config(app, settings)  # timeouts and caps: web/connections.py
         shown_host = f"[{settings.host}]" if ":" in settings.host else settings.host
         say(f"Serving {settings.portal_name} on http://{shown_host}:{settings.port}")
