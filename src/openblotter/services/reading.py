@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from openblotter.domain.checkpoints import checkpoint
-from openblotter.domain.errors import InvalidInput
+from openblotter.domain.errors import InvalidInput, Unavailable
 from openblotter.domain.query.model import QuerySpec
 from openblotter.domain.query.parse import parse_query
 from openblotter.domain.releases import Dataset, Release
@@ -148,4 +148,11 @@ def table(portal: Portal, dataset_id: str, params: Params, columns: Sequence[str
         # which string and date expressions refuse).
         empty = pq.read_schema(t.path).empty_table()
         return pl.from_arrow(empty.select([c for c in present if c in empty.column_names]))  # type: ignore[return-value]
-    return pl.from_arrow(pa.Table.from_batches(batches))  # type: ignore[return-value]
+    try:
+        return pl.from_arrow(pa.Table.from_batches(batches))  # type: ignore[return-value]
+    except MemoryError as error:  # the rows came, but the process cannot hold them as a table
+        raise Unavailable(
+            "This analysis needs more memory than the portal can give it now; try again in a "
+            "minute, or narrow it (a shorter period, filters).",
+            detail={"reason": "memory", "retry_after": 60},
+        ) from error

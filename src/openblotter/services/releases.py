@@ -119,6 +119,7 @@ def diff_releases(
         change=change,
         limit=limit,
         offset=offset,
+        run=portal.query_engine().with_cursor,  # the engine's memory, time limit and turns
     )
 
 

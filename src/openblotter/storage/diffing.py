@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -54,28 +55,54 @@ def diff_files(
     change: str | None = None,
     limit: int = 0,
     offset: int = 0,
+    run: Callable[[Callable[[duckdb.DuckDBPyConnection], DiffResult]], DiffResult] | None = None,
 ) -> DiffResult:
     """Diff ``old`` -> ``new``. Without a key, whole rows are compared (no 'changed').
 
     ``change`` (added / removed / changed) with ``limit`` and ``offset`` also
-    returns that page of rows, each with the fields that changed.
+    returns that page of rows, each with the fields that changed. ``run`` gives the
+    work a connection (the web's engine: its memory, time limit and turns, see
+    :meth:`QueryEngine.with_cursor`); by default a connection of its own (a publish).
     """
+
+    def work(con: duckdb.DuckDBPyConnection) -> DiffResult:
+        return _diff(con, old, new, key, change, limit, offset)
+
+    if run is not None:
+        return run(work)
     con = duckdb.connect()
     try:
-        con.execute(f"CREATE VIEW a AS SELECT * EXCLUDE ({ROW_ID}) FROM read_parquet({_path(old)})")
-        con.execute(f"CREATE VIEW b AS SELECT * EXCLUDE ({ROW_ID}) FROM read_parquet({_path(new)})")
-        cols_a = [r[0] for r in con.execute("DESCRIBE a").fetchall()]
-        cols_b = [r[0] for r in con.execute("DESCRIBE b").fetchall()]
-        common = [c for c in cols_b if c in cols_a]
-        usable_key = [k for k in key if k in cols_a and k in cols_b]
-        result = _diff_by_key(con, usable_key, common) if usable_key else _diff_by_rows(con, common)
-        result.added_columns = [c for c in cols_b if c not in cols_a]
-        result.removed_columns = [c for c in cols_a if c not in cols_b]
-        if change and limit:
-            result.rows = _rows(con, usable_key, common, change, limit, offset)
-        return result
+        return work(con)
     finally:
         con.close()
+
+
+def _diff(
+    con: duckdb.DuckDBPyConnection,
+    old: Path,
+    new: Path,
+    key: list[str],
+    change: str | None,
+    limit: int,
+    offset: int,
+) -> DiffResult:
+    # Temporary views: visible to this connection only (a cursor of a shared engine).
+    con.execute(
+        f"CREATE TEMP VIEW a AS SELECT * EXCLUDE ({ROW_ID}) FROM read_parquet({_path(old)})"
+    )
+    con.execute(
+        f"CREATE TEMP VIEW b AS SELECT * EXCLUDE ({ROW_ID}) FROM read_parquet({_path(new)})"
+    )
+    cols_a = [r[0] for r in con.execute("DESCRIBE a").fetchall()]
+    cols_b = [r[0] for r in con.execute("DESCRIBE b").fetchall()]
+    common = [c for c in cols_b if c in cols_a]
+    usable_key = [k for k in key if k in cols_a and k in cols_b]
+    result = _diff_by_key(con, usable_key, common) if usable_key else _diff_by_rows(con, common)
+    result.added_columns = [c for c in cols_b if c not in cols_a]
+    result.removed_columns = [c for c in cols_a if c not in cols_b]
+    if change and limit:
+        result.rows = _rows(con, usable_key, common, change, limit, offset)
+    return result
 
 
 def _join_on(key: list[str]) -> str:

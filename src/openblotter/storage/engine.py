@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, time
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -38,6 +38,8 @@ from openblotter.domain.schema import SchemaField, TableSchema
 from openblotter.storage.budget import Gate
 from openblotter.storage.limits import Limits
 from openblotter.storage.sql import Statement, group_label, quote
+
+T = TypeVar("T")
 
 #: Most seconds a download waits for a free export slot (and at most the time limit) before a 503.
 EXPORT_WAIT = 20.0
@@ -377,12 +379,26 @@ class QueryEngine:
                     cursor = None
                     cursor, reader, batch = limits.again_alone(partial(start, sent))
         except duckdb.OutOfMemoryException as error:
-            raise limits.stream_failed(error) from error
+            raise limits.stream_failed(download) from error
         finally:
             if cursor is not None:
                 cursor.close()
             if slot is not None:
                 slot.__exit__(None, None, None)
+
+    def with_cursor(self, work: Callable[[Any], T]) -> T:
+        """``work(cursor)`` on a cursor of the shared connection (its memory limit and spill
+        directory), in a query slot (again alone when memory ran out), under the time limit
+        and the request's cancellation: for work of several statements, such as a diff."""
+
+        def run() -> T:
+            cursor = self._connection.cursor()
+            try:
+                return self.limits.run(cursor, lambda: work(cursor))
+            finally:
+                cursor.close()
+
+        return self.limits.fetch(run)
 
     # --- helpers ---------------------------------------------------------------------
 
@@ -467,19 +483,21 @@ def _offset(rows: int) -> str:
 def _next_batch(reader: pa.RecordBatchReader) -> pa.RecordBatch | None:
     """The reader's next batch; DuckDB's errors while streaming come back as DuckDB's.
 
-    Arrow re-raises an error of the producing query as a plain ``OSError`` carrying
-    DuckDB's message; out of memory and interruption must reach :class:`Limits` as such.
+    Arrow re-raises an error of the producing query as its own exception carrying
+    DuckDB's message (an ``OSError``, or another Arrow error by the error code), and
+    an allocation that fails in Arrow is a ``MemoryError``; out of memory and
+    interruption must reach :class:`Limits` as such (a retry alone, a 503, a 504).
     """
     try:
         return reader.read_next_batch()
     except StopIteration:
         return None
-    except OSError as error:
+    except (OSError, MemoryError, pa.ArrowException) as error:
         message = str(error)
-        if message.startswith("Out of Memory Error"):
-            raise duckdb.OutOfMemoryException(message) from error
-        if message.startswith("INTERRUPT Error"):
+        if "INTERRUPT Error" in message:
             raise duckdb.InterruptException(message) from error
+        if "Out of Memory Error" in message or isinstance(error, MemoryError):
+            raise duckdb.OutOfMemoryException(message) from error
         raise
 
 

@@ -76,10 +76,14 @@ class Limits:
                 raise Cancelled("The request went away; its query was stopped.") from error
 
     @staticmethod
-    def stream_failed(error: duckdb.OutOfMemoryException) -> Unavailable:
-        """An export that ran out of memory: a 503 that says to try later or narrow it."""
-        return Unavailable(
+    def stream_failed(download: bool = True) -> Unavailable:
+        """A stream that ran out of memory even alone: a 503 that says to try later or narrow
+        it (a download, or the table an analysis reads)."""
+        what = (
             "This download needs more memory than the portal can give it now; try again in "
-            "a minute, or without a sort, or download the release file.",
-            detail={"reason": "memory", "retry_after": 60},
+            "a minute, or without a sort, or download the release file."
+            if download
+            else "This analysis needs more memory than the portal can give it now; try again "
+            "in a minute, or narrow it (a shorter period, filters)."
         )
+        return Unavailable(what, detail={"reason": "memory", "retry_after": 60})
