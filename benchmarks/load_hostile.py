@@ -5,7 +5,8 @@ demo (2020-Q4 to 2021-Q1, every family; loaded into the data directory when
 it is empty):
 
 - 16 well-formed clients mix pages, distinct row queries, facets, aggregates,
-  analyses and small CSV exports for ``--seconds``;
+  analyses (the veil of darkness among them: seconds of Python) and small CSV
+  and XLSX exports for ``--seconds``;
 - a slowloris client holds ``--slow`` connections from 127.0.0.2 that send
   half a request and wait (reopened when the server closes them);
 - an oversized-input client sends the issue's 40,000-digit filter over and
@@ -58,9 +59,14 @@ def _requests(rng: random.Random) -> tuple[str, str]:
         ("rows", f"/api/v1/datasets/use_of_force/rows?_sort=-incident_date&_size={size}"),
         ("facets", "/api/v1/datasets/contacts/facets?_facet=subject_race&_facet=quarter"),
         ("aggregate", "/api/v1/datasets/use_of_force/aggregate?_group=quarter,subject_race"),
+        ("page", "/datasets/contacts/explore"),
+        ("page", "/analysis/darkness"),
         ("analysis", "/api/v1/analysis/benchmark?dataset=use_of_force&period=2021"),
         ("analysis", "/api/v1/analysis/outcomes?dataset=complaints"),
+        ("analysis", "/api/v1/analysis/veil-of-darkness?dataset=contacts&period=all"),
+        ("analysis", "/api/v1/analysis/funnel?dataset=contacts&by=beat"),
         ("export", f"/api/v1/datasets/complaints/rows.csv?subject_race={race}"),
+        ("export", f"/api/v1/datasets/use_of_force/rows.xlsx?subject_race={race}"),
     ]
     return rng.choice(choices)
 

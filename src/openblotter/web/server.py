@@ -61,6 +61,7 @@ def serve(settings: Settings, say: Callable[[str], None], workers: int = 1) -> N
     import uvicorn
 
     from openblotter.services.derivation_repair import missing_derivations
+    from openblotter.services.warmup import load_analysis_libraries
     from openblotter.web.app import create_app
     from openblotter.web.connections import server_config
 
@@ -79,6 +80,8 @@ def serve(settings: Settings, say: Callable[[str], None], workers: int = 1) -> N
             sock.close()
         return
     try:
+        if settings.server_preload_analysis:
+            load_analysis_libraries()  # before serving: not in the middle of the first requests
         app = create_app(settings)
         for gap in missing_derivations(app.state.portal):  # a publish stopped midway, long ago
             say(f"Warning: {gap.describe()}")
