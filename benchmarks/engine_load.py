@@ -59,6 +59,15 @@ def _urls(rng: random.Random) -> str:
         "/api/v1/analysis/veil-of-darkness?dataset=contacts",
         "/api/v1/analysis/race-pairs?dataset=contacts",
         "/api/v1/analysis/funnel?dataset=contacts&by=quarter",
+        "/analysis/funnel?dataset=contacts&by=beat",
+        "/analysis/outcome-tests?dataset=contacts",
+        "/api/v1/analysis/outcome-tests?dataset=contacts",
+        "/api/v1/analysis/recording-changes?dataset=contacts",
+        f"/api/v1/analysis/outcomes.csv?dataset={rng.choice(['contacts', 'complaints'])}",
+        f"/api/v1/datasets/{dataset}/rows.ndjson",
+        f"/api/v1/datasets/{dataset}/releases/2026-Q3/datapackage.json",
+        "/data.json",
+        f"/datasets/{dataset}/feed.atom",
         f"/api/v1/datasets/{dataset}/releases/2026-Q3",
         f"/api/v1/datasets/{dataset}/releases/2026-Q3/file.parquet",
         "/api/v1/datasets/contacts/releases/2026-Q2/diff/2026-Q3",
@@ -130,7 +139,9 @@ def main() -> None:
         f"p50 {statistics.median(times):.3f} s  p95 {times[int(len(times) * 0.95)]:.3f} s  "
         f"max {times[-1]:.3f} s  healthz max {max(health):.3f} s"
     )
-    by_route = Counter((status, url.split("?")[0]) for url, status, _, _ in results if status != 200)
+    by_route = Counter(
+        (status, url.split("?")[0]) for url, status, _, _ in results if status != 200
+    )
     for (status, route), count in sorted(by_route.items()):
         print(f"  {status} x{count} {route}")
     for url, status, _, short in results:

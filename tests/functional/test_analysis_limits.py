@@ -5,6 +5,7 @@ the error shape, a client that leaves stops the work. Over the real Rhode Island
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import anyio
@@ -43,6 +44,7 @@ def _counting_sunsets(
         return original(*args, **kwargs)
 
     monkeypatch.setattr(darkness_module, "sunset", sunset)
+    monkeypatch.setattr(darkness_module, "_SUN_TIMES", {})  # computed again, not remembered
     return calls
 
 
@@ -50,6 +52,16 @@ def test_days_of_sunsets_are_many(settings: Any, monkeypatch: pytest.MonkeyPatch
     calls = _counting_sunsets(monkeypatch, lambda: None)
     assert TestClient(create_app(settings)).get(DARKNESS).status_code == 200
     assert len(calls) > 1000  # the loop the tests below stop
+
+
+def test_sun_times_are_computed_once_per_place_and_day(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls = _counting_sunsets(monkeypatch, lambda: None)
+    client = TestClient(create_app(settings))
+    first = client.get(DARKNESS).json()
+    days = len(calls)
+    assert client.get(DARKNESS).json() == first and len(calls) == days
 
 
 def test_an_analysis_past_the_time_limit_stops_in_python_with_a_504(
@@ -120,3 +132,28 @@ def test_a_client_that_leaves_stops_the_analysis(
     assert not runner.is_alive()
     assert statuses == [503]  # Cancelled: nobody reads it, but no 500 and no hung worker
     assert 0 < len(calls) < 1000  # not every day: stopped at a checkpoint after the disconnect
+
+
+def test_two_veils_of_darkness_compute_at_once_the_others_wait_their_turn(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inside, most = [0], [0]
+    lock = threading.Lock()
+    original = darkness_module.veil_of_darkness
+
+    def veil(*args: Any, **kwargs: Any) -> Any:
+        with lock:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        try:
+            threading.Event().wait(0.3)  # long enough for the others to arrive
+            return original(*args, **kwargs)
+        finally:
+            with lock:
+                inside[0] -= 1
+
+    monkeypatch.setattr(darkness_module, "veil_of_darkness", veil)
+    client = TestClient(create_app(settings))
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        statuses = list(pool.map(lambda _: client.get(DARKNESS).status_code, range(5)))
+    assert statuses == [200] * 5 and most[0] == 2

@@ -9,6 +9,7 @@ result when how race was recorded changed inside the stops' dates.
 
 from __future__ import annotations
 
+import time
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ from openblotter.services import disclosure_analyses, periods, reading, recordin
 from openblotter.services.location import city_location
 from openblotter.services.portal import Portal
 from openblotter.services.requirements import require_fields
+from openblotter.storage.budget import CURRENT_REQUEST, Gate
 
 if TYPE_CHECKING:
     from openblotter.analysis.darkness import Place
@@ -62,6 +64,20 @@ def _stops(portal: Portal, dataset_id: str, filters: list[tuple[str, str]]) -> p
     return frame
 
 
+#: Veils of darkness computed at once per process. Each is seconds of work in Python; more
+#: at once only share the interpreter, and under 16 clients all of them finished late
+#: (past the time limit) instead of most finishing soon.
+_TURNS = Gate(2)
+
+
+def _time_left(portal: Portal) -> float:
+    """Seconds the request may still wait for a turn (its time limit, less what it used)."""
+    request = CURRENT_REQUEST.get()
+    if request is None or request.deadline is None:
+        return portal.settings.query_timeout_seconds
+    return request.deadline - time.monotonic()
+
+
 def _geography(frame: pl.DataFrame) -> str | None:
     for name in GEOGRAPHY_FIELDS:
         if name in frame.columns and frame[name].drop_nulls().n_unique() > 1:
@@ -86,12 +102,26 @@ def darkness(
     the data has them, as published); ``period`` a year, quarter, last4q or all.
     """
     disclosure_analyses.refuse_analysis(portal, dataset_id, "veil of darkness")
-    from openblotter.analysis.darkness import veil_of_darkness  # statsmodels: on first use
-
     place = place_of(portal)
     needs = ["incident_date", "incident_time", "subject_race"]
     require_fields(portal, dataset_id, "veil of darkness", needs, filters)
     chosen_period = periods.resolve(portal, dataset_id, period, filters or [])
+    with _TURNS.slot(wait=_time_left(portal)):
+        return _veil(portal, dataset_id, group, reference, controls, chosen_period, filters, place)
+
+
+def _veil(
+    portal: Portal,
+    dataset_id: str,
+    group: str,
+    reference: str | None,
+    controls: list[str] | None,
+    chosen_period: periods.Period,
+    filters: list[tuple[str, str]] | None,
+    place: Place,
+) -> dict[str, Any]:
+    from openblotter.analysis.darkness import veil_of_darkness  # statsmodels: on first use
+
     frame = _stops(portal, dataset_id, [*(filters or []), *chosen_period.filters])
     stops = frame.drop_nulls(["incident_date", "incident_time"])
     # Every stop goes in: one without a date or time is counted in excluded.missing_time.
