@@ -5,6 +5,7 @@ the error shape, a client that leaves stops the work. Over the real Rhode Island
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from openblotter.analysis import darkness as darkness_module
+from openblotter.services import darkness as darkness_service
 from openblotter.storage.budget import CURRENT_REQUEST
 from openblotter.web.app import create_app
 from tests.factories import PROVIDENCE, make_portal, publish_rhode_island
@@ -45,6 +47,7 @@ def _counting_sunsets(
 
     monkeypatch.setattr(darkness_module, "sunset", sunset)
     monkeypatch.setattr(darkness_module, "_SUN_TIMES", {})  # computed again, not remembered
+    monkeypatch.setattr(darkness_service, "_DONE", OrderedDict())
     return calls
 
 
@@ -153,7 +156,27 @@ def test_two_veils_of_darkness_compute_at_once_the_others_wait_their_turn(
                 inside[0] -= 1
 
     monkeypatch.setattr(darkness_module, "veil_of_darkness", veil)
+    monkeypatch.setattr(darkness_service, "_DONE", OrderedDict())
     client = TestClient(create_app(settings))
     with ThreadPoolExecutor(max_workers=5) as pool:
         statuses = list(pool.map(lambda _: client.get(DARKNESS).status_code, range(5)))
-    assert statuses == [200] * 5 and most[0] == 2
+    assert statuses == [200] * 5 and most[0] == 2  # the others got the result once computed
+
+
+def test_the_same_test_of_the_same_release_is_computed_once(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    computed: list[int] = []
+    original = darkness_module.veil_of_darkness
+
+    def veil(*args: Any, **kwargs: Any) -> Any:
+        computed.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(darkness_module, "veil_of_darkness", veil)
+    monkeypatch.setattr(darkness_service, "_DONE", OrderedDict())
+    client = TestClient(create_app(settings))
+    first = client.get(DARKNESS).json()
+    assert client.get(DARKNESS).json() == first and len(computed) == 1
+    other = client.get(DARKNESS + "&group=Hispanic or Latino").json()
+    assert other["group"] == "Hispanic or Latino" and len(computed) == 2
