@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from openblotter.analysis import darkness as darkness_module
+from openblotter.domain.checkpoints import checkpoint
 from openblotter.services import darkness as darkness_service
 from openblotter.storage.budget import CURRENT_REQUEST
 from openblotter.web.app import create_app
@@ -180,3 +181,35 @@ def test_the_same_test_of_the_same_release_is_computed_once(
     assert client.get(DARKNESS).json() == first and len(computed) == 1
     other = client.get(DARKNESS + "&group=Hispanic or Latino").json()
     assert other["group"] == "Hispanic or Latino" and len(computed) == 2
+
+
+def test_recording_changes_of_a_release_are_computed_once_and_to_the_end(
+    settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under 16 clients every analysis asked for the same release's recording changes at
+    once; each computed them, each passed its time limit, none was kept (69 of 299 requests
+    answered 504 over the demo). One computes, the others wait, and it runs to its end."""
+    from openblotter.services import query, recording
+    from openblotter.services.portal import Portal
+
+    computed: list[int] = []
+    original = recording._detect
+
+    def detect(*args: Any) -> Any:
+        computed.append(1)
+        threading.Event().wait(0.3)
+        checkpoint()  # the request that runs it is out of time: the shared work goes on
+        return original(*args)
+
+    monkeypatch.setattr(recording, "_detect", detect)
+    monkeypatch.setattr(recording, "_CACHE", {})
+    portal = Portal.open(settings)
+
+    def ask(_: int) -> int:
+        with query.cancellable_request(time_limit=20) as request:
+            request.deadline = 0.0
+            return len(recording.changes(portal, "ri_stops")["changes"])
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        found = list(pool.map(ask, range(4)))
+    assert computed == [1] and len(set(found)) == 1 and found[0] > 0

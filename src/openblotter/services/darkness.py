@@ -113,7 +113,7 @@ def darkness(
     needs = ["incident_date", "incident_time", "subject_race"]
     require_fields(portal, dataset_id, "veil of darkness", needs, filters)
     chosen_period = periods.resolve(portal, dataset_id, period, filters or [])
-    release = query.target(portal, dataset_id, filters or []).release
+    release = reading.target(portal, dataset_id, filters or []).release
     key = (
         str(portal.settings.data_dir),
         release.file_key,

@@ -17,11 +17,12 @@ from datetime import date
 import polars as pl
 
 from openblotter.domain.quarters import Quarter
+from openblotter.domain.releases import ROW_ID
 from openblotter.ingest.conform import ROW
 from openblotter.ingest.families import list_families
 from openblotter.services.derived import derived_dataset_id, prepare_derived_views
 from openblotter.services.portal import Portal
-from openblotter.services.storing import ROW_ID, Stored, commit_releases
+from openblotter.services.storing import Stored, commit_releases
 
 
 @dataclass(frozen=True)

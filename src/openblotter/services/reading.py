@@ -9,7 +9,8 @@ this module (an import-linter contract in pyproject.toml); they call
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -19,7 +20,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from openblotter.domain.checkpoints import checkpoint
+from openblotter.domain.checkpoints import checked_by, checkpoint
 from openblotter.domain.errors import InvalidInput, Unavailable
 from openblotter.domain.query.model import QuerySpec
 from openblotter.domain.query.parse import parse_query
@@ -27,6 +28,7 @@ from openblotter.domain.releases import Dataset, Release
 from openblotter.domain.schema import TableSchema
 from openblotter.services.codes import check_coded_filters
 from openblotter.services.portal import Portal
+from openblotter.storage.budget import CURRENT_REQUEST
 from openblotter.storage.engine import QueryEngine
 
 Params = Sequence[tuple[str, str]]
@@ -134,6 +136,19 @@ def aggregate(
         "release": t.release.label,
         "synthetic": t.dataset.synthetic,
     }
+
+
+@contextmanager
+def shared_work() -> Iterator[None]:
+    """Work whose result every request shares (a per-release cache) runs to its end: the
+    time limit or departure of the request that happens to run it does not stop it (else
+    under load no request would ever finish it, and each would start it again)."""
+    token = CURRENT_REQUEST.set(None)
+    try:
+        with checked_by(lambda: None):
+            yield
+    finally:
+        CURRENT_REQUEST.reset(token)
 
 
 def table(portal: Portal, dataset_id: str, params: Params, columns: Sequence[str]) -> pl.DataFrame:

@@ -9,13 +9,15 @@ from the changes it found, so the figure and its warning cannot disagree.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
 import polars as pl
 
 from openblotter.analysis.caveats import Caveat
-from openblotter.domain.checkpoints import checkpoint
 from openblotter.domain.errors import InvalidInput, NotFound
 from openblotter.domain.query.filters import main_date_field
 from openblotter.services import disclosure, reading
@@ -29,6 +31,10 @@ MISSING = (NOT_RECORDED, "Unknown")
 _SKIP_SUFFIXES = ("_id", "_number", "_name", "_address")
 WINDOW_MONTHS = 6
 _CACHE: dict[tuple[str, str, str], dict[str, Any]] = {}
+#: One lock per release being checked: under 16 clients every analysis page asked for the
+#: same release's changes at once, each computed them, and none finished in time.
+_LOCKS: dict[tuple[str, str, str], threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
 
 
 def changes(portal: Portal, dataset_id: str, release: str | None = None) -> dict[str, Any]:
@@ -38,9 +44,13 @@ def changes(portal: Portal, dataset_id: str, release: str | None = None) -> dict
     t = reading.target(portal, dataset_id, [("_release", release)] if release else [])
     key = (str(portal.settings.data_dir), dataset_id, t.release.checksum)
     if key not in _CACHE:
-        if len(_CACHE) > 64:
-            _CACHE.clear()
-        _CACHE[key] = _detect(portal, dataset_id, t)
+        with _computing(key):  # one request computes it; the others wait for its result
+            if key not in _CACHE:
+                with reading.shared_work():
+                    found = _detect(portal, dataset_id, t)
+                if len(_CACHE) > 64:
+                    _CACHE.clear()
+                _CACHE[key] = found
     found = _CACHE[key]
     listed = found["changes"]
     withheld = disclosure.aggregates_only(portal, dataset_id)
@@ -61,6 +71,14 @@ def changes(portal: Portal, dataset_id: str, release: str | None = None) -> dict
     }
 
 
+@contextmanager
+def _computing(key: tuple[str, str, str]) -> Iterator[None]:
+    with _LOCKS_GUARD:
+        lock = _LOCKS.setdefault(key, threading.Lock())
+    with lock:
+        yield
+
+
 def _detect(portal: Portal, dataset_id: str, t: Any) -> dict[str, Any]:
     from openblotter.analysis.recording import detect_changes
 
@@ -74,7 +92,6 @@ def _detect(portal: Portal, dataset_id: str, t: Any) -> dict[str, Any]:
     found: list[dict[str, Any]] = []
     checked: list[str] = []
     for field in fields:
-        checkpoint()  # one pass over the release per field: seconds in all
         # One field at a time beside the date: memory stays two columns, whatever the width.
         frame = reading.table(portal, dataset_id, release, [source.name, field])
         if field not in frame.columns or frame[field].drop_nulls().n_unique() < 1:
