@@ -123,8 +123,6 @@ class DarknessResult:
         return asdict(self)
 
 
-
-
 def veil_of_darkness(
     stop_times: Sequence[datetime | None],
     driver_groups: Sequence[str | None],
