@@ -114,3 +114,21 @@ def test_the_repair_command_completes_and_says_what_it_did(
     assert "Derived hate_crimes 2026-Q4 from contacts 2026-Q4" in done.output
     again = runner.invoke(cli_app, ["repair"], env=env)
     assert again.exit_code == 0 and "Nothing to repair" in again.output
+
+
+def test_serve_says_at_start_what_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    from openblotter.web.server import serve
+
+    portal = _old_portal(tmp_path, monkeypatch)
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: None)
+    said: list[str] = []
+    settings = portal.settings.model_copy(update={"port": 0, "server_preload_analysis": False})
+    serve(settings, said.append)
+    assert (
+        said[0] == f"Warning: {MissingDerivation('contacts', 'hate_crimes', '2026-Q4').describe()}"
+    )
+    assert said[1].startswith("Serving ")
