@@ -61,11 +61,14 @@ def serve(settings: Settings, say: Callable[[str], None], workers: int = 1) -> N
     import uvicorn
 
     from openblotter.services.derivation_repair import missing_derivations
+    from openblotter.services.portal import Portal
     from openblotter.services.warmup import load_analysis_libraries
     from openblotter.web.app import create_app
     from openblotter.web.connections import server_config
 
     sock = bind(settings.host, settings.port)
+    for gap in missing_derivations(Portal.open(settings)):  # a publish stopped midway, long ago
+        say(f"Warning: {gap.describe()}")
     if workers > 1:
         from openblotter.web.workers import serve_workers
 
@@ -83,8 +86,6 @@ def serve(settings: Settings, say: Callable[[str], None], workers: int = 1) -> N
         if settings.server_preload_analysis:
             load_analysis_libraries()  # before serving: not in the middle of the first requests
         app = create_app(settings)
-        for gap in missing_derivations(app.state.portal):  # a publish stopped midway, long ago
-            say(f"Warning: {gap.describe()}")
         config = server_config(app, settings)  # timeouts and caps: web/connections.py
         shown_host = f"[{settings.host}]" if ":" in settings.host else settings.host
         say(f"Serving {settings.portal_name} on http://{shown_host}:{settings.port}")

@@ -45,8 +45,11 @@ class WorkerApp:
     buckets: SharedTokenBuckets | None
 
     def __call__(self) -> Any:
+        from openblotter.services.warmup import load_analysis_libraries
         from openblotter.web.app import create_app
 
+        if self.settings.server_preload_analysis:
+            load_analysis_libraries()  # in each worker, before it answers (services/warmup.py)
         return create_app(self.settings, buckets=self.buckets)
 
 
