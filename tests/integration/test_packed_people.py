@@ -207,12 +207,18 @@ def test_milwaukee_markers_skipped_and_impossible_closing_dates_blanked() -> Non
     real = "RAW WHERE regexp_matches(_id, '^[0-9]+$')"
     # a cell of spaces is blank (Category3 of complaint 1202 is " ")
     filled = " + ".join(f"(nullif(trim(Category{i}), '') IS NOT NULL)::INT" for i in range(1, 5))
-    [(complaints, categories)] = sql(
-        f"SELECT count(*), sum(greatest(1, {filled})) FROM {real}",
+    # a category cell "No Allegation;Information Only" holds two allegations
+    entries = " + ".join(
+        f"coalesce(len(list_filter(string_split(Category{i}, ';'), lambda x: trim(x) <> '')), 0)"
+        for i in range(1, 5)
+    )
+    [(complaints, categories, allegations)] = sql(
+        f"SELECT count(*), sum(greatest(1, {filled})), sum(greatest(1, {entries})) FROM {real}",
         path,
     )
     assert frame["__row"].n_unique() == complaints == 1904
-    assert frame.height == categories
+    assert frame.height == allegations == categories + 4
+    assert not frame["allegation"].drop_nulls().str.contains(";").any()
     [(backwards,)] = sql(
         f"SELECT count(*) FROM {real} AND try_strptime(\"Date Closed\", '%m/%d/%Y')"
         " < try_strptime(DateReported, '%m/%d/%Y')",
@@ -233,7 +239,8 @@ def test_milwaukee_markers_skipped_and_impossible_closing_dates_blanked() -> Non
         " OR Category3 LIKE '%;%' OR Category4 LIKE '%;%')",
         path,
     )
-    assert problem_count("milwaukee_complaints", "packed_value") == packed == 4
+    assert packed == 4
+    assert problem_count("milwaukee_complaints", "packed_value") == 0
 
 
 def test_oakland_merged_records_are_reported_and_skips_are_counted() -> None:
@@ -246,8 +253,12 @@ def test_oakland_merged_records_are_reported_and_skips_are_counted() -> None:
     assert merged == 3
     assert frame.height == 98 - 3  # two NA dates and the malformed row, each reported
     assert frame.filter(pl.col("record_id").str.contains("|", literal=True)).height == merged
-    [packed] = [p for p in mapped("oakland_stops").problems if p.code == "packed_value"]
-    assert packed.value == "Probable Cause|Reasonable Suspicion"
+    # the merged stop's two reasons are one stop's list ([lists]), never a packed code
+    assert not [p for p in mapped("oakland_stops").problems if p.code == "packed_value"]
+    packed = source.filter(pl.col("reason_for_stop").str.contains("|", literal=True))
+    assert packed["reason_for_stop"].to_list() == ["Probable Cause|Reasonable Suspicion"]
+    [row] = frame.filter(pl.col("record_id") == packed["raw_row_number"][0]).rows(named=True)
+    assert row["reason"] == "Probable Cause, Reasonable Suspicion"
 
 
 def test_louisville_officers_split_and_the_publish_says_why_it_stops(portal) -> None:

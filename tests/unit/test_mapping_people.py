@@ -206,6 +206,48 @@ def test_a_packed_value_left_in_a_coded_field_is_reported(tmp_path: Path) -> Non
     table = apply_mapping(raw, mapping, UOF)
     [packed] = [p for p in table.problems if p.code == "packed_value"]
     assert (packed.row, packed.column, packed.value) == (2, "subject_race", "White | Black")
+    # an error (the publish stops) that says what to write in the mapping
+    assert packed.severity == "error"
+    assert "[[people]]" in packed.message and "[[explode]]" in packed.message
+    # and never a value: the cell is blank in what the mapping hands on
+    assert table.frame["subject_race"].to_list() == [None, "White"]
+
+
+def test_declared_lists_and_exploded_combined_lists_leave_no_packed_value(
+    tmp_path: Path,
+) -> None:
+    raw = _csv(
+        tmp_path,
+        "Case,Date,Why,Cat1,Cat2\nA,2019-01-01,Probable Cause| Warrant |,X;Y,Z\n"
+        "B,2019-01-01,,W,\n",
+    )
+    mapping = _mapping(
+        tmp_path,
+        """
+        family = "use_of_force"
+        [columns]
+        record_id = "Case"
+        incident_id = "Case"
+        incident_date = "Date"
+        reason_for_force = "Why"
+        force_detail = { combine = ["Cat1", "Cat2"] }
+        [lists]
+        reason_for_force = "|"
+        [[explode]]
+        fields = ["force_detail"]
+        separator = ";"
+        number = "force_number"
+        """,
+    )
+    table = apply_mapping(raw, mapping, UOF)
+    assert not [p for p in table.problems if p.code == "packed_value"]
+    rows = table.frame.select("record_id", "force_number", "force_detail", "reason_for_force")
+    assert rows.rows() == [
+        ("A", "1", "X", "Probable Cause, Warrant"),
+        ("A", "2", "Y", "Probable Cause, Warrant"),
+        ("A", "3", "Z", "Probable Cause, Warrant"),
+        ("B", "1", "W", None),
+    ]
 
 
 def test_skip_rows_and_yes_no_flags(tmp_path: Path) -> None:

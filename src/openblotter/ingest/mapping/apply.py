@@ -28,7 +28,7 @@ code. Its keys (all optional except ``family``)::
 
     [[explode]]                              # one row per item
     fields = ["force_detail", "force_effective"]
-    separator = ","                          # splits text cells; combined fields are lists already
+    separator = ","                          # splits text cells, and the items of combined lists
     number = "force_number"                  # receives 1, 2, 3... for the items of each row
 
     [values.subject_race]                    # source spelling -> family code
@@ -51,6 +51,9 @@ code. Its keys (all optional except ``family``)::
     column = "Men"
     value_field = "population"
     set = { sex = "Male" }
+
+    [lists]                                  # several values of one record in one cell
+    reason = "|"                             # written "a, b" (ingest.mapping.lists)
 
     [[skip]], [[people]], [[rules]], sentinel_dates: see mappings/README.md
 
@@ -106,6 +109,7 @@ from openblotter.domain.errors import InvalidInput
 from openblotter.domain.report import Problem
 from openblotter.domain.schema import TableSchema
 from openblotter.ingest.families import load_family
+from openblotter.ingest.mapping import lists as lists_ops
 from openblotter.ingest.mapping import ops, spec
 from openblotter.ingest.mapping import people as people_ops
 from openblotter.ingest.mapping import rules as rule_ops
@@ -133,6 +137,7 @@ _TOP_KEYS = {
     "people",
     "rules",
     "sentinel_dates",
+    "lists",
 }
 
 
@@ -214,6 +219,7 @@ def mapping_from_dict(data: dict[str, Any], *, source: str = "mapping") -> Mappi
                 f"{source} sentinel_dates",
             )
         ),
+        lists=lists_ops.lists_spec(data.get("lists", {}), source),
     )
     check_targets(mapping, family.schema, source)
     mapping = replace(mapping, people=people_ops.with_copies(mapping.people, mapping.columns))
@@ -352,6 +358,7 @@ def _fields(
 
 def _map_and_format(frame: pl.DataFrame, mapping: Mapping, schema: TableSchema) -> pl.DataFrame:
     frame = ops.join_unexploded_lists(frame, mapping.columns)
+    frame = lists_ops.split_lists(frame, mapping.lists)
     frame = ops.map_values(frame, mapping.values, exclude=ops.copy_fields(mapping.columns))
     frame = ops.copy_and_map(frame, mapping.columns, mapping.values)
     return ops.apply_formats(frame, mapping.formats, schema)

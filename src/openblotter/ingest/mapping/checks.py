@@ -23,6 +23,7 @@ def check_targets(mapping: Mapping, schema: TableSchema, source: str) -> None:
         "[[unpivot]]": [u.value_field for u in mapping.unpivot]
         + [f for u in mapping.unpivot for f in u.set],
         "[[rules]]": [f for r in mapping.rules for f in (*r.fields, *r.key)],
+        "[lists]": list(mapping.lists),
     }
     for section, fields in targets.items():
         bad = sorted({f for f in fields if f not in names})

@@ -50,6 +50,7 @@ class Mapping:
     people: tuple[People, ...] = ()
     rules: tuple[Rule, ...] = ()
     sentinel_dates: tuple[str, ...] = rule_ops.DEFAULT_SENTINEL_DATES
+    lists: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def fits(self, filename: str) -> bool:
         """Whether ``filename`` matches one of the mapping's ``files`` patterns."""

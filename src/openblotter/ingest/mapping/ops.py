@@ -252,12 +252,23 @@ def explode_group(frame: pl.DataFrame, group: Explode, problems: list[Problem]) 
     return frame.drop(_INDEX)
 
 
+_UNIT = "\x1f"
+
+
 def _as_list(values: pl.Series, separator: str | None) -> pl.Series:
     """Items of each cell. A blank cell has no items; a blank position between separators
     stays a blank item (``32 | `` is two items, the second blank), so later items keep
     their places."""
     if isinstance(values.dtype, pl.List):
-        return values.fill_null([])
+        if separator is None:
+            return values.fill_null([])
+        # combined cells that hold lists themselves ("No Allegation;Information Only")
+        values = (
+            values.list.join(_UNIT)
+            .replace("", None)
+            .str.replace_all(separator, _UNIT, literal=True)
+        )
+        separator = _UNIT
     if separator is None:
         listed = pl.select(pl.concat_list([pl.lit(values)])).to_series()
     else:

@@ -389,27 +389,34 @@ def report_packed(
     separators: tuple[str, ...],
     identity: list[str],
     problems: list[Problem],
-) -> None:
-    """Report every coded value that still holds a list separator (``White | Black``): a
-    packed cell no mapping rule split, which must not pass as one code."""
+) -> pl.DataFrame:
+    """Refuse every coded value that still holds a list separator (``White | Black``): a
+    packed cell no mapping rule split must not pass as one code. Each is an error (the
+    publish stops, naming row, column, value and the fix) and is blanked in the frame."""
     for f in schema.fields:
         if not f.coded or f.name not in frame.columns:
             continue
         text = pl.col(f.name).cast(pl.String)
         packed = pl.any_horizontal([text.str.contains(s, literal=True) for s in separators])
-        hits = frame.filter(packed.fill_null(False)).unique(
-            subset=identity, keep="first", maintain_order=True
-        )
+        packed = packed.fill_null(False)
+        hits = frame.filter(packed).unique(subset=identity, keep="first", maintain_order=True)
         for row, value in hits.select(ROW, text).iter_rows():
             problems.append(
                 Problem(
                     code="packed_value",
-                    severity="warning",
+                    severity="error",
                     row=int(row),
                     column=f.name,
                     value=value,
-                    message=f"{f.name} '{value}' holds several values in one cell; it is kept "
-                    "as written. If they are several people, declare the field in [[people]]; "
-                    "if several items, in [[explode]].",
+                    message=f"{f.name} '{value}' holds several values in one cell, which "
+                    "cannot be published as one code. Fix the mapping: if they are several "
+                    "people, declare the field in [[people]]; if several items of the record "
+                    "(one row each), in [[explode]] with its separator; if several values of "
+                    "one record, in [lists].",
                 )
             )
+        if hits.height:
+            frame = frame.with_columns(
+                pl.when(packed).then(None).otherwise(pl.col(f.name)).alias(f.name)
+            )
+    return frame

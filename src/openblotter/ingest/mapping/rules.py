@@ -335,7 +335,7 @@ def apply_mapping_rules(
 ) -> tuple[pl.DataFrame, list[RuleOutcome]]:
     """The mapping's rules and the sentinel dates, on the incident table and on each role's
     people (before they get their incident's fields, so those are checked once); then
-    every coded value still holding a list separator is reported."""
+    every coded value still holding a list separator is refused (and blanked)."""
     schemas = [schema, *(s.role.family.schema for s in splits)]
     present = {*frame.columns, *(c for s in splits for c in s.frame.columns)}
     sentinel = sentinel_rule(sentinel_dates, schemas, present)
@@ -343,11 +343,13 @@ def apply_mapping_rules(
     outcomes = [RuleOutcome(r) for r in applied]
     separators = tuple({*PACKED_SEPARATORS, *(c for s in splits for c in s.group.separators)})
     frame = apply_rules(frame, applied, outcomes, [ROW], problems)
-    report_packed(frame, schema, separators, [ROW], problems)
+    frame = report_packed(frame, schema, separators, [ROW], problems)
     for split in splits:
         identity = [ROW, split.role.number]
         split.frame = apply_rules(split.frame, applied, outcomes, identity, problems)
-        report_packed(split.frame, split.role.family.schema, separators, identity, problems)
+        split.frame = report_packed(
+            split.frame, split.role.family.schema, separators, identity, problems
+        )
     return frame, outcomes
 
 
