@@ -263,10 +263,10 @@ def test_oakland_merged_records_are_reported_and_skips_are_counted() -> None:
 
 def test_louisville_officers_split_and_the_publish_says_why_it_stops(portal) -> None:
     path = REAL_DATA / REFUSED["louisville_shootings"]
-    officers = [p for p in mapped("louisville_shootings").people if p.role == "officers"][0]
-    raw = pl.read_csv(path, infer_schema=False).filter(
-        pl.col("Lethal Y/N").is_not_null() & (pl.col("Lethal Y/N") != "Continued")
-    )
+    table = mapped("louisville_shootings")
+    officers = [p for p in table.people if p.role == "officers"][0]
+    source = pl.read_csv(path, infer_schema=False)
+    raw = source.filter(pl.col("Lethal Y/N").is_not_null() & (pl.col("Lethal Y/N") != "Continued"))
     listed = raw["RaceO"].str.split(",").list.len().sum()
     assert officers.frame.height == listed == 8
     assert sorted(officers.frame.filter(pl.col("record_id") == "LOU-2015-4")["officer_age"]) == [
@@ -283,9 +283,49 @@ def test_louisville_officers_split_and_the_publish_says_why_it_stops(portal) -> 
         ),
     )
     assert result.release is None
-    [missing] = result.report.groups["missing_column"].examples[:1]
-    assert missing.column == "incident_date" and missing.severity == "error"
+    # the date is read from the narratives; the two that give none are named as the reason
+    undated = [p.row for p in result.report.groups["no_date_in_text"].examples]
+    assert undated == [4, 10]
+    missing = result.report.groups["missing_column"].examples
+    assert "incident_date" not in {p.column for p in missing}
+    errors = [p for g in result.report.groups.values() for p in g.examples if p.severity == "error"]
+    assert {(p.row, p.column) for p in errors} == {(4, "incident_date"), (10, "incident_date")}
     assert portal.catalog.dataset("louisville_shootings_officers") is None
+
+
+def test_louisville_dates_come_from_the_narratives_and_continued_rows_join_their_incident() -> None:
+    path = REAL_DATA / REFUSED["louisville_shootings"]
+    table = mapped("louisville_shootings")
+    source = pl.read_csv(path, infer_schema=False).with_row_index("line", offset=2)
+    records = source.filter(
+        pl.col("Lethal Y/N").is_not_null() & (pl.col("Lethal Y/N") != "Continued")
+    )
+    continued = source.filter(pl.col("Lethal Y/N") == "Continued")
+    assert continued.height == 2
+    # one row per incident: the two continuation rows are not incidents of their own
+    assert table.frame.height == records.height == 6
+    dates = dict(table.frame.select("__row", "incident_date").iter_rows())
+    assert dates == {
+        3: "2015-03-14",  # "On 3/14/2015 at approximately 1343 hours"
+        4: None,
+        6: "2015-04-14",
+        7: "2015-06-13",  # "On Saturday, June 13, 2015"
+        8: "2015-08-05",
+        10: None,  # "Investigation Pending"
+    }
+    # each continued row is one more subject of the record right above it
+    subjects = [p for p in table.people if p.role == "subjects"][0].frame
+    assert subjects.height == records.height + continued.height == 8
+    lines = source["line"].to_list()
+    for line, race, sex in continued.select("line", "RaceS", "SexS").iter_rows():
+        above = records.filter(pl.col("line") < line)["line"].max()
+        second = subjects.filter((pl.col("__row") == above) & (pl.col("subject_number") == "2"))
+        assert second.select("subject_race", "subject_sex").row(0) == (race, sex)
+        assert line in lines
+    involved = dict(table.frame.select("__row", "subjects_involved").iter_rows())
+    assert involved == {3: "1", 4: "2", 6: "1", 7: "1", 8: "2", 10: "1"}
+    attached = [p.row for p in table.problems if p.code == "continuation_attached"]
+    assert attached == [5, 9]
 
 
 @pytest.fixture(scope="module")

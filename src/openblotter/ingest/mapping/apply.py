@@ -83,7 +83,9 @@ Semantics, in the order they are applied:
 8. ``formats`` parse dates and times, written out as ISO text (2016-09-03,
    04:14:00); cells no pattern reads are left as written for validation to report.
 
-``skip`` drops rows before anything else. ``people`` splits the lists of each
+``skip`` drops rows before anything else; ``continuation`` then adds the people of
+rows that continue the record above to that record (ingest.mapping.continuation).
+``{ date_in_text = "Narrative" }`` takes the first date a text gives (ingest.text_dates). ``people`` splits the lists of each
 role into a person table before ``explode`` (ingest.mapping.people), and the
 incident table keeps only how many there were. ``rules`` and ``sentinel_dates``
 run last, on every table (ingest.mapping.rules). The syntax is documented for
@@ -109,6 +111,7 @@ from openblotter.domain.errors import InvalidInput
 from openblotter.domain.report import Problem
 from openblotter.domain.schema import TableSchema
 from openblotter.ingest.families import load_family
+from openblotter.ingest.mapping import continuation as continuation_ops
 from openblotter.ingest.mapping import lists as lists_ops
 from openblotter.ingest.mapping import ops, spec
 from openblotter.ingest.mapping import people as people_ops
@@ -116,6 +119,8 @@ from openblotter.ingest.mapping import rules as rule_ops
 from openblotter.ingest.mapping.checks import check_targets
 from openblotter.ingest.mapping.model import MappedTable, Mapping, PersonTable, RawTableLike
 from openblotter.ingest.mapping.ops import ROW
+from openblotter.ingest.mapping.spec import DateInText
+from openblotter.ingest.text_dates import report_undated
 
 _TOP_KEYS = {
     "family",
@@ -138,6 +143,7 @@ _TOP_KEYS = {
     "rules",
     "sentinel_dates",
     "lists",
+    "continuation",
 }
 
 
@@ -220,10 +226,12 @@ def mapping_from_dict(data: dict[str, Any], *, source: str = "mapping") -> Mappi
             )
         ),
         lists=lists_ops.lists_spec(data.get("lists", {}), source),
+        continuation=each("continuation", continuation_ops.continuation_spec),
     )
     check_targets(mapping, family.schema, source)
     mapping = replace(mapping, people=people_ops.with_copies(mapping.people, mapping.columns))
     people_ops.check_people(mapping.people, family.name, set(mapping.columns), source)
+    continuation_ops.check_continuations(mapping, source)
     exploded = {f for g in mapping.explode for f in g.fields}
     both = sorted(exploded & {f for g in mapping.people for f in g.fields})
     if both:
@@ -340,8 +348,15 @@ def _fields(
     if mapping.trim:
         source = ops.trim_cells(source)
     source = rule_ops.skip_rows(source, mapping.skip, problems)
+    source = continuation_ops.attach_continuations(source, mapping, problems)
     source = ops.keep_where(source, mapping.where, problems)
     frame, used = ops.build_fields(source, mapping.columns, mapping.constants, schema, problems)
+    in_text = {
+        k: ops.resolve(source.columns, s.columns[0]) or s.columns[0]
+        for k, s in mapping.columns.items()
+        if isinstance(s, DateInText)
+    }
+    report_undated(frame, source, in_text, problems)
     counts = {g.role: people_ops.count_column(source, g.count) for g in mapping.people}
     frame = ops.unpivot_rows(frame, source, mapping.unpivot, used, problems)
     for join in mapping.joins:

@@ -11,6 +11,7 @@ import polars as pl
 from openblotter.domain.report import Problem
 from openblotter.domain.schema import TableSchema
 from openblotter.ingest.mapping import rules as rule_ops
+from openblotter.ingest.mapping.continuation import Continuation
 from openblotter.ingest.mapping.people import People
 from openblotter.ingest.mapping.rules import Rule
 from openblotter.ingest.mapping.spec import ColumnSpec, Explode, Join, Skip, Unpivot
@@ -51,6 +52,7 @@ class Mapping:
     rules: tuple[Rule, ...] = ()
     sentinel_dates: tuple[str, ...] = rule_ops.DEFAULT_SENTINEL_DATES
     lists: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    continuation: tuple[Continuation, ...] = ()
 
     def fits(self, filename: str) -> bool:
         """Whether ``filename`` matches one of the mapping's ``files`` patterns."""

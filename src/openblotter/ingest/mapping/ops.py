@@ -15,6 +15,7 @@ from openblotter.ingest.mapping.spec import (
     Combine,
     Concat,
     Copy,
+    DateInText,
     Explode,
     Flags,
     Join,
@@ -22,6 +23,7 @@ from openblotter.ingest.mapping.spec import (
     Source,
     Unpivot,
 )
+from openblotter.ingest.text_dates import date_in_text
 
 ROW = "__row"
 _INDEX = "__item_of"
@@ -99,10 +101,12 @@ def _field_expr(
     present = [c for c in found if c is not None]
     used.update(present)
     missing = [c for c, f in zip(spec.columns, found, strict=True) if f is None]  # type: ignore[union-attr]
-    if isinstance(spec, Source):
+    if isinstance(spec, Source | DateInText):
         if not present:
             _report_missing(target, list(spec.columns), columns, schema, problems)
             return pl.lit(None, dtype=pl.String)
+        if isinstance(spec, DateInText):
+            return date_in_text(present[0])
         return pl.col(present[0])
     if missing:
         _report_missing(target, missing, columns, schema, problems)

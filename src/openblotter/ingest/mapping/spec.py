@@ -54,10 +54,17 @@ class Flags:
     separator: str = ", "
 
 
+@dataclass(frozen=True)
+class DateInText:
+    """The first date written in a text column (ingest.text_dates)."""
+
+    columns: tuple[str, ...]
+
+
 #: Cell values that mean yes in a ``flags`` column (trimmed, case-folded).
 YES = ("yes", "y", "true", "t", "1", "x")
 
-ColumnSpec = Source | Concat | Combine | RowNumber | Copy | Flags
+ColumnSpec = Source | Concat | Combine | RowNumber | Copy | Flags | DateInText
 
 
 @dataclass(frozen=True)
@@ -116,10 +123,12 @@ def column_spec(value: Any, where: str) -> ColumnSpec:
             return Copy(str(value["copy"]))
         if keys == {"flags"}:
             return Flags(tuple(as_strings(value["flags"], where)), value.get("separator", ", "))
+        if keys == {"date_in_text"}:
+            return DateInText(tuple(as_strings(value["date_in_text"], where)))
     raise InvalidInput(
         f"{where}: {value!r} is not a column source. Use a column name, a list of alternative "
         "names, or one of {{ concat = [...] }}, {{ combine = [...] }}, {{ row_number = true }}, "
-        '{{ copy = "field" }}, {{ flags = [...] }}.'
+        '{{ copy = "field" }}, {{ flags = [...] }}, {{ date_in_text = "column" }}.'
     )
 
 
