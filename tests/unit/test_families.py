@@ -75,6 +75,7 @@ def test_the_families_in_catalog_order() -> None:
         "community_demographics",
         "department_demographics",
         "complaints",
+        "complaints_officers",
         "use_of_force",
         "use_of_force_officers",
         "use_of_force_subjects",

@@ -10,7 +10,7 @@ import polars as pl
 from openblotter.analysis.census_mapping import combined_race_ethnicity
 from openblotter.analysis.representation import race_pair_table, representation_by
 from openblotter.domain.errors import InvalidInput
-from openblotter.services import disclosure, disclosure_analyses, reading, recording
+from openblotter.services import disclosure, disclosure_analyses, pair_frames, reading, recording
 from openblotter.services.darkness import darkness as darkness  # re-exported for the doors
 from openblotter.services.portal import Portal
 from openblotter.services.requirements import require_fields
@@ -81,11 +81,12 @@ def race_pairs(
     portal: Portal, dataset_id: str, *, filters: list[tuple[str, str]] | None = None
 ) -> dict[str, Any]:
     """Officer race by community-member race (use of force, complaints, contacts)."""
-    needs = ["officer_race", "subject_race"]
+    linked = pair_frames.linked_officers(portal, dataset_id, filters or [])
+    needs = ["officer_number" if linked else "officer_race", "subject_race"]
     require_fields(portal, dataset_id, "officer and community race pairs", needs, filters)
     if disclosure.aggregates_only(portal, dataset_id):  # from the protected two-way table
         return disclosure_analyses.race_pairs(portal, dataset_id, filters or [])
-    frame = reading.table(portal, dataset_id, filters or [], ["officer_race", "subject_race"])
+    frame, unit = pair_frames.pair_frame(portal, dataset_id, filters or [])
     if not {"officer_race", "subject_race"} <= set(frame.columns):
         raise InvalidInput(
             f"Dataset '{dataset_id}' does not record both the officer's and the community member's "
@@ -98,7 +99,7 @@ def race_pairs(
     flags = recording.flag_whole(portal, dataset_id, fields, filters or [])
     return {
         "dataset": dataset_id,
-        "event_unit": "one row of the dataset",
+        "event_unit": unit,
         **result,
         "recording_changes": flags["recording_changes"],
         "caveats": flags["recording_caveats"],

@@ -119,6 +119,7 @@ from openblotter.ingest.mapping import rules as rule_ops
 from openblotter.ingest.mapping.checks import check_targets
 from openblotter.ingest.mapping.model import MappedTable, Mapping, PersonTable, RawTableLike
 from openblotter.ingest.mapping.ops import ROW
+from openblotter.ingest.mapping.people_rows import gather_people
 from openblotter.ingest.mapping.spec import DateInText
 from openblotter.ingest.text_dates import report_undated
 
@@ -303,9 +304,12 @@ def apply_mapping(
     frame = frame.with_row_index(people_ops.INCIDENT)
     splits = []
     for packed in mapping.people:
-        frame, split = people_ops.split_people(
-            frame, counts[packed.role], packed, mapping.family, problems
-        )
+        if packed.from_rows:
+            frame, split = gather_people(frame, packed, mapping.family, problems)
+        else:
+            frame, split = people_ops.split_people(
+                frame, counts[packed.role], packed, mapping.family, problems
+            )
         splits.append(split)
     for group in mapping.explode:
         frame = ops.explode_group(frame, group, problems)

@@ -80,6 +80,12 @@ def check_continuations(mapping: Mapping, source: str) -> None:
                     "to one of those lists.",
                     detail={"file": source},
                 )
+            if group.from_rows:
+                raise InvalidInput(
+                    f"{source} [[continuation]] {role}: that role names one person per row "
+                    "(from_rows); a continuation adds a person to packed lists only.",
+                    detail={"file": source},
+                )
             bad = [f for f in group.fields if not isinstance(mapping.columns.get(f), Source)]
             if bad:
                 raise InvalidInput(

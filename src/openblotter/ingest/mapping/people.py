@@ -31,7 +31,7 @@ import polars as pl
 
 from openblotter.domain.errors import InvalidInput
 from openblotter.domain.report import Problem
-from openblotter.domain.schema import TableSchema
+from openblotter.domain.schema import SchemaField, TableSchema
 from openblotter.ingest.families import Family, load_family
 from openblotter.ingest.mapping.ops import resolve
 from openblotter.ingest.mapping.spec import Copy
@@ -54,6 +54,9 @@ class People:
     separators: tuple[str, ...]
     count: str | None = None
     cut_at_end: bool = False
+    #: One person per row, repeated on a record's rows (ingest.mapping.people_rows).
+    from_rows: bool = False
+    id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,25 +92,40 @@ def person_role(main_family: str, role: str, where: str = "mapping") -> PersonRo
 
 def people_spec(value: dict[str, Any], where: str) -> People:
     """Parse one ``[[people]]`` entry."""
-    allowed = {"role", "fields", "separator", "count", "cut_at_end"}
-    if not {"role", "fields", "separator"} <= set(value) or set(value) - allowed:
+    allowed = {"role", "fields", "separator", "count", "cut_at_end", "from_rows", "id"}
+    from_rows = bool(value.get("from_rows", False))
+    needed = {"role", "fields"} | (set() if from_rows else {"separator"})
+    if not needed <= set(value) or set(value) - allowed:
         raise InvalidInput(
-            f"{where}: each entry needs 'role', 'fields' and 'separator', and may have "
+            f"{where}: each entry needs 'role', 'fields' and 'separator' (or 'from_rows = "
+            "true' when each row names one person), and may have 'count', 'cut_at_end' "
+            "and 'id'."
+        )
+    if from_rows and {"separator", "count", "cut_at_end"} & set(value):
+        raise InvalidInput(
+            f"{where}: with from_rows each row names one person: leave out 'separator', "
             "'count' and 'cut_at_end'."
         )
-    separators = value["separator"]
+    separators = value.get("separator", [])
     separators = [separators] if isinstance(separators, str) else list(separators)
     fields = value["fields"]
-    if not separators or not all(isinstance(s, str) and s.strip() for s in separators):
+    if not from_rows and (
+        not separators or not all(isinstance(s, str) and s.strip() for s in separators)
+    ):
         raise InvalidInput(f"{where}: 'separator' must be text or a list of text (not blank).")
     if not isinstance(fields, list) or not fields:
         raise InvalidInput(f"{where}: 'fields' must list the family fields that hold the lists.")
+    person_id = str(value["id"]) if value.get("id") else None
+    if person_id is not None and person_id not in fields:
+        raise InvalidInput(f"{where}: 'id' must be one of the entry's fields.")
     return People(
         role=str(value["role"]),
         fields=tuple(str(f) for f in fields),
         separators=tuple(s.strip() for s in separators),
         count=str(value["count"]) if value.get("count") else None,
         cut_at_end=bool(value.get("cut_at_end", False)),
+        from_rows=from_rows,
+        id=person_id,
     )
 
 
@@ -361,8 +379,11 @@ def incident_schema(
 ) -> TableSchema:
     """The family's schema without the fields of the people moved to person tables (those
     in a group, and those the mapping does not fill at all: the person table has them), and
-    without a role's count when the file neither packs that role nor gives the count."""
+    without a role's count when the file neither packs that role nor gives the count. A
+    role gathered from rows adds its person number and count (which person a row is about,
+    and how many the record has) when the family does not have them."""
     moved: set[str] = set()
+    added: list[SchemaField] = []
     packed = {g.role: g for g in groups}
     for name in ROLES:
         try:
@@ -374,9 +395,34 @@ def incident_schema(
             moved |= {role.count} - filled
             continue
         moved |= {f for f in role.person_fields if f in group.fields or f not in filled}
-    if not moved:
+        if group.from_rows:
+            added += _link_fields(schema, role)
+    if not moved and not added:
         return schema
-    return schema.model_copy(update={"fields": [f for f in schema.fields if f.name not in moved]})
+    kept = [f for f in schema.fields if f.name not in moved]
+    return schema.model_copy(update={"fields": kept + added})
+
+
+def _link_fields(schema: TableSchema, role: PersonRole) -> list[SchemaField]:
+    number = role.family.schema.field(role.number)
+    fields = []
+    if number is not None and schema.field(role.number) is None:
+        constraints = number.constraints.model_copy(update={"required": False})
+        fields.append(number.model_copy(update={"constraints": constraints}))
+    if schema.field(role.count) is None:
+        fields.append(
+            SchemaField.model_validate(
+                {
+                    "name": role.count,
+                    "type": "integer",
+                    "title": f"{role.family.title.split(': ')[-1].capitalize()} involved",
+                    "description": f"How many {role.family.title.split(': ')[-1]} the record "
+                    f"names (rows of the {role.family.name} table).",
+                    "constraints": {"minimum": 0},
+                }
+            )
+        )
+    return fields
 
 
 #: Separators that, left inside a coded value, mean several values were packed in one cell.
