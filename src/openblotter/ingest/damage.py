@@ -20,6 +20,7 @@ import polars as pl
 
 from openblotter.domain.report import EXAMPLES_PER_COLUMN, Problem, ValidationReport
 from openblotter.domain.schema import SchemaField, TableSchema
+from openblotter.ingest import sentinels
 from openblotter.ingest.conform import ROW, distinct_values
 from openblotter.ingest.parsing import excel_serial_dates
 
@@ -44,6 +45,8 @@ class _Detector:
     #: (distinct values, rows holding each, field) -> which distinct values are damaged
     find: Callable[[pl.Series, pl.Series, SchemaField], pl.Series]
     explain: Callable[[str, SchemaField], str]
+    #: (distinct values, rows holding each, field) -> what the detector saw in the column
+    evidence: Callable[[pl.Series, pl.Series, SchemaField], str] | None = None
 
 
 def is_scientific(values: pl.Series) -> pl.Series:
@@ -128,6 +131,30 @@ def _lost_zeros(text: pl.Series, counts: pl.Series, field: SchemaField) -> pl.Se
     return pl.Series([False] * text.len())
 
 
+def _lost_zeros_evidence(text: pl.Series, counts: pl.Series, field: SchemaField) -> str:
+    """What made the detector say the zeros were lost: the usual width and the values of
+    that width that kept a leading zero, or the code's fixed width."""
+    digits = text.str.contains(r"^\d+$").fill_null(False)
+    widths = text.str.len_chars().fill_null(0)
+    table = pl.DataFrame({"v": text, "w": widths, "n": counts}).filter(digits)
+    usual = table.group_by("w").agg(pl.col("n").sum()).sort(["n", "w"], descending=True)
+    width, at_width = int(usual["w"][0]), int(usual["n"][0])
+    padded = table.filter(pl.col("v").str.starts_with("0") & (pl.col("w") == width))
+    total = int(table["n"].sum() or 0)
+    if int(padded["n"].sum() or 0) >= 2:
+        top = padded.sort("n", descending=True).row(0, named=True)
+        return (
+            f" What was seen: {at_width:,} of the column's {total:,} numbers are {width} "
+            f"digits long, and {int(padded['n'].sum()):,} of those keep a leading zero "
+            f"(e.g. '{top['v']}' on {top['n']:,} rows), so shorter ones lost theirs."
+        )
+    kind = "ZIP code" if _ZIP_NAME.search(field.name) else "census geography code (FIPS)"
+    return (
+        f" What was seen: the column is named as a {kind}, which has {max(width, 5)} digits, "
+        f"and {at_width:,} of its {total:,} numbers are {width} digits long."
+    )
+
+
 def _explain_lost_zeros(value: str, field: SchemaField) -> str:
     return (
         f"'{value}' in {field.name} is shorter than the column's other values: a spreadsheet "
@@ -138,9 +165,14 @@ def _explain_lost_zeros(value: str, field: SchemaField) -> str:
 
 _DETECTORS = (
     _Detector("scientific_notation", _scientific, _explain_scientific),
+    _Detector("suspicious_sentinel", sentinels.sentinel_spikes, sentinels.explain_sentinel),
+    _Detector("time_read_from_fraction", sentinels.read_fractions, sentinels.explain_read_fraction),
+    _Detector(
+        "time_as_day_fraction", sentinels.unread_fractions, sentinels.explain_unread_fraction
+    ),
     _Detector("date_read_from_number", _read_serials, _explain_read_serial),
     _Detector("date_as_number", _unread_serials, _explain_unread_serial),
-    _Detector("leading_zeros_lost", _lost_zeros, _explain_lost_zeros),
+    _Detector("leading_zeros_lost", _lost_zeros, _explain_lost_zeros, _lost_zeros_evidence),
 )
 
 
@@ -163,7 +195,8 @@ def report_damage(frame: pl.DataFrame, schema: TableSchema, report: ValidationRe
             for detector in _DETECTORS:
                 mask = detector.find(text, ones, field).cast(pl.Boolean).fill_null(False)
                 if mask.any():
-                    _report(detector, distinct_values(text, rows, mask), field, report)
+                    seen = detector.evidence(text, ones, field) if detector.evidence else ""
+                    _report(detector, distinct_values(text, rows, mask), field, report, seen)
             continue
         table = pl.DataFrame([text, rows.alias("row")]).drop_nulls("value")
         values = table.group_by("value").agg(
@@ -173,13 +206,21 @@ def report_damage(frame: pl.DataFrame, schema: TableSchema, report: ValidationRe
             mask = detector.find(values["value"], values["n"], field)
             found = values.filter(mask.cast(pl.Boolean).fill_null(False))
             if found.height:
-                _report(
-                    detector, found.sort(["n", "value"], descending=[True, False]), field, report
+                seen = (
+                    detector.evidence(values["value"], values["n"], field)
+                    if detector.evidence
+                    else ""
                 )
+                found = found.sort(["n", "value"], descending=[True, False])
+                _report(detector, found, field, report, seen)
 
 
 def _report(
-    detector: _Detector, per_value: pl.DataFrame, field: SchemaField, report: ValidationReport
+    detector: _Detector,
+    per_value: pl.DataFrame,
+    field: SchemaField,
+    report: ValidationReport,
+    seen: str = "",
 ) -> None:
     count = int(per_value["n"].sum() or 0)
     examples = [
@@ -190,7 +231,7 @@ def _report(
             column=field.name,
             value=str(r["value"]),
             rows=int(r["n"]),
-            message=detector.explain(str(r["value"]), field) + _where(r["n"], r["first"]),
+            message=detector.explain(str(r["value"]), field) + _where(r["n"], r["first"]) + seen,
         )
         for r in per_value.head(EXAMPLES_PER_COLUMN).iter_rows(named=True)
     ]

@@ -21,6 +21,7 @@ from collections.abc import Callable
 import polars as pl
 
 from openblotter.domain.schema import FieldType
+from openblotter.ingest.sentinels import fraction_times
 
 _DATE_FORMATS = [
     "%Y-%m-%d",
@@ -141,6 +142,8 @@ def _time_attempts(fmt: str | None, zone: str | None = None) -> list[Attempt]:
                 s.str.zfill(4).str.to_time("%H%M", strict=False), s.str.contains(r"^\d{1,4}$")
             )
         )
+        # Excel times stored as a fraction of a day: 0.5416666 is 13:00 (ingest.sentinels).
+        attempts.append(fraction_times)
     return attempts
 
 

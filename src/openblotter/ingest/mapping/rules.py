@@ -21,6 +21,11 @@ quarter's file, instead of listing bad values one by one::
     max = 110
 
     [[rules]]
+    check = "sentinel"             # the agency's codes for "not recorded" are blanks
+    fields = ["subject_age", "city"]
+    values = ["-1", "999"]         # compared as text, and as numbers (-1.0 is -1)
+
+    [[rules]]
     check = "order"                # each date is on or after the one before it
     fields = ["received_date", "closed_date"]
     blank = "closed_date"          # which one is blanked (default: the last)
@@ -62,7 +67,7 @@ ROW = "__row"
 
 #: Dates records systems write when nobody typed one (Excel's day 0, the Unix epoch).
 DEFAULT_SENTINEL_DATES = ("1899-12-30", "1899-12-31", "1900-01-01", "1970-01-01")
-CHECKS = ("date_window", "range", "order", "number_within")
+CHECKS = ("date_window", "range", "order", "number_within", "sentinel")
 ACTIONS = ("blank", "error")
 _EXAMPLES = 5
 
@@ -80,6 +85,7 @@ class Rule:
     blank: str | None = None
     sentinels: tuple[str, ...] = ()
     renumber: bool = False
+    values: tuple[str, ...] = ()
 
     def describe(self) -> str:
         """The rule in plain words, as readers see it."""
@@ -90,6 +96,8 @@ class Rule:
             return f"{fields}: dates before {self.min or 'any'} or after {self.max or 'any'} are not real dates"
         if self.check == "range":
             return f"{fields}: values below {self.min} or above {self.max} are unknown"
+        if self.check == "sentinel":
+            return f"{fields}: {', '.join(self.values)} mean not recorded (published as blank)"
         if self.check == "order":
             return f"{' <= '.join(self.fields)}: a date before the one it follows is not real ({self.blank or self.fields[-1]} is the one questioned)"
         what = "its distinct values" if self.renumber else "the rows"
@@ -126,7 +134,7 @@ def rule_spec(value: dict[str, Any], where: str) -> Rule:
     if action not in ACTIONS:
         raise InvalidInput(f"{where}: 'action' must be 'blank' or 'error' (got {action!r}).")
     allowed = {"check", "fields", "field", "action", "min", "max", "key", "blank", "sentinels"}
-    allowed |= {"renumber"}
+    allowed |= {"renumber", "values"}
     unknown = set(value) - allowed
     if unknown:
         raise InvalidInput(f"{where}: unknown key(s) {', '.join(sorted(unknown))}.")
@@ -144,6 +152,7 @@ def rule_spec(value: dict[str, Any], where: str) -> Rule:
         blank=value.get("blank"),
         sentinels=tuple(str(s) for s in value.get("sentinels", DEFAULT_SENTINEL_DATES)),
         renumber=bool(value.get("renumber", False)),
+        values=tuple(str(v) for v in value.get("values", [])),
     )
     _check_rule(rule, where)
     return rule
@@ -164,6 +173,8 @@ def _check_rule(rule: Rule, where: str) -> None:
         raise InvalidInput(f"{where}: an order rule compares two or more fields.")
     if rule.blank is not None and rule.blank not in rule.fields:
         raise InvalidInput(f"{where}: 'blank' must be one of the rule's fields.")
+    if rule.check == "sentinel" and not rule.values:
+        raise InvalidInput(f'{where}: a sentinel rule lists its codes: values = ["-1", "999"].')
     if rule.check == "number_within" and (len(rule.fields) != 1 or not rule.key):
         raise InvalidInput(f"{where}: number_within needs one 'field' and a 'key' list.")
 
@@ -241,6 +252,8 @@ def _violations(frame: pl.DataFrame, rule: Rule) -> list[tuple[str, pl.Expr]]:
                 bad |= value > high
             found.append((f, bad.fill_null(False)))
         return found
+    if rule.check == "sentinel":
+        return [(f, _is_code(pl.col(f), rule.values)) for f in present]
     if rule.check == "range":
         found = []
         for f in present:
@@ -259,6 +272,24 @@ def _violations(frame: pl.DataFrame, rule: Rule) -> list[tuple[str, pl.Expr]]:
     for before, after in zip(rule.fields, rule.fields[1:], strict=False):
         bad |= (_dates(frame, after) < _dates(frame, before)).fill_null(False)
     return [(target, bad)]
+
+
+def _is_code(column: pl.Expr, codes: tuple[str, ...]) -> pl.Expr:
+    """Cells that are one of ``codes``, as written or as the same number (``-1.0``)."""
+    text = column.cast(pl.String).str.strip_chars()
+    numbers = [float(c) for c in codes if _is_number(c)]
+    hit = text.is_in(list(codes))
+    if numbers:
+        hit |= text.cast(pl.Float64, strict=False).is_in(numbers)
+    return hit.fill_null(False)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _bound(value: Any) -> date | None:

@@ -1,0 +1,89 @@
+"""Codes for unknown, day-fraction times and lost leading zeros, on the real files.
+
+Expected counts are computed here with polars from the raw files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from openblotter.domain.report import ValidationReport
+from openblotter.ingest.damage import report_damage
+from openblotter.ingest.infer import infer_schema
+from openblotter.ingest.readers import read_table
+from tests.conftest import REAL_DATA
+from tests.integration.test_real_mappings import conformed, mapped
+
+
+def damage(path: Path) -> ValidationReport:
+    """The damage report of a file published as a custom dataset."""
+    schema, _, cleaned = infer_schema(read_table(path).frame)
+    report = ValidationReport(source=path.name)
+    report_damage(cleaned, schema, report)
+    return report
+
+
+def test_south_bend_minus_one_in_a_column_of_city_names_is_reported() -> None:
+    path = REAL_DATA / "south_bend" / "Police_Use_of_Force_Incidents.csv"
+    source = pl.read_csv(path, infer_schema=False)
+    minus_one = source.filter(pl.col("City_1") == "-1").height
+    report = damage(path)
+    [seen] = report.groups["suspicious_sentinel"].examples
+    assert (
+        (seen.column.lower(), seen.value, seen.rows)
+        == ("city_1", "-1", minus_one)
+        == (
+            "city_1",
+            "-1",
+            7,
+        )
+    )
+    assert 'check = "sentinel"' in seen.message
+
+
+def test_the_sentinel_detector_on_the_real_files_flags_codes_only() -> None:
+    # Each hit checked by hand: a bare number among words or far outside the others.
+    seattle = damage(REAL_DATA / "seattle" / "Terry_Stops.csv")
+    hits = {(p.column.lower(), p.value) for p in seattle.groups["suspicious_sentinel"].examples}
+    assert hits == {("officer_id", "-9"), ("sector", "99"), ("beat", "99")}
+    philadelphia = damage(REAL_DATA / "philadelphia" / "ppd_complainant_demographics.csv")
+    [age] = philadelphia.groups["suspicious_sentinel"].examples
+    assert (age.column, age.value, age.rows) == ("complainant_age", "-1", 3)
+    # ages, years and counts of the other real files hold no such code
+    for name in ("dallas/37-00049_UOF-P_2016_prepped.csv", "denver/BiasMotivatedCrimes.csv"):
+        assert "suspicious_sentinel" not in damage(REAL_DATA / name).groups
+
+
+def test_seattle_beat_99_is_declared_and_published_blank() -> None:
+    source = pl.read_csv(
+        REAL_DATA / "seattle" / "Use_Of_Force.csv", infer_schema=False, encoding="utf8-lossy"
+    )
+    nines = source.filter(pl.col("Beat") == "99").height
+    [rule] = [r for r in mapped("seattle_use_of_force").rules_applied if r["check"] == "sentinel"]
+    assert rule["count"] == nines == 35
+    assert "99 mean not recorded" in rule["rule"]
+    frame, _ = conformed("seattle_use_of_force")
+    assert frame.filter(pl.col("beat") == "99").height == 0
+    # blank, which the use-of-force family states as its Unknown code
+    ids = source.filter(pl.col("Beat") == "99")["ID"].to_list()
+    assert frame.filter(pl.col("record_id").is_in(ids))["beat"].unique().to_list() == ["Unknown"]
+
+
+def test_leading_zeros_lost_says_what_it_saw_on_the_real_files() -> None:
+    path = REAL_DATA / "philadelphia" / "ppd_complaint_disciplines.csv"
+    source = pl.read_csv(path, infer_schema=False)["po_district_number"].drop_nulls()
+    width2 = source.filter(source.str.len_chars() == 2)
+    padded = width2.filter(width2.str.starts_with("0"))
+    short = source.filter(source.str.len_chars() == 1).len()
+    group = damage(path).groups["leading_zeros_lost"]
+    assert group.count == short == 731
+    message = group.examples[0].message
+    assert f"{width2.len():,} of the column's {source.len():,} numbers are 2 digits long" in message
+    assert f"{padded.len():,} of those keep a leading zero (e.g. '02' on 88 rows)" in message
+    census = damage(REAL_DATA / "census" / "acs2017_county_data.csv").groups["leading_zeros_lost"]
+    assert "census geography code (FIPS), which has 5 digits" in census.examples[0].message
+    # IDs of varying width with no zero-padded value are not flagged (Seattle's officer IDs
+    # are 1 to 4 digits long; none starts with 0)
+    seattle = damage(REAL_DATA / "seattle" / "Terry_Stops.csv")
+    assert "leading_zeros_lost" not in seattle.groups
