@@ -13,7 +13,7 @@ from openblotter.ingest.damage import report_damage
 from openblotter.ingest.infer import infer_schema
 from openblotter.ingest.readers import read_table
 from tests.conftest import REAL_DATA
-from tests.integration.test_real_mappings import conformed, mapped
+from tests.integration.test_real_mappings import FILES, conformed, mapped
 
 
 def damage(path: Path) -> ValidationReport:
@@ -87,3 +87,21 @@ def test_leading_zeros_lost_says_what_it_saw_on_the_real_files() -> None:
     # are 1 to 4 digits long; none starts with 0)
     seattle = damage(REAL_DATA / "seattle" / "Terry_Stops.csv")
     assert "leading_zeros_lost" not in seattle.groups
+
+
+def test_every_bundled_mapping_declares_its_codes_for_unknown() -> None:
+    # Seattle's 99 and -9 and Philadelphia's -1 are declared as sentinel rules; no other
+    # mapped real file holds a suspicious code or a lost leading zero.
+    for name in FILES:
+        table = mapped(name)
+        report = ValidationReport(source=name)
+        report_damage(table.frame, table.schema, report)
+        for people in table.people:
+            report_damage(people.frame, people.schema, report)
+        assert not {"suspicious_sentinel", "leading_zeros_lost"} & set(report.groups), name
+    sentinels = {
+        name: sum(r["count"] for r in mapped(name).rules_applied if r["check"] == "sentinel")
+        for name in ("seattle_terry_stops", "philadelphia_complaints")
+    }
+    # counted once per source row (a complainant joined to six allegations is one)
+    assert sentinels == {"seattle_terry_stops": 13 + 13 + 4, "philadelphia_complaints": 3}
