@@ -60,6 +60,38 @@ def address_share(values: pl.Series) -> float:
     return _share(values, _ADDRESS, exclude=_GENERALIZED)
 
 
+#: A US plate: 5 to 8 letters and digits, both present, one space or hyphen at most.
+PLATE_SHAPE = r"^[A-Z0-9]{1,4}[- ]?[A-Z0-9]{1,5}$"
+_PLATE_LENGTH = (5, 8)
+
+
+def plate_share(values: pl.Series) -> float:
+    """Share of values shaped like licence plates (``ABC1234``, ``7XYZ123``, ``HJK-4521``).
+
+    Record numbers and badges have the shape too, but their letters repeat (``P190001``,
+    ``P190002``); a plate's letters are drawn at random. So the letters of the plate-shaped
+    values must be mostly distinct (at least half as many letter groups as values), else
+    the share is 0.
+    """
+    if values.len() == 0:
+        return 0.0
+    text = values.cast(pl.String).str.strip_chars().str.to_uppercase()
+    length = text.str.replace_all(r"[- ]", "").str.len_chars()
+    low, high = _PLATE_LENGTH
+    both = text.str.contains(r"[A-Z]") & text.str.contains(r"\d")
+    shaped = text.filter(
+        (text.str.contains(PLATE_SHAPE) & both).fill_null(False)
+        & (length >= low)
+        & (length <= high)
+    )
+    if shaped.len() < 2:
+        return 0.0
+    letters = shaped.str.replace_all(r"[^A-Z]", "")
+    if letters.n_unique() * 2 < shaped.len():
+        return 0.0
+    return shaped.len() / values.len()
+
+
 #: Two to five words of letters (a title, a comma): the only values worth a name-list lookup.
 _WORDS = r"^\s*[^\W\d_][\w'’.-]*(?:,?\s+[^\W\d_][\w'’.-]*){1,4}\s*$"
 

@@ -27,6 +27,7 @@ from openblotter.ingest.column_shapes import (
     email_share,
     name_share,
     phone_share,
+    plate_share,
     ssn_share,
 )
 
@@ -206,10 +207,16 @@ def _licence(
         and bool(tokens & {"driver", "drivers", "operator", "dl"})
     )
     plate = bool(tokens & {"plate", "plates", "tag", "vin"}) or "licenseplate" in tokens
-    if not (licence or plate):
+    shaped = plate_share(values) if not (licence or plate) and f.type == "string" else 0.0
+    if not (licence or plate or shaped >= VALUE_SHARE):
         return None
     finding = "driver licence numbers" if licence else "licence plates or vehicle numbers"
-    return _found(f, finding, f"header '{f.title or f.name}'", privacy=_drop(finding))
+    evidence = (
+        _share_text(shaped, values, "licence plates (letters and digits drawn at random)")
+        if shaped >= VALUE_SHARE
+        else f"header '{f.title or f.name}'"
+    )
+    return _found(f, finding, evidence, privacy=_drop(finding))
 
 
 def _person_names(

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import phonenumbers
 
-from openblotter.ingest import name_lists, text_names
+from openblotter.ingest import name_lists, text_names, text_plates
 
 TOKENS = {
     "email": "[email]",
@@ -97,6 +97,7 @@ def find_pii(text: str, known: Iterable[object] = ()) -> list[Span]:
     spans += _pattern_spans(text, _DATE, "date")
     spans += _pattern_spans(text, _PLATE, "plate")
     spans += _pattern_spans(text, _LICENCE, "licence")
+    spans += [Span(s, e, "plate") for s, e in text_plates.plate_spans(text)]
     taken = _merge(spans)
     taken = _merge(taken + _address_spans(text, taken))
     names = text_names.name_spans(text, known)
