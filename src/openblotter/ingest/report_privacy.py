@@ -17,6 +17,9 @@ from typing import Any
 from openblotter.domain.schema import TableSchema
 
 WITHHELD = "[withheld]"
+#: Set in every report this module made public, so a pass over stored reports (reports
+#: stored before masking existed, services.report_masking) knows which are done.
+MASKED_MARK = "examplesMasked"
 _QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
 
 
@@ -27,6 +30,11 @@ def public_report(report: dict[str, Any], schema: TableSchema) -> dict[str, Any]
     for group in public.get("problems", []):
         for example in group.get("examples", []):
             _mask_example(example, shown)
+    # The rules' examples quote the values they blanked ({row, column, value}).
+    for rule in (public.get("facts") or {}).get("rules_applied", []) or []:
+        for example in rule.get("examples", []) or []:
+            _mask_example(example, shown)
+    public[MASKED_MARK] = True
     return public
 
 

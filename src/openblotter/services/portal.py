@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from openblotter.config import Settings
 from openblotter.domain.errors import Gone, NotFound
 from openblotter.domain.releases import Dataset, Release
+from openblotter.services.report_masking import mask_stored_reports
 from openblotter.storage.catalog import Catalog
 from openblotter.storage.catalog_cache import CachedCatalog
 from openblotter.storage.files import LocalReleaseFiles
@@ -72,6 +73,7 @@ class Portal:
         # Reads kept until any process commits to the catalog (storage/catalog_cache.py).
         catalog = CachedCatalog(settings.resolved_catalog_url)
         catalog.migrate()
+        mask_stored_reports(catalog)  # reports stored before masking existed
         files = LocalReleaseFiles(settings.data_dir)
         # Files of publishes killed before their commit: staged, or stored but never recorded.
         files.remove_leftovers(catalog.file_keys(), older_than=LEFTOVER_AGE_SECONDS)

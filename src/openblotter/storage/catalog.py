@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import (
     Connection,
     Engine,
+    Text,
     create_engine,
     event,
     insert,
@@ -25,6 +26,7 @@ from sqlalchemy import (
     text,
     update,
 )
+from sqlalchemy import cast as sa_cast
 from sqlalchemy.engine import RowMapping
 
 from openblotter.domain.releases import Dataset, Release
@@ -209,6 +211,23 @@ class Catalog:
                 report={"purged": True},
                 changelog={},
             )
+        )
+
+    def reports_without(self, mark: str) -> list[tuple[int, dict[str, Any], dict[str, Any]]]:
+        """Id, schema and report of every release whose stored report lacks the key ``mark``
+        (a pass over reports stored before a change to what they may hold); a purged
+        release's tombstone holds no report and is left as it is."""
+        text = sa_cast(tables.releases.c.report, Text)
+        query = select(
+            tables.releases.c.id, tables.releases.c.schema, tables.releases.c.report
+        ).where(~text.contains(f'"{mark}"'), tables.releases.c.status != "purged")
+        with self.engine.connect() as conn:
+            return [(int(r.id), dict(r.schema), dict(r.report)) for r in conn.execute(query)]
+
+    def set_report(self, conn: Connection, release_id: int, report: dict[str, Any]) -> None:
+        """Replace a release's stored report (only its public form is ever stored)."""
+        conn.execute(
+            update(tables.releases).where(tables.releases.c.id == release_id).values(report=report)
         )
 
     def file_in_use(self, file_key: str) -> bool:
