@@ -11,7 +11,7 @@ import polars as pl
 from openblotter.domain.report import ValidationReport
 from openblotter.ingest.damage import report_damage
 from openblotter.ingest.infer import infer_schema
-from openblotter.ingest.readers import read_table
+from openblotter.ingest.read.readers import read_table
 from tests.conftest import REAL_DATA
 from tests.integration.test_real_mappings import FILES, conformed, mapped
 

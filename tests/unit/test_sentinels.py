@@ -13,9 +13,9 @@ from openblotter.domain.report import ValidationReport
 from openblotter.domain.schema import TableSchema
 from openblotter.ingest.damage import report_damage
 from openblotter.ingest.families import load_family
-from openblotter.ingest.mapping import apply_mapping, mapping_from_dict
+from openblotter.ingest.mapping.apply import apply_mapping, mapping_from_dict
 from openblotter.ingest.parsing import parse_column
-from openblotter.ingest.readers import read_table
+from openblotter.ingest.read.readers import read_table
 
 UOF = load_family("use_of_force").schema
 BASE = {

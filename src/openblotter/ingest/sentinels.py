@@ -2,7 +2,7 @@
 
 Records systems write -1, 99, 999 or 9999 where nobody recorded a value: an age of
 -1, a count of 999. Averaged or charted, they pass for facts. A mapping can declare
-an agency's codes (``[[rules]] check = "sentinel"``, ingest.mapping_rules); a
+an agency's codes (``[[rules]] check = "sentinel"``, ingest.mapping.rules); a
 column that holds one of the usual codes where the column's other values say it
 cannot be a real one is reported (``suspicious_sentinel``), whether or not it is
 declared, so the clerk sees it:
