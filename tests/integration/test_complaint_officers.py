@@ -94,3 +94,33 @@ def test_a_complaint_counts_once_and_a_pair_once_however_many_allegations(indy) 
     # the officers' side: a complaint with three officers is three pairs, never nine
     by_officer = sum(pairs["officer_totals"].values())
     assert by_officer == pairs["total"]
+
+
+PHILADELPHIA = REAL_DATA / "philadelphia"
+
+
+def test_philadelphia_officers_joined_from_the_disciplines_file(tmp_path: Path) -> None:
+    portal = make_portal(tmp_path / "portal")
+    publish_file(
+        portal,
+        PHILADELPHIA / "ppd_complaints.csv",
+        "phl",
+        "2019-Q1",
+        mapping=Path("philadelphia_complaints"),
+    )
+    disciplines = f"read_csv('{PHILADELPHIA / 'ppd_complaint_disciplines.csv'}', all_varchar=true)"
+    complaints = f"read_csv('{PHILADELPHIA / 'ppd_complaints.csv'}', all_varchar=true)"
+    # an officer: their officer_id, else their initials; a row naming nobody is nobody
+    [(expected,)] = duckdb.sql(
+        "SELECT count(DISTINCT (complaint_id, coalesce('i' || officer_id, 'n' || "
+        f"officer_initials, 'r' || discipline_id))) FROM {disciplines} WHERE complaint_id IN "
+        f"(SELECT complaint_id FROM {complaints}) AND coalesce(officer_id, officer_initials,"
+        " po_race, po_sex, po_assigned_unit) IS NOT NULL"
+    ).fetchall()
+    officers = query.table(portal, "phl_officers", [], ["complaint_id", "officer_number"])
+    assert officers.height == expected == 8737
+    [(rows,)] = duckdb.sql(f"SELECT count(*) FROM {disciplines}").fetchall()
+    assert officers.height < rows == 13332  # rows repeat officers once per allegation
+    pairs = community.race_pairs(portal, "phl")
+    allegation_rows = query.table(portal, "phl", [], ["complaint_id"]).height
+    assert pairs["total"] < allegation_rows

@@ -231,7 +231,7 @@ def mapping_from_dict(data: dict[str, Any], *, source: str = "mapping") -> Mappi
     )
     check_targets(mapping, family.schema, source)
     mapping = replace(mapping, people=people_ops.with_copies(mapping.people, mapping.columns))
-    people_ops.check_people(mapping.people, family.name, set(mapping.columns), source)
+    people_ops.check_people(mapping.people, family.name, _filled(mapping), source)
     continuation_ops.check_continuations(mapping, source)
     exploded = {f for g in mapping.explode for f in g.fields}
     both = sorted(exploded & {f for g in mapping.people for f in g.fields})
@@ -248,6 +248,11 @@ def mapping_from_dict(data: dict[str, Any], *, source: str = "mapping") -> Mappi
             detail={"file": source},
         )
     return mapping
+
+
+def _filled(mapping: Mapping) -> set[str]:
+    """The fields a mapping fills from the file: its columns and its joins' columns."""
+    return set(mapping.columns) | {f for j in mapping.joins for f in j.columns}
 
 
 def bundled_mappings() -> dict[str, Path]:
@@ -315,7 +320,7 @@ def apply_mapping(
         frame = ops.explode_group(frame, group, problems)
     frame = _map_and_format(frame, mapping, schema)
     main_schema = people_ops.incident_schema(
-        schema, mapping.family, mapping.people, set(mapping.columns)
+        schema, mapping.family, mapping.people, _filled(mapping)
     )
     for split in splits:
         split.frame = _map_and_format(split.frame, mapping, split.role.family.schema)

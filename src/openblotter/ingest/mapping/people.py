@@ -56,7 +56,8 @@ class People:
     cut_at_end: bool = False
     #: One person per row, repeated on a record's rows (ingest.mapping.people_rows).
     from_rows: bool = False
-    id: str | None = None
+    #: What tells two people apart: the first of these fields a row fills.
+    id: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -115,9 +116,10 @@ def people_spec(value: dict[str, Any], where: str) -> People:
         raise InvalidInput(f"{where}: 'separator' must be text or a list of text (not blank).")
     if not isinstance(fields, list) or not fields:
         raise InvalidInput(f"{where}: 'fields' must list the family fields that hold the lists.")
-    person_id = str(value["id"]) if value.get("id") else None
-    if person_id is not None and person_id not in fields:
-        raise InvalidInput(f"{where}: 'id' must be one of the entry's fields.")
+    raw_id = value.get("id") or []
+    person_id = tuple([raw_id] if isinstance(raw_id, str) else [str(i) for i in raw_id])
+    if any(i not in fields for i in person_id):
+        raise InvalidInput(f"{where}: 'id' must be one of the entry's fields (or a list of them).")
     return People(
         role=str(value["role"]),
         fields=tuple(str(f) for f in fields),

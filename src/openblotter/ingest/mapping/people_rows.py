@@ -9,7 +9,8 @@ allegation. The mapping says so::
     role = "officers"
     fields = ["officer_id", "officer_race", "officer_sex", "officer_age"]
     from_rows = true
-    id = "officer_id"            # optional: what tells two people apart (default: all fields)
+    id = "officer_id"            # optional: what tells two people apart (default: all fields);
+                                 # a list: the first the row fills (["officer_id", "officer_name"])
 
 Each distinct person of a record (the person family's key without the person's
 number: ``complaint_id`` for complaint officers) becomes one row of the person
@@ -65,30 +66,37 @@ def _filled(name: str) -> pl.Expr:
     return pl.col(name).str.strip_chars().fill_null("") != ""
 
 
-def _who(fields: list[str], person_id: str | None) -> pl.Expr:
-    """Who a row is about: its id; a row with no id but other values is a person of its
-    own; a row with nothing is about nobody (null). Without an id, all the values."""
+def _who(fields: list[str], person_id: tuple[str, ...]) -> pl.Expr:
+    """Who a row is about: the first id field it fills; a row with no id but other values is
+    a person of its own; a row with nothing is about nobody (null). Without an id, all the
+    values."""
     anything = pl.any_horizontal([_filled(f) for f in fields])
-    alone = pl.lit("row ") + pl.col(ROW).cast(pl.String)
-    if person_id is not None:
-        who = pl.when(_filled(person_id)).then(pl.lit("id ") + pl.col(person_id)).otherwise(alone)
+    if person_id:
+        who = pl.lit("row ") + pl.col(ROW).cast(pl.String)
+        for name in reversed(person_id):
+            who = pl.when(_filled(name)).then(pl.lit(f"{name} ") + pl.col(name)).otherwise(who)
     else:
         who = pl.concat_str([pl.col(f).fill_null("") for f in fields], separator="\x1f")
     return pl.when(anything).then(who)
 
 
 def _report_without_id(rows: pl.DataFrame, group: People, problems: list[Problem]) -> None:
-    if group.id is None:
+    if not group.id:
         return
-    for row in rows.filter(~_filled(group.id))[ROW]:
+    named = pl.any_horizontal([_filled(i) for i in group.id])
+    without = rows.filter(~named)[ROW]
+    shown = " or ".join(group.id)
+    for row in without.head(_EXAMPLES):
         problems.append(
             Problem(
                 code="person_without_id",
                 severity="info",
                 row=int(row),
-                column=group.id,
-                message=f"Row {row} names one of the {group.role} without {group.id}; it is "
-                f"published as a person of its own (it cannot be matched with other rows).",
+                column=group.id[0],
+                rows=without.len(),
+                message=f"Row {row} names one of the {group.role} without {shown}; it is "
+                f"published as a person of its own (it cannot be matched with other rows). "
+                f"{without.len():,} rows are like it.",
             )
         )
 
@@ -102,9 +110,9 @@ def _report_differences(
     problems: list[Problem],
 ) -> None:
     """One problem per person and field whose rows disagree (the first row's value is kept)."""
-    others = [f for f in fields if f != group.id]
+    others = [f for f in fields if f not in group.id]
     role = group.role
-    if group.id is None or not others:
+    if not group.id or not others:
         return  # without an id, different values are different people
     identity = [_WHO]
     spread = rows.group_by([*key, *identity], maintain_order=True).agg(
