@@ -120,6 +120,7 @@ from openblotter.ingest.mapping.checks import check_targets
 from openblotter.ingest.mapping.model import MappedTable, Mapping, PersonTable, RawTableLike
 from openblotter.ingest.mapping.ops import ROW
 from openblotter.ingest.mapping.people_rows import gather_people
+from openblotter.ingest.mapping.skip import skip_rows
 from openblotter.ingest.mapping.spec import DateInText
 from openblotter.ingest.text_dates import report_undated
 
@@ -356,7 +357,7 @@ def _fields(
     source = raw.frame
     if mapping.trim:
         source = ops.trim_cells(source)
-    source = rule_ops.skip_rows(source, mapping.skip, problems)
+    source = skip_rows(source, mapping.skip, problems)
     source = continuation_ops.attach_continuations(source, mapping, problems)
     source = ops.keep_where(source, mapping.where, problems)
     frame, used = ops.build_fields(source, mapping.columns, mapping.constants, schema, problems)

@@ -58,9 +58,8 @@ import polars as pl
 from openblotter.domain.errors import InvalidInput
 from openblotter.domain.report import Problem
 from openblotter.domain.schema import TableSchema
-from openblotter.ingest.mapping.ops import resolve
-from openblotter.ingest.mapping.people import PACKED_SEPARATORS, PersonSplit, report_packed
-from openblotter.ingest.mapping.spec import Skip
+from openblotter.ingest.mapping.lists import PACKED_SEPARATORS, report_packed
+from openblotter.ingest.mapping.people import PersonSplit
 from openblotter.ingest.parsing import parse_column
 
 ROW = "__row"
@@ -382,37 +381,3 @@ def apply_mapping_rules(
             split.frame, split.role.family.schema, separators, identity, problems
         )
     return frame, outcomes
-
-
-def skip_rows(
-    frame: pl.DataFrame, skips: tuple[Skip, ...], problems: list[Problem]
-) -> pl.DataFrame:
-    """Drop the rows that are not records, each kind reported with its rows and reason."""
-    for skip in skips:
-        name = resolve(frame.columns, skip.column)
-        if name is None:
-            raise InvalidInput(
-                f"The mapping skips rows by column '{skip.column}', which the file does not have.",
-                detail={"column": skip.column},
-            )
-        cell = pl.col(name).str.strip_chars()
-        hit = cell.is_in(list(skip.values))
-        if skip.matches is not None:
-            hit |= cell.str.contains(f"^(?:{skip.matches})$")
-        hit = hit.fill_null(False)
-        skipped = frame.filter(hit).select(ROW, pl.col(name))
-        frame = frame.filter(~hit)
-        why = f" ({skip.reason})" if skip.reason else ""
-        for row, value in skipped.iter_rows():
-            problems.append(
-                Problem(
-                    code="rows_skipped",
-                    severity="info",
-                    row=int(row),
-                    column=skip.column,
-                    value=value,
-                    message=f"Row {row} is not a record{why}, so it is skipped "
-                    f"({skip.column} is '{value}').",
-                )
-            )
-    return frame
