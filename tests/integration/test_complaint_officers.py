@@ -11,7 +11,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from openblotter.services import community, query
+from openblotter.services import community, reading
 from tests.conftest import REAL_DATA
 from tests.factories import make_portal, publish_file
 
@@ -32,7 +32,7 @@ def indy(tmp_path_factory):
 
 def test_officers_are_one_row_per_officer_and_complaint(indy) -> None:
     portal, result = indy
-    officers = query.table(
+    officers = reading.table(
         portal, "indy_officers", [], ["complaint_id", "officer_number", "officer_race"]
     )
     [(with_id,)] = sql("SELECT count(DISTINCT (INCNUM, OFFNUM)) FROM RAW WHERE OFFNUM IS NOT NULL")
@@ -59,7 +59,7 @@ def test_officers_are_one_row_per_officer_and_complaint(indy) -> None:
 
 def test_each_allegation_row_points_to_its_officer(indy) -> None:
     portal, _ = indy
-    rows = query.table(
+    rows = reading.table(
         portal, "indy", [], ["complaint_id", "officer_number", "officers_involved", "allegation"]
     )
     [(source_rows, complaints)] = sql("SELECT count(*), count(DISTINCT INCNUM) FROM RAW")
@@ -117,10 +117,10 @@ def test_philadelphia_officers_joined_from_the_disciplines_file(tmp_path: Path) 
         f"(SELECT complaint_id FROM {complaints}) AND coalesce(officer_id, officer_initials,"
         " po_race, po_sex, po_assigned_unit) IS NOT NULL"
     ).fetchall()
-    officers = query.table(portal, "phl_officers", [], ["complaint_id", "officer_number"])
+    officers = reading.table(portal, "phl_officers", [], ["complaint_id", "officer_number"])
     assert officers.height == expected == 8737
     [(rows,)] = duckdb.sql(f"SELECT count(*) FROM {disciplines}").fetchall()
     assert officers.height < rows == 13332  # rows repeat officers once per allegation
     pairs = community.race_pairs(portal, "phl")
-    allegation_rows = query.table(portal, "phl", [], ["complaint_id"]).height
+    allegation_rows = reading.table(portal, "phl", [], ["complaint_id"]).height
     assert pairs["total"] < allegation_rows

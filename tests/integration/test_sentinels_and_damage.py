@@ -13,7 +13,7 @@ from openblotter.ingest.damage import report_damage
 from openblotter.ingest.infer import infer_schema
 from openblotter.ingest.read.readers import read_table
 from tests.conftest import REAL_DATA
-from tests.integration.test_real_mappings import FILES, conformed, mapped
+from tests.factories_real import FILES, conformed, mapped
 
 
 def damage(path: Path) -> ValidationReport:

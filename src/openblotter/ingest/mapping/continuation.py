@@ -22,17 +22,15 @@ A continuation with no record above it stops the publish.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import polars as pl
 
 from openblotter.domain.errors import InvalidInput
 from openblotter.domain.report import Problem
 from openblotter.ingest.mapping.ops import resolve
-from openblotter.ingest.mapping.spec import Source, as_strings
-
-if TYPE_CHECKING:
-    from openblotter.ingest.mapping.model import Mapping
+from openblotter.ingest.mapping.people import People
+from openblotter.ingest.mapping.spec import ColumnSpec, Source, as_strings
 
 ROW = "__row"
 
@@ -45,6 +43,19 @@ class Continuation:
     values: tuple[str, ...]
     roles: tuple[str, ...]
     reason: str = ""
+
+
+class Mapping(Protocol):
+    """What continuation rows need of a mapping (ingest.mapping.model.Mapping has it)."""
+
+    @property
+    def continuation(self) -> tuple[Continuation, ...]: ...
+
+    @property
+    def people(self) -> tuple[People, ...]: ...
+
+    @property
+    def columns(self) -> dict[str, ColumnSpec]: ...
 
 
 def continuation_spec(value: dict[str, Any], where: str) -> Continuation:
