@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
@@ -176,8 +177,17 @@ _DETECTORS = (
 )
 
 
-def report_damage(frame: pl.DataFrame, schema: TableSchema, report: ValidationReport) -> None:
+def report_damage(
+    frame: pl.DataFrame,
+    schema: TableSchema,
+    report: ValidationReport,
+    *,
+    skip: tuple[str, ...] = (),
+) -> None:
     """Report every spreadsheet-damaged value of ``frame`` (text columns named as the fields).
+
+    ``skip`` names detectors left out (a chunked publish runs the column-wide sentinel
+    check once over every chunk, with ``SentinelTally``).
 
     A column of few distinct values (codes, dates) is examined value by value,
     with the rows holding each; a column of mostly distinct values (ids) in one
@@ -193,6 +203,8 @@ def report_damage(frame: pl.DataFrame, schema: TableSchema, report: ValidationRe
         if text.n_unique() * 2 > text.len():
             ones = pl.Series("n", [1], dtype=pl.UInt32).extend_constant(1, text.len() - 1)
             for detector in _DETECTORS:
+                if detector.code in skip:
+                    continue
                 mask = detector.find(text, ones, field).cast(pl.Boolean).fill_null(False)
                 if mask.any():
                     seen = detector.evidence(text, ones, field) if detector.evidence else ""
@@ -203,6 +215,8 @@ def report_damage(frame: pl.DataFrame, schema: TableSchema, report: ValidationRe
             pl.len().alias("n"), pl.col("row").min().alias("first")
         )
         for detector in _DETECTORS:
+            if detector.code in skip:
+                continue
             mask = detector.find(values["value"], values["n"], field)
             found = values.filter(mask.cast(pl.Boolean).fill_null(False))
             if found.height:
@@ -242,3 +256,77 @@ def _report(
 
 def _where(count: int, first: int) -> str:
     return "" if count == 1 else f" ({count:,} rows, first on row {first})"
+
+
+class SentinelTally:
+    """The sentinel check over a file read in chunks: what it needs of each column (rows,
+    rows of words, the range of the other numbers, and each code's rows and first row),
+    gathered chunk by chunk, then judged once as if the whole column had been read."""
+
+    def __init__(self, schema: TableSchema) -> None:
+        self.schema = schema
+        self.columns: dict[str, dict[str, Any]] = {}
+
+    def add(self, frame: pl.DataFrame) -> None:
+        for field in self.schema.fields:
+            if field.name not in frame.columns or field.free_text or not frame.height:
+                continue
+            source = frame[field.name].cast(pl.String).str.strip_chars()
+            text = pl.select(pl.when(source != "").then(source)).to_series()
+            numeric = text.str.contains(sentinels.NUMBER).fill_null(False)
+            number = text.cast(pl.Float64, strict=False)
+            code = (number.is_in([float(c) for c in sentinels.SENTINELS]) & numeric).fill_null(
+                False
+            )
+            seen = self.columns.setdefault(
+                field.name, {"total": 0, "words": 0, "low": None, "high": None, "codes": {}}
+            )
+            seen["total"] += int(text.is_not_null().sum())
+            seen["words"] += int((text.is_not_null() & ~numeric).sum())
+            others = number.filter(numeric & ~code)
+            if others.len():
+                low, high = float(others.min()), float(others.max())  # type: ignore[arg-type]
+                seen["low"] = low if seen["low"] is None else min(seen["low"], low)
+                seen["high"] = high if seen["high"] is None else max(seen["high"], high)
+            hits = pl.DataFrame({"v": text, "r": frame[ROW]}).filter(code)
+            for value, n, first in hits.group_by("v").agg(pl.len(), pl.col("r").min()).iter_rows():
+                known = seen["codes"].get(value, (0, first))
+                seen["codes"][value] = (known[0] + n, min(known[1], first))
+
+    def report(self, report: ValidationReport) -> None:
+        detector = next(d for d in _DETECTORS if d.code == "suspicious_sentinel")
+        for field in self.schema.fields:
+            seen = self.columns.get(field.name)
+            if not seen or not seen["codes"]:
+                continue
+            values, counts = _summary(seen)
+            mask = detector.find(values, counts, field).cast(pl.Boolean).fill_null(False)
+            found = [v for v, hit in zip(values, mask, strict=True) if hit]
+            if found:
+                per_value = pl.DataFrame(
+                    {
+                        "value": found,
+                        "n": [seen["codes"][v][0] for v in found],
+                        "first": [seen["codes"][v][1] for v in found],
+                    }
+                ).sort(["n", "value"], descending=[True, False])
+                _report(detector, per_value, field, report)
+
+
+def _summary(seen: dict[str, Any]) -> tuple[pl.Series, pl.Series]:
+    """Values and rows standing for the whole column: its codes, a word for its words, and
+    its lowest and highest other numbers (the sentinel check needs nothing else)."""
+    values: list[str] = list(seen["codes"])
+    counts: list[int] = [seen["codes"][v][0] for v in values]
+    coded = sum(counts)
+    if seen["words"]:
+        values.append("word")
+        counts.append(seen["words"])
+    numbers = seen["total"] - seen["words"] - coded
+    if seen["low"] is not None and numbers > 0:
+        values.append(repr(seen["low"]))
+        counts.append(max(numbers - 1, 1))
+        if seen["high"] != seen["low"] and numbers > 1:
+            values.append(repr(seen["high"]))
+            counts.append(1)
+    return pl.Series(values, dtype=pl.String), pl.Series(counts, dtype=pl.Int64)

@@ -29,13 +29,13 @@ from openblotter.domain.schema import SchemaField
 #: Numbers records systems write for "not recorded".
 SENTINELS = ("-1", "-9", "-99", "-999", "-9999", "99", "999", "9999", "99999")
 _MIN_ROWS = 3
-_NUMBER = r"^[+-]?\d+(?:\.\d+)?$"
+NUMBER = r"^[+-]?\d+(?:\.\d+)?$"
 FRACTION = r"^0?\.\d+$"
 _TIME_NAME = re.compile(r"(^|_)(time|tm|hour|clock)(_|$)", re.I)
 
 
 def _numeric(text: pl.Series) -> pl.Series:
-    return text.str.contains(_NUMBER).fill_null(False)
+    return text.str.contains(NUMBER).fill_null(False)
 
 
 def sentinel_spikes(text: pl.Series, counts: pl.Series, field: SchemaField) -> pl.Series:

@@ -37,7 +37,7 @@ from openblotter.ingest.conform import (
     conform,
     duplicate_key_problem,
 )
-from openblotter.ingest.damage import report_damage
+from openblotter.ingest.damage import SentinelTally, report_damage
 from openblotter.ingest.infer_batches import SchemaProfile
 from openblotter.ingest.privacy import scrub
 from openblotter.ingest.read.csv_batches import CsvStream
@@ -240,9 +240,11 @@ def _second_pass(job: Job, learnt: _Learnt, report: ValidationReport, work: Path
     rows = 0
     release = _ReleaseWriter(job, schema, written)
     variants = _Spellings(schema)
+    codes = SentinelTally(schema)  # column-wide: judged once over every chunk
     with _SideFile(work / "key.parquet") as keys, release:
         for frame in _fields_chunks(job, learnt):
-            report_damage(frame, schema, report)
+            report_damage(frame, schema, report, skip=("suspicious_sentinel",))
+            codes.add(frame)
             variants.add(frame)
             conformed = conform(
                 frame,
@@ -261,6 +263,7 @@ def _second_pass(job: Job, learnt: _Learnt, report: ValidationReport, work: Path
                 keys.write(conformed.frame.select([*key, ROW]))
             if report.ok:
                 release.write(conformed.frame)
+    codes.report(report)
     variants.report(report)
     _finish_report(job, learnt, report, rows, unknown)
     if key and not inferred:
