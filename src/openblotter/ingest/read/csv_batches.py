@@ -20,7 +20,6 @@ from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
-import pyarrow.csv as pacsv
 
 from openblotter.ingest.read import encoding as enc
 from openblotter.ingest.read.csv_reader import (
@@ -30,8 +29,8 @@ from openblotter.ingest.read.csv_reader import (
     RowCollector,
     RowLongerThanBlock,
     header_cells,
+    open_text_csv,
     parse_failed,
-    parse_options,
     sniff_layout,
 )
 from openblotter.ingest.read.ragged_rows import BadRecord, fit_to_header
@@ -88,7 +87,7 @@ class CsvStream:
         names = [f"c{i}" for i in range(self.width)]
         with self.path.open("rb") as handle:
             source = MeteredFile(handle, progress or _ignore)
-            reader = _open(source, names, self.delimiter, collector)
+            reader = open_text_csv(source, names, self.delimiter, collector, STREAM_BLOCK_BYTES)
             pending: list[pl.DataFrame] = []
             count, used_bad, first = 0, 0, True
             try:
@@ -154,24 +153,6 @@ def open_csv_stream(path: Path) -> CsvStream:
         width=max(layout.data_width, 1),
         log=ProblemLog(),
         header_log=log,
-    )
-
-
-def _open(
-    source: MeteredFile, names: list[str], delimiter: str, collector: RowCollector
-) -> pacsv.CSVStreamingReader:
-    return pacsv.open_csv(
-        pa.PythonFile(source, mode="r"),
-        read_options=pacsv.ReadOptions(
-            column_names=names, use_threads=False, block_size=STREAM_BLOCK_BYTES
-        ),
-        parse_options=parse_options(delimiter, collector),
-        convert_options=pacsv.ConvertOptions(
-            column_types=dict.fromkeys(names, pa.string()),
-            null_values=[""],
-            strings_can_be_null=True,
-            quoted_strings_can_be_null=True,
-        ),
     )
 
 

@@ -329,19 +329,7 @@ def _parse(
         source = MeteredFile(handle, meter.pass_over(1.0))
         parts = [pl.DataFrame(schema={**dict.fromkeys(names, pl.String), ROW_COLUMN: pl.Int64})]
         try:
-            reader = pacsv.open_csv(
-                pa.PythonFile(source, mode="r"),
-                read_options=pacsv.ReadOptions(
-                    column_names=names, use_threads=False, block_size=block
-                ),
-                parse_options=parse_options(delimiter, collector),
-                convert_options=pacsv.ConvertOptions(
-                    column_types=dict.fromkeys(names, pa.string()),
-                    null_values=[""],
-                    strings_can_be_null=True,
-                    quoted_strings_can_be_null=True,
-                ),
-            )
+            reader = open_text_csv(source, names, delimiter, collector, block)
             for batch in reader:
                 # Numbering each batch keeps the table in chunks: no copy of the whole file.
                 part = pl.DataFrame(pl.from_arrow(batch))
@@ -352,6 +340,23 @@ def _parse(
         finally:
             pa.default_memory_pool().release_unused()
     return pl.concat(parts, rechunk=False), source.digest.hexdigest()
+
+
+def open_text_csv(
+    source: MeteredFile, names: list[str], delimiter: str, collector: RowCollector, block: int
+) -> pacsv.CSVStreamingReader:
+    """Arrow's streaming CSV reader over ``source``: every cell text, empty cells null."""
+    return pacsv.open_csv(
+        pa.PythonFile(source, mode="r"),
+        read_options=pacsv.ReadOptions(column_names=names, use_threads=False, block_size=block),
+        parse_options=parse_options(delimiter, collector),
+        convert_options=pacsv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.string()),
+            null_values=[""],
+            strings_can_be_null=True,
+            quoted_strings_can_be_null=True,
+        ),
+    )
 
 
 def parse_options(delimiter: str, collector: RowCollector) -> pacsv.ParseOptions:
