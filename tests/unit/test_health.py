@@ -14,9 +14,19 @@ from openblotter.web.health import CatalogHealth
 from tests.factories import make_settings
 
 
+def _report(health: CatalogHealth) -> tuple[int, dict]:
+    """``health.report()`` on an event loop of its own thread: an earlier test's loop
+    (Playwright's sync API) may still be set in this one, and anyio.run would refuse."""
+    answer: list[tuple[int, dict]] = []
+    runner = threading.Thread(target=lambda: answer.append(anyio.run(health.report)))
+    runner.start()
+    runner.join(timeout=60)
+    return answer[0]
+
+
 def test_a_readable_catalog_is_healthy() -> None:
     health = CatalogHealth(lambda: 7)
-    assert anyio.run(health.report) == (200, {"status": "ok", "datasets": 7})
+    assert _report(health) == (200, {"status": "ok", "datasets": 7})
 
 
 def test_a_slow_check_answers_from_the_last_one_until_it_is_stale() -> None:
@@ -33,9 +43,9 @@ def test_a_slow_check_answers_from_the_last_one_until_it_is_stale() -> None:
     health = CatalogHealth(count, wait=0.01, stale_after=10, clock=lambda: now[0])
     health.check()
     now[0] = 105.0
-    assert anyio.run(health.report) == (200, {"status": "ok", "datasets": 3})
+    assert _report(health) == (200, {"status": "ok", "datasets": 3})
     now[0] = 112.0
-    status, body = anyio.run(health.report)
+    status, body = _report(health)
     assert status == 503 and body["error"]["code"] == "unavailable"
     assert body["error"]["message"] == "The catalog has not answered for 12 s."
     gate.set()
