@@ -52,7 +52,7 @@ bench-100m: install
 ## Tests of the benchmark harness itself (own environment .venv-bench; no timing assertions)
 bench-test: install
 	UV=$(abspath $(UV)) bash benchmarks/setup_env.sh
-	.venv-bench/bin/python -m pytest benchmarks/test_harness.py -q -p no:cacheprovider
+	.venv-bench/bin/python -m pytest benchmarks/test_harness.py benchmarks/test_generate_streamed.py -q -p no:cacheprovider
 
 # --inexact: keep packages installed by other targets (the dev tools), install what is missing.
 install: $(UV)
