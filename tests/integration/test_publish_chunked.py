@@ -193,6 +193,10 @@ def test_memory_does_not_grow_with_the_rows(tmp_path: Path) -> None:
     whole_small, whole_large = (_peak_growth_kb(p, 10**12) for p in (small, large))
     # Reading whole: 4x the rows costs clearly more (the test can tell growth from noise).
     assert whole_large - whole_small > 100_000, (whole_small, whole_large)
-    # Chunk by chunk: the same bounded peak, whatever the rows (slack for the allocator).
-    assert chunked_large - chunked_small < 15_000, (chunked_small, chunked_large)
-    assert chunked_large < whole_large
+    # Chunk by chunk: a bounded peak. Alone it grows by under 15 MB for 4x the rows; in a
+    # full CI run (other tests' files in the page cache, the allocator's arenas) once by
+    # 36 MB (150 -> 186 MB). So: at most a fifth of what reading whole adds for the same
+    # rows, and under the issue's 500 MB at every size.
+    growth = (chunked_small, chunked_large, whole_small, whole_large)
+    assert chunked_large - chunked_small < (whole_large - whole_small) / 5, growth
+    assert chunked_large < 500_000, growth
