@@ -169,7 +169,12 @@ def _rows(
         if change not in sides:
             return []
         first, second = sides[change]
-        sql = f"SELECT {cols} FROM {first} EXCEPT ALL SELECT {cols} FROM {second} LIMIT ? OFFSET ?"
+        # Ordered by every column: without a key, pages of the difference are otherwise in
+        # whatever order the hash of EXCEPT ALL gives, and an offset repeats or skips rows.
+        sql = (
+            f"SELECT * FROM (SELECT {cols} FROM {first} EXCEPT ALL SELECT {cols} FROM {second}) "
+            "ORDER BY ALL LIMIT ? OFFSET ?"
+        )
         return _records(con.execute(sql, [limit, offset]))
     on = _join_on(key)
     order = ", ".join(_q(k) for k in key)

@@ -362,10 +362,33 @@ class QueryEngine:
                 opened.close()
                 raise
 
+        own = connection is self._exports
+
+        def alone(offset: int) -> tuple[Any, pa.RecordBatchReader, pa.RecordBatch | None]:
+            """Again with the memory to itself: on the download connection, once no other
+            download runs (this one's slot given back, then taken alone); else alone among
+            the queries."""
+            nonlocal slot
+            if not own:
+                return limits.again_alone(partial(start, offset))
+            if slot is not None:
+                slot.__exit__(None, None, None)
+                slot = None
+            slot = limits.exports.alone(wait=limits.timeout)
+            slot.__enter__()
+            return start(offset)
+
         sent = 0
         resumed = False
         try:
-            cursor, reader, batch = limits.fetch(lambda: start(0))
+            if own:
+                try:
+                    cursor, reader, batch = start(0)
+                except duckdb.OutOfMemoryException:
+                    resumed = True
+                    cursor, reader, batch = alone(0)
+            else:
+                cursor, reader, batch = limits.fetch(lambda: start(0))
             while batch is not None:
                 yield batch
                 sent += batch.num_rows
@@ -377,7 +400,7 @@ class QueryEngine:
                     resumed = True
                     cursor.close()
                     cursor = None
-                    cursor, reader, batch = limits.again_alone(partial(start, sent))
+                    cursor, reader, batch = alone(sent)
         except duckdb.OutOfMemoryException as error:
             raise limits.stream_failed(download) from error
         finally:
