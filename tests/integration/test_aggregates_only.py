@@ -380,12 +380,12 @@ def test_representation_hides_staff_known_when_it_would_give_hidden_counts_away(
 
 def test_darkness_is_refused_with_a_pointer(analysis_portals: tuple[Any, Any]) -> None:
     from openblotter.domain.errors import InvalidInput
-    from openblotter.services import community
+    from openblotter.services.darkness import darkness
     from tests.factories_real import analysis_app
 
     _, counts_only = analysis_portals
     with pytest.raises(InvalidInput, match="published only as counts"):
-        community.darkness(counts_only, "ri_stops", group="Asian")
+        darkness(counts_only, "ri_stops", group="Asian")
     with TestClient(analysis_app(counts_only.settings)) as pages:
         html = pages.get("/analysis/darkness", params={"dataset": "ri_stops", "group": "Asian"})
         assert html.status_code == 400 and "published only as counts" in html.text

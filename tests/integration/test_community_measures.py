@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from openblotter.domain.errors import InvalidInput
-from openblotter.services.community import darkness, representation
+from openblotter.services.community import representation
+from openblotter.services.darkness import darkness
 from tests.conftest import REAL_DATA
 from tests.factories import (
     PROVIDENCE,

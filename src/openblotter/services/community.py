@@ -1,5 +1,5 @@
-"""More measurements against the community: staff representation, race pairs (and the veil of
-darkness, from :mod:`openblotter.services.darkness`)."""
+"""More measurements against the community: staff representation and race pairs (the veil of
+darkness is :mod:`openblotter.services.darkness`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from openblotter.analysis.census_mapping import combined_race_ethnicity
 from openblotter.analysis.representation import race_pair_table, representation_by
 from openblotter.domain.errors import InvalidInput
 from openblotter.services import disclosure, disclosure_analyses, pair_frames, reading, recording
-from openblotter.services.darkness import darkness as darkness  # re-exported for the doors
 from openblotter.services.portal import Portal
 from openblotter.services.requirements import require_fields
 from openblotter.services.residents import race_mapping, residents_by_group
