@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -226,6 +227,10 @@ class OpenBlotterSide:
             name, log = f"{name} ({workers} workers)", log.replace(".log", f"-{workers}w.log")
         env = {**self.env(self.demo_dir if demo else None), **(settings or {})}
         with serving(name, argv, port, logs / log, "/healthz", env=env) as srv:
+            if env.get("OPENBLOTTER_QUERY_SERVING_COPIES", "true").lower() != "false":
+                data_dir = Path(env["OPENBLOTTER_DATA_DIR"])
+                took = wait_for_serving_copies(data_dir / ".serving")
+                print(f"    {name}: serving copies ready {took:.1f} s after the server", flush=True)
             yield srv
 
     def path(self, scenario: str, fresh: int | None = None) -> str:
@@ -294,3 +299,23 @@ class OpenBlotterSide:
             counts = [v for k, v in group.items() if k not in GROUP_BY and isinstance(v, int)]
             total += counts[0] if counts else 0
         return total
+
+
+def wait_for_serving_copies(directory: Path, timeout: float = 3600.0) -> float:
+    """Seconds until the server's DuckDB serving copies (storage/serving.py) are built:
+    some copy exists, none is being built, and nothing changed for a second and a half.
+    The server builds them in the background from its start; timed requests wait for
+    them, as a reader of a server started a minute ago would find them."""
+    start = time.monotonic()
+    seen: tuple[int, int] | None = None
+    stable_since = start
+    while time.monotonic() - start < timeout:
+        copies = sorted(directory.glob("*.duckdb")) if directory.exists() else []
+        building = list(directory.glob("*.building")) if directory.exists() else []
+        state = (len(copies), len(building))
+        if state != seen:
+            seen, stable_since = state, time.monotonic()
+        elif copies and not building and time.monotonic() - stable_since >= 1.5:
+            return time.monotonic() - start - 1.5
+        time.sleep(0.1)
+    raise RuntimeError(f"no serving copies in {directory} after {timeout:.0f} s")

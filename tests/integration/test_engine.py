@@ -98,9 +98,28 @@ def _contacts(rows: int = 260) -> pa.Table:
     return table.append_column("_row_id", pa.array(range(1, rows + 1), pa.int64()))
 
 
-@pytest.fixture(scope="module")
-def engine() -> QueryEngine:
-    return QueryEngine(cache_cells=0)
+@pytest.fixture(scope="module", params=["parquet", "serving copies"])
+def engine(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    contacts: tuple[Path, pl.DataFrame],
+    shuffled: Path,
+    written_by_polars: Path,
+    shootings: tuple[Path, pl.DataFrame],
+) -> QueryEngine:
+    """Every test twice: over the Parquet files, and over their DuckDB serving copies
+    (storage/serving.py), built before the tests and checked to be the ones read."""
+    if request.param == "parquet":
+        return QueryEngine(cache_cells=0)
+    engine = QueryEngine(cache_cells=0, serving_directory=tmp_path_factory.mktemp("serving"))
+    assert engine.serving is not None
+    files = [contacts[0], shuffled, written_by_polars, shootings[0]]
+    engine.prepare(files)
+    engine.serving.wait()
+    for path in files:
+        identity = (str(path), path.stat().st_size, path.stat().st_mtime_ns)
+        assert engine.serving.table(path, identity) is not None, path
+    return engine
 
 
 @pytest.fixture(scope="module")

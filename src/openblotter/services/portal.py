@@ -57,8 +57,14 @@ class Portal:
                 export_memory_limit=settings.export_memory_limit or None,
                 export_threads=settings.export_threads or None,
                 cache_cells=settings.query_cache_cells,
+                serving_directory=self.serving_directory if settings.query_serving_copies else None,
             )
         return self._engine
+
+    @property
+    def serving_directory(self) -> Path:
+        """Where the DuckDB copies that queries read are kept (storage/serving.py)."""
+        return self.settings.data_dir / ".serving"
 
     @property
     def spill_directory(self) -> Path:

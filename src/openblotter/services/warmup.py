@@ -1,4 +1,5 @@
-"""What a web process loads before it serves (``server_preload_analysis``).
+"""What a web process loads before it serves: the analysis libraries
+(``server_preload_analysis``) and the serving copies of the current releases.
 
 The statistics libraries are imported on first use, which keeps a process that
 only publishes or streams small. A server that waits for its first analysis to
@@ -10,6 +11,11 @@ answers anything instead.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from openblotter.services.portal import Portal
 
 
 def load_analysis_libraries() -> None:
@@ -25,3 +31,12 @@ def load_analysis_libraries() -> None:
     import openblotter.analysis.outcome_tests
     import openblotter.analysis.recording
     import openblotter.analysis.suppression  # noqa: F401
+
+
+def prepare_serving_copies(portal: Portal) -> None:
+    """Start building the DuckDB copies of every current release in the background, so
+    that the first queries of a fresh server do not read the Parquet (storage/serving.py)."""
+    if not portal.settings.query_serving_copies:
+        return
+    current = portal.catalog.current_releases().values()
+    portal.query_engine().prepare([portal.release_path(release) for release in current])

@@ -37,6 +37,7 @@ from openblotter.domain.releases import ROW_ID
 from openblotter.domain.schema import SchemaField, TableSchema
 from openblotter.storage.budget import Gate
 from openblotter.storage.limits import Limits
+from openblotter.storage.serving import ServingCopies
 from openblotter.storage.sql import Statement, group_label, quote
 
 T = TypeVar("T")
@@ -127,6 +128,7 @@ class QueryEngine:
         export_concurrency: int = 4,
         export_memory_limit: str | None = None,
         export_threads: int | None = None,
+        serving_directory: Path | None = None,
     ) -> None:
         config: dict[str, Any] = {}
         if threads:
@@ -154,12 +156,21 @@ class QueryEngine:
         # Downloads run in a DuckDB of their own with a small memory limit (a sort spills to
         # temp_directory), so a full export of any size fits the server's export budget.
         self._exports = _export_connection(export_memory_limit, export_threads, temp_directory)
+        # Queries read a DuckDB copy of each release file once it is built (storage/serving.py);
+        # downloads stream the Parquet (their own connection, its memory limit).
+        self.serving = (
+            ServingCopies(serving_directory, [self._connection, self._pages], temp_directory)
+            if serving_directory is not None
+            else None
+        )
         self._cache = _ResultCache(cache_cells)
         self._ordered: dict[tuple[str, int, int], bool] = {}
         self._types: dict[tuple[str, int, int], dict[str, str]] = {}
 
     def close(self) -> None:
         """Close the DuckDB connections."""
+        if self.serving is not None:
+            self.serving.close()
         self._pages.close()
         self._connection.close()
         if self._exports is not None:
@@ -313,7 +324,8 @@ class QueryEngine:
         EXPORT_WAIT seconds, then Busy); otherwise (an analysis reading its table) a query slot.
         ``with_row_id`` adds the ``_row_id`` column last (a door's stable row identity).
         """
-        statement = self._statement(path, schema, spec)
+        own_connection = download and self._exports is not None
+        statement = self._statement(path, schema, spec, serving=not own_connection)
         columns = [
             ExportColumn(name, statement.column(name), statement.fields[name])
             for name in spec.fields or statement.fields
@@ -425,9 +437,22 @@ class QueryEngine:
 
     # --- helpers ---------------------------------------------------------------------
 
-    def _statement(self, path: Path, schema: TableSchema, spec: QuerySpec) -> Statement:
+    def _statement(
+        self, path: Path, schema: TableSchema, spec: QuerySpec, *, serving: bool = True
+    ) -> Statement:
+        """The statement of ``spec`` over the file, or over its serving copy when attached
+        (``serving``: the query runs on a connection the copies are attached to)."""
         check_spec(spec, schema)
-        return Statement(Path(path), schema, self._stored_types(path))
+        stored = self._stored_types(path)
+        table = None
+        if serving and self.serving is not None:
+            table = self.serving.table(Path(path), _identity(path))
+        return Statement(Path(path), schema, stored, table=table)
+
+    def prepare(self, paths: Sequence[Path]) -> None:
+        """Build (in the background) the serving copies of these release files."""
+        if self.serving is not None:
+            self.serving.prepare((Path(p), _identity(p)) for p in paths)
 
     def _stored_types(self, path: Path) -> dict[str, str]:
         """The file's DuckDB column types (checked once per file)."""

@@ -41,11 +41,19 @@ def quote(name: str) -> str:
 class Statement:
     """SQL text built from schema-checked names, and the values bound to it."""
 
-    def __init__(self, path: Path, schema: TableSchema, stored: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        path: Path,
+        schema: TableSchema,
+        stored: Mapping[str, str],
+        *,
+        table: str | None = None,
+    ) -> None:
         self.fields = {f.name: f for f in schema.published_fields()}
         self.stored = stored
         self.params: list[Any] = []
-        self.source = f"read_parquet({self.bind(str(path))})"
+        # ``table``: the file's serving copy (storage/serving.py), a name the engine made.
+        self.source = table or f"read_parquet({self.bind(str(path))})"
 
     def bind(self, value: Any) -> str:
         """A placeholder (``$n``) for ``value``, which is added to ``params``."""

@@ -62,7 +62,7 @@ def serve(settings: Settings, say: Callable[[str], None], workers: int = 1) -> N
 
     from openblotter.services.derivation_repair import missing_derivations
     from openblotter.services.portal import Portal
-    from openblotter.services.warmup import load_analysis_libraries
+    from openblotter.services.warmup import load_analysis_libraries, prepare_serving_copies
     from openblotter.web.app import create_app
     from openblotter.web.connections import server_config
 
@@ -86,6 +86,7 @@ def serve(settings: Settings, say: Callable[[str], None], workers: int = 1) -> N
         if settings.server_preload_analysis:
             load_analysis_libraries()  # before serving: not in the middle of the first requests
         app = create_app(settings)
+        prepare_serving_copies(app.state.portal)  # built in the background (storage/serving.py)
         config = server_config(app, settings)  # timeouts and caps: web/connections.py
         shown_host = f"[{settings.host}]" if ":" in settings.host else settings.host
         say(f"Serving {settings.portal_name} on http://{shown_host}:{settings.port}")

@@ -45,12 +45,14 @@ class WorkerApp:
     buckets: SharedTokenBuckets | None
 
     def __call__(self) -> Any:
-        from openblotter.services.warmup import load_analysis_libraries
+        from openblotter.services.warmup import load_analysis_libraries, prepare_serving_copies
         from openblotter.web.app import create_app
 
         if self.settings.server_preload_analysis:
             load_analysis_libraries()  # in each worker, before it answers (services/warmup.py)
-        return create_app(self.settings, buckets=self.buckets)
+        app = create_app(self.settings, buckets=self.buckets)
+        prepare_serving_copies(app.state.portal)  # one worker builds each copy (a file lock)
+        return app
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,190 @@
+"""Serving copies (storage/serving.py): a DuckDB table per release file, read by queries.
+
+The copy is derived data: the answers must be the same with it, without it, while it is
+built, when it is stale or damaged, and when another process is building it. The file
+is the Washington Post's real fatal police shootings (messy: blank races and ages), and
+Dallas's real 2016 use of force published through the portal.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import time
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+from fastapi.testclient import TestClient
+
+from openblotter.domain.query.parse import parse_query
+from openblotter.domain.schema import TableSchema
+from openblotter.storage.engine import QueryEngine
+from openblotter.storage.serving import RECHECK_SECONDS
+from openblotter.web.app import create_app
+from tests.conftest import REAL_DATA
+from tests.factories import make_portal, make_settings, publish_dallas
+
+SHOOTINGS_CSV = REAL_DATA / "national" / "fatal-police-shootings-data_wapo_2021snapshot.csv"
+SCHEMA = TableSchema.from_descriptor(
+    {
+        "fields": [
+            {"name": "id", "type": "integer"},
+            {"name": "date", "type": "date"},
+            {"name": "age", "type": "integer"},
+            *({"name": n, "type": "string"} for n in ("race", "gender", "state", "flee")),
+        ]
+    }
+)
+
+
+def write_shootings(path: Path, rows: int | None = None) -> Path:
+    frame = pl.read_csv(SHOOTINGS_CSV, infer_schema=False).select(
+        pl.col("id").cast(pl.Int64),
+        pl.col("date").str.to_date("%Y-%m-%d"),
+        pl.col("age").cast(pl.Int64),
+        "race",
+        "gender",
+        "state",
+        "flee",
+    )
+    frame = frame.head(rows) if rows else frame
+    frame = frame.with_columns(pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("_row_id"))
+    frame.write_parquet(path, row_group_size=500)
+    return path
+
+
+def identity(path: Path) -> tuple[str, int, int]:
+    stat = path.stat()
+    return str(path), stat.st_size, stat.st_mtime_ns
+
+
+def answers(engine: QueryEngine, path: Path) -> dict[str, Any]:
+    """Pages, a count, facets and a group-by, under filters and a sort."""
+    spec = parse_query({"race": "B", "_size": "50"}, SCHEMA)
+    page = engine.rows(path, SCHEMA, spec)
+    following = parse_query({"race": "B", "_size": "50", "_next": page.next or ""}, SCHEMA)
+    sorted_spec = parse_query({"age__gte": "60", "_sort": "-age", "_size": "20"}, SCHEMA)
+    group = parse_query({"_group": "race,gender", "_agg": "count,avg:age"}, SCHEMA)
+    return {
+        "page": page.rows,
+        "next": engine.rows(path, SCHEMA, following).rows,
+        "count": engine.count(path, SCHEMA, parse_query({"age__lt": "21"}, SCHEMA)),
+        "facets": engine.facets(path, SCHEMA, spec, ["state", "flee"]),
+        "sorted": engine.rows(path, SCHEMA, sorted_spec).rows,
+        "groups": engine.aggregate(path, SCHEMA, group).groups,
+    }
+
+
+def test_the_first_queries_read_the_parquet_then_the_copy_answers_the_same(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "release").mkdir()
+    path = write_shootings(tmp_path / "release" / "2021-Q1.parquet")
+    engine = QueryEngine(cache_cells=0, serving_directory=tmp_path / "serving")
+    assert engine.serving is not None
+    copy = engine.serving.copy_path(path)
+    first = answers(engine, path)  # asks for the copy; read from the Parquet meanwhile
+    engine.serving.wait()
+    assert copy.exists()
+    assert engine.serving.table(path, identity(path)) is not None
+    assert answers(engine, path) == first
+    plain = QueryEngine(cache_cells=0)
+    assert answers(plain, path) == first
+    assert first["count"] > 0 and first["next"] and first["sorted"][0]["age"] >= 60
+
+
+@pytest.fixture
+def release(tmp_path: Path) -> Path:
+    (tmp_path / "release").mkdir()
+    return write_shootings(tmp_path / "release" / "2021-Q1.parquet")
+
+
+def built(release: Path, serving: Path) -> Path:
+    engine = QueryEngine(cache_cells=0, serving_directory=serving)
+    assert engine.serving is not None
+    engine.prepare([release])
+    engine.serving.wait()
+    copy = engine.serving.copy_path(release)
+    assert copy.exists()
+    engine.close()
+    return copy
+
+
+def test_a_copy_of_an_earlier_version_of_the_file_is_not_read(
+    release: Path, tmp_path: Path
+) -> None:
+    copy = built(release, tmp_path / "serving")
+    write_shootings(release, rows=300)  # the same path, other rows (a repaired file)
+    engine = QueryEngine(cache_cells=0, serving_directory=tmp_path / "serving")
+    assert engine.serving is not None
+    whole = parse_query({}, SCHEMA)
+    assert engine.count(release, SCHEMA, whole) == 300
+    assert engine.serving.table(release, identity(release)) is None
+    engine.serving.wait()
+    assert engine.serving.table(release, identity(release)) is not None
+    assert engine.count(release, SCHEMA, whole) == 300
+    assert copy.exists()
+
+
+def test_a_damaged_copy_is_built_again(release: Path, tmp_path: Path) -> None:
+    copy = built(release, tmp_path / "serving")
+    expected = answers(QueryEngine(cache_cells=0), release)
+    copy.write_bytes(b"not a DuckDB file" * 100)
+    engine = QueryEngine(cache_cells=0, serving_directory=tmp_path / "serving")
+    assert engine.serving is not None
+    assert answers(engine, release) == expected
+    engine.serving.wait()
+    assert engine.serving.table(release, identity(release)) is not None
+    assert answers(engine, release) == expected
+
+
+def test_while_another_process_builds_the_copy_queries_read_the_parquet(
+    release: Path, tmp_path: Path
+) -> None:
+    engine = QueryEngine(cache_cells=0, serving_directory=tmp_path / "serving")
+    assert engine.serving is not None
+    copy = engine.serving.copy_path(release)
+    copy.parent.mkdir(parents=True)
+    expected = answers(QueryEngine(cache_cells=0), release)
+    with open(copy.with_name(copy.name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # as another web process holds it while it builds
+        assert answers(engine, release) == expected
+        engine.serving.wait()
+        assert not copy.exists()
+    time.sleep(RECHECK_SECONDS)
+    assert answers(engine, release) == expected  # looks again: builds it now
+    engine.serving.wait()
+    assert copy.exists()
+    assert engine.serving.table(release, identity(release)) is not None
+
+
+def test_the_portal_keeps_copies_in_its_data_directory_and_the_api_answers_the_same(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    publish_dallas(make_portal(data), tmp_path, residents=False)
+    asked = [
+        "/api/v1/datasets/use_of_force/rows?_size=7&_count=true",
+        "/api/v1/datasets/use_of_force/rows?_sort=-subject_race&_size=5",
+        "/api/v1/datasets/use_of_force/facets?_facet=subject_race",
+        "/api/v1/datasets/use_of_force/aggregate?_group=subject_race&_agg=count",
+    ]
+    with TestClient(create_app(make_settings(data, query_cache_cells=0))) as client:
+        before = [client.get(url).json() for url in asked]
+        engine = client.app.state.portal.query_engine()  # type: ignore[attr-defined]
+        engine.serving.wait()
+        copies = list((data / ".serving").glob("*.duckdb"))
+        assert len(copies) == 1
+        after = [client.get(url).json() for url in asked]
+    assert after == before
+    assert all("error" not in body for body in before), before
+    assert len(before[0]["rows"]) == 7 and before[0]["total"] > 7
+
+    off = tmp_path / "off"
+    publish_dallas(make_portal(off), tmp_path, residents=False)
+    settings = make_settings(off, query_serving_copies=False)
+    with TestClient(create_app(settings)) as client:
+        assert [client.get(url).json() for url in asked] == before
+        assert client.app.state.portal.query_engine().serving is None  # type: ignore[attr-defined]
+    assert not (off / ".serving").exists()
