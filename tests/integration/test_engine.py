@@ -214,6 +214,11 @@ FILTERS: list[tuple[dict[str, Any], pl.Expr]] = [
     ({"subject_race": ["Black", "Asian"]}, c("subject_race").is_in(["Black", "Asian"])),
     ({"subject_race__ne": "White"}, c("subject_race").ne_missing("White")),
     (
+        {"subject_race__ne": ["White", "Black"], "subject_age__ne": "25"},
+        c("subject_race").is_in(["White", "Black"]).not_().fill_null(True)
+        & c("subject_age").ne_missing(25),
+    ),
+    (
         {"subject_race__in": "White,Hispanic", "arrested": "yes"},
         c("subject_race").is_in(["White", "Hispanic"]) & c("arrested"),
     ),

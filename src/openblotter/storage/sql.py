@@ -29,6 +29,8 @@ from openblotter.domain.schema import TableSchema
 
 _RANGE_SYMBOLS = {"gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 _TRUNCATIONS = {"date_trunc_y": "year", "date_trunc_ym": "month", "date_trunc_ymd": "day"}
+#: A "not" filter of up to this many values is a chain of IS DISTINCT FROM, not NOT IN.
+_DISTINCT_CHAIN = 8
 #: The SQL operand of a filter: a checked column (or output), possibly transformed.
 Operand = Callable[[Filter], str]
 
@@ -110,6 +112,11 @@ class Statement:
             return f"contains(lower({column}), {self.bind(str(item.values[0]).lower())})"
         if item.operator == "like":
             return f"({column} LIKE {self.bind(str(item.values[0]))})"
+        if item.operator == "ne" and 0 < len(item.values) <= _DISTINCT_CHAIN:
+            # The same rows as the NOT IN form below (nulls kept), which DuckDB runs about
+            # 4x slower: the OR keeps the filter out of the scan (docs/performance.md).
+            distinct = (f"{column} IS DISTINCT FROM {self.bind(v)}" for v in item.values)
+            return "(" + " AND ".join(distinct) + ")"
         if item.operator in ("eq", "in", "ne"):
             listed = ", ".join(self.bind(v) for v in item.values) or "NULL"
             if item.operator == "ne":
