@@ -9,6 +9,7 @@ Dallas's real 2016 use of force published through the portal.
 from __future__ import annotations
 
 import fcntl
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,8 @@ from fastapi.testclient import TestClient
 
 from openblotter.domain.query.parse import parse_query
 from openblotter.domain.schema import TableSchema
+from openblotter.services.purge import purge
+from openblotter.storage import serving
 from openblotter.storage.engine import QueryEngine
 from openblotter.storage.serving import RECHECK_SECONDS
 from openblotter.web.app import create_app
@@ -188,3 +191,43 @@ def test_the_portal_keeps_copies_in_its_data_directory_and_the_api_answers_the_s
         assert [client.get(url).json() for url in asked] == before
         assert client.app.state.portal.query_engine().serving is None  # type: ignore[attr-defined]
     assert not (off / ".serving").exists()
+
+
+def _open_copies(directory: Path, dataset: str = "use_of_force") -> list[str]:
+    """The copies of a dataset this process holds open (a deleted one's blocks stay on disk)."""
+    held = []
+    for fd in Path("/proc/self/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith(str(directory / f"{dataset}--")) and ".duckdb" in target:
+            held.append(target)
+    return held
+
+
+def test_a_purge_deletes_the_copy_and_a_running_server_lets_it_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "data"
+    portal = make_portal(data)
+    publish_dallas(portal, tmp_path)
+    url = "/api/v1/datasets/use_of_force/rows?_size=3"
+    other = "/api/v1/datasets/community_demographics/rows?_size=3"
+    with TestClient(create_app(make_settings(data, query_cache_cells=0))) as client:
+        assert client.get(url).status_code == 200
+        engine = client.app.state.portal.query_engine()  # type: ignore[attr-defined]
+        engine.serving.wait()
+        assert client.get(url).status_code == 200  # now from the copy
+        copies = data / ".serving"
+        purged = [p for p in copies.glob("*.duckdb") if p.name.startswith("use_of_force--")]
+        assert len(purged) == 1 and set(_open_copies(copies)) == {str(purged[0])}
+
+        result = purge(portal, "use_of_force", "2016-Q4", reason="a name was published")
+        assert result.files_deleted
+        assert not list(copies.glob("use_of_force--*"))  # the copy and its lock file
+
+        monkeypatch.setattr(serving, "SWEEP_SECONDS", 0.0)
+        assert client.get(url).status_code == 404  # no release left to answer
+        assert client.get(other).status_code == 200  # any query looks over the copies
+        assert _open_copies(copies) == []

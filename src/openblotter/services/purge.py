@@ -12,6 +12,8 @@
   why; the validation report (which quotes rows) and the changelog are
   erased, and the catalog is compacted (SQLite: checkpoint and VACUUM, so no
   deleted value stays in free pages or the write-ahead log);
+- its serving copy (a DuckDB table of the same rows, storage/serving.py) is deleted
+  with the file, after any build of it that is running;
 - in-process caches of its file (schemas, counts-only tables) are dropped, and
   DuckDB spill files that a killed query left in the data directory are removed;
 - the audit log gets a ``purge`` entry; earlier entries (which hold no row) stay;
@@ -36,6 +38,7 @@ from openblotter.ingest.mapping.people import ROLES
 from openblotter.services import disclosure_tables, reading
 from openblotter.services.person_tables import person_dataset_id
 from openblotter.services.portal import Portal
+from openblotter.storage.serving import remove_copy
 
 #: How a derived release names its source (services/derived.py).
 _DERIVED_PREFIX = "derived from "
@@ -216,6 +219,10 @@ def _delete_files(
         reading.forget_file(key)
         if portal.catalog.file_in_use(key):
             kept.append(key)  # the same bytes are another release's, which stays
-        elif portal.files.delete(key):
-            deleted.append(key)
+        else:
+            # The serving copy holds the same rows (storage/serving.py); a running server
+            # lets it go within seconds (ServingCopies.table).
+            remove_copy(portal.serving_directory, portal.files.local_path(key))
+            if portal.files.delete(key):
+                deleted.append(key)
     return tuple(deleted), tuple(kept)

@@ -40,6 +40,8 @@ TABLE = "release"
 SOURCE = "source_file"
 #: How long a process waits before it looks again for a copy it did not find.
 RECHECK_SECONDS = 1.0
+#: How often a process looks whether copies it attached were deleted (a purge).
+SWEEP_SECONDS = 5.0
 #: Memory of the DuckDB that builds copies (it streams the Parquet into the table).
 BUILD_MEMORY_LIMIT = "256MB"
 
@@ -67,14 +69,19 @@ class ServingCopies:
         self._builder: threading.Thread | None = None
         self._closed = False
         self._aliases = 0
+        #: Each attached copy's alias and file, and when they were last looked over.
+        self._files: dict[Identity, tuple[str, Path, int | None]] = {}
+        self._swept = time.monotonic()
 
     def table(self, path: Path, identity: Identity) -> str | None:
         """The attached copy of ``path`` as a table name, or None: read the Parquet
         (a copy is then built in the background, or looked for again a second later)."""
+        now = time.monotonic()
+        if now - self._swept >= SWEEP_SECONDS:
+            self._sweep(now)
         table = self._attached.get(identity)
         if table is not None:
             return table
-        now = time.monotonic()
         if now - self._looked.get(identity, -RECHECK_SECONDS) < RECHECK_SECONDS:
             return None
         with self._lock:
@@ -105,8 +112,8 @@ class ServingCopies:
                 self._work.put(None)
 
     def copy_path(self, path: Path) -> Path:
-        """Where the copy of a release file lives: named after its dataset folder and file."""
-        return self.directory / f"{path.parent.name}--{path.stem}.duckdb"
+        """Where the copy of a release file lives (:func:`copy_path`)."""
+        return copy_path(self.directory, path)
 
     # --- attaching -------------------------------------------------------------------
 
@@ -137,7 +144,26 @@ class ServingCopies:
             return None
         table = f"{quote(alias)}.main.{quote(TABLE)}"
         self._attached[identity] = table
+        self._files[identity] = (alias, copy, _inode(copy))
         return table
+
+    def _sweep(self, now: float) -> None:
+        """Detach the copies deleted or replaced since they were attached (a purge deletes
+        its release's copy, :func:`remove_copy`): their rows leave the disk once detached."""
+        with self._lock:
+            self._swept = now
+            gone = [i for i, (_, copy, inode) in self._files.items() if _inode(copy) != inode]
+            for identity in gone:
+                alias, _, _ = self._files.pop(identity)
+                self._attached.pop(identity, None)
+                for connection in self._connections:
+                    cursor = connection.cursor()
+                    try:
+                        cursor.execute(f"DETACH {quote(alias)}")
+                    except duckdb.Error as error:
+                        log.warning("serving copy %s not detached: %s", alias, error)
+                    finally:
+                        cursor.close()
 
     # --- building --------------------------------------------------------------------
 
@@ -193,4 +219,45 @@ class ServingCopies:
                     [identity[1], identity[2]],
                 )
                 connection.execute("CHECKPOINT")
+            if _identity(path) != identity:
+                # Replaced or deleted (a purge) while it was read: its rows must not stay.
+                building.unlink(missing_ok=True)
+                return
             os.replace(building, copy)
+
+
+def copy_path(directory: Path, path: Path) -> Path:
+    """Where the copy of a release file lives: named after its dataset folder and file."""
+    return directory / f"{path.parent.name}--{path.stem}.duckdb"
+
+
+def remove_copy(directory: Path, path: Path) -> bool:
+    """Delete the copy of a release file (a purge): after any build of it that is running
+    (its lock), with what a killed build left. Returns whether a copy was there."""
+    copy = copy_path(directory, path)
+    lock_path = copy.with_name(copy.name + ".lock")
+    if not lock_path.exists():
+        return False
+    with open(lock_path, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        found = copy.exists()
+        building = copy.with_name(copy.name + ".building")
+        for leftover in (copy, building, building.with_name(building.name + ".wal")):
+            leftover.unlink(missing_ok=True)
+    lock_path.unlink(missing_ok=True)
+    return found
+
+
+def _identity(path: Path) -> Identity | None:
+    try:
+        stat = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return str(path), stat.st_size, stat.st_mtime_ns
+
+
+def _inode(path: Path) -> int | None:
+    try:
+        return os.stat(path).st_ino
+    except FileNotFoundError:
+        return None
