@@ -17,6 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pyarrow.parquet as pq
 import pytest
 from fastapi.testclient import TestClient
@@ -25,6 +26,7 @@ from openblotter.domain.errors import Gone
 from openblotter.services.portal import Portal
 from openblotter.services.purge import purge
 from openblotter.services.releases import withdraw
+from openblotter.storage.serving import TABLE
 from openblotter.web.app import create_app
 from tests.factories import (
     DALLAS_USE_OF_FORCE,
@@ -70,6 +72,11 @@ def _files_with_markers(data_dir: Path) -> set[str]:
             text = str(pq.read_table(path).to_pylist()).encode()
             if any(m in text for m in MARKERS):
                 found.add(path.name + " (read back)")
+        if path.suffix == ".duckdb":  # a serving copy (storage/serving.py), compressed
+            with duckdb.connect(str(path), read_only=True) as copy:
+                text = str(copy.execute(f"SELECT * FROM {TABLE}").fetchall()).encode()
+            if any(m in text for m in MARKERS):
+                found.add(path.name + " (read back)")
     return found
 
 
@@ -87,6 +94,11 @@ def test_a_purged_release_leaves_no_byte_of_its_rows(portal: Portal) -> None:
     assert "catalog.sqlite" in before or "catalog.sqlite-wal" in before  # the report quotes them
     assert any("read back" in name for name in before)
     bad = portal.release("use_of_force", "2016-Q4")
+    engine = portal.query_engine()  # queried: its serving copy holds the rows too
+    assert engine.serving is not None
+    engine.prepare([portal.release_path(bad)])
+    engine.serving.wait()
+    assert any(".duckdb (read back)" in name for name in _files_with_markers(data_dir))
     spill = data_dir / ".duckdb-tmp" / "duckdb_temp_storage-0.tmp"  # a killed query's leftover
     spill.parent.mkdir(exist_ok=True)
     spill.write_bytes(b"ZQXPURGE-7731 spilled")
