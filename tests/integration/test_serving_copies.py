@@ -90,6 +90,7 @@ def test_the_first_queries_read_the_parquet_then_the_copy_answers_the_same(
     first = answers(engine, path)  # asks for the copy; read from the Parquet meanwhile
     engine.serving.wait()
     assert copy.exists()
+    assert copy.stat().st_mode & 0o777 == 0o600  # the release's rows: the portal's user only
     assert engine.serving.table(path, identity(path)) is not None
     assert answers(engine, path) == first
     plain = QueryEngine(cache_cells=0)

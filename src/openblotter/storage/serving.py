@@ -27,7 +27,7 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import duckdb
 
@@ -196,7 +196,7 @@ class ServingCopies:
     def _build(self, path: Path, identity: Identity) -> None:
         copy = self.copy_path(path)
         copy.parent.mkdir(parents=True, exist_ok=True)
-        with open(copy.with_name(copy.name + ".lock"), "a") as lock:
+        with _lock_file(copy) as lock:
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -223,6 +223,7 @@ class ServingCopies:
                 # Replaced or deleted (a purge) while it was read: its rows must not stay.
                 building.unlink(missing_ok=True)
                 return
+            os.chmod(building, 0o600)  # the same rows as the release file, as private
             os.replace(building, copy)
 
 
@@ -238,7 +239,7 @@ def remove_copy(directory: Path, path: Path) -> bool:
     lock_path = copy.with_name(copy.name + ".lock")
     if not lock_path.exists():
         return False
-    with open(lock_path, "a") as lock:
+    with _lock_file(copy) as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         found = copy.exists()
         building = copy.with_name(copy.name + ".building")
@@ -261,3 +262,9 @@ def _inode(path: Path) -> int | None:
         return os.stat(path).st_ino
     except FileNotFoundError:
         return None
+
+
+def _lock_file(copy: Path) -> IO[str]:
+    """The copy's lock file, opened (created readable by the portal's user only)."""
+    descriptor = os.open(copy.with_name(copy.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    return os.fdopen(descriptor, "r+")
