@@ -55,11 +55,15 @@ bench-test: install
 	.venv-bench/bin/python -m pytest benchmarks/test_harness.py benchmarks/test_generate_streamed.py -q -p no:cacheprovider
 
 # --inexact: keep packages installed by other targets (the dev tools), install what is missing.
+# --compile-bytecode: where Python writes no bytecode (PYTHONDONTWRITEBYTECODE), every command
+# would compile its imports again (openblotter --help: 4.1 s instead of 1.6 s).
 install: $(UV)
-	$(UV) sync --frozen --no-dev --inexact
+	$(UV) sync --frozen --no-dev --inexact --compile-bytecode
+	$(BIN)/python -m compileall -q src > /dev/null
 
 install-dev: $(UV)
-	$(UV) sync --frozen --inexact
+	$(UV) sync --frozen --inexact --compile-bytecode
+	$(BIN)/python -m compileall -q src > /dev/null
 
 system-deps:
 	bash scripts/install-system-deps.sh
