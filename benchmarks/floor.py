@@ -32,13 +32,32 @@ class DuckDBFloor:
     key = "duckdb"
     label = "DuckDB in-process (floor)"
 
-    def __init__(self, parquet: Path) -> None:
+    def __init__(self, parquet: Path, copy: Path | None = None) -> None:
         import duckdb  # only in the benchmark's environment
 
         self.connection = duckdb.connect()
-        # A view cannot take a bound parameter; the path is our own file, quoted as SQL text.
+        # A view cannot take a bound parameter; the paths are our own files, quoted as SQL text.
         quoted = str(parquet).replace("'", "''")
-        self.connection.execute(f"create view contacts as select * from read_parquet('{quoted}')")
+        # What the server reads: its serving copy of the release (storage/serving.py) when
+        # there is one, else the Parquet file.
+        if copy is not None:
+            copied = str(copy).replace("'", "''")
+            self.connection.execute(f"attach '{copied}' as serving (read_only)")
+            self.connection.execute("create view contacts as select * from serving.release")
+        else:
+            self.connection.execute(
+                f"create view contacts as select * from read_parquet('{quoted}')"
+            )
+        self.source = "its serving copy" if copy is not None else "its Parquet file"
+        # Downloads stream the Parquet file, so the export's floor reads it too.
+        self.parquet = f"read_parquet('{quoted}')"
+        # The server leaves ORDER BY out of an unsorted page when the file is in _row_id
+        # order (a scan stops after its rows); the floor does the same when it is.
+        (misplaced,) = self.connection.execute(
+            f"select count(*) from read_parquet('{quoted}', file_row_number = true) "
+            f"where {ROW_ID} is distinct from file_row_number + 1"
+        ).fetchone()
+        self.in_order = misplaced == 0
         self.deep_row_id: int | None = None
 
     def _fetch(self, sql: str, params: list[Any]) -> int:
@@ -46,7 +65,7 @@ class DuckDBFloor:
 
     def _queries(self, scenario: str) -> Callable[[str], None]:
         noop = f"{FRESH_COLUMN} != ?"
-        order = f"order by {ROW_ID} limit {PAGE_SIZE}"
+        order = ("" if self.in_order else f"order by {ROW_ID} ") + f"limit {PAGE_SIZE}"
         where = " and ".join(f"{column} = ?" for column in FILTER)
 
         def filtered(fresh: str) -> None:
@@ -82,7 +101,7 @@ class DuckDBFloor:
         def csv(fresh: str) -> None:
             # COPY takes no bound parameters; the fresh value is our own "Z<number>".
             self.connection.execute(
-                f"copy (select * from contacts where {FRESH_COLUMN} != '{fresh}') "
+                f"copy (select * from {self.parquet} where {FRESH_COLUMN} != '{fresh}') "
                 "to '/dev/null' (format csv, header)"
             )
 
@@ -115,3 +134,9 @@ class DuckDBFloor:
 
     def median(self, scenario: str, warmup: int, reps: int) -> float:
         return statistics.median(self.time(scenario, warmup, reps))
+
+
+def serving_copy(data_dir: Path) -> Path | None:
+    """The largest serving copy under OpenBlotter's data directory (the release's)."""
+    copies = sorted((data_dir / ".serving").glob("*.duckdb"), key=lambda p: p.stat().st_size)
+    return copies[-1] if copies else None

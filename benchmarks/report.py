@@ -30,7 +30,7 @@ class Line:
     target: str
     met: str
     note: str = ""
-    #: DuckDB in-process over the same Parquet file, same predicate: the floor.
+    #: DuckDB in-process over what the server reads (its serving copy), same predicate.
     floor: str = "—"
     #: OpenBlotter answering the same request again (its result cache), beside the headline.
     cached: str = "—"
