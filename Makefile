@@ -34,7 +34,7 @@ lint: install-dev
 screenshots: install-dev system-deps
 	OPENBLOTTER_SCREENSHOTS=docs/screenshots $(BIN)/pytest -p no:cacheprovider -m browser tests/browser
 
-## Benchmarks against Datasette 0.65 + sqlite-utils on 1,000,000 rows (own environment, ~10-15 min)
+## Benchmarks against Datasette 0.65 + sqlite-utils on 1,000,000 rows (own environment; 6 min on a quiet machine)
 bench: install
 	UV=$(abspath $(UV)) bash benchmarks/run.sh
 
@@ -42,7 +42,7 @@ bench: install
 bench-smoke: install
 	UV=$(abspath $(UV)) bash benchmarks/run.sh --smoke
 
-## OpenBlotter alone at 100,000,000 rows (hours on 2 cores; never in CI) -> benchmarks/work/big-<rows>.md
+## OpenBlotter alone at 100,000,000 rows (about 40 minutes on 2 quiet cores; never in CI) -> benchmarks/work/big-<rows>.md
 ## make bench-100m BIG_ROWS=20000000 for a smaller run
 BIG_ROWS ?= 100000000
 bench-100m: install
