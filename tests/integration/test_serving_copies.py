@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 from openblotter.domain.query.parse import parse_query
 from openblotter.domain.schema import TableSchema
 from openblotter.services.purge import purge
+from openblotter.services.warmup import prepare_serving_copies
 from openblotter.storage import serving
 from openblotter.storage.engine import QueryEngine
 from openblotter.storage.serving import RECHECK_SECONDS
@@ -232,3 +233,21 @@ def test_a_purge_deletes_the_copy_and_a_running_server_lets_it_go(
         assert client.get(url).status_code == 404  # no release left to answer
         assert client.get(other).status_code == 200  # any query looks over the copies
         assert _open_copies(copies) == []
+
+
+def test_a_server_starts_when_a_current_release_file_is_missing(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    publish_dallas(make_portal(data), tmp_path)
+    missing = next((data / "releases" / "use_of_force").glob("*.parquet"))
+    missing.unlink()
+    portal = make_portal(data)
+    prepare_serving_copies(portal)  # what `serve` does before it answers
+    engine = portal.query_engine()
+    assert engine.serving is not None
+    engine.serving.wait()
+    copies = sorted(p.name for p in (data / ".serving").glob("*.duckdb"))
+    assert [name.split("--")[0] for name in copies] == ["community_demographics"]
+    with TestClient(create_app(make_settings(data))) as client:
+        answer = client.get("/api/v1/datasets/use_of_force/rows")
+    assert answer.status_code == 404
+    assert "missing from the data directory" in answer.json()["error"]["message"]

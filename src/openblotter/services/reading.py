@@ -29,7 +29,7 @@ from openblotter.domain.schema import TableSchema
 from openblotter.services.codes import check_coded_filters
 from openblotter.services.portal import Portal
 from openblotter.storage.budget import CURRENT_REQUEST
-from openblotter.storage.engine import QueryEngine
+from openblotter.storage.engine import QueryEngine, missing_release_file
 
 Params = Sequence[tuple[str, str]]
 #: What a door adds to the parsed query in code (an offset, a where expression); the engine
@@ -50,7 +50,10 @@ class Target:
 @lru_cache(maxsize=512)
 def _file_columns(path: Path) -> frozenset[str]:
     # Release files are immutable, so their column list can be cached by path.
-    return frozenset(pq.read_schema(path).names)
+    try:
+        return frozenset(pq.read_schema(path).names)
+    except FileNotFoundError:
+        raise missing_release_file() from None
 
 
 _SCHEMAS: dict[str, TableSchema] = {}

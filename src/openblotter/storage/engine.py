@@ -450,9 +450,17 @@ class QueryEngine:
         return Statement(Path(path), schema, stored, table=table)
 
     def prepare(self, paths: Sequence[Path]) -> None:
-        """Build (in the background) the serving copies of these release files."""
-        if self.serving is not None:
-            self.serving.prepare((Path(p), _identity(p)) for p in paths)
+        """Build (in the background) the serving copies of these release files; a file
+        missing from the data directory is left out (its queries say so when asked)."""
+        if self.serving is None:
+            return
+        present = []
+        for path in paths:
+            try:
+                present.append((Path(path), _identity(path)))
+            except NotFound:
+                continue
+        self.serving.prepare(present)
 
     def _stored_types(self, path: Path) -> dict[str, str]:
         """The file's DuckDB column types (checked once per file)."""
@@ -553,11 +561,16 @@ def _identity(path: Path) -> tuple[str, int, int]:
     try:
         stat = os.stat(path)
     except FileNotFoundError:
-        raise NotFound(
-            "The release file is missing from the data directory; ask the portal's operator.",
-            detail={"parameter": "_release", "allowed": "a published release"},
-        ) from None
+        raise missing_release_file() from None
     return str(path), stat.st_size, stat.st_mtime_ns
+
+
+def missing_release_file() -> NotFound:
+    """What a query of a release whose file is gone from the data directory is told."""
+    return NotFound(
+        "The release file is missing from the data directory; ask the portal's operator.",
+        detail={"parameter": "_release", "allowed": "a published release"},
+    )
 
 
 def _as_json(fetched: list[tuple[Any, ...]], names: list[str]) -> list[dict[str, Any]]:
