@@ -1,4 +1,8 @@
-"""The query engine: a QuerySpec run by DuckDB over one release's Parquet file.
+"""The query engine: a QuerySpec run by DuckDB over one release.
+
+Queries read the release's serving copy, a DuckDB table of its rows
+(:mod:`openblotter.storage.serving`), once it is attached, and its Parquet file
+until then; downloads always stream the Parquet file.
 
 The SQL comes from :mod:`openblotter.storage.sql` (checked, quoted names and
 fixed keywords; every value bound); this module runs it. One DuckDB connection

@@ -1,4 +1,7 @@
-"""The SQL of a query: a QuerySpec as DuckDB text over one Parquet file, values bound.
+"""The SQL of a query: a QuerySpec as DuckDB text over one release, values bound.
+
+The release is its serving copy (a DuckDB table, storage/serving.py) once attached,
+else its Parquet file.
 
 SQL text is built only from names checked against the schema (and quoted) and
 from fixed keywords; every value, the file path included, is a bound
