@@ -586,7 +586,7 @@ def _as_json(fetched: list[tuple[Any, ...]], names: list[str]) -> list[dict[str,
     temporal = [i for i in range(len(names)) if isinstance(_first(fetched, i), date | time)]
     if not temporal:
         return [dict(zip(names, row, strict=False)) for row in fetched]
-    # Column by column: a quarter less time than formatting row by row (100 rows, 2 dates).
+    # Column by column: one pass per date or time column, not a copy of every row.
     columns: list[Any] = list(zip(*fetched, strict=True))
     for i in temporal:
         columns[i] = [None if value is None else value.isoformat() for value in columns[i]]
