@@ -32,19 +32,27 @@ def invalid(message: str) -> InvalidInput:
     return InvalidInput(message, detail={"parameter": "sql", "ckan": {"query": [message]}})
 
 
-def where_expression(node: exp.Expression, schema: TableSchema) -> Expr:
-    """The condition as an expression of typed filters over ``schema``'s published columns."""
+def _logic(node: exp.Expression, condition: Callable[[exp.Expression], Expr]) -> Expr:
+    """Parentheses, ``AND``, ``OR`` and ``NOT`` of a condition as the query model's; each
+    comparison under them is made by ``condition``."""
     if isinstance(node, exp.Paren):
-        return where_expression(node.this, schema)
+        return _logic(node.this, condition)
     if isinstance(node, exp.And | exp.Or):
         items = tuple(
-            where_expression(item, schema)
-            for item in node.flatten()
-            if isinstance(item, exp.Expression)
+            _logic(item, condition) for item in node.flatten() if isinstance(item, exp.Expression)
         )
         return And(items) if isinstance(node, exp.And) else Or(items)
     if isinstance(node, exp.Not):
-        return Not(where_expression(node.this, schema))
+        return Not(_logic(node.this, condition))
+    return condition(node)
+
+
+def where_expression(node: exp.Expression, schema: TableSchema) -> Expr:
+    """The condition as an expression of typed filters over ``schema``'s published columns."""
+    return _logic(node, lambda comparison: _where_condition(comparison, schema))
+
+
+def _where_condition(node: exp.Expression, schema: TableSchema) -> Expr:
     if isinstance(node, exp.NEQ):
         return Not(_comparison(node, schema))
     if type(node) in _COMPARISONS:
@@ -142,17 +150,10 @@ _HAVING_OPERATORS: dict[type[exp.Expression], Operator] = {
 
 def having_expression(node: exp.Expression, resolve: Resolve) -> Expr:
     """The HAVING condition as an expression over the grouping's outputs."""
-    if isinstance(node, exp.Paren):
-        return having_expression(node.this, resolve)
-    if isinstance(node, exp.And | exp.Or):
-        items = tuple(
-            having_expression(item, resolve)
-            for item in node.flatten()
-            if isinstance(item, exp.Expression)
-        )
-        return And(items) if isinstance(node, exp.And) else Or(items)
-    if isinstance(node, exp.Not):
-        return Not(having_expression(node.this, resolve))
+    return _logic(node, lambda comparison: _having_condition(comparison, resolve))
+
+
+def _having_condition(node: exp.Expression, resolve: Resolve) -> Expr:
     if isinstance(node, exp.Is) and isinstance(node.expression, exp.Null):
         key, _ = resolve(node.this)
         return Filter(key, "isnull", (True,), parameter="having")
