@@ -141,6 +141,7 @@ _MEASURE = textwrap.dedent(
     csv_batches.CHUNK_ROWS = 10_000
     infer_batches.DISTINCT_LIMIT = 10_000
     key_check.KEY_CHECK_MEMORY = "32MB"
+    key_check.PART_ROWS = 50_000
     publish_stream.SAMPLE_ROWS = 10_000
     with tempfile.TemporaryDirectory() as tmp:
         portal = make_portal(Path(tmp), publish_chunked_min_bytes=int(sys.argv[2]))
@@ -185,7 +186,7 @@ def _peak_growth_kb(path: Path, threshold: int) -> int:
 def test_memory_does_not_grow_with_the_rows(tmp_path: Path) -> None:
     """Peak RSS above the process's start, for N and 4N rows, in fresh processes: reading
     whole it grows with the file (the control), chunk by chunk it does not. The bounds of
-    the chunked path (chunk, distinct values kept, detector sample, key check memory) are
+    the chunked path (chunk, distinct values kept, detector sample, key check partition) are
     set small, so both files are well past them."""
     small = _generated(tmp_path / "small.csv", 150_000)
     large = _generated(tmp_path / "large.csv", 600_000)

@@ -51,7 +51,9 @@ def _cycles(graph: grimp.ImportGraph) -> list[list[str]]:
                     index[child] = low[child] = len(index)
                     stack.append(child)
                     on_stack.add(child)
-                    work.append((child, iter(sorted(graph.find_modules_directly_imported_by(child)))))
+                    work.append(
+                        (child, iter(sorted(graph.find_modules_directly_imported_by(child))))
+                    )
                 elif child in on_stack:
                     low[node] = min(low[node], index[child])
                 continue
@@ -77,7 +79,11 @@ def test_environment_beats_config_file_beats_defaults(tmp_path, monkeypatch):
     monkeypatch.setenv("OPENBLOTTER_CONFIG", str(config))
     monkeypatch.setenv("OPENBLOTTER_AGENCY", "Env PD")
     settings = load_settings()
-    assert (settings.portal_name, settings.agency, settings.port) == ("From the file", "Env PD", 9001)
+    assert (settings.portal_name, settings.agency, settings.port) == (
+        "From the file",
+        "Env PD",
+        9001,
+    )
     assert load_settings(port=8123).port == 8123
 
 

@@ -218,8 +218,7 @@ def test_declared_lists_and_exploded_combined_lists_leave_no_packed_value(
 ) -> None:
     raw = _csv(
         tmp_path,
-        "Case,Date,Why,Cat1,Cat2\nA,2019-01-01,Probable Cause| Warrant |,X;Y,Z\n"
-        "B,2019-01-01,,W,\n",
+        "Case,Date,Why,Cat1,Cat2\nA,2019-01-01,Probable Cause| Warrant |,X;Y,Z\nB,2019-01-01,,W,\n",
     )
     mapping = _mapping(
         tmp_path,
