@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from openblotter.ingest.column_shapes import plate_share
+from openblotter.ingest.column_shapes import address_share, counted, name_share, plate_share
 from openblotter.ingest.detectors import propose_treatments
 from openblotter.ingest.infer import infer_schema
 from openblotter.ingest.text_pii import mask_text
@@ -30,7 +30,8 @@ def test_a_column_of_plates_is_found_by_its_values_and_dropped() -> None:
     assert plate.privacy.treatment == "drop"
     assert "6 of 6 values look like licence plates" in plate.evidence
     # record numbers share their letters; Rhode Island's "ZONE X4" is a district
-    assert plate_share(frame["case_no"]) == 0.0 and plate_share(frame["zone"]) == 0.0
+    assert plate_share(counted(frame["case_no"])) == 0.0
+    assert plate_share(counted(frame["zone"])) == 0.0
     assert not proposals["zone"].protects
 
 
@@ -47,3 +48,13 @@ def test_a_plate_in_a_sentence_that_names_a_vehicle_is_masked_without_the_word_p
     assert mask_text("He wrote ABC1234 on the form.") == "He wrote ABC#### on the form."
     # a word and a year is not a plate
     assert "[plate]" not in mask_text("HIS 2014 FORD was towed.")
+
+
+def test_shapes_are_judged_over_distinct_values_and_weighed_by_their_rows() -> None:
+    """Each distinct value is looked at once; the share is still of rows."""
+    addresses = pl.Series(["123 N Main St"] * 3 + ["1200 BLOCK MAIN"] * 5 + ["77 Elm Ave"])
+    assert address_share(counted(addresses)) == 4 / 9
+    names = pl.Series(["Maria Gonzalez"] * 6 + ["TRAFFIC STOP"] * 2)
+    assert name_share(counted(names)) == 6 / 8
+    plates = pl.Series(["ABC1234", "7XYZ123", "HJK-4521", "abc1234", "FGT902", "OTHER"])
+    assert plate_share(counted(plates)) == 5 / 6

@@ -1,7 +1,9 @@
 """Shapes of a whole column's values: what share looks like names, phones, addresses…
 
-Each function reads every distinct value of a column (cleaned text, blanks
-removed) and returns the share of rows whose value has the shape.
+Each function reads a column's distinct values with their row counts
+(``counted``: cleaned text, blanks removed) and returns the share of rows
+whose value has the shape. A coded column of 200,000 sampled rows has a few
+dozen distinct values, so each pattern runs over those, not the rows.
 """
 
 from __future__ import annotations
@@ -25,39 +27,51 @@ _ADDRESS = (
 _GENERALIZED = r"(?i)\bBLO?C?K\b|\d+X+\b|\bBLK\b"
 
 
-def _share(values: pl.Series, pattern: str, *, exclude: str | None = None) -> float:
-    if values.len() == 0:
+def counted(values: pl.Series) -> pl.DataFrame:
+    """Each distinct value of ``values`` once (``value``), with its number of rows (``n``)."""
+    text = values.cast(pl.String).rename("value")
+    return text.value_counts(name="n").with_columns(pl.col("n").cast(pl.Int64))
+
+
+def _rows(counted: pl.DataFrame, hits: pl.Series | None = None) -> int:
+    n = counted["n"] if hits is None else counted["n"].filter(hits.fill_null(False))
+    return int(n.sum())
+
+
+def _share(counted: pl.DataFrame, pattern: str, *, exclude: str | None = None) -> float:
+    rows = _rows(counted)
+    if rows == 0:
         return 0.0
-    text = values.cast(pl.String).str.strip_chars()
+    text = counted["value"].str.strip_chars()
     hits = text.str.contains(pattern)
     if exclude is not None:
         hits = hits & ~text.str.contains(exclude)
-    return float(hits.sum()) / values.len()
+    return _rows(counted, hits) / rows
 
 
-def email_share(values: pl.Series) -> float:
+def email_share(counted: pl.DataFrame) -> float:
     """Share of values that are e-mail addresses."""
-    return _share(values, _EMAIL)
+    return _share(counted, _EMAIL)
 
 
-def ssn_share(values: pl.Series) -> float:
+def ssn_share(counted: pl.DataFrame) -> float:
     """Share of values written like an SSN (``123-45-6789``)."""
-    return _share(values, _SSN)
+    return _share(counted, _SSN)
 
 
-def phone_share(values: pl.Series) -> float:
+def phone_share(counted: pl.DataFrame) -> float:
     """Share of values written like a US phone number."""
-    return _share(values, _PHONE)
+    return _share(counted, _PHONE)
 
 
-def coordinate_pair_share(values: pl.Series) -> float:
+def coordinate_pair_share(counted: pl.DataFrame) -> float:
     """Share of values that are a latitude/longitude pair or a WKT point."""
-    return _share(values, _COORDINATE_PAIR)
+    return _share(counted, _COORDINATE_PAIR)
 
 
-def address_share(values: pl.Series) -> float:
+def address_share(counted: pl.DataFrame) -> float:
     """Share of values that are a street address with a house number (not a hundred block)."""
-    return _share(values, _ADDRESS, exclude=_GENERALIZED)
+    return _share(counted, _ADDRESS, exclude=_GENERALIZED)
 
 
 #: A US plate: 5 to 8 letters and digits, both present, one space or hyphen at most.
@@ -65,7 +79,7 @@ PLATE_SHAPE = r"^[A-Z0-9]{1,4}[- ]?[A-Z0-9]{1,5}$"
 _PLATE_LENGTH = (5, 8)
 
 
-def plate_share(values: pl.Series) -> float:
+def plate_share(counted: pl.DataFrame) -> float:
     """Share of values shaped like licence plates (``ABC1234``, ``7XYZ123``, ``HJK-4521``).
 
     Record numbers and badges have the shape too, but their letters repeat (``P190001``,
@@ -73,43 +87,43 @@ def plate_share(values: pl.Series) -> float:
     values must be mostly distinct (at least half as many letter groups as values), else
     the share is 0.
     """
-    if values.len() == 0:
+    rows = _rows(counted)
+    if rows == 0:
         return 0.0
-    text = values.cast(pl.String).str.strip_chars().str.to_uppercase()
+    text = counted["value"].str.strip_chars().str.to_uppercase()
     length = text.str.replace_all(r"[- ]", "").str.len_chars()
     low, high = _PLATE_LENGTH
     both = text.str.contains(r"[A-Z]") & text.str.contains(r"\d")
-    shaped = text.filter(
+    is_shaped = (
         (text.str.contains(PLATE_SHAPE) & both).fill_null(False)
         & (length >= low)
         & (length <= high)
     )
-    if shaped.len() < 2:
+    shaped = _rows(counted, is_shaped)
+    if shaped < 2:
         return 0.0
-    letters = shaped.str.replace_all(r"[^A-Z]", "")
-    if letters.n_unique() * 2 < shaped.len():
+    letters = text.filter(is_shaped).str.replace_all(r"[^A-Z]", "")
+    if letters.n_unique() * 2 < shaped:
         return 0.0
-    return shaped.len() / values.len()
+    return shaped / rows
 
 
 #: Two to five words of letters (a title, a comma): the only values worth a name-list lookup.
 _WORDS = r"^\s*[^\W\d_][\w'’.-]*(?:,?\s+[^\W\d_][\w'’.-]*){1,4}\s*$"
 
 
-def name_share(values: pl.Series) -> float:
+def name_share(counted: pl.DataFrame) -> float:
     """Share of values that look like a person's name (``Maria Gonzalez``, ``NG, KEVIN``)."""
-    if values.len() == 0:
+    rows = _rows(counted)
+    if rows == 0:
         return 0.0
-    text = values.cast(pl.String)
-    counts = text.filter(text.str.contains(_WORDS)).value_counts()
+    worded = counted.filter(pl.col("value").str.contains(_WORDS))
     named = sum(
-        count
-        for value, count in zip(
-            counts.to_series(0).to_list(), counts["count"].to_list(), strict=True
-        )
+        n
+        for value, n in zip(worded["value"].to_list(), worded["n"].to_list(), strict=True)
         if value is not None and looks_like_name(value)
     )
-    return named / values.len()
+    return named / rows
 
 
 def looks_like_name(value: str) -> bool:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import polars as pl
@@ -24,6 +25,7 @@ from openblotter.domain.schema import Privacy, SchemaField, TableSchema
 from openblotter.ingest.column_shapes import (
     address_share,
     coordinate_pair_share,
+    counted,
     email_share,
     name_share,
     phone_share,
@@ -50,6 +52,18 @@ _COORDINATE_TOKENS = {"x", "y", "lat", "latitude", "lon", "lng", "long", "longit
                       "ycoord", "easting", "northing", "geox", "geoy"}  # fmt: skip
 _FREE_TEXT_TOKENS = {"narrative", "narratives", "remarks", "remark", "comments", "comment",
                      "notes", "note", "summary", "synopsis", "details", "statement"}  # fmt: skip
+
+
+@dataclass
+class Sample:
+    """A column's sampled values (cleaned text, blanks removed), and each distinct value
+    once with its number of rows: the shapes are judged over the distinct values."""
+
+    values: pl.Series
+
+    @cached_property
+    def counted(self) -> pl.DataFrame:
+        return counted(self.values)
 
 
 @dataclass(frozen=True)
@@ -96,7 +110,7 @@ def propose_treatments(schema: TableSchema, frame: pl.DataFrame) -> list[ColumnP
     present = set(frame.columns)  # asked once: polars builds the list anew on every call
     for f in schema.fields:
         values = frame[f.name].drop_nulls() if f.name in present else pl.Series([], dtype=pl.String)
-        proposals.append(_propose(f, values.cast(pl.String), schema))
+        proposals.append(_propose(f, Sample(values.cast(pl.String)), schema))
     return proposals
 
 
@@ -135,13 +149,13 @@ def _tokens(f: SchemaField) -> set[str]:
     return {t for n in names for t in re.split(r"[^a-z0-9]+", n.lower()) if t}
 
 
-Detector = Callable[[SchemaField, set[str], pl.Series, TableSchema], ColumnProposal | None]
+Detector = Callable[[SchemaField, set[str], Sample, TableSchema], ColumnProposal | None]
 
 
-def _propose(f: SchemaField, values: pl.Series, schema: TableSchema) -> ColumnProposal:
+def _propose(f: SchemaField, sample: Sample, schema: TableSchema) -> ColumnProposal:
     tokens = _tokens(f)
     for detector in _DETECTORS:
-        proposal = detector(f, tokens, values, schema)
+        proposal = detector(f, tokens, sample, schema)
         if proposal is not None:
             return proposal
     return ColumnProposal(f.name, f.title or f.name)
@@ -151,8 +165,9 @@ def _found(f: SchemaField, finding: str, evidence: str, **treatment: Any) -> Col
     return ColumnProposal(f.name, f.title or f.name, finding, evidence, **treatment)
 
 
-def _share_text(share: float, values: pl.Series, what: str) -> str:
-    return f"{round(share * values.len()):,} of {values.len():,} values look like {what}"
+def _share_text(share: float, sample: Sample, what: str) -> str:
+    rows = sample.values.len()
+    return f"{round(share * rows):,} of {rows:,} values look like {what}"
 
 
 def _drop(reason: str) -> Privacy:
@@ -160,23 +175,23 @@ def _drop(reason: str) -> Privacy:
 
 
 def _by_shape(
-    header_tokens: set[str], share_of: Callable[[pl.Series], float], finding: str, what: str
+    header_tokens: set[str], share_of: Callable[[pl.DataFrame], float], finding: str, what: str
 ) -> Detector:
     def detect(
-        f: SchemaField, tokens: set[str], values: pl.Series, _s: TableSchema
+        f: SchemaField, tokens: set[str], sample: Sample, _s: TableSchema
     ) -> ColumnProposal | None:
         named = bool(tokens & header_tokens)
-        share = share_of(values) if values.len() else 0.0
+        share = share_of(sample.counted) if sample.values.len() else 0.0
         if not named and share < VALUE_SHARE:
             return None
-        evidence = f"header '{f.title or f.name}'" if named else _share_text(share, values, what)
+        evidence = f"header '{f.title or f.name}'" if named else _share_text(share, sample, what)
         return _found(f, finding, evidence, privacy=_drop(finding))
 
     return detect
 
 
 def _birth_date(
-    f: SchemaField, tokens: set[str], values: pl.Series, schema: TableSchema
+    f: SchemaField, tokens: set[str], sample: Sample, schema: TableSchema
 ) -> ColumnProposal | None:
     if not (tokens & {"dob", "birth", "birthdate", "birthday", "born"}):
         return None
@@ -200,19 +215,19 @@ def _birth_date(
 
 
 def _licence(
-    f: SchemaField, tokens: set[str], values: pl.Series, _s: TableSchema
+    f: SchemaField, tokens: set[str], sample: Sample, _s: TableSchema
 ) -> ColumnProposal | None:
     licence = bool(tokens & {"dl", "oln", "dlnumber"}) or (
         bool(tokens & {"license", "licence", "lic"})
         and bool(tokens & {"driver", "drivers", "operator", "dl"})
     )
     plate = bool(tokens & {"plate", "plates", "tag", "vin"}) or "licenseplate" in tokens
-    shaped = plate_share(values) if not (licence or plate) and f.type == "string" else 0.0
+    shaped = plate_share(sample.counted) if not (licence or plate) and f.type == "string" else 0.0
     if not (licence or plate or shaped >= VALUE_SHARE):
         return None
     finding = "driver licence numbers" if licence else "licence plates or vehicle numbers"
     evidence = (
-        _share_text(shaped, values, "licence plates (letters and digits drawn at random)")
+        _share_text(shaped, sample, "licence plates (letters and digits drawn at random)")
         if shaped >= VALUE_SHARE
         else f"header '{f.title or f.name}'"
     )
@@ -220,24 +235,24 @@ def _licence(
 
 
 def _person_names(
-    f: SchemaField, tokens: set[str], values: pl.Series, _s: TableSchema
+    f: SchemaField, tokens: set[str], sample: Sample, _s: TableSchema
 ) -> ColumnProposal | None:
     if f.type != "string" or tokens & _NOT_PEOPLE:
         return None
-    share = name_share(values) if values.len() else 0.0
+    share = name_share(sample.counted) if sample.values.len() else 0.0
     named = bool(tokens & _NAME_TOKENS) or (
         bool(tokens & _PEOPLE) and not tokens & _ID_TOKENS and share >= 0.3
     )
     if not named and share < VALUE_SHARE:
         return None
     evidence = f"header '{f.title or f.name}'" + (
-        f"; {_share_text(share, values, 'person names')}" if share else ""
+        f"; {_share_text(share, sample, 'person names')}" if share else ""
     )
     return _found(f, "person names", evidence, privacy=_drop("person names"))
 
 
 def _people_ids(
-    f: SchemaField, tokens: set[str], values: pl.Series, _s: TableSchema
+    f: SchemaField, tokens: set[str], sample: Sample, _s: TableSchema
 ) -> ColumnProposal | None:
     if not (tokens & _PEOPLE and tokens & _ID_TOKENS) and not tokens & {
         "badge",
@@ -256,29 +271,29 @@ def _people_ids(
 
 
 def _address(
-    f: SchemaField, tokens: set[str], values: pl.Series, _s: TableSchema
+    f: SchemaField, tokens: set[str], sample: Sample, _s: TableSchema
 ) -> ColumnProposal | None:
-    if f.type != "string" or not values.len():
+    if f.type != "string" or not sample.values.len():
         return None
-    share = address_share(values)
+    share = address_share(sample.counted)
     if share < VALUE_SHARE:
         return None
     privacy = Privacy(treatment="generalize", method="hundred_block", reason="street addresses")
     return _found(
-        f, "street addresses", _share_text(share, values, "house-number addresses"), privacy=privacy
+        f, "street addresses", _share_text(share, sample, "house-number addresses"), privacy=privacy
     )
 
 
 def _coordinates(
-    f: SchemaField, tokens: set[str], values: pl.Series, _s: TableSchema
+    f: SchemaField, tokens: set[str], sample: Sample, _s: TableSchema
 ) -> ColumnProposal | None:
     named = (
         bool(tokens & _COORDINATE_TOKENS)
         or {"x", "coordinate"} <= tokens
         or {"y", "coordinate"} <= tokens
     )
-    if f.type in ("number", "integer") and named and values.len():
-        numbers = values.cast(pl.Float64, strict=False).drop_nulls().abs()
+    if f.type in ("number", "integer") and named and sample.values.len():
+        numbers = sample.values.cast(pl.Float64, strict=False).drop_nulls().abs()
         degrees = bool(numbers.len()) and float(numbers.max() or 0) <= 180
         size = 0.01 if degrees else 1000.0
         unit = "0.01 degree (about 1 km)" if degrees else "1000 map units (feet or metres)"
@@ -296,7 +311,11 @@ def _coordinates(
             f"header '{f.title or f.name}'; rounded to {unit}",
             privacy=privacy,
         )
-    if f.type == "string" and values.len() and coordinate_pair_share(values) >= VALUE_SHARE:
+    if (
+        f.type == "string"
+        and sample.values.len()
+        and coordinate_pair_share(sample.counted) >= VALUE_SHARE
+    ):
         return _found(
             f,
             "exact coordinates",
@@ -307,11 +326,11 @@ def _coordinates(
 
 
 def _free_text(
-    f: SchemaField, tokens: set[str], values: pl.Series, _s: TableSchema
+    f: SchemaField, tokens: set[str], sample: Sample, _s: TableSchema
 ) -> ColumnProposal | None:
     if f.type != "string" or f.categorical:
         return None
-    mean = values.str.len_chars().mean() if values.len() else 0
+    mean = sample.values.str.len_chars().mean() if sample.values.len() else 0
     if f.free_text or (tokens & _FREE_TEXT_TOKENS and float(mean or 0) >= 30):
         evidence = f"long text (about {float(mean or 0):.0f} characters on average)"
         return _found(f, "free text that may name people", evidence, withhold=True)
@@ -319,7 +338,7 @@ def _free_text(
 
 
 def _ages(
-    f: SchemaField, tokens: set[str], values: pl.Series, schema: TableSchema
+    f: SchemaField, tokens: set[str], sample: Sample, schema: TableSchema
 ) -> ColumnProposal | None:
     if "age" not in tokens or f.type not in ("integer", "number"):
         return None
