@@ -5,12 +5,13 @@ schema (exact types from distinct values, ``ingest/infer_batches.py``), which
 columns are blank on every row, which column names each row once, and a
 bounded sample for the privacy detectors. Pass 2 reads it again and, per
 chunk, reports damage and variants, conforms, scrubs and appends a row group
-to the release file; the primary key is checked over a side file by DuckDB,
-which spills to disk. Nothing is stored unless the whole report is clean;
+to the release file; the primary key is checked over a side file
+(``storage/key_check.py``). Nothing is stored unless the whole report is clean;
 the release is recorded in the same catalog transaction as any publish.
 
-Memory is the chunk (``CHUNK_ROWS``) and the distinct values kept for
-inference (``DISTINCT_LIMIT`` per column), not the file.
+Memory is the chunk (``CHUNK_ROWS``: one checked, one read ahead, one being
+written, ``overlap.py``) and the distinct values kept for inference
+(``DISTINCT_LIMIT`` per column), not the file.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from openblotter.ingest.variants import (
     spellings,
     variant_text,
 )
+from openblotter.services.overlap import WriteBehind, read_ahead
 from openblotter.services.portal import Portal
 from openblotter.services.privacy_review import Review, review_privacy
 from openblotter.services.publisher_notes import COLUMNS_LEFT_OUT
@@ -152,7 +154,7 @@ def _chunks(job: Job, second: bool) -> Iterator[pl.DataFrame]:
     def progress(done: int) -> None:
         job.advance(min(start + done // 2, total), total)
 
-    yield from job.stream.chunks(progress)
+    yield from read_ahead(job.stream.chunks(progress))
 
 
 def _first_pass(job: Job, report: ValidationReport, work: Path) -> _Learnt:
@@ -279,7 +281,11 @@ def _fields_chunks(job: Job, learnt: _Learnt) -> Iterator[pl.DataFrame]:
         return
     if learnt.cleaned is None:
         return
-    kept = pq.ParquetFile(learnt.cleaned)
+    yield from read_ahead(_kept_chunks(job, learnt.cleaned))
+
+
+def _kept_chunks(job: Job, cleaned: Path) -> Iterator[pl.DataFrame]:
+    kept = pq.ParquetFile(cleaned, pre_buffer=False)
     total = max(kept.metadata.num_row_groups, 1)
     size = max(job.stream.path.stat().st_size, 1)
     for index in range(kept.metadata.num_row_groups):
@@ -327,15 +333,17 @@ class _Spellings:
 
 
 class _SideFile:
-    """Columns appended chunk by chunk to a Parquet file (the key check reads it)."""
+    """Frames appended to a Parquet file, each encoded and written in a worker thread
+    while the next chunk is checked (``overlap.py``)."""
 
     def __init__(self, path: Path, compression: str = "zstd") -> None:
         self.path = path
         self.compression = compression
         self.writer: pq.ParquetWriter | None = None
         self.columns: list[str] = []
+        self.behind: WriteBehind[tuple[pa.Table, int | None]] = WriteBehind(self._write)
 
-    def write(self, frame: pl.DataFrame) -> None:
+    def write(self, frame: pl.DataFrame, row_group_rows: int | None = None) -> None:
         table = frame.to_arrow()
         if self.writer is None:
             self.columns = frame.columns
@@ -345,14 +353,22 @@ class _SideFile:
                 compression=self.compression,
                 data_page_size=DATA_PAGE_BYTES,
             )
-        self.writer.write_table(table.cast(self.writer.schema))
+        self.behind.submit((table.cast(self.writer.schema), row_group_rows))
+
+    def _write(self, item: tuple[pa.Table, int | None]) -> None:
+        assert self.writer is not None
+        table, row_group_rows = item
+        self.writer.write_table(table, row_group_size=row_group_rows)
 
     def __enter__(self) -> _SideFile:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.writer is not None:
-            self.writer.close()
+        try:
+            self.behind.close()
+        finally:
+            if self.writer is not None:
+                self.writer.close()
 
 
 class _ReleaseWriter:
@@ -388,8 +404,7 @@ class _ReleaseWriter:
         )
         self.written.rows += frame.height
         self.written.period = _widen(self.written.period, data_period(frame, self.schema))
-        for part in frame.iter_slices(ROW_GROUP_ROWS):
-            self.file.write(part)
+        self.file.write(frame, ROW_GROUP_ROWS)
 
     def __enter__(self) -> _ReleaseWriter:
         return self
