@@ -9,8 +9,8 @@ to the release file; the primary key is checked over a side file
 (``storage/key_check.py``). Nothing is stored unless the whole report is clean;
 the release is recorded in the same catalog transaction as any publish.
 
-Memory is the chunk (``CHUNK_ROWS``: one checked, one read ahead, one being
-written, ``overlap.py``) and the distinct values kept for inference
+Memory is the chunk (``CHUNK_ROWS``: one checked, one being written by a
+worker thread, ``overlap.py``) and the distinct values kept for inference
 (``DISTINCT_LIMIT`` per column), not the file.
 """
 
@@ -50,7 +50,7 @@ from openblotter.ingest.variants import (
     spellings,
     variant_text,
 )
-from openblotter.services.overlap import WriteBehind, read_ahead
+from openblotter.services.overlap import WriteBehind
 from openblotter.services.portal import Portal
 from openblotter.services.privacy_review import Review, review_privacy
 from openblotter.services.publisher_notes import COLUMNS_LEFT_OUT
@@ -154,7 +154,7 @@ def _chunks(job: Job, second: bool) -> Iterator[pl.DataFrame]:
     def progress(done: int) -> None:
         job.advance(min(start + done // 2, total), total)
 
-    yield from read_ahead(job.stream.chunks(progress))
+    yield from job.stream.chunks(progress)
 
 
 def _first_pass(job: Job, report: ValidationReport, work: Path) -> _Learnt:
@@ -281,7 +281,7 @@ def _fields_chunks(job: Job, learnt: _Learnt) -> Iterator[pl.DataFrame]:
         return
     if learnt.cleaned is None:
         return
-    yield from read_ahead(_kept_chunks(job, learnt.cleaned))
+    yield from _kept_chunks(job, learnt.cleaned)
 
 
 def _kept_chunks(job: Job, cleaned: Path) -> Iterator[pl.DataFrame]:
