@@ -7,8 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from openblotter.domain.report import ValidationReport
+from openblotter.domain.schema import SchemaField, TableSchema
+from openblotter.ingest import damage as damage_module
+from openblotter.ingest.conform import ROW
 from openblotter.ingest.damage import report_damage
 from openblotter.ingest.infer import infer_schema
 from openblotter.ingest.read.readers import read_table
@@ -105,3 +110,39 @@ def test_every_bundled_mapping_declares_its_codes_for_unknown() -> None:
     }
     # counted once per source row (a complainant joined to six allegations is one)
     assert sentinels == {"seattle_terry_stops": 13 + 13 + 4, "philadelphia_complaints": 3}
+
+
+_CELLS = ["2.02E+14", "1.5e+07", "3E+6", "-1", "-9", "99", "9999", "42370", "42370.0", "0.5",
+          ".25", "02134", "2134", "12345", "abc", "2016-01-01", "1/7/16", "", " 7 ", "C0001",
+          "+4", "1.", "0x1A", "1,000", "12:30", None]  # fmt: skip
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    columns=st.lists(
+        st.lists(st.sampled_from(_CELLS), min_size=12, max_size=12), min_size=5, max_size=5
+    ),
+    types=st.lists(st.sampled_from(["string", "date", "time", "integer"]), min_size=5, max_size=5),
+)
+def test_columns_without_a_number_are_passed_over_without_changing_the_report(
+    columns: list[list[str | None]], types: list[str]
+) -> None:
+    """Only number-like cells can be damaged: the report is the same as examining every
+    column, whatever the cells and the fields' types and names."""
+    names = ["zip_code", "occurred_date", "start_time", "amount", "beat"]
+    frame = pl.DataFrame({n: pl.Series(c, dtype=pl.String) for n, c in zip(names, columns)})
+    frame = frame.with_columns(pl.Series(ROW, range(2, 14)))
+    schema = TableSchema(
+        fields=[SchemaField(name=n, type=t) for n, t in zip(names, types)]  # type: ignore[arg-type]
+    )
+    reports = []
+    for pattern in (damage_module.NUMBER_LIKE, r"^"):  # r"^": every column examined
+        report = ValidationReport(source="cells.csv")
+        original = damage_module.NUMBER_LIKE
+        damage_module.NUMBER_LIKE = pattern
+        try:
+            report_damage(frame, schema, report)
+        finally:
+            damage_module.NUMBER_LIKE = original
+        reports.append((report.to_dict(), report.facts))
+    assert reports[0] == reports[1]

@@ -36,6 +36,9 @@ _DATE_NAME = re.compile(
     r"(^|_)(date|dt|day|dob|birth|received|closed|occurred|reported|hired?)(_|$)", re.I
 )
 #: Codes of a fixed width by definition: ZIP codes (5 digits) and census geography (FIPS).
+#: What any detector here can flag: a number, perhaps with an exponent (``2.02E+14``,
+#: ``-9``, ``.25``, ``42370.0``, ``02134``). A column with no such value is not examined.
+NUMBER_LIKE = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE]\+?\d+)?$"
 _ZIP_NAME = re.compile(r"(^|_)(zip|zipcode|postal|postal_code)(_|$)", re.I)
 _FIPS_NAME = re.compile(r"(^|_)(fips|geoid|county_?id|state_?id|tract)(_|$)", re.I)
 
@@ -195,11 +198,18 @@ def report_damage(
     """
     present = set(frame.columns)  # asked once: polars builds the list anew on every call
     rows = frame[ROW] if ROW in present else pl.Series(ROW, range(2, frame.height + 2))
-    for field in schema.fields:
-        if field.name not in present or field.free_text or not frame.height:
+    fields = [f for f in schema.fields if f.name in present and not f.free_text]
+    if not frame.height or not fields:
+        return
+    # Every detector flags only number-like values: columns without one are passed over
+    # (asked of all columns in one select, which polars runs in parallel).
+    numbers = frame.select(
+        _stripped(f.name).str.contains(NUMBER_LIKE).any().alias(f.name) for f in fields
+    ).row(0, named=True)
+    for field in fields:
+        if not numbers[field.name]:
             continue
-        source = frame[field.name].cast(pl.String).str.strip_chars()
-        text = pl.select(pl.when(source != "").then(source)).to_series().alias("value")
+        text = frame.select(_stripped(field.name).alias("value")).to_series()
         if text.n_unique() * 2 > text.len():
             ones = pl.Series("n", [1], dtype=pl.UInt32).extend_constant(1, text.len() - 1)
             for detector in _DETECTORS:
@@ -227,6 +237,12 @@ def report_damage(
                 )
                 found = found.sort(["n", "value"], descending=[True, False])
                 _report(detector, found, field, report, seen)
+
+
+def _stripped(name: str) -> pl.Expr:
+    """The column as text, trimmed, with blank cells as nulls."""
+    text = pl.col(name).cast(pl.String).str.strip_chars()
+    return pl.when(text != "").then(text)
 
 
 def _report(
@@ -268,27 +284,33 @@ class SentinelTally:
         self.columns: dict[str, dict[str, Any]] = {}
 
     def add(self, frame: pl.DataFrame) -> None:
-        for field in self.schema.fields:
-            if field.name not in frame.columns or field.free_text or not frame.height:
-                continue
-            source = frame[field.name].cast(pl.String).str.strip_chars()
-            text = pl.select(pl.when(source != "").then(source)).to_series()
-            numeric = text.str.contains(sentinels.NUMBER).fill_null(False)
-            number = text.cast(pl.Float64, strict=False)
-            code = (number.is_in([float(c) for c in sentinels.SENTINELS]) & numeric).fill_null(
-                False
-            )
+        present = set(frame.columns)
+        fields = [f.name for f in self.schema.fields if f.name in present and not f.free_text]
+        if not frame.height or not fields:
+            return
+        # Each column as text and as a number (where it is one), then what it adds to its
+        # tally; each step over all columns in one select, which polars runs in parallel.
+        parsed = frame.select(pl.col(ROW), *(e for name in fields for e in _parsed(name)))
+        summed = parsed.select(
+            expression.alias(f"{name}\t{part}")
+            for name in fields
+            for part, expression in _tally(name).items()
+        ).row(0, named=True)
+        for name in fields:
             seen = self.columns.setdefault(
-                field.name, {"total": 0, "words": 0, "low": None, "high": None, "codes": {}}
+                name, {"total": 0, "words": 0, "low": None, "high": None, "codes": {}}
             )
-            seen["total"] += int(text.is_not_null().sum())
-            seen["words"] += int((text.is_not_null() & ~numeric).sum())
-            others = number.filter(numeric & ~code)
-            if others.len():
-                low, high = float(others.min()), float(others.max())  # type: ignore[arg-type]
+            seen["total"] += int(summed[f"{name}\ttotal"])
+            seen["words"] += int(summed[f"{name}\twords"])
+            low, high = summed[f"{name}\tlow"], summed[f"{name}\thigh"]
+            if low is not None and high is not None:
                 seen["low"] = low if seen["low"] is None else min(seen["low"], low)
                 seen["high"] = high if seen["high"] is None else max(seen["high"], high)
-            hits = pl.DataFrame({"v": text, "r": frame[ROW]}).filter(code)
+            if not summed[f"{name}\tcoded"]:
+                continue
+            hits = parsed.filter(_is_code(name)).select(
+                pl.col(f"{name}\ttext").alias("v"), pl.col(ROW).alias("r")
+            )
             for value, n, first in hits.group_by("v").agg(pl.len(), pl.col("r").min()).iter_rows():
                 known = seen["codes"].get(value, (0, first))
                 seen["codes"][value] = (known[0] + n, min(known[1], first))
@@ -311,6 +333,33 @@ class SentinelTally:
                     }
                 ).sort(["n", "value"], descending=[True, False])
                 _report(detector, per_value, field, report)
+
+
+def _parsed(name: str) -> tuple[pl.Expr, pl.Expr]:
+    """The column trimmed (blanks as nulls), and its value as a number where it is one."""
+    text = _stripped(name)
+    numeric = text.str.contains(sentinels.NUMBER).fill_null(False)
+    number = pl.when(numeric).then(text.cast(pl.Float64, strict=False))
+    return text.alias(f"{name}\ttext"), number.alias(f"{name}\tnumber")
+
+
+def _is_code(name: str) -> pl.Expr:
+    number = pl.col(f"{name}\tnumber")
+    return number.is_in([float(c) for c in sentinels.SENTINELS]).fill_null(False)
+
+
+def _tally(name: str) -> dict[str, pl.Expr]:
+    """A chunk's part of a column's sentinel tally (from ``_parsed``): cells, cells of
+    words, the lowest and highest numbers that are not codes, and whether any is a code."""
+    text, number = pl.col(f"{name}\ttext"), pl.col(f"{name}\tnumber")
+    others = number.filter(~_is_code(name))
+    return {
+        "total": text.is_not_null().sum(),
+        "words": (text.is_not_null() & number.is_null()).sum(),
+        "low": others.min(),
+        "high": others.max(),
+        "coded": _is_code(name).any(),
+    }
 
 
 def _summary(seen: dict[str, Any]) -> tuple[pl.Series, pl.Series]:
