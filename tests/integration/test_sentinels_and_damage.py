@@ -130,10 +130,12 @@ def test_columns_without_a_number_are_passed_over_without_changing_the_report(
     """Only number-like cells can be damaged: the report is the same as examining every
     column, whatever the cells and the fields' types and names."""
     names = ["zip_code", "occurred_date", "start_time", "amount", "beat"]
-    frame = pl.DataFrame({n: pl.Series(c, dtype=pl.String) for n, c in zip(names, columns)})
+    frame = pl.DataFrame(
+        {n: pl.Series(c, dtype=pl.String) for n, c in zip(names, columns, strict=True)}
+    )
     frame = frame.with_columns(pl.Series(ROW, range(2, 14)))
     schema = TableSchema(
-        fields=[SchemaField(name=n, type=t) for n, t in zip(names, types)]  # type: ignore[arg-type]
+        fields=[SchemaField(name=n, type=t) for n, t in zip(names, types, strict=True)]  # type: ignore[arg-type]
     )
     reports = []
     for pattern in (damage_module.NUMBER_LIKE, r"^"):  # r"^": every column examined
