@@ -35,8 +35,13 @@ def merge_spellings(parts: list[pl.DataFrame]) -> pl.DataFrame:
 
 def variant_text(values: pl.Series) -> pl.Series:
     """A column's cells as ``report_variants`` compares them (trimmed, blank as null)."""
-    text = values.cast(pl.String).str.strip_chars()
-    return pl.select(pl.when(text != "").then(text)).to_series()
+    return values.to_frame().select(variant_cells(values.name)).to_series()
+
+
+def variant_cells(name: str) -> pl.Expr:
+    """``variant_text`` as an expression, so many columns are read in one parallel select."""
+    text = pl.col(name).cast(pl.String).str.strip_chars()
+    return pl.when(text != "").then(text)
 
 
 def needs_variants(field: SchemaField) -> bool:

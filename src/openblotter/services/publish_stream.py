@@ -48,7 +48,7 @@ from openblotter.ingest.variants import (
     needs_variants,
     report_spelling_groups,
     spellings,
-    variant_text,
+    variant_cells,
 )
 from openblotter.services.overlap import WriteBehind
 from openblotter.services.portal import Portal
@@ -320,11 +320,13 @@ class _Spellings:
         self.seen: dict[str, pl.DataFrame] = {}
 
     def add(self, frame: pl.DataFrame) -> None:
-        for f in self.fields:
-            if f.name in frame.columns:
-                part = spellings(variant_text(frame[f.name]), frame[ROW])
-                known = self.seen.get(f.name)
-                self.seen[f.name] = part if known is None else merge_spellings([known, part])
+        present = set(frame.columns)
+        names = [f.name for f in self.fields if f.name in present]
+        texts = frame.select(variant_cells(name) for name in names)  # in parallel
+        for name in names:
+            part = spellings(texts[name], frame[ROW])
+            known = self.seen.get(name)
+            self.seen[name] = part if known is None else merge_spellings([known, part])
 
     def report(self, report: ValidationReport) -> None:
         for f in self.fields:
