@@ -114,6 +114,13 @@ def clean_cells(values: pl.Series, missing_values: list[str]) -> pl.Series:
     return values.to_frame().select(cleaned_cells(values.name, missing_values)).to_series()
 
 
+def trimmed_cells(name: str) -> pl.Expr:
+    """The column as text, trimmed, blank cells as nulls: what the damage, sentinel and
+    spelling checks compare (an expression, so many columns go in one parallel select)."""
+    text = pl.col(name).cast(pl.String).str.strip_chars()
+    return pl.when(text != "").then(text)
+
+
 def cleaned_cells(name: str, missing_values: list[str]) -> pl.Expr:
     """``clean_cells`` as an expression, so many columns are cleaned in one parallel select."""
     trimmed = pl.col(name).cast(pl.String).str.strip_chars()

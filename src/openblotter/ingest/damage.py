@@ -22,7 +22,7 @@ import polars as pl
 from openblotter.domain.report import EXAMPLES_PER_COLUMN, Problem, ValidationReport
 from openblotter.domain.schema import SchemaField, TableSchema
 from openblotter.ingest import sentinels
-from openblotter.ingest.conform import ROW, distinct_values
+from openblotter.ingest.conform import ROW, distinct_values, trimmed_cells
 from openblotter.ingest.parsing import excel_serial_dates
 
 #: A whole number a spreadsheet wrote in scientific notation (exponent 6 or more).
@@ -35,10 +35,10 @@ _WRITTEN_DATE = r"^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}"
 _DATE_NAME = re.compile(
     r"(^|_)(date|dt|day|dob|birth|received|closed|occurred|reported|hired?)(_|$)", re.I
 )
-#: Codes of a fixed width by definition: ZIP codes (5 digits) and census geography (FIPS).
 #: What any detector here can flag: a number, perhaps with an exponent (``2.02E+14``,
 #: ``-9``, ``.25``, ``42370.0``, ``02134``). A column with no such value is not examined.
 NUMBER_LIKE = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE]\+?\d+)?$"
+#: Codes of a fixed width by definition: ZIP codes (5 digits) and census geography (FIPS).
 _ZIP_NAME = re.compile(r"(^|_)(zip|zipcode|postal|postal_code)(_|$)", re.I)
 _FIPS_NAME = re.compile(r"(^|_)(fips|geoid|county_?id|state_?id|tract)(_|$)", re.I)
 
@@ -204,12 +204,12 @@ def report_damage(
     # Every detector flags only number-like values: columns without one are passed over
     # (asked of all columns in one select, which polars runs in parallel).
     numbers = frame.select(
-        _stripped(f.name).str.contains(NUMBER_LIKE).any().alias(f.name) for f in fields
+        trimmed_cells(f.name).str.contains(NUMBER_LIKE).any().alias(f.name) for f in fields
     ).row(0, named=True)
     for field in fields:
         if not numbers[field.name]:
             continue
-        text = frame.select(_stripped(field.name).alias("value")).to_series()
+        text = frame.select(trimmed_cells(field.name).alias("value")).to_series()
         if text.n_unique() * 2 > text.len():
             ones = pl.Series("n", [1], dtype=pl.UInt32).extend_constant(1, text.len() - 1)
             for detector in _DETECTORS:
@@ -237,12 +237,6 @@ def report_damage(
                 )
                 found = found.sort(["n", "value"], descending=[True, False])
                 _report(detector, found, field, report, seen)
-
-
-def _stripped(name: str) -> pl.Expr:
-    """The column as text, trimmed, with blank cells as nulls."""
-    text = pl.col(name).cast(pl.String).str.strip_chars()
-    return pl.when(text != "").then(text)
 
 
 def _report(
@@ -337,7 +331,7 @@ class SentinelTally:
 
 def _parsed(name: str) -> tuple[pl.Expr, pl.Expr]:
     """The column trimmed (blanks as nulls), and its value as a number where it is one."""
-    text = _stripped(name)
+    text = trimmed_cells(name)
     numeric = text.str.contains(sentinels.NUMBER).fill_null(False)
     number = pl.when(numeric).then(text.cast(pl.Float64, strict=False))
     return text.alias(f"{name}\ttext"), number.alias(f"{name}\tnumber")

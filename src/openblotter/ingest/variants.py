@@ -14,7 +14,7 @@ import polars as pl
 
 from openblotter.domain.report import EXAMPLES_PER_COLUMN, Problem, ValidationReport
 from openblotter.domain.schema import SchemaField, TableSchema
-from openblotter.ingest.conform import ROW
+from openblotter.ingest.conform import ROW, trimmed_cells
 
 
 def _key(values: pl.Series) -> pl.Series:
@@ -35,13 +35,7 @@ def merge_spellings(parts: list[pl.DataFrame]) -> pl.DataFrame:
 
 def variant_text(values: pl.Series) -> pl.Series:
     """A column's cells as ``report_variants`` compares them (trimmed, blank as null)."""
-    return values.to_frame().select(variant_cells(values.name)).to_series()
-
-
-def variant_cells(name: str) -> pl.Expr:
-    """``variant_text`` as an expression, so many columns are read in one parallel select."""
-    text = pl.col(name).cast(pl.String).str.strip_chars()
-    return pl.when(text != "").then(text)
+    return values.to_frame().select(trimmed_cells(values.name)).to_series()
 
 
 def needs_variants(field: SchemaField) -> bool:

@@ -37,6 +37,7 @@ from openblotter.ingest.conform import (
     clean_cells,
     conform,
     duplicate_key_problem,
+    trimmed_cells,
 )
 from openblotter.ingest.damage import SentinelTally, report_damage
 from openblotter.ingest.infer_batches import SchemaProfile
@@ -48,7 +49,6 @@ from openblotter.ingest.variants import (
     needs_variants,
     report_spelling_groups,
     spellings,
-    variant_cells,
 )
 from openblotter.services.overlap import WriteBehind
 from openblotter.services.portal import Portal
@@ -322,7 +322,7 @@ class _Spellings:
     def add(self, frame: pl.DataFrame) -> None:
         present = set(frame.columns)
         names = [f.name for f in self.fields if f.name in present]
-        texts = frame.select(variant_cells(name) for name in names)  # in parallel
+        texts = frame.select(trimmed_cells(name) for name in names)  # in parallel
         for name in names:
             part = spellings(texts[name], frame[ROW])
             known = self.seen.get(name)
