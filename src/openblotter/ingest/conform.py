@@ -114,9 +114,15 @@ def clean_cells(values: pl.Series, missing_values: list[str]) -> pl.Series:
     return values.to_frame().select(cleaned_cells(values.name, missing_values)).to_series()
 
 
-def trimmed_cells(name: str) -> pl.Expr:
+def trimmed_cells(name: str, cleaned: bool = False) -> pl.Expr:
     """The column as text, trimmed, blank cells as nulls: what the damage, sentinel and
-    spelling checks compare (an expression, so many columns go in one parallel select)."""
+    spelling checks compare (an expression, so many columns go in one parallel select).
+
+    ``cleaned``: the column was cleaned already (``clean_cells``: trimmed, blanks null),
+    as a chunked publish's second pass reads it; trimming it again would change nothing.
+    """
+    if cleaned:
+        return pl.col(name).cast(pl.String)
     text = pl.col(name).cast(pl.String).str.strip_chars()
     return pl.when(text != "").then(text)
 

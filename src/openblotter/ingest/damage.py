@@ -186,11 +186,13 @@ def report_damage(
     report: ValidationReport,
     *,
     skip: tuple[str, ...] = (),
+    cleaned: bool = False,
 ) -> None:
     """Report every spreadsheet-damaged value of ``frame`` (text columns named as the fields).
 
     ``skip`` names detectors left out (a chunked publish runs the column-wide sentinel
-    check once over every chunk, with ``SentinelTally``).
+    check once over every chunk, with ``SentinelTally``). ``cleaned``: the columns are
+    trimmed with blanks null already (``conform.trimmed_cells``).
 
     A column of few distinct values (codes, dates) is examined value by value,
     with the rows holding each; a column of mostly distinct values (ids) in one
@@ -204,12 +206,12 @@ def report_damage(
     # Every detector flags only number-like values: columns without one are passed over
     # (asked of all columns in one select, which polars runs in parallel).
     numbers = frame.select(
-        trimmed_cells(f.name).str.contains(NUMBER_LIKE).any().alias(f.name) for f in fields
+        trimmed_cells(f.name, cleaned).str.contains(NUMBER_LIKE).any().alias(f.name) for f in fields
     ).row(0, named=True)
     for field in fields:
         if not numbers[field.name]:
             continue
-        text = frame.select(trimmed_cells(field.name).alias("value")).to_series()
+        text = frame.select(trimmed_cells(field.name, cleaned).alias("value")).to_series()
         if text.n_unique() * 2 > text.len():
             ones = pl.Series("n", [1], dtype=pl.UInt32).extend_constant(1, text.len() - 1)
             for detector in _DETECTORS:
@@ -273,8 +275,9 @@ class SentinelTally:
     rows of words, the range of the other numbers, and each code's rows and first row),
     gathered chunk by chunk, then judged once as if the whole column had been read."""
 
-    def __init__(self, schema: TableSchema) -> None:
+    def __init__(self, schema: TableSchema, cleaned: bool = False) -> None:
         self.schema = schema
+        self.cleaned = cleaned  # the chunks' columns are trimmed with blanks null already
         self.columns: dict[str, dict[str, Any]] = {}
 
     def add(self, frame: pl.DataFrame) -> None:
@@ -284,7 +287,9 @@ class SentinelTally:
             return
         # Each column as text and as a number (where it is one), then what it adds to its
         # tally; each step over all columns in one select, which polars runs in parallel.
-        parsed = frame.select(pl.col(ROW), *(e for name in fields for e in _parsed(name)))
+        parsed = frame.select(
+            pl.col(ROW), *(e for name in fields for e in _parsed(name, self.cleaned))
+        )
         summed = parsed.select(
             expression.alias(f"{name}\t{part}")
             for name in fields
@@ -329,9 +334,9 @@ class SentinelTally:
                 _report(detector, per_value, field, report)
 
 
-def _parsed(name: str) -> tuple[pl.Expr, pl.Expr]:
+def _parsed(name: str, cleaned: bool) -> tuple[pl.Expr, pl.Expr]:
     """The column trimmed (blanks as nulls), and its value as a number where it is one."""
-    text = trimmed_cells(name)
+    text = trimmed_cells(name, cleaned)
     numeric = text.str.contains(sentinels.NUMBER).fill_null(False)
     number = pl.when(numeric).then(text.cast(pl.Float64, strict=False))
     return text.alias(f"{name}\ttext"), number.alias(f"{name}\tnumber")

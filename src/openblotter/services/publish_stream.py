@@ -241,11 +241,12 @@ def _second_pass(job: Job, learnt: _Learnt, report: ValidationReport, work: Path
     unknown: dict[str, int] = {}
     rows = 0
     release = _ReleaseWriter(job, schema, written)
-    variants = _Spellings(schema)
-    codes = SentinelTally(schema)  # column-wide: judged once over every chunk
+    # An inferred schema's chunks are the text pass 1 cleaned (trimmed, blanks null).
+    variants = _Spellings(schema, cleaned=inferred)
+    codes = SentinelTally(schema, cleaned=inferred)  # column-wide: judged once over every chunk
     with _SideFile(work / "key.parquet") as keys, release:
         for frame in _fields_chunks(job, learnt):
-            report_damage(frame, schema, report, skip=("suspicious_sentinel",))
+            report_damage(frame, schema, report, skip=("suspicious_sentinel",), cleaned=inferred)
             codes.add(frame)
             variants.add(frame)
             conformed = conform(
@@ -315,14 +316,15 @@ def _check_key(path: Path, key: list[str], report: ValidationReport, work: Path)
 class _Spellings:
     """The spellings of each uncoded category over every chunk: a variant may span chunks."""
 
-    def __init__(self, schema: TableSchema) -> None:
+    def __init__(self, schema: TableSchema, cleaned: bool) -> None:
         self.fields = [f for f in schema.fields if needs_variants(f)]
+        self.cleaned = cleaned
         self.seen: dict[str, pl.DataFrame] = {}
 
     def add(self, frame: pl.DataFrame) -> None:
         present = set(frame.columns)
         names = [f.name for f in self.fields if f.name in present]
-        texts = frame.select(trimmed_cells(name) for name in names)  # in parallel
+        texts = frame.select(trimmed_cells(name, self.cleaned) for name in names)  # in parallel
         for name in names:
             part = spellings(texts[name], frame[ROW])
             known = self.seen.get(name)
