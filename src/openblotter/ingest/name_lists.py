@@ -62,16 +62,15 @@ def _person_providers() -> list[type]:
 
 
 def _collect(attributes: tuple[str, ...]) -> frozenset[str]:
-    names: set[str] = set()
+    raw: set[str] = set()  # the locales share many names: each is folded once
     for provider in _person_providers():
         for attribute in attributes:
             values = getattr(provider, attribute, None)
             if not values or isinstance(values, property):
                 continue
-            for value in values:
-                if isinstance(value, str) and _NAME.fullmatch(_fold(value) or "-"):
-                    names.add(_fold(value).lower())
-    return frozenset(n for n in names if n)
+            raw.update(v for v in values if isinstance(v, str))
+    folded = (_fold(value) for value in raw)
+    return frozenset(f.lower() for f in folded if f and _NAME.fullmatch(f))
 
 
 @lru_cache(maxsize=1)
