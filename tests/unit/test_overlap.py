@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -30,3 +31,24 @@ def test_writes_run_in_order_in_one_worker_and_errors_surface() -> None:
     with pytest.raises(OSError, match="disk full"):
         failing.submit(3)  # the error of the write before it
     failing.close()
+
+
+def test_a_side_file_leaving_on_an_error_reports_that_error(tmp_path: Path) -> None:
+    """The publish's own error propagates, not the failed write behind it; a failed write
+    with no error of the publish's own is raised."""
+    import polars as pl
+
+    from openblotter.services.publish_stream import _SideFile
+
+    frame = pl.DataFrame({"a": [1, 2]})
+
+    def broken(item: object) -> None:
+        raise OSError("disk full")
+
+    with pytest.raises(ValueError, match="row 7 is invalid"), _SideFile(tmp_path / "a") as side:
+        side.behind = WriteBehind(broken)
+        side.write(frame)
+        raise ValueError("row 7 is invalid")
+    with pytest.raises(OSError, match="disk full"), _SideFile(tmp_path / "b.parquet") as side:
+        side.behind = WriteBehind(broken)
+        side.write(frame)

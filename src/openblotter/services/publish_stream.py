@@ -374,6 +374,11 @@ class _SideFile:
     def __exit__(self, *exc: object) -> None:
         try:
             self.behind.close()
+        except Exception:
+            if exc[0] is None:
+                raise
+            # Leaving on an error already: that error is the one to report, not the
+            # failed write of a file that is thrown away with it.
         finally:
             if self.writer is not None:
                 self.writer.close()
