@@ -129,9 +129,9 @@ def trimmed_cells(name: str, cleaned: bool = False) -> pl.Expr:
 
 def cleaned_cells(name: str, missing_values: list[str]) -> pl.Expr:
     """``clean_cells`` as an expression, so many columns are cleaned in one parallel select."""
-    trimmed = pl.col(name).cast(pl.String).str.strip_chars()
+    trimmed = trimmed_cells(name)
     tokens = [m for m in missing_values if m != ""]
-    return pl.when(trimmed.is_in(tokens) | (trimmed == "")).then(None).otherwise(trimmed)
+    return pl.when(trimmed.is_in(tokens)).then(None).otherwise(trimmed)
 
 
 def _missing_column(field: SchemaField, height: int, report: ValidationReport) -> pl.Series:

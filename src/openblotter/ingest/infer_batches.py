@@ -48,7 +48,7 @@ class ColumnProfile:
 
     def add(self, values: pl.Series, zone: str | None, counts: dict[str, int]) -> None:
         """Count a chunk's ``values``; ``counts``: its ``nulls``, ``length`` and ``spaced``
-        cells (``counted``, all columns at once)."""
+        cells (``_counted``, all columns at once)."""
         self.present += values.len() - counts["nulls"]
         self.nulls += counts["nulls"]
         self.length_sum += counts["length"]
