@@ -8,9 +8,12 @@ analysis route has a response model in the OpenAPI schema.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 import typer
 from fastapi.testclient import TestClient
@@ -131,9 +134,10 @@ def test_a_page_form_keeps_the_chosen_values(client: TestClient) -> None:
 
 def test_the_cli_commands_take_the_registry_parameters() -> None:
     group = typer.main.get_command(cli_app).commands["analyze"]  # type: ignore[attr-defined]
-    assert list(group.commands) == list(registry.ANALYSES)
+    context = click.Context(group)  # the commands are made on first use, through click's API
+    assert group.list_commands(context) == list(registry.ANALYSES)
     for name, spec in registry.ANALYSES.items():
-        command = group.commands[name]
+        command = group.get_command(context, name)
         own = {p.name: p for p in command.params if p.name in spec.params.model_fields}
         assert list(own) == list(spec.params.model_fields), name
         argument = own["dataset"]
@@ -147,6 +151,16 @@ def test_the_cli_commands_take_the_registry_parameters() -> None:
         flags = {o for p in command.params for o in p.opts}
         assert "--json" in flags
         assert ("--filter" in flags) == spec.filters
+
+
+def test_a_command_other_than_analyze_does_not_import_the_analyses() -> None:
+    code = (
+        "import sys; from typer.testing import CliRunner; from openblotter.cli import app; "
+        "CliRunner().invoke(app, ['families']); "
+        "print(sorted(m for m in sys.modules if m.startswith('openblotter.services.analyses')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stdout
 
 
 def test_only_an_analysis_with_a_table_has_a_csv(client: TestClient) -> None:
