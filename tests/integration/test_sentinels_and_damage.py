@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from openblotter.domain.report import ValidationReport
 from openblotter.domain.schema import SchemaField, TableSchema
 from openblotter.ingest import damage as damage_module
-from openblotter.ingest.conform import ROW
-from openblotter.ingest.damage import report_damage
+from openblotter.ingest.conform import ROW, trimmed_cells
+from openblotter.ingest.damage import SentinelTally, number_like_columns, report_damage
 from openblotter.ingest.infer import infer_schema
 from openblotter.ingest.read.readers import read_table
 from tests.conftest import REAL_DATA
@@ -147,4 +147,49 @@ def test_columns_without_a_number_are_passed_over_without_changing_the_report(
         finally:
             damage_module.NUMBER_LIKE = original
         reports.append((report.to_dict(), report.facts))
+    assert reports[0] == reports[1]
+
+
+#: Cells that are not numbers: a column of these only is counted without being parsed.
+_WORDS = ["abc", "2016-01-01", "1/7/16", "", "  ", "C0001", "0x1A", "1,000", "12:30", None]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    chunks=st.lists(
+        st.lists(
+            st.lists(st.sampled_from(_CELLS) | st.sampled_from(_WORDS), min_size=6, max_size=6)
+            | st.lists(st.sampled_from(_WORDS), min_size=6, max_size=6),
+            min_size=4,
+            max_size=4,
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+    cleaned=st.booleans(),
+)
+def test_the_sentinel_tally_counts_columns_without_a_number_as_words(
+    chunks: list[list[list[str | None]]], cleaned: bool
+) -> None:
+    """Told which columns hold a number-like cell, the tally parses only those: its
+    judgement is the same as parsing every column, chunk after chunk."""
+    names = ["zip_code", "occurred_date", "amount", "beat"]
+    schema = TableSchema(fields=[SchemaField(name=n, type="string") for n in names])
+    tallies = [SentinelTally(schema, cleaned=cleaned) for _ in range(2)]
+    first = 2
+    for columns in chunks:
+        frame = pl.DataFrame(
+            {n: pl.Series(c, dtype=pl.String) for n, c in zip(names, columns, strict=True)}
+        )
+        if cleaned:
+            frame = frame.select(trimmed_cells(n).alias(n) for n in names)
+        frame = frame.with_columns(pl.Series(ROW, range(first, first + 6)))
+        first += 6
+        tallies[0].add(frame)
+        tallies[1].add(frame, number_like_columns(frame, names, cleaned))
+    reports = []
+    for tally in tallies:
+        report = ValidationReport(source="cells.csv")
+        tally.report(report)
+        reports.append((tally.columns, report.to_dict(), report.facts))
     assert reports[0] == reports[1]

@@ -187,12 +187,14 @@ def report_damage(
     *,
     skip: tuple[str, ...] = (),
     cleaned: bool = False,
+    numbers: set[str] | None = None,
 ) -> None:
     """Report every spreadsheet-damaged value of ``frame`` (text columns named as the fields).
 
     ``skip`` names detectors left out (a chunked publish runs the column-wide sentinel
     check once over every chunk, with ``SentinelTally``). ``cleaned``: the columns are
-    trimmed with blanks null already (``conform.trimmed_cells``).
+    trimmed with blanks null already (``conform.trimmed_cells``). ``numbers``: the
+    columns with a number-like cell, when the caller asked :func:`number_like_columns`.
 
     A column of few distinct values (codes, dates) is examined value by value,
     with the rows holding each; a column of mostly distinct values (ids) in one
@@ -203,13 +205,11 @@ def report_damage(
     fields = [f for f in schema.fields if f.name in present and not f.free_text]
     if not frame.height or not fields:
         return
-    # Every detector flags only number-like values: columns without one are passed over
-    # (asked of all columns in one select, which polars runs in parallel).
-    numbers = frame.select(
-        trimmed_cells(f.name, cleaned).str.contains(NUMBER_LIKE).any().alias(f.name) for f in fields
-    ).row(0, named=True)
+    # Every detector flags only number-like values: columns without one are passed over.
+    if numbers is None:
+        numbers = number_like_columns(frame, [f.name for f in fields], cleaned)
     for field in fields:
-        if not numbers[field.name]:
+        if field.name not in numbers:
             continue
         text = frame.select(trimmed_cells(field.name, cleaned).alias("value")).to_series()
         if text.n_unique() * 2 > text.len():
@@ -266,6 +266,20 @@ def _report(
     damaged.setdefault(field.name, {})[detector.code] = count
 
 
+def number_like_columns(frame: pl.DataFrame, names: list[str], cleaned: bool = False) -> set[str]:
+    """The columns among ``names`` with a number-like cell (``NUMBER_LIKE``): the only cells
+    a damage detector or the sentinel check looks at. One select over all the columns,
+    which polars runs in parallel."""
+    present = set(frame.columns)
+    names = [name for name in names if name in present]
+    if not frame.height or not names:
+        return set()
+    found = frame.select(
+        trimmed_cells(name, cleaned).str.contains(NUMBER_LIKE).any().alias(name) for name in names
+    ).row(0, named=True)
+    return {name for name, any_number in found.items() if any_number}
+
+
 def _where(count: int, first: int) -> str:
     return "" if count == 1 else f" ({count:,} rows, first on row {first})"
 
@@ -280,11 +294,22 @@ class SentinelTally:
         self.cleaned = cleaned  # the chunks' columns are trimmed with blanks null already
         self.columns: dict[str, dict[str, Any]] = {}
 
-    def add(self, frame: pl.DataFrame) -> None:
+    def add(self, frame: pl.DataFrame, numbers: set[str] | None = None) -> None:
+        """Count a chunk. ``numbers``: its columns with a number-like cell
+        (:func:`number_like_columns`); the others are counted as words without parsing."""
         present = set(frame.columns)
         fields = [f.name for f in self.schema.fields if f.name in present and not f.free_text]
         if not frame.height or not fields:
             return
+        for name in fields:
+            self.columns.setdefault(
+                name, {"total": 0, "words": 0, "low": None, "high": None, "codes": {}}
+            )
+        if numbers is not None:
+            self._add_words(frame, [n for n in fields if n not in numbers])
+            fields = [n for n in fields if n in numbers]
+            if not fields:
+                return
         # Each column as text and as a number (where it is one), then what it adds to its
         # tally; each step over all columns in one select, which polars runs in parallel.
         parsed = frame.select(
@@ -296,9 +321,7 @@ class SentinelTally:
             for part, expression in _tally(name).items()
         ).row(0, named=True)
         for name in fields:
-            seen = self.columns.setdefault(
-                name, {"total": 0, "words": 0, "low": None, "high": None, "codes": {}}
-            )
+            seen = self.columns[name]
             seen["total"] += int(summed[f"{name}\ttotal"])
             seen["words"] += int(summed[f"{name}\twords"])
             low, high = summed[f"{name}\tlow"], summed[f"{name}\thigh"]
@@ -313,6 +336,17 @@ class SentinelTally:
             for value, n, first in hits.group_by("v").agg(pl.len(), pl.col("r").min()).iter_rows():
                 known = seen["codes"].get(value, (0, first))
                 seen["codes"][value] = (known[0] + n, min(known[1], first))
+
+    def _add_words(self, frame: pl.DataFrame, names: list[str]) -> None:
+        """Columns without a number: every cell with text is a word."""
+        if not names:
+            return
+        cells = frame.select(
+            trimmed_cells(name, self.cleaned).is_not_null().sum().alias(name) for name in names
+        ).row(0, named=True)
+        for name in names:
+            self.columns[name]["total"] += int(cells[name])
+            self.columns[name]["words"] += int(cells[name])
 
     def report(self, report: ValidationReport) -> None:
         detector = next(d for d in _DETECTORS if d.code == "suspicious_sentinel")

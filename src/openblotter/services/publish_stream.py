@@ -39,7 +39,7 @@ from openblotter.ingest.conform import (
     duplicate_key_problem,
     trimmed_cells,
 )
-from openblotter.ingest.damage import SentinelTally, report_damage
+from openblotter.ingest.damage import SentinelTally, number_like_columns, report_damage
 from openblotter.ingest.infer_batches import SchemaProfile
 from openblotter.ingest.privacy import scrub
 from openblotter.ingest.read.csv_batches import CsvStream
@@ -244,10 +244,16 @@ def _second_pass(job: Job, learnt: _Learnt, report: ValidationReport, work: Path
     # An inferred schema's chunks are the text pass 1 cleaned (trimmed, blanks null).
     variants = _Spellings(schema, cleaned=inferred)
     codes = SentinelTally(schema, cleaned=inferred)  # column-wide: judged once over every chunk
+    checked = [f.name for f in schema.fields if not f.free_text]
     with _SideFile(work / "key.parquet") as keys, release:
         for frame in _fields_chunks(job, learnt):
-            report_damage(frame, schema, report, skip=("suspicious_sentinel",), cleaned=inferred)
-            codes.add(frame)
+            # The damage detectors and the sentinel tally look only at number-like cells.
+            numbers = number_like_columns(frame, checked, cleaned=inferred)
+            report_damage(
+                frame, schema, report, skip=("suspicious_sentinel",), cleaned=inferred,
+                numbers=numbers,
+            )  # fmt: skip
+            codes.add(frame, numbers)
             variants.add(frame)
             conformed = conform(
                 frame,
