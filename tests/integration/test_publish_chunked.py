@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow.parquet as pq
 import pytest
 
 from openblotter.ingest.read import csv_batches
@@ -60,6 +61,23 @@ def test_real_file_in_small_chunks_is_the_same_release_and_report(
         whole.release.period_end,
     )
     assert chunked_rows is not None and chunked_rows.equals(whole_rows)
+
+
+def test_the_release_file_has_statistics_and_the_side_files_are_gone(tmp_path: Path) -> None:
+    """The released Parquet keeps min/max statistics (DuckDB skips row groups with them);
+    the work files of the two passes, written without, are not left behind."""
+    portal = make_portal(tmp_path, publish_chunked_min_bytes=0)
+    request = PublishRequest(
+        path=REAL_DATA / "seattle/Terry_Stops.csv", dataset_id="d", label="2026-Q3",
+        accept_privacy=True,
+    )  # fmt: skip
+    result = publish(portal, request)
+    assert result.release is not None and result.report.facts.get("read_in_chunks") is True
+    released = pq.ParquetFile(portal.release_path(result.release)).metadata
+    columns = [released.row_group(0).column(i) for i in range(released.num_columns)]
+    assert all(c.is_stats_set and c.statistics.has_min_max for c in columns if c.num_values)
+    left = [p.name for p in portal.settings.data_dir.rglob("*.parquet")]
+    assert left == [portal.release_path(result.release).name]
 
 
 def _second_release(tmp: Path, first: Path, second: Path, chunked: bool) -> PublishResult:
