@@ -80,6 +80,28 @@ def test_the_release_file_has_statistics_and_the_side_files_are_gone(tmp_path: P
     assert left == [portal.release_path(result.release).name]
 
 
+def test_damage_in_one_late_chunk_of_a_text_column_is_found(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A column of words with numbers only in its last chunk (an id pasted through Excel,
+    a sentinel): pass 2 knows from pass 1's distinct values that the column holds numbers
+    and examines it in every chunk; the report is the one of reading whole."""
+    monkeypatch.setattr(csv_batches, "CHUNK_ROWS", 50)
+    monkeypatch.setattr(csv_batches, "STREAM_BLOCK_BYTES", 1024)
+    header = ["Stop ID", "Stop Date", "Reference"]
+    rows = [[f"S{n:05d}", "2026-04-01", f"ref {n % 9}"] for n in range(300)]
+    rows[270][2] = "4.10E+11"
+    rows[280][2] = "-9"
+    rows[281][2] = "-9"
+    path = write_csv(tmp_path / "refs.csv", header, rows)
+    whole, _ = _publish(tmp_path / "whole", path, chunked=False)
+    chunked, _ = _publish(tmp_path / "chunked", path, chunked=True)
+    assert chunked.report.facts.get("read_in_chunks") is True
+    assert _report(chunked) == _report(whole)
+    damaged = chunked.report.facts["spreadsheet_damage"]["reference"]
+    assert damaged == {"scientific_notation": 1, "suspicious_sentinel": 2}
+
+
 def _second_release(tmp: Path, first: Path, second: Path, chunked: bool) -> PublishResult:
     portal = make_portal(tmp, publish_chunked_min_bytes=10**12)
     publish_file(portal, first, "stops", "2026-Q2")

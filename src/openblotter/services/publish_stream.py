@@ -39,7 +39,12 @@ from openblotter.ingest.conform import (
     duplicate_key_problem,
     trimmed_cells,
 )
-from openblotter.ingest.damage import SentinelTally, number_like_columns, report_damage
+from openblotter.ingest.damage import (
+    NUMBER_LIKE,
+    SentinelTally,
+    number_like_columns,
+    report_damage,
+)
 from openblotter.ingest.infer_batches import SchemaProfile
 from openblotter.ingest.privacy import scrub
 from openblotter.ingest.read.csv_batches import CsvStream
@@ -244,11 +249,15 @@ def _second_pass(job: Job, learnt: _Learnt, report: ValidationReport, work: Path
     # An inferred schema's chunks are the text pass 1 cleaned (trimmed, blanks null).
     variants = _Spellings(schema, cleaned=inferred)
     codes = SentinelTally(schema, cleaned=inferred)  # column-wide: judged once over every chunk
-    checked = [f.name for f in schema.fields if not f.free_text]
+    # The damage detectors and the sentinel tally look only at columns with a number-like
+    # cell: known for the file where pass 1 kept a column's every distinct value, asked of
+    # each chunk for the others.
+    known = _numbers_known(learnt)
+    anywhere = {name for name, has in known.items() if has}
+    asked = [f.name for f in schema.fields if not f.free_text and f.name not in known]
     with _SideFile(work / "key.parquet") as keys, release:
         for frame in _fields_chunks(job, learnt):
-            # The damage detectors and the sentinel tally look only at number-like cells.
-            numbers = number_like_columns(frame, checked, cleaned=inferred)
+            numbers = anywhere | number_like_columns(frame, asked, cleaned=inferred)
             report_damage(
                 frame, schema, report, skip=("suspicious_sentinel",), cleaned=inferred,
                 numbers=numbers,
@@ -289,6 +298,18 @@ def _fields_chunks(job: Job, learnt: _Learnt) -> Iterator[pl.DataFrame]:
     if learnt.cleaned is None:
         return
     yield from _kept_chunks(job, learnt.cleaned)
+
+
+def _numbers_known(learnt: _Learnt) -> dict[str, bool]:
+    """Whether a number-like cell is anywhere in each column of which pass 1 kept every
+    distinct value (cleaned text, as pass 2 reads it); other columns are not listed."""
+    if learnt.profile is None:
+        return {}
+    return {
+        c.name: bool(c.distinct.str.contains(NUMBER_LIKE).any())
+        for c in learnt.profile.columns
+        if not c.overflow and c.distinct is not None
+    }
 
 
 def _kept_chunks(job: Job, cleaned: Path) -> Iterator[pl.DataFrame]:
