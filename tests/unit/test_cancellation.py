@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
 
 import pytest
@@ -15,10 +16,26 @@ Message = dict[str, Any]
 
 
 def _run(app: Any, receive: Any) -> None:
+    """Run one request through ``app`` on an event loop of its own thread: an earlier test
+    (Playwright's sync API) can leave a running loop in this one, where asyncio.run refuses."""
+
     async def send(message: Message) -> None:
         pass
 
-    asyncio.run(asyncio.wait_for(app({"type": "http"}, receive, send), timeout=10))
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(asyncio.wait_for(app({"type": "http"}, receive, send), timeout=10))
+        except BaseException as exc:  # raised again on the test's thread
+            failed.append(exc)
+
+    runner = threading.Thread(target=run)
+    runner.start()
+    runner.join(timeout=30)
+    assert not runner.is_alive()
+    if failed:
+        raise failed[0]
 
 
 def test_the_application_reads_the_body_then_hears_the_client_leave() -> None:
