@@ -121,7 +121,9 @@ def trimmed_cells(name: str, cleaned: bool = False) -> pl.Expr:
     ``cleaned``: the column was cleaned already (``clean_cells``: trimmed, blanks null),
     as a chunked publish's second pass reads it; trimming it again would change nothing.
     """
-    return _nulled(name, [""], cleaned)
+    if cleaned:
+        return pl.col(name).cast(pl.String)
+    return _nulled(name, [""])
 
 
 def cleaned_cells(name: str, missing_values: list[str]) -> pl.Expr:
@@ -129,17 +131,14 @@ def cleaned_cells(name: str, missing_values: list[str]) -> pl.Expr:
     return _nulled(name, ["", *(m for m in missing_values if m != "")])
 
 
-def _nulled(name: str, blanks: list[str], cleaned: bool = False) -> pl.Expr:
-    """The column as text, trimmed unless ``cleaned``, with ``blanks`` as nulls.
+def _nulled(name: str, blanks: list[str]) -> pl.Expr:
+    """The column as text, trimmed, with ``blanks`` as nulls.
 
     One chain of operations: an expression that uses the trimmed text twice (``when(text
     != "").then(text)``) has polars trim it twice, which made cleaning a chunk 3.7 times
     slower (0.65 against 0.18 s for 1,000,000 rows of 12 columns).
     """
-    text = pl.col(name).cast(pl.String)
-    if cleaned:
-        return text
-    return text.str.strip_chars().replace(blanks, None)
+    return pl.col(name).cast(pl.String).str.strip_chars().replace(blanks, None)
 
 
 def _missing_column(field: SchemaField, height: int, report: ValidationReport) -> pl.Series:

@@ -39,12 +39,7 @@ from openblotter.ingest.conform import (
     duplicate_key_problem,
     trimmed_cells,
 )
-from openblotter.ingest.damage import (
-    NUMBER_LIKE,
-    SentinelTally,
-    number_like_columns,
-    report_damage,
-)
+from openblotter.ingest.damage import SentinelTally, number_like_columns, report_damage
 from openblotter.ingest.infer_batches import SchemaProfile
 from openblotter.ingest.privacy import scrub
 from openblotter.ingest.read.csv_batches import CsvStream
@@ -306,7 +301,7 @@ def _numbers_known(learnt: _Learnt) -> dict[str, bool]:
     if learnt.profile is None:
         return {}
     return {
-        c.name: bool(c.distinct.str.contains(NUMBER_LIKE).any())
+        c.name: bool(number_like_columns(c.distinct.to_frame(c.name), [c.name], cleaned=True))
         for c in learnt.profile.columns
         if not c.overflow and c.distinct is not None
     }
@@ -325,7 +320,7 @@ def _kept_chunks(job: Job, cleaned: Path) -> Iterator[pl.DataFrame]:
     size = max(job.stream.path.stat().st_size, 1)
     start = 0
     for index, rows in enumerate(sizes):
-        job.advance(size // 2 + size * index // (2 * max(len(sizes), 1)), size)
+        job.advance(size // 2 + size * index // (2 * len(sizes)), size)
         yield scan.slice(start, rows).collect()
         start += rows
 
