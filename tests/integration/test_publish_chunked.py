@@ -14,6 +14,7 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
+from openblotter.ingest import infer_batches
 from openblotter.ingest.read import csv_batches
 from openblotter.services.publishing import PublishRequest, PublishResult, publish
 from tests.conftest import REAL_DATA
@@ -100,6 +101,40 @@ def test_damage_in_one_late_chunk_of_a_text_column_is_found(
     assert _report(chunked) == _report(whole)
     damaged = chunked.report.facts["spreadsheet_damage"]["reference"]
     assert damaged == {"scientific_notation": 1, "suspicious_sentinel": 2}
+
+
+def test_counts_from_distinct_values_give_the_whole_file_answers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pass 1 counts each distinct value of a column once per chunk (with its rows); the
+    blanks, spaced cells and spellings it derives are weighed by those rows. A narrative
+    whose one spaced sentence fills 60% of the rows is free text (not by distinct values:
+    1 in 121); spellings of one code in different chunks are one variant group; a column
+    with more distinct values than are kept is counted cell by cell. All as read whole."""
+    monkeypatch.setattr(csv_batches, "CHUNK_ROWS", 50)
+    monkeypatch.setattr(csv_batches, "STREAM_BLOCK_BYTES", 1024)
+    monkeypatch.setattr(infer_batches, "DISTINCT_LIMIT", 200)
+    sentence = "the driver was stopped for a broken tail light and given a written warning"
+    header = ["Stop ID", "Race", "Circumstances"]
+    rows = [
+        [
+            f"S{n:05d}",
+            "" if n % 11 == 0 else ("WHITE" if n >= 250 and n % 2 else ["White", "Black"][n % 2]),
+            sentence if n % 5 < 3 else f"{'x' * 70}{n:03d}",
+        ]
+        for n in range(300)
+    ]
+    path = write_csv(tmp_path / "stops.csv", header, rows)
+    whole, _ = _publish(tmp_path / "whole", path, chunked=False)
+    chunked, _ = _publish(tmp_path / "chunked", path, chunked=True)
+    assert chunked.report.facts.get("read_in_chunks") is True
+    assert _report(chunked) == _report(whole)
+    assert chunked.schema.to_descriptor() == whole.schema.to_descriptor()
+    assert chunked.schema.field("circumstances").free_text
+    assert chunked.schema.field("race").categorical
+    variants = [p for p in _report(chunked)["problems"] if p["code"] == "spelling_variants"]
+    assert [e["value"] for e in variants[0]["examples"]] == ["White / WHITE"]
+    assert variants[0]["examples"][0]["rows"] == 136 + 22  # even rows, odd from row 250: not blank
 
 
 def _second_release(tmp: Path, first: Path, second: Path, chunked: bool) -> PublishResult:

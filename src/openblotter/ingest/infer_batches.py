@@ -24,6 +24,7 @@ from openblotter.ingest.infer import (
     field_names,
     infer_type,
 )
+from openblotter.ingest.variants import column_spellings, merge_spellings
 
 #: Distinct values kept per column to decide its type exactly (above: chunk by chunk).
 DISTINCT_LIMIT = 100_000
@@ -38,39 +39,66 @@ class ColumnProfile:
 
     header: str
     name: str
-    distinct: pl.Series | None = None
-    overflow: bool = False
+    #: Every distinct value with its rows ``n`` and ``first`` row (``variants.spellings``),
+    #: while there are at most ``DISTINCT_LIMIT``; None once the column has more.
+    spelled: pl.DataFrame | None = None
+    #: Once the column has more: the distinct values its type is judged by.
+    sample: pl.Series | None = None
     chunk_type: FieldType | None = None
     present: int = 0
     nulls: int = 0
     length_sum: int = 0
     spaced: int = 0
 
-    def add(self, values: pl.Series, zone: str | None, counts: dict[str, int]) -> None:
-        """Count a chunk's ``values``; ``counts``: its ``nulls``, ``length`` and ``spaced``
-        cells (``_counted``, all columns at once)."""
+    @property
+    def overflow(self) -> bool:
+        return self.sample is not None
+
+    @property
+    def distinct(self) -> pl.Series | None:
+        """Every distinct value (None before any), or the sample kept once there are more."""
+        return self.spelled["value"] if self.spelled is not None else self.sample
+
+    def add_spellings(self, spelled: pl.DataFrame, zone: str | None) -> None:
+        """Count a chunk's values from its spellings (blank cells: the null ``value``).
+
+        Counting each distinct value once gives the blanks, characters and spaced cells
+        without reading every cell again, and pass 2 reports spelling variants from
+        ``spelled`` instead of grouping every chunk again."""
+        values = spelled.drop_nulls("value")
+        counts = values["n"]
+        self.nulls += int(spelled["n"].sum()) - int(counts.sum())
+        self.present += int(counts.sum())
+        self.length_sum += int((values["value"].str.len_chars() * counts).sum())
+        self.spaced += int(counts.filter(values["value"].str.contains(" ", literal=True)).sum())
+        merged = values if self.spelled is None else merge_spellings([self.spelled, values])
+        if merged.height <= DISTINCT_LIMIT:
+            self.spelled = merged
+            return
+        self.spelled = None
+        self.sample = merged["value"].head(DISTINCT_LIMIT)
+        self.chunk_type = infer_type(self.sample, zone)
+        self._judge(values["value"], zone)
+
+    def add_cells(self, values: pl.Series, zone: str | None, counts: dict[str, int]) -> None:
+        """Count a chunk's ``values`` once the column has more distinct values than are kept;
+        ``counts``: its ``nulls``, ``length`` and ``spaced`` cells (``_counted``)."""
         self.present += values.len() - counts["nulls"]
         self.nulls += counts["nulls"]
         self.length_sum += counts["length"]
         self.spaced += counts["spaced"]
-        unique = values.unique().drop_nulls()
-        if not self.overflow:
-            merged = unique if self.distinct is None else pl.concat([self.distinct, unique])
-            merged = merged.unique()
-            if merged.len() <= DISTINCT_LIMIT:
-                self.distinct = merged
-                return
-            self.overflow = True
-            self.distinct = merged.head(DISTINCT_LIMIT)
-            self.chunk_type = infer_type(self.distinct, zone)
+        if self.chunk_type != "string":
+            self._judge(values.unique().drop_nulls(), zone)
+
+    def _judge(self, unique: pl.Series, zone: str | None) -> None:
+        """A chunk's distinct values against the type the chunks before agreed on."""
         if self.chunk_type == "string":
             return  # nothing a later chunk holds makes a text column narrower
         here = infer_type(unique, zone)
         if here != self.chunk_type:
-            assert self.distinct is not None
-            sample = unique.head(DISAGREEING_SAMPLE)
-            self.distinct = pl.concat([self.distinct, sample]).unique()
-            self.chunk_type = infer_type(self.distinct, zone)
+            assert self.sample is not None
+            self.sample = pl.concat([self.sample, unique.head(DISAGREEING_SAMPLE)]).unique()
+            self.chunk_type = infer_type(self.sample, zone)
 
     def field_type(self, zone: str | None) -> FieldType:
         if self.overflow:
@@ -121,9 +149,19 @@ class SchemaProfile:
     def add(self, cleaned: pl.DataFrame) -> None:
         """Count a cleaned chunk (see :meth:`clean`)."""
         self.rows += cleaned.height
-        counts = _counted(cleaned, [c.name for c in self.columns])
+        few = [c.name for c in self.columns if not c.overflow]
+        many = [c.name for c in self.columns if c.overflow]
+        spelled = column_spellings(cleaned, few)
+        counts = _counted(cleaned, many)
         for column in self.columns:
-            column.add(cleaned[column.name], self.zone, counts[column.name])
+            if column.overflow:
+                column.add_cells(cleaned[column.name], self.zone, counts[column.name])
+            else:
+                column.add_spellings(spelled[column.name], self.zone)
+
+    def spellings(self) -> dict[str, pl.DataFrame]:
+        """The spellings of every column with at most ``DISTINCT_LIMIT`` distinct values."""
+        return {c.name: c.spelled for c in self.columns if c.spelled is not None}
 
     def key_names(self) -> list[str]:
         """Columns named like an identifier (``id``, ``number``, ``key``...)."""
@@ -158,6 +196,8 @@ class SchemaProfile:
 
 def _counted(cleaned: pl.DataFrame, names: list[str]) -> dict[str, dict[str, int]]:
     """Each column's blank cells, characters and cells with a space, in one parallel select."""
+    if not names:
+        return {}
     parts = {
         "nulls": lambda c: c.null_count(),
         "length": lambda c: c.str.len_chars().sum(),

@@ -27,6 +27,19 @@ def spellings(text: pl.Series, rows: pl.Series) -> pl.DataFrame:
     return frame.group_by("value").agg(pl.len().alias("n"), pl.col("row").min().alias("first"))
 
 
+def column_spellings(frame: pl.DataFrame, names: list[str]) -> dict[str, pl.DataFrame]:
+    """``spellings`` of several text columns of ``frame`` (rows in its ``__row``), with each
+    column's blank cells as one more spelling, ``value`` null: its group-bys run in parallel."""
+    rows = frame[ROW] if ROW in frame.columns else pl.Series(ROW, range(2, frame.height + 2))
+    queries = [
+        pl.LazyFrame({"value": frame[name], "row": rows})
+        .group_by("value")
+        .agg(pl.len().alias("n"), pl.col("row").min().alias("first"))
+        for name in names
+    ]
+    return dict(zip(names, pl.collect_all(queries), strict=True))
+
+
 def merge_spellings(parts: list[pl.DataFrame]) -> pl.DataFrame:
     """The spellings of several chunks of one column as those of the whole column."""
     frame = pl.concat(parts)

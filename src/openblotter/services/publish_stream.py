@@ -45,10 +45,10 @@ from openblotter.ingest.privacy import scrub
 from openblotter.ingest.read.csv_batches import CsvStream
 from openblotter.ingest.report_privacy import public_report
 from openblotter.ingest.variants import (
+    column_spellings,
     merge_spellings,
     needs_variants,
     report_spelling_groups,
-    spellings,
 )
 from openblotter.services.overlap import WriteBehind
 from openblotter.services.portal import Portal
@@ -242,7 +242,7 @@ def _second_pass(job: Job, learnt: _Learnt, report: ValidationReport, work: Path
     rows = 0
     release = _ReleaseWriter(job, schema, written)
     # An inferred schema's chunks are the text pass 1 cleaned (trimmed, blanks null).
-    variants = _Spellings(schema, cleaned=inferred)
+    variants = _Spellings(schema, learnt.profile.spellings() if learnt.profile else {})
     codes = SentinelTally(schema, cleaned=inferred)  # column-wide: judged once over every chunk
     # The damage detectors and the sentinel tally look only at columns with a number-like
     # cell: known for the file where pass 1 kept a column's every distinct value, asked of
@@ -345,19 +345,23 @@ def _check_key(path: Path, key: list[str], report: ValidationReport, work: Path)
 
 
 class _Spellings:
-    """The spellings of each uncoded category over every chunk: a variant may span chunks."""
+    """The spellings of each uncoded category over every chunk: a variant may span chunks.
 
-    def __init__(self, schema: TableSchema, cleaned: bool) -> None:
+    ``counted``: spellings known for the whole file already (pass 1 of an inferred schema
+    counts every distinct value of a column with few, and an uncoded category has few):
+    those columns are not grouped again."""
+
+    def __init__(self, schema: TableSchema, counted: dict[str, pl.DataFrame]) -> None:
         self.fields = [f for f in schema.fields if needs_variants(f)]
-        self.cleaned = cleaned
-        self.seen: dict[str, pl.DataFrame] = {}
+        self.seen = {f.name: counted[f.name] for f in self.fields if f.name in counted}
+        self.asked = [f.name for f in self.fields if f.name not in counted]
 
     def add(self, frame: pl.DataFrame) -> None:
         present = set(frame.columns)
-        names = [f.name for f in self.fields if f.name in present]
-        texts = frame.select(trimmed_cells(name, self.cleaned) for name in names)  # in parallel
-        for name in names:
-            part = spellings(texts[name], frame[ROW])
+        names = [name for name in self.asked if name in present]
+        texts = frame.select(*(trimmed_cells(name) for name in names), pl.col(ROW))
+        for name, part in column_spellings(texts, names).items():
+            part = part.drop_nulls("value")
             known = self.seen.get(name)
             self.seen[name] = part if known is None else merge_spellings([known, part])
 
