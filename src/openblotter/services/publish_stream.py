@@ -50,7 +50,7 @@ from openblotter.ingest.variants import (
     needs_variants,
     report_spelling_groups,
 )
-from openblotter.services.overlap import WriteBehind
+from openblotter.services.overlap import WriteBehind, read_ahead
 from openblotter.services.portal import Portal
 from openblotter.services.privacy_review import Review, review_privacy
 from openblotter.services.publisher_notes import COLUMNS_LEFT_OUT
@@ -154,7 +154,7 @@ def _chunks(job: Job, second: bool) -> Iterator[pl.DataFrame]:
     def progress(done: int) -> None:
         job.advance(min(start + done // 2, total), total)
 
-    yield from job.stream.chunks(progress)
+    yield from read_ahead(job.stream.chunks(progress))
 
 
 def _first_pass(job: Job, report: ValidationReport, work: Path) -> _Learnt:
