@@ -6,15 +6,28 @@ Faker (a maintained PyPI package) ships the given names and surnames of its
 Polish, … as well as US census names). Nothing is downloaded at run time.
 Faker's English lorem word list (about 1,000 everyday words) tells which
 capitalized words in a narrative are ordinary words rather than names.
+
+Importing Faker's locales and folding their names takes about 0.2 s, once per
+process: the lists are kept in the user's cache directory (``$XDG_CACHE_HOME``
+or ``~/.cache``, ``openblotter/``), in a file named for Faker's version and this
+module's text, so that a new Faker or a change here makes them again. A cache
+that cannot be read or written is done without.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import importlib
+import json
+import os
 import pkgutil
 import re
+import tempfile
 import unicodedata
 from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
 
 _NAME = re.compile(r"[A-Za-z'\- ]+")
 
@@ -73,24 +86,79 @@ def _collect(attributes: tuple[str, ...]) -> frozenset[str]:
     return frozenset(f.lower() for f in folded if f and _NAME.fullmatch(f))
 
 
-@lru_cache(maxsize=1)
-def first_names() -> frozenset[str]:
-    """Given names, lower case, ASCII."""
-    return _collect(("first_names", "first_names_male", "first_names_female"))
-
-
-@lru_cache(maxsize=1)
-def last_names() -> frozenset[str]:
-    """Surnames, lower case, ASCII."""
-    return _collect(("last_names",))
-
-
-@lru_cache(maxsize=1)
-def common_words() -> frozenset[str]:
-    """Everyday English words (lower case) that are not taken as names on their own."""
+def _made() -> dict[str, frozenset[str]]:
     from faker.providers.lorem.en_US import Provider as Lorem
 
-    return frozenset(w.lower() for w in Lorem.word_list) | POLICE_WORDS
+    return {
+        "first": _collect(("first_names", "first_names_male", "first_names_female")),
+        "last": _collect(("last_names",)),
+        "words": frozenset(w.lower() for w in Lorem.word_list) | POLICE_WORDS,
+    }
+
+
+def cache_path() -> Path | None:
+    """Where the lists are kept for this Faker and this module (None: no cache directory)."""
+    try:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+        key = hashlib.sha256(metadata.version("faker").encode() + Path(__file__).read_bytes())
+    except (OSError, RuntimeError, metadata.PackageNotFoundError):
+        return None
+    return base / "openblotter" / f"name-lists-{key.hexdigest()[:16]}.json"
+
+
+def _cached(path: Path) -> dict[str, frozenset[str]] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or set(data) != {"first", "last", "words"}:
+        return None
+    if not all(isinstance(v, list) and all(isinstance(w, str) for w in v) for v in data.values()):
+        return None
+    return {name: frozenset(words) for name, words in data.items()}
+
+
+def _keep(path: Path, lists: dict[str, frozenset[str]]) -> None:
+    """Write the cache whole or not at all (a temporary file renamed over it)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    except OSError:
+        return
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump({key: sorted(words) for key, words in lists.items()}, out)
+        os.replace(name, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+
+
+@lru_cache(maxsize=1)
+def _lists() -> dict[str, frozenset[str]]:
+    path = cache_path()
+    cached = _cached(path) if path is not None else None
+    if cached is not None:
+        return cached
+    lists = _made()
+    if path is not None:
+        _keep(path, lists)
+    return lists
+
+
+def first_names() -> frozenset[str]:
+    """Given names, lower case, ASCII."""
+    return _lists()["first"]
+
+
+def last_names() -> frozenset[str]:
+    """Surnames, lower case, ASCII."""
+    return _lists()["last"]
+
+
+def common_words() -> frozenset[str]:
+    """Everyday English words (lower case) that are not taken as names on their own."""
+    return _lists()["words"]
 
 
 def is_first_name(word: str) -> bool:
