@@ -81,6 +81,24 @@ def test_the_release_file_has_statistics_and_the_side_files_are_gone(tmp_path: P
     assert left == [portal.release_path(result.release).name]
 
 
+def test_only_columns_that_repeat_values_get_a_parquet_dictionary(tmp_path: Path) -> None:
+    """A column of distinct values (an id) is written plain from the start rather than
+    through a dictionary that overflows; a code column keeps its dictionary."""
+    header = ["Stop ID", "Race", "Age"]
+    rows = [[f"S{n:06d}", ["White", "Black", "Asian"][n % 3], 20 + n % 40] for n in range(5000)]
+    path = write_csv(tmp_path / "stops.csv", header, rows)
+    portal = make_portal(tmp_path / "portal", publish_chunked_min_bytes=0)
+    request = PublishRequest(path=path, dataset_id="d", label="2026-Q3", accept_privacy=True)
+    result = publish(portal, request)
+    assert result.release is not None and result.report.facts.get("read_in_chunks") is True
+    meta = pq.ParquetFile(portal.release_path(result.release)).metadata
+    names = [meta.schema.column(i).name for i in range(meta.num_columns)]
+    encodings = {n: meta.row_group(0).column(i).encodings for i, n in enumerate(names)}
+    assert not any("DICTIONARY" in e for e in encodings["stop_id"])
+    assert any("DICTIONARY" in e for e in encodings["race"])
+    assert any("DICTIONARY" in e for e in encodings["age"])
+
+
 def test_damage_in_one_late_chunk_of_a_text_column_is_found(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
