@@ -12,12 +12,22 @@ from __future__ import annotations
 
 import json
 import re
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from markdown_it import MarkdownIt
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
-_MARKDOWN = MarkdownIt("commonmark", {"html": False}).enable("table")
+
+@cache
+def _markdown() -> MarkdownIt:
+    """The renderer, made on first use: a publish that writes no HTML report skips it."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
 # Characters that would change a Markdown line; "_" inside names is left alone (CommonMark
 # does not read it as emphasis inside a word).
 _SPECIAL = re.compile(r"([\\`*\[\]<>|~])")
@@ -149,9 +159,9 @@ def report_markdown(report: dict[str, Any], check: dict[str, Any] | None = None)
 
 def report_html(report: dict[str, Any], check: dict[str, Any] | None = None) -> str:
     """The same report as one self-contained HTML page."""
-    body = _MARKDOWN.render(report_markdown(report, check))
+    body = _markdown().render(report_markdown(report, check))
     title = f"Validation report: {report['source']}"
-    escaped = _MARKDOWN.renderInline(_cell(title))
+    escaped = _markdown().renderInline(_cell(title))
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{escaped}</title><style>{_STYLE}</style></head>\n<body>\n{body}</body></html>\n"

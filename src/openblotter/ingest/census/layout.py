@@ -15,7 +15,6 @@ from pathlib import Path
 import polars as pl
 
 from openblotter.domain.report import Problem
-from openblotter.ingest.census.tables import read_census_table
 
 #: Census race words -> the race codes every dataset of the portal uses.
 CENSUS_RACES = {
@@ -49,6 +48,8 @@ def is_census_download(header: list[str]) -> bool:
 
 def census_rows(path: Path) -> tuple[pl.DataFrame, list[Problem]]:
     """The download as text rows of the community demographics family, plus what was left out."""
+    from openblotter.ingest.census.tables import read_census_table  # census publishes only
+
     tidy = read_census_table(path)
     year = _year(path.name)
     rows: list[dict[str, str | None]] = []
