@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -65,8 +66,8 @@ def test_real_file_in_small_chunks_is_the_same_release_and_report(
 
 
 def test_the_release_file_has_statistics_and_the_side_files_are_gone(tmp_path: Path) -> None:
-    """The released Parquet keeps min/max statistics (DuckDB skips row groups with them);
-    the work files of the two passes, written without, are not left behind."""
+    """The released Parquet keeps min/max statistics (DuckDB skips row groups with them)
+    and plain strings; the work files of the two passes, written without, are not left."""
     portal = make_portal(tmp_path, publish_chunked_min_bytes=0)
     request = PublishRequest(
         path=REAL_DATA / "seattle/Terry_Stops.csv", dataset_id="d", label="2026-Q3",
@@ -77,6 +78,10 @@ def test_the_release_file_has_statistics_and_the_side_files_are_gone(tmp_path: P
     released = pq.ParquetFile(portal.release_path(result.release)).metadata
     columns = [released.row_group(0).column(i) for i in range(released.num_columns)]
     assert all(c.is_stats_set and c.statistics.has_min_max for c in columns if c.num_values)
+    # Work files take polars' string views as they are; the release's Arrow schema keeps
+    # plain strings, which every Parquet reader (pandas, older pyarrow, R) takes.
+    types = pq.read_schema(portal.release_path(result.release)).types
+    assert pa.string_view() not in types and pa.large_string() in types
     left = [p.name for p in portal.settings.data_dir.rglob("*.parquet")]
     assert left == [portal.release_path(result.release).name]
 

@@ -375,18 +375,21 @@ class _SideFile:
     """Frames appended to a Parquet file, each encoded and written in a worker thread
     while the next chunk is checked (``overlap.py``)."""
 
-    def __init__(self, path: Path, compression: str = "zstd", statistics: bool = False) -> None:
+    def __init__(self, path: Path, compression: str = "zstd", release: bool = False) -> None:
         self.path = path
         self.compression = compression
-        # Column statistics (min and max of every page) are for readers that skip row groups:
-        # a file read whole goes without them, at half the time to write it.
-        self.statistics = statistics
+        # A work file, read back only by this publish, goes without column statistics (min
+        # and max of every page, for readers that skip row groups): half the time to write
+        # it. Its text is handed to Arrow as polars holds it (string views, no copy); the
+        # release keeps plain strings in its Arrow schema, which every reader takes.
+        self.statistics = release
+        self.compat = pl.CompatLevel.oldest() if release else pl.CompatLevel.newest()
         self.writer: pq.ParquetWriter | None = None
         self.columns: list[str] = []
         self.behind: WriteBehind[tuple[pa.Table, int | None]] = WriteBehind(self._write)
 
     def write(self, frame: pl.DataFrame, row_group_rows: int | None = None) -> None:
-        table = frame.to_arrow()
+        table = frame.to_arrow(compat_level=self.compat)
         if self.writer is None:
             self.columns = frame.columns
             self.writer = pq.ParquetWriter(
@@ -451,7 +454,7 @@ class _ReleaseWriter:
         }
         self.salt = settings.salt.get_secret_value()
         self.hashes = _PublishedHashes(job.portal, dataset_id, schema, written.kept)
-        self.file = _SideFile(written.staged, statistics=True)  # the release: queried
+        self.file = _SideFile(written.staged, release=True)
 
     def write(self, conformed: pl.DataFrame) -> None:
         scrubbed = scrub(
