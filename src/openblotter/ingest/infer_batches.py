@@ -12,6 +12,7 @@ bounded by the limit, whatever the row count.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -39,54 +40,91 @@ class ColumnProfile:
 
     header: str
     name: str
-    #: Every distinct value with its rows ``n`` and ``first`` row (``variants.spellings``),
-    #: while there are at most ``DISTINCT_LIMIT``; None once the column has more.
-    spelled: pl.DataFrame | None = None
-    #: Once the column has more: the distinct values its type is judged by.
+    #: Once the column has more than ``DISTINCT_LIMIT`` distinct values: those its type is
+    #: judged by. Until then every distinct value is kept with its rows (``spelled``).
     sample: pl.Series | None = None
     chunk_type: FieldType | None = None
-    present: int = 0
-    nulls: int = 0
-    length_sum: int = 0
-    spaced: int = 0
+    #: The chunks' spellings not merged yet (blank cells as the null ``value``), and their
+    #: rows: merged only when they could hold more than the limit, or when asked.
+    _parts: list[pl.DataFrame] = field(default_factory=list)
+    _held: int = 0
+    #: Cells counted one by one (after the limit) or folded in from the spellings.
+    _cells: Counter[str] = field(default_factory=Counter)
 
     @property
     def overflow(self) -> bool:
         return self.sample is not None
 
     @property
+    def spelled(self) -> pl.DataFrame | None:
+        """Every distinct value with its rows ``n`` and ``first`` row (``variants.spellings``),
+        while there are at most ``DISTINCT_LIMIT``; None before any chunk and after."""
+        merged = self._merged()
+        return None if merged is None else merged.drop_nulls("value")
+
+    @property
     def distinct(self) -> pl.Series | None:
         """Every distinct value (None before any), or the sample kept once there are more."""
-        return self.spelled["value"] if self.spelled is not None else self.sample
+        spelled = self.spelled
+        return spelled["value"] if spelled is not None else self.sample
+
+    @property
+    def present(self) -> int:
+        return self._counts()["present"]
+
+    @property
+    def nulls(self) -> int:
+        return self._counts()["nulls"]
+
+    @property
+    def length_sum(self) -> int:
+        return self._counts()["length"]
+
+    @property
+    def spaced(self) -> int:
+        return self._counts()["spaced"]
 
     def add_spellings(self, spelled: pl.DataFrame, zone: str | None) -> None:
         """Count a chunk's values from its spellings (blank cells: the null ``value``).
 
         Counting each distinct value once gives the blanks, characters and spaced cells
         without reading every cell again, and pass 2 reports spelling variants from
-        ``spelled`` instead of grouping every chunk again."""
-        values = spelled.drop_nulls("value")
-        counts = values["n"]
-        self.nulls += int(spelled["n"].sum()) - int(counts.sum())
-        self.present += int(counts.sum())
-        self.length_sum += int((values["value"].str.len_chars() * counts).sum())
-        self.spaced += int(counts.filter(values["value"].str.contains(" ", literal=True)).sum())
-        merged = values if self.spelled is None else merge_spellings([self.spelled, values])
-        if merged.height <= DISTINCT_LIMIT:
-            self.spelled = merged
+        ``spelled`` instead of grouping every chunk again. The chunks' spellings are
+        merged only once they could hold more distinct values than the limit."""
+        self._parts.append(spelled)
+        self._held += spelled.height
+        if self._held <= DISTINCT_LIMIT:
+            return  # an upper bound of the distinct values: within the limit
+        merged = self._merged()
+        assert merged is not None
+        values = merged.drop_nulls("value")
+        if values.height <= DISTINCT_LIMIT:
             return
-        self.spelled = None
-        self.sample = merged["value"].head(DISTINCT_LIMIT)
+        self._cells.update(_spelled_counts(merged))
+        self._parts, self._held = [], 0
+        self.sample = values["value"].head(DISTINCT_LIMIT)
         self.chunk_type = infer_type(self.sample, zone)
-        self._judge(values["value"], zone)
+        self._judge(spelled.drop_nulls("value")["value"], zone)
+
+    def _merged(self) -> pl.DataFrame | None:
+        if len(self._parts) > 1:
+            self._parts = [merge_spellings(self._parts)]
+            self._held = self._parts[0].height
+        return self._parts[0] if self._parts else None
+
+    def _counts(self) -> Counter[str]:
+        merged = self._merged()
+        return self._cells if merged is None else self._cells + _spelled_counts(merged)
 
     def add_cells(self, values: pl.Series, zone: str | None, counts: dict[str, int]) -> None:
         """Count a chunk's ``values`` once the column has more distinct values than are kept;
         ``counts``: its ``nulls``, ``length`` and ``spaced`` cells (``_counted``)."""
-        self.present += values.len() - counts["nulls"]
-        self.nulls += counts["nulls"]
-        self.length_sum += counts["length"]
-        self.spaced += counts["spaced"]
+        self._cells.update(
+            present=values.len() - counts["nulls"],
+            nulls=counts["nulls"],
+            length=counts["length"],
+            spaced=counts["spaced"],
+        )
         if self.chunk_type != "string":
             self._judge(values.unique().drop_nulls(), zone)
 
@@ -192,6 +230,20 @@ class SchemaProfile:
                 )
             )
         return TableSchema(fields=fields, primary_key=primary_key)
+
+
+def _spelled_counts(spelled: pl.DataFrame) -> Counter[str]:
+    """The cells that ``spelled`` (value, rows ``n``) stands for: present and blank cells,
+    their characters and those with a space, each distinct value weighed by its rows."""
+    values = spelled.drop_nulls("value")
+    counts = values["n"]
+    present = int(counts.sum())
+    return Counter(
+        present=present,
+        nulls=int(spelled["n"].sum()) - present,
+        length=int((values["value"].str.len_chars() * counts).sum()),
+        spaced=int(counts.filter(values["value"].str.contains(" ", literal=True)).sum()),
+    )
 
 
 def _counted(cleaned: pl.DataFrame, names: list[str]) -> dict[str, dict[str, int]]:
