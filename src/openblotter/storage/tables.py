@@ -1,4 +1,8 @@
-"""The catalog's tables (SQLAlchemy Core). Migrations in storage/migrations create them."""
+"""The catalog's tables (SQLAlchemy Core): what the migrations in storage/migrations make.
+
+An empty catalog is created from them directly (``Catalog.migrate``); a test checks that
+the migrations make the same database.
+"""
 
 from __future__ import annotations
 
