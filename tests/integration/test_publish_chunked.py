@@ -302,3 +302,17 @@ def test_memory_does_not_grow_with_the_rows(tmp_path: Path) -> None:
     growth = (chunked_small, chunked_large, whole_small, whole_large)
     assert chunked_large - chunked_small < (whole_large - whole_small) / 5, growth
     assert chunked_large < 500_000, growth
+
+
+def test_counts_weighed_by_rows_do_not_wrap_at_a_hundred_million_rows() -> None:
+    """A 60-character value on 100 million rows is 6 billion characters: more than a
+    32-bit count holds (polars' row counts are 32-bit, and their products wrap silently)."""
+    column = infer_batches.ColumnProfile("Reason", "reason")
+    spelled = pl.DataFrame(
+        {"value": ["x" * 59 + " ", None], "n": [100_000_000, 5], "first": [2, 3]},
+        schema={"value": pl.String, "n": pl.UInt32, "first": pl.Int64},
+    )
+    column.add_spellings(spelled, None)
+    assert (column.present, column.nulls) == (100_000_000, 5)
+    assert column.length_sum == 6_000_000_000
+    assert column.spaced == 100_000_000 and column.free_text()

@@ -236,12 +236,12 @@ def _spelled_counts(spelled: pl.DataFrame) -> Counter[str]:
     """The cells that ``spelled`` (value, rows ``n``) stands for: present and blank cells,
     their characters and those with a space, each distinct value weighed by its rows."""
     values = spelled.drop_nulls("value")
-    counts = values["n"]
+    counts = values["n"].cast(pl.Int64)  # a product of 32-bit counts would wrap silently
     present = int(counts.sum())
     return Counter(
         present=present,
-        nulls=int(spelled["n"].sum()) - present,
-        length=int((values["value"].str.len_chars() * counts).sum()),
+        nulls=int(spelled["n"].cast(pl.Int64).sum()) - present,
+        length=int((values["value"].str.len_chars().cast(pl.Int64) * counts).sum()),
         spaced=int(counts.filter(values["value"].str.contains(" ", literal=True)).sum()),
     )
 
@@ -252,7 +252,7 @@ def _counted(cleaned: pl.DataFrame, names: list[str]) -> dict[str, dict[str, int
         return {}
     parts = {
         "nulls": lambda c: c.null_count(),
-        "length": lambda c: c.str.len_chars().sum(),
+        "length": lambda c: c.str.len_chars().cast(pl.Int64).sum(),  # 32 bits would wrap
         "spaced": lambda c: c.str.contains(" ", literal=True).sum(),
     }
     row = cleaned.select(

@@ -34,7 +34,7 @@ def column_spellings(frame: pl.DataFrame, names: list[str]) -> dict[str, pl.Data
     queries = [
         pl.LazyFrame({"value": frame[name], "row": rows})
         .group_by("value")
-        .agg(pl.len().alias("n"), pl.col("row").min().alias("first"))
+        .agg(pl.len().cast(pl.Int64).alias("n"), pl.col("row").min().alias("first"))
         for name in names
     ]
     return dict(zip(names, pl.collect_all(queries), strict=True))
