@@ -51,7 +51,8 @@ def test_the_lists_are_kept_and_read_back_without_importing_faker(tmp_path: Path
 def test_a_damaged_or_foreign_cache_is_made_again(tmp_path: Path) -> None:
     clean = _run(tmp_path / "clean")
     (kept,) = (tmp_path / "clean" / "openblotter").iterdir()
-    for damage in ['{"first": ["x"]', '{"first": [1], "last": [], "words": []}', "[]"]:
+    emptied = '{"first": [], "last": [], "words": []}'  # valid, but names would pass unseen
+    for damage in ['{"first": ["x"]', '{"first": [1], "last": [], "words": []}', "[]", emptied]:
         broken = tmp_path / "broken" / "openblotter" / kept.name
         broken.parent.mkdir(parents=True, exist_ok=True)
         broken.write_text(damage)

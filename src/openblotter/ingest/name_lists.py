@@ -30,6 +30,9 @@ from importlib import metadata
 from pathlib import Path
 
 _NAME = re.compile(r"[A-Za-z'\- ]+")
+#: Fewer words than this in a cached list (Faker gives about 20,000 names and 1,000 words)
+#: means the cache is damaged: the lists are made again.
+MIN_WORDS = 500
 
 
 def _words(text: str) -> list[str]:
@@ -115,6 +118,8 @@ def _cached(path: Path) -> dict[str, frozenset[str]] | None:
         return None
     if not all(isinstance(v, list) and all(isinstance(w, str) for w in v) for v in data.values()):
         return None
+    if any(len(words) < MIN_WORDS for words in data.values()):
+        return None  # emptied or cut short: lists this short would let names through
     return {name: frozenset(words) for name, words in data.items()}
 
 

@@ -1,8 +1,8 @@
 """The catalog database: datasets, releases, audit log (SQLAlchemy Core).
 
 SQLite by default; PostgreSQL by changing the URL. The schema is upgraded by
-Alembic migrations on open (an empty catalog is created at the newest at once). Every change that makes a release
-current happens in one transaction.
+Alembic migrations on open (an empty catalog is created at the newest at once).
+Every change that makes a release current happens in one transaction.
 """
 
 from __future__ import annotations
