@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -178,15 +179,20 @@ def _first_pass(job: Job, report: ValidationReport, work: Path) -> _Learnt:
                 sampled += sample[-1].height
             side.write(cleaned)
     _reading_facts(job.stream, report)
-    named = profile.key_candidates()
-    unique = unique_columns(kept, named, work / "duckdb") if profile.rows else []
-    inferred = job.layout.keep(profile.schema(unique[:1]))
     frame = (
         pl.concat(sample)
         if sample
         else pl.DataFrame(schema=dict.fromkeys(profile.renames.values(), pl.String))
     )
-    schema = review_privacy(inferred, frame, job.layout.review, report)
+    # The key check reads the kept text while the privacy detectors look at the sample:
+    # they share nothing (the detectors read the fields, never the key), so they overlap.
+    with ThreadPoolExecutor(1, thread_name_prefix="key-check") as pool:
+        named = profile.key_candidates()
+        unique = pool.submit(unique_columns, kept, named, work / "duckdb") if profile.rows else None
+        inferred = job.layout.keep(profile.schema([]))
+        reviewed = review_privacy(inferred, frame, job.layout.review, report)
+        key = unique.result()[:1] if unique is not None else []
+    schema = reviewed.model_copy(update={"primary_key": key})
     blank = frozenset(c.name for c in profile.columns if c.present == 0)
     return _Learnt(schema, blank, profile, kept if side.writer is not None else None)
 
