@@ -57,7 +57,7 @@ class ColumnProfile:
 
     @property
     def spelled(self) -> pl.DataFrame | None:
-        """Every distinct value with its rows ``n`` and ``first`` row (``variants.spellings``),
+        """Every distinct value with its rows ``n`` and ``first`` row (``variants.column_spellings``),
         while there are at most ``DISTINCT_LIMIT``; None before any chunk and after."""
         merged = self._merged()
         return None if merged is None else merged.drop_nulls("value")
@@ -70,19 +70,11 @@ class ColumnProfile:
 
     @property
     def present(self) -> int:
-        return self._counts()["present"]
+        return self.cells()["present"]
 
     @property
     def nulls(self) -> int:
-        return self._counts()["nulls"]
-
-    @property
-    def length_sum(self) -> int:
-        return self._counts()["length"]
-
-    @property
-    def spaced(self) -> int:
-        return self._counts()["spaced"]
+        return self.cells()["nulls"]
 
     def add_spellings(self, spelled: pl.DataFrame, zone: str | None) -> None:
         """Count a chunk's values from its spellings (blank cells: the null ``value``).
@@ -112,7 +104,9 @@ class ColumnProfile:
             self._held = self._parts[0].height
         return self._parts[0] if self._parts else None
 
-    def _counts(self) -> Counter[str]:
+    def cells(self) -> Counter[str]:
+        """The cells seen: ``present``, ``nulls`` (blank), their ``length`` in characters and
+        those ``spaced`` (with a space)."""
         merged = self._merged()
         return self._cells if merged is None else self._cells + _spelled_counts(merged)
 
@@ -152,10 +146,11 @@ class ColumnProfile:
         return count <= CATEGORICAL_MAX_DISTINCT and count <= max(2, self.present // 2)
 
     def free_text(self) -> bool:
-        if self.present == 0:
+        cells = self.cells()
+        if cells["present"] == 0:
             return False
-        mean = self.length_sum / self.present
-        return mean >= FREE_TEXT_MIN_MEAN_LENGTH and self.spaced / self.present > 0.5
+        mean = cells["length"] / cells["present"]
+        return mean >= FREE_TEXT_MIN_MEAN_LENGTH and cells["spaced"] / cells["present"] > 0.5
 
 
 @dataclass

@@ -21,15 +21,10 @@ def _key(values: pl.Series) -> pl.Series:
     return values.str.to_lowercase().str.replace_all(r"[^0-9a-z]+", "")
 
 
-def spellings(text: pl.Series, rows: pl.Series) -> pl.DataFrame:
-    """Each spelling of a column: ``value``, rows ``n``, ``first`` row (blanks left out)."""
-    frame = pl.DataFrame({"value": text, "row": rows}).drop_nulls("value")
-    return frame.group_by("value").agg(pl.len().alias("n"), pl.col("row").min().alias("first"))
-
-
 def column_spellings(frame: pl.DataFrame, names: list[str]) -> dict[str, pl.DataFrame]:
-    """``spellings`` of several text columns of ``frame`` (rows in its ``__row``), with each
-    column's blank cells as one more spelling, ``value`` null: its group-bys run in parallel."""
+    """Each spelling of several text columns of ``frame``: ``value``, rows ``n``, ``first``
+    row (its ``__row``), the blank cells as one more spelling with ``value`` null. The
+    group-bys run in parallel."""
     rows = frame[ROW] if ROW in frame.columns else pl.Series(ROW, range(2, frame.height + 2))
     queries = [
         pl.LazyFrame({"value": frame[name], "row": rows})
@@ -46,9 +41,12 @@ def merge_spellings(parts: list[pl.DataFrame]) -> pl.DataFrame:
     return frame.group_by("value").agg(pl.col("n").sum(), pl.col("first").min())
 
 
-def variant_text(values: pl.Series) -> pl.Series:
-    """A column's cells as ``report_variants`` compares them (trimmed, blank as null)."""
-    return values.to_frame().select(trimmed_cells(values.name)).to_series()
+def text_spellings(frame: pl.DataFrame, names: list[str]) -> dict[str, pl.DataFrame]:
+    """The spellings of several columns as the variant check compares them (trimmed text,
+    blank cells left out)."""
+    rows = [pl.col(ROW)] if ROW in frame.columns else []
+    texts = frame.select(*(trimmed_cells(name) for name in names), *rows)
+    return {name: s.drop_nulls("value") for name, s in column_spellings(texts, names).items()}
 
 
 def needs_variants(field: SchemaField) -> bool:
@@ -81,11 +79,10 @@ def _message(field: SchemaField, values: list[str], counts: list[int]) -> str:
 def report_variants(frame: pl.DataFrame, schema: TableSchema, report: ValidationReport) -> None:
     """Report every group of spellings of one value in the codes without a value map."""
     present = set(frame.columns)  # asked once: polars builds the list anew on every call
-    rows = frame[ROW] if ROW in present else pl.Series(ROW, range(2, frame.height + 2))
-    for field in schema.fields:
-        if not needs_variants(field) or field.name not in present:
-            continue
-        report_spelling_groups(field, spellings(variant_text(frame[field.name]), rows), report)
+    fields = [f for f in schema.fields if needs_variants(f) and f.name in present]
+    spelled = text_spellings(frame, [f.name for f in fields])
+    for field in fields:
+        report_spelling_groups(field, spelled[field.name], report)
 
 
 def report_spelling_groups(

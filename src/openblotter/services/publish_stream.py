@@ -38,7 +38,6 @@ from openblotter.ingest.conform import (
     clean_cells,
     conform,
     duplicate_key_problem,
-    trimmed_cells,
 )
 from openblotter.ingest.damage import SentinelTally, number_like_columns, report_damage
 from openblotter.ingest.infer_batches import SchemaProfile
@@ -46,10 +45,10 @@ from openblotter.ingest.privacy import scrub
 from openblotter.ingest.read.csv_batches import CsvStream
 from openblotter.ingest.report_privacy import public_report
 from openblotter.ingest.variants import (
-    column_spellings,
     merge_spellings,
     needs_variants,
     report_spelling_groups,
+    text_spellings,
 )
 from openblotter.services.overlap import WriteBehind, read_ahead
 from openblotter.services.portal import Portal
@@ -365,9 +364,7 @@ class _Spellings:
     def add(self, frame: pl.DataFrame) -> None:
         present = set(frame.columns)
         names = [name for name in self.asked if name in present]
-        texts = frame.select(*(trimmed_cells(name) for name in names), pl.col(ROW))
-        for name, part in column_spellings(texts, names).items():
-            part = part.drop_nulls("value")
+        for name, part in text_spellings(frame, names).items():
             known = self.seen.get(name)
             self.seen[name] = part if known is None else merge_spellings([known, part])
 
