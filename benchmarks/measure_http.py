@@ -268,6 +268,8 @@ class QueryBenchmarks:
             if s not in problems
         }
         peak = {s: max(e.server_peak_rss_bytes for e in d) for s, d in runs.items()}
+        added = {s: max(e.server_added_bytes for e in d) for s, d in runs.items()}
+        before = {s: max(e.server_rss_before_bytes for e in d) for s, d in runs.items()}
         size = {
             s: f"{d[0].bytes / MIB:,.0f} MiB in {seconds_text(d[0].seconds)}"
             for s, d in runs.items()
@@ -297,6 +299,20 @@ class QueryBenchmarks:
                 "—",
                 "OpenBlotter < 300 MiB",
                 verdict(None if our_peak is None else our_peak < 300 * MIB),
+                "the whole server process: the most it ever held (its own peak, VmHWM), "
+                "the download included",
+            ),
+            Line(
+                "2e2. Server memory the export added (sampled, above the server before it)",
+                bytes_text(added.get(PEER)),
+                bytes_text(added.get(OURS)),
+                "—",
+                "(context for 2e)",
+                "—",
+                "; ".join(
+                    f"{self.sides[s].label} held {bytes_text(b)} before it"
+                    for s, b in before.items()
+                ),
             ),
         ]
 

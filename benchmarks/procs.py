@@ -67,7 +67,11 @@ def tree_rss(root: psutil.Process) -> int:
 
 
 class PeakRss:
-    """Samples the tree RSS of a pid in a background thread until stopped."""
+    """Samples the tree RSS of a pid in a background thread until stopped.
+
+    ``peak_bytes`` is never below a member's own lifetime peak (VmHWM), which may come
+    from before the sampling began; ``start_bytes`` and ``sampled_peak_bytes`` (the
+    samples alone) tell what happened while it ran."""
 
     def __init__(self, pid: int, interval_s: float = SAMPLE_INTERVAL_S) -> None:
         self._process = psutil.Process(pid)
@@ -75,6 +79,8 @@ class PeakRss:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self.peak_bytes = 0
+        self.start_bytes = 0
+        self.sampled_peak_bytes = 0
 
     def _run(self) -> None:
         sample = 0
@@ -82,13 +88,15 @@ class PeakRss:
         while not self._stop.is_set():
             if sample % REFRESH_MEMBERS_EVERY == 0:
                 members = tree_members(self._process)
+            resident = members_rss(members)
+            self.sampled_peak_bytes = max(self.sampled_peak_bytes, resident)
             own_peaks = (high_water_rss(member.pid) for member in members)
-            self.peak_bytes = max(self.peak_bytes, members_rss(members), *own_peaks)
+            self.peak_bytes = max(self.peak_bytes, resident, *own_peaks)
             sample += 1
             self._stop.wait(self._interval_s)
 
     def __enter__(self) -> PeakRss:
-        self.peak_bytes = tree_rss(self._process)
+        self.start_bytes = self.sampled_peak_bytes = self.peak_bytes = tree_rss(self._process)
         self._thread.start()
         return self
 

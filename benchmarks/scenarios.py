@@ -114,6 +114,10 @@ class Export:
     rows: int
     server_peak_rss_bytes: int
     status: int
+    #: The server's resident bytes when the download began, and the most it held above
+    #: them while the download ran (sampled; its lifetime peak is not counted here).
+    server_rss_before_bytes: int = 0
+    server_added_bytes: int = 0
 
     @property
     def rows_per_second(self) -> float:
@@ -135,7 +139,10 @@ def export_csv(client: httpx.Client, path: str, server_pid: int) -> Export:
         seconds = time.perf_counter() - start
     lines = newlines + (0 if last == b"\n" else 1)
     # The generated values hold no line breaks, so every line but the header is a row.
-    return Export(seconds, size, max(lines - 1, 0), peak.peak_bytes, status)
+    added = max(peak.sampled_peak_bytes - peak.start_bytes, 0)
+    return Export(
+        seconds, size, max(lines - 1, 0), peak.peak_bytes, status, peak.start_bytes, added
+    )
 
 
 @dataclass(frozen=True)

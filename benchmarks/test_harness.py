@@ -7,6 +7,7 @@ Run in the benchmark's environment: `.venv-bench/bin/python -m pytest benchmarks
 from __future__ import annotations
 
 import csv
+import subprocess
 import sys
 import threading
 import time
@@ -24,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from floor import DuckDBFloor, release_file  # noqa: E402
 from generate import COLUMNS, cached_contacts_csv, file_sha256, generate_rows  # noqa: E402
 from peers import DatasetteSide, OpenBlotterSide, fresh_value  # noqa: E402
-from procs import run_measured  # noqa: E402
+from procs import PeakRss, run_measured  # noqa: E402
 from report import Line, markdown_table, speedup  # noqa: E402
 from scenarios import FRESH, export_csv, load_test, same_path  # noqa: E402
 
@@ -134,6 +135,23 @@ def test_export_counts_rows_and_bytes(loopback_server: str) -> None:
         result = export_csv(client, "/rows.csv", os.getpid())
     assert (result.status, result.rows, result.bytes) == (200, 5_000, len(_Handler.body))
     assert result.server_peak_rss_bytes > 0
+    assert 0 < result.server_rss_before_bytes <= result.server_peak_rss_bytes
+    assert 0 <= result.server_added_bytes <= result.server_peak_rss_bytes
+
+
+def test_what_a_download_adds_is_told_from_the_samples_not_the_lifetime_peak() -> None:
+    """A process that once held 64 MiB more, and holds nothing more while it is watched:
+    its peak says so, what was added does not."""
+    code = "b = bytearray(64 << 20); b[::4096] = b'x' * len(b[::4096]); del b; input()"
+    child = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE)
+    try:
+        time.sleep(1.0)  # allocated, touched and freed by now
+        with PeakRss(child.pid) as peak:
+            time.sleep(0.3)
+        assert peak.peak_bytes - peak.start_bytes > 48 << 20
+        assert peak.sampled_peak_bytes - peak.start_bytes < 16 << 20
+    finally:
+        child.communicate(b"\n", timeout=30)
 
 
 def test_group_totals_are_read_from_either_answer_shape() -> None:
