@@ -289,7 +289,7 @@ class Settings(BaseSettings):
     server_preload_analysis: bool = Field(
         default=True,
         description="Import the statistics libraries (SciPy, statsmodels) before serving: "
-        "about 130 MB more per web process, and no first analysis that holds every other "
+        "about 105 MB more per web process, and no first analysis that holds every other "
         "request up for seconds while they load.",
     )
     server_max_head_bytes: int = Field(
