@@ -142,10 +142,16 @@ def test_export_counts_rows_and_bytes(loopback_server: str) -> None:
 def test_what_a_download_adds_is_told_from_the_samples_not_the_lifetime_peak() -> None:
     """A process that once held 64 MiB more, and holds nothing more while it is watched:
     its peak says so, what was added does not."""
-    code = "b = bytearray(64 << 20); b[::4096] = b'x' * len(b[::4096]); del b; input()"
-    child = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE)
+    code = (
+        "b = bytearray(64 << 20); b[::4096] = b'x' * len(b[::4096]); del b; "
+        "print('freed', flush=True); input()"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
     try:
-        time.sleep(1.0)  # allocated, touched and freed by now
+        assert child.stdout is not None
+        assert child.stdout.readline() == b"freed\n"  # allocated, touched and freed
         with PeakRss(child.pid) as peak:
             time.sleep(0.3)
         assert peak.peak_bytes - peak.start_bytes > 48 << 20
