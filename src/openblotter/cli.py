@@ -10,7 +10,7 @@ import os
 
 #: polars' allocator (jemalloc), read when polars loads; a user's own setting wins.
 #: One arena, and freed pages kept for 200 ms: polars' default (8 arenas here, pages kept
-#: 0.5 + 1 s) adds ~100 MB to the peak of a 1,000,000-row publish; returning every freed
+#: 0.5 + 1 s) adds up to ~55 MB to the peak of a 1,000,000-row publish; returning every freed
 #: page at once (0 ms) made 490,000 page faults there (1.2 s of the kernel's time) and
 #: this 115,000 (0.4 s). 10,000,000 rows: 25.8 -> 20.1 s, peak 422 -> 423 MiB.
 POLARS_MALLOC_CONF = "narenas:1,dirty_decay_ms:200,muzzy_decay_ms:0"
