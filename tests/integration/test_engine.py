@@ -808,8 +808,7 @@ def test_any_parameters_run_or_fail_with_our_errors(
 # --- memory -----------------------------------------------------------------------------
 
 
-def _million_row_release(path: Path) -> None:
-    rows = 1_000_000
+def _million_row_release(path: Path, rows: int = 1_000_000) -> None:
     rng = np.random.default_rng(1)
     races = np.array(["White", "Black", "Hispanic", "Asian", "=cmd|' /C calc'!A0"])
     table = pa.table(
@@ -824,6 +823,42 @@ def _million_row_release(path: Path) -> None:
         }
     )
     pq.write_table(table, path, row_group_size=65_536)
+
+
+def test_downloads_are_handed_over_in_pieces_not_batches(tmp_path: Path) -> None:
+    """A batch of 16,384 rows is megabytes of CSV or JSON lines; the server is handed it
+    in pieces of about 256 KiB (JSON lines: views of whole lines, not copies)."""
+    path = tmp_path / "release.parquet"
+    _million_row_release(path, rows=60_000)
+    schema = TableSchema.from_descriptor(
+        {"fields": [{"name": "case_number"}, {"name": "contact_date", "type": "date"},
+                    {"name": "subject_race"}, {"name": "fine_amount", "type": "number"}]}
+    )  # fmt: skip
+    engine = QueryEngine(cache_cells=0)
+    for name in ("csv", "ndjson", "parquet", "xlsx"):
+        spec = parse_query({}, schema)
+        pieces = list(exports.EXPORTS[name](engine, path, schema, spec))
+        sizes = [len(piece) for piece in pieces]
+        assert sum(sizes) > 2 * exports.BATCH_ROWS * 20, name  # batches of megabytes
+        # A piece closes at the first part (a writer's write, or a line) that reaches the size.
+        assert max(sizes) < exports.PIECE_BYTES + 64 * 1024, (name, max(sizes))
+        if name == "ndjson":
+            assert all(isinstance(piece, memoryview) for piece in pieces)
+            assert all(bytes(piece[-1:]) == b"\n" for piece in pieces)
+            assert len(b"".join(pieces).splitlines()) == 60_000
+
+
+def test_json_line_pieces_keep_every_line_whole() -> None:
+    long = "x" * (exports.PIECE_BYTES + 10) + "\n"
+    lines = pa.array([f"{i}\n" for i in range(100_000)] + [long, "end\n"])
+    for array in (lines, lines.slice(3, 99_998)):  # a slice starts inside the buffer
+        pieces = list(exports._line_pieces(array))
+        assert b"".join(pieces) == "".join(array.to_pylist()).encode()
+        assert all(bytes(piece).endswith(b"\n") for piece in pieces)
+    # A piece ends at the first line end past its size: longer by less than one line.
+    assert max(len(p) for p in exports._line_pieces(lines)) < exports.PIECE_BYTES + len(long)
+    with_null = pa.array(["a\n", None, "b\n"])
+    assert b"".join(exports._line_pieces(with_null)) == b"a\nb\n"
 
 
 # Peak memory is the process's VmHWM: unlike ru_maxrss, it is not inherited from the parent

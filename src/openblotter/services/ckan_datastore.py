@@ -279,7 +279,7 @@ def datastore_search(portal: Portal, params: Mapping[str, Any], action_path: str
 class Dump:
     """Every row of a resource, streamed: bytes, media type, file name."""
 
-    chunks: Iterator[bytes]
+    chunks: Iterator[bytes | memoryview]
     media_type: str
     filename: str
 
@@ -318,12 +318,14 @@ def dump(portal: Portal, given: str, params: Mapping[str, Any]) -> Dump:
     return Dump(_json_dump(head, names, export.chunks), "application/json", f"{given}.json")
 
 
-def _json_dump(head: dict[str, Any], names: list[str], lines: Iterator[bytes]) -> Iterator[bytes]:
+def _json_dump(
+    head: dict[str, Any], names: list[str], lines: Iterator[bytes | memoryview]
+) -> Iterator[bytes]:
     yield orjson.dumps(head)[:-1] + b', "records": ['
     separator = b"\n"
     for chunk in lines:
         parts = []
-        for line in chunk.splitlines():
+        for line in bytes(chunk).splitlines():
             if line:
                 row = orjson.loads(line)
                 parts.append(separator + orjson.dumps([row.get(n) for n in names]))

@@ -163,7 +163,7 @@ def aggregate(
 class Export:
     """A streamed download: bytes, media type and a file name."""
 
-    chunks: Iterator[bytes]
+    chunks: Iterator[exports.Chunk]
     media_type: str
     filename: str
     synthetic: bool

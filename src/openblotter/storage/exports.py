@@ -27,7 +27,10 @@ from openblotter.domain.query.model import TEXT_TYPES, QuerySpec
 from openblotter.domain.schema import SchemaField, TableSchema
 from openblotter.storage.engine import ExportColumn, QueryEngine
 from openblotter.storage.sql import quote
-from openblotter.storage.xlsx_stream import DrainingFile, xlsx_bytes
+from openblotter.storage.xlsx_stream import PIECE_BYTES, DrainingFile, xlsx_bytes
+
+#: A piece of a download's body: bytes, or a view of Arrow's memory (not copied).
+Chunk = bytes | memoryview
 
 BATCH_ROWS = 16_384
 #: An XLSX batch's XML is some 20 times its Arrow size: smaller batches keep memory flat.
@@ -35,7 +38,7 @@ XLSX_BATCH_ROWS = 4_096
 _CHUNK = 1 << 20
 
 
-def started(chunks: Iterator[bytes]) -> Iterator[bytes]:
+def started(chunks: Iterator[Chunk]) -> Iterator[Chunk]:
     """The same bytes, with the first chunk already made (so its errors surface now)."""
     first = next(chunks, None)
     return chunks if first is None else itertools.chain([first], chunks)
@@ -59,12 +62,12 @@ def _csv_bytes(batches: Iterator[pa.RecordBatch], header: list[str]) -> Iterator
             no_header = pa_csv.WriteOptions(include_header=False)
             writer = pa_csv.CSVWriter(sink, batch.schema, write_options=no_header)
         writer.write_batch(batch)
-        yield sink.drain()
+        yield from sink.drain()
     if writer is None:  # nothing matched: still a header
         yield _csv_line(header)
     else:
         writer.close()
-        yield sink.drain()
+        yield from sink.drain()
 
 
 def _csv_line(names: list[str]) -> bytes:
@@ -75,28 +78,34 @@ def _csv_line(names: list[str]) -> bytes:
 
 def stream_ndjson(
     engine: QueryEngine, path: Path, schema: TableSchema, spec: QuerySpec
-) -> Iterator[bytes]:
+) -> Iterator[Chunk]:
     """One JSON object per line; dates and times as ISO strings, NaN as null."""
     batches = engine.batches(path, schema, spec, select=_json_lines, batch_rows=BATCH_ROWS)
     return _ndjson_bytes(batches)
 
 
-def _ndjson_bytes(batches: Iterator[pa.RecordBatch]) -> Iterator[bytes]:
+def _ndjson_bytes(batches: Iterator[pa.RecordBatch]) -> Iterator[Chunk]:
     for batch in batches:
         if batch.num_rows:
-            yield _joined(batch.column(0))
+            yield from _line_pieces(batch.column(0))
 
 
-def _joined(lines: pa.Array) -> bytes:
-    """The lines' bytes back to back (each already ends in a newline), without a Python loop."""
-    if pa.types.is_string(lines.type) and lines.null_count == 0:
-        _, offsets, data = lines.buffers()
-        bounds = np.frombuffer(
-            offsets, dtype=np.int32, count=len(lines) + 1, offset=lines.offset * 4
-        )
-        first, last = int(bounds[0]), int(bounds[-1])
-        return bytes(data.slice(first, last - first).to_pybytes())
-    return "".join(line or "" for line in lines.to_pylist()).encode()
+def _line_pieces(lines: pa.Array) -> Iterator[Chunk]:
+    """The lines' bytes back to back (each already ends in a newline), in pieces of whole
+    lines of about PIECE_BYTES: views of Arrow's buffer, not copies, and no Python loop."""
+    if not (pa.types.is_string(lines.type) and lines.null_count == 0):
+        yield "".join(line or "" for line in lines.to_pylist()).encode()
+        return
+    _, offsets, data = lines.buffers()
+    bounds = np.frombuffer(offsets, dtype=np.int32, count=len(lines) + 1, offset=lines.offset * 4)
+    first, last = int(bounds[0]), int(bounds[-1])
+    # The first line end at or past each multiple of PIECE_BYTES: no line is cut in two.
+    targets = np.arange(first + PIECE_BYTES, last, PIECE_BYTES)
+    cuts = [first, *np.unique(bounds[np.searchsorted(bounds, targets)]).tolist(), last]
+    view = memoryview(data)
+    for start, end in itertools.pairwise(cuts):
+        if end > start:
+            yield view[start:end]
 
 
 def stream_parquet(
@@ -114,10 +123,10 @@ def _parquet_bytes(batches: Iterator[pa.RecordBatch]) -> Iterator[bytes]:
         if writer is None:
             writer = pq.ParquetWriter(sink, batch.schema, compression="zstd")
         writer.write_batch(batch)
-        yield sink.drain()
+        yield from sink.drain()
     if writer is not None:
         writer.close()
-        yield sink.drain()
+        yield from sink.drain()
 
 
 def write_xlsx(
@@ -205,7 +214,7 @@ def _sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-Writer = Callable[[QueryEngine, Path, TableSchema, QuerySpec], Iterator[bytes]]
+Writer = Callable[[QueryEngine, Path, TableSchema, QuerySpec], Iterator[Chunk]]
 #: The writer of each format of ``domain.formats.EXPORT_FORMATS``, by name (a test checks
 #: every format has one).
 EXPORTS: dict[str, Writer] = {

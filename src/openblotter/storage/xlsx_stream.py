@@ -84,6 +84,12 @@ _EPOCH_DAYS = 25569
 _EMPTY = "<c/>"
 
 
+#: The most bytes of a download handed over at once. A batch's output is megabytes; as
+#: one ``bytes`` it is an allocation that glibc serves from the heap once its mmap
+#: threshold has grown, and keeps, in every thread that streams a download.
+PIECE_BYTES = 256 * 1024
+
+
 class DrainingFile:
     """A forward-only, write-only file: a writer (zipfile, pyarrow) writes to it, and the
     streaming generator hands over what was written since the last drain."""
@@ -108,10 +114,20 @@ class DrainingFile:
     def close(self) -> None:
         self.closed = True
 
-    def drain(self) -> bytes:
-        data = b"".join(self._parts)
-        self._parts.clear()
-        return data
+    def drain(self) -> Iterator[bytes]:
+        """What was written since the last drain, in pieces of about PIECE_BYTES (a part
+        written larger than that is one piece); nothing when nothing was written."""
+        parts, self._parts = self._parts, []
+        group: list[bytes] = []
+        size = 0
+        for part in parts:
+            group.append(part)
+            size += len(part)
+            if size >= PIECE_BYTES:
+                yield b"".join(group)
+                group, size = [], 0
+        if group:
+            yield b"".join(group)
 
 
 def xlsx_bytes(batches: Iterator[pa.RecordBatch], header: list[str]) -> Iterator[bytes]:
@@ -135,13 +151,13 @@ def xlsx_bytes(batches: Iterator[pa.RecordBatch], header: list[str]) -> Iterator
         with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
             sheet.write(_SHEET_START.encode())
             sheet.write(_header_row(header))
-            yield sink.drain()
+            yield from sink.drain()
             for batch in itertools.chain([] if first is None else [first], batches):
                 if batch.num_rows:
                     sheet.write(_rows(batch))
-                    yield sink.drain()
+                    yield from sink.drain()
             sheet.write(_SHEET_END.encode())
-    yield sink.drain()
+    yield from sink.drain()
 
 
 def _header_row(names: list[str]) -> bytes:
