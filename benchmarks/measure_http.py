@@ -32,6 +32,7 @@ from scenarios import (
     PathFor,
     Timings,
     browser_page_times,
+    downloads,
     export_csv,
     load_test,
     same_path,
@@ -91,6 +92,7 @@ class QueryBenchmarks:
                 ),
             ),
             ("export", self.export),
+            ("downloads", self.downloads),
             (
                 "first",
                 lambda: self.single("first", "2f. First page of 100", 1, self._check_first(1)),
@@ -314,6 +316,50 @@ class QueryBenchmarks:
                     for s, b in before.items()
                 ),
             ),
+        ]
+
+    def downloads(self) -> list[Line]:
+        """Issue 15's "every format, sorted or not": what each other download adds to
+        OpenBlotter's server, one at a time, and four at once (its default export slots)."""
+        if OURS not in self.servers:
+            return []
+        print("  2e3. Downloads of every format ...", flush=True)
+        server, side = self.servers[OURS], self.sides[OURS]
+        plan = {
+            "CSV sorted": ["csv-sorted"],
+            "JSON lines": ["ndjson"],
+            "XLSX": ["xlsx"],
+            "Parquet": ["parquet"],
+            "4 JSON lines at once": ["ndjson"] * 4,
+        }
+        runs = {
+            name: downloads(server.base_url, [side.path(s, FRESH()) for s in kinds], server.pid)
+            for name, kinds in plan.items()
+        }
+        self.raw["downloads"] = {name: vars(run) for name, run in runs.items()}
+        failed = [
+            f"{name}: HTTP {status}"
+            for name, run in runs.items()
+            for status in run.statuses
+            if status != 200
+        ]
+        most = max(run.server_added_bytes for run in runs.values())
+        each = "; ".join(
+            f"{name} {bytes_text(run.server_added_bytes)} above "
+            f"{bytes_text(run.server_rss_before_bytes)} "
+            f"({sum(run.sizes) / MIB:,.0f} MiB in {seconds_text(run.seconds)})"
+            for name, run in runs.items()
+        )
+        return [
+            Line(
+                "2e3. Server memory the other downloads added (OpenBlotter; the most of them)",
+                "—",
+                bytes_text(most),
+                "—",
+                "(context for 2e)",
+                "**failed**" if failed else "—",
+                "; ".join(filter(None, [each, ", ".join(failed)])),
+            )
         ]
 
     def load(self) -> list[Line]:

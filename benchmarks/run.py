@@ -68,8 +68,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--only",
         default="",
         help="comma-separated steps of benchmarks 2-3 to run, e.g. first,deep,load "
-        "(filter, facets, group, export, first, deep, load, explore, browser, analysis); "
-        "default: all",
+        "(filter, facets, group, export, downloads, first, deep, load, explore, browser, "
+        "analysis); default: all",
     )
     add("--work", type=Path, default=BENCH_DIR / "work", help="scratch directory (ignored by git)")
     add("--out", type=Path, default=BENCH_DIR / "results" / "latest.md")

@@ -1,4 +1,4 @@
-"""Measurements over HTTP on loopback: single requests, a CSV export, a load test, a browser.
+"""Measurements over HTTP on loopback: single requests, downloads, a load test, a browser.
 
 Every loop here is bounded by a count and a time limit, and stops by itself.
 """
@@ -143,6 +143,48 @@ def export_csv(client: httpx.Client, path: str, server_pid: int) -> Export:
     return Export(
         seconds, size, max(lines - 1, 0), peak.peak_bytes, status, peak.start_bytes, added
     )
+
+
+@dataclass(frozen=True)
+class Downloads:
+    """Downloads run at once: each one's status and size, the time until the last ended,
+    and the server's memory when they began and the most it held above that (sampled)."""
+
+    statuses: tuple[int, ...]
+    sizes: tuple[int, ...]
+    seconds: float
+    server_rss_before_bytes: int
+    server_added_bytes: int
+
+
+def downloads(base_url: str, paths: list[str], server_pid: int) -> Downloads:
+    """GET every path at once, each on its own connection, reading the bodies to nowhere."""
+    done: list[tuple[int, int]] = [(0, 0)] * len(paths)
+
+    def fetch(slot: int) -> None:
+        size = 0
+        try:
+            with (
+                httpx.Client(base_url=base_url, timeout=600) as client,
+                client.stream("GET", paths[slot]) as response,
+            ):
+                for chunk in response.iter_bytes(1 << 16):
+                    size += len(chunk)
+                done[slot] = (response.status_code, size)
+        except httpx.HTTPError:
+            done[slot] = (0, size)  # status 0: the download failed or was cut
+
+    threads = [threading.Thread(target=fetch, args=(i,)) for i in range(len(paths))]
+    with PeakRss(server_pid) as peak:
+        start = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        seconds = time.perf_counter() - start
+    added = max(peak.sampled_peak_bytes - peak.start_bytes, 0)
+    statuses, sizes = zip(*done, strict=True)
+    return Downloads(statuses, sizes, seconds, peak.start_bytes, added)
 
 
 @dataclass(frozen=True)

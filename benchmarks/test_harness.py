@@ -27,7 +27,7 @@ from generate import COLUMNS, cached_contacts_csv, file_sha256, generate_rows  #
 from peers import DatasetteSide, OpenBlotterSide, fresh_value  # noqa: E402
 from procs import PeakRss, run_measured  # noqa: E402
 from report import Line, markdown_table, speedup  # noqa: E402
-from scenarios import FRESH, export_csv, load_test, same_path  # noqa: E402
+from scenarios import FRESH, downloads, export_csv, load_test, same_path  # noqa: E402
 
 
 def test_same_seed_gives_same_rows_and_another_seed_does_not() -> None:
@@ -139,6 +139,16 @@ def test_export_counts_rows_and_bytes(loopback_server: str) -> None:
     assert 0 <= result.server_added_bytes <= result.server_peak_rss_bytes
 
 
+def test_downloads_at_once_are_each_read_whole(loopback_server: str) -> None:
+    import os
+
+    result = downloads(loopback_server, ["/rows.csv"] * 3 + ["/broken"], os.getpid())
+    assert result.statuses == (200, 200, 200, 500)
+    assert result.sizes[:3] == (len(_Handler.body),) * 3
+    assert result.seconds > 0 and result.server_rss_before_bytes > 0
+    assert result.server_added_bytes >= 0
+
+
 def test_what_a_download_adds_is_told_from_the_samples_not_the_lifetime_peak() -> None:
     """A process that once held 64 MiB more, and holds nothing more while it is watched:
     its peak says so, what was added does not."""
@@ -245,7 +255,7 @@ def test_only_runs_the_steps_it_names() -> None:
         return lambda *args, **kwargs: ran.append(args[0] if name == "single" else name) or []
 
     benchmarks.single = step("single")  # type: ignore[method-assign]
-    for name in ("export", "deep_page", "load", "browser"):
+    for name in ("export", "downloads", "deep_page", "load", "browser"):
         setattr(benchmarks, name, step(name))
     benchmarks.run(1, None)
     assert ran == ["first", "load"]
