@@ -108,6 +108,28 @@ def test_one_error_shape_naming_the_parameter(api, url, status, parameter):
     assert body["error"]["message"]
 
 
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("_size=0", "_size '0' is not a whole number from 1 to 1000."),
+        ("_size=5000", "_size '5000' is not a whole number from 1 to 1000."),
+        ("_size=ten", "_size 'ten' is not a whole number from 1 to 1000."),
+        ("_count=maybe", "_count"),
+    ],
+)
+def test_the_rows_controls_are_checked_by_the_query_parser_and_documented(api, query, message):
+    """One place for the rule: the parser answers (FastAPI does not check them again), and
+    the API docs still list every control with its type."""
+    response = api.get(f"/api/v1/datasets/seattle_uof/rows?{query}")
+    assert response.status_code == 400
+    assert message in response.json()["error"]["message"]
+    parameters = api.get("/openapi.json").json()["paths"]["/api/v1/datasets/{dataset_id}/rows"]
+    documented = {p["name"]: p["schema"] for p in parameters["get"]["parameters"]}
+    assert documented["_size"] == {"type": "integer", "minimum": 1, "maximum": 1000}
+    assert documented["_count"] == {"type": "boolean"}
+    assert {"dataset_id", "_release", "_q", "_sort", "_fields", "_next"} <= documented.keys()
+
+
 def test_csv_export_streams_every_row_with_formulas_made_inert(api):
     response = api.get("/api/v1/datasets/formulas/rows.csv")
     assert response.status_code == 200
