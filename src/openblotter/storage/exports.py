@@ -35,7 +35,6 @@ Chunk = bytes | memoryview
 BATCH_ROWS = 16_384
 #: An XLSX batch's XML is some 20 times its Arrow size: smaller batches keep memory flat.
 XLSX_BATCH_ROWS = 4_096
-_CHUNK = 1 << 20
 
 
 def started(chunks: Iterator[Chunk]) -> Iterator[Chunk]:
