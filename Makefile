@@ -34,7 +34,7 @@ lint: install-dev
 screenshots: install-dev system-deps
 	OPENBLOTTER_SCREENSHOTS=docs/screenshots $(BIN)/pytest -p no:cacheprovider -m browser tests/browser
 
-## Benchmarks against Datasette 0.65 + sqlite-utils on 1,000,000 rows (own environment; 6 min on a quiet machine)
+## Benchmarks against Datasette 0.65 + sqlite-utils on 1,000,000 rows (own environment; 7 min on a quiet machine)
 bench: install
 	UV=$(abspath $(UV)) bash benchmarks/run.sh
 
