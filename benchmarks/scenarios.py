@@ -145,6 +145,18 @@ def export_csv(client: httpx.Client, path: str, server_pid: int) -> Export:
     )
 
 
+def run_threads(work: Callable[[int], None], count: int) -> float:
+    """``work(0)`` ... ``work(count - 1)`` on threads of their own, all at once: the seconds
+    until the last one ends."""
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(count)]
+    start = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - start
+
+
 @dataclass(frozen=True)
 class Downloads:
     """Downloads run at once: each one's status and size, the time until the last ended,
@@ -174,14 +186,8 @@ def downloads(base_url: str, paths: list[str], server_pid: int) -> Downloads:
         except httpx.HTTPError:
             done[slot] = (0, size)  # status 0: the download failed or was cut
 
-    threads = [threading.Thread(target=fetch, args=(i,)) for i in range(len(paths))]
     with PeakRss(server_pid) as peak:
-        start = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        seconds = time.perf_counter() - start
+        seconds = run_threads(fetch, len(paths))
     added = max(peak.sampled_peak_bytes - peak.start_bytes, 0)
     statuses, sizes = zip(*done, strict=True)
     return Downloads(statuses, sizes, seconds, peak.start_bytes, added)
@@ -236,13 +242,7 @@ def load_test(base_url: str, path: PathFor, clients: int, seconds: float, cap: i
             latencies[slot].append(time.perf_counter() - start)
         connection.close()
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    start = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - start
+    elapsed = run_threads(client, clients)
     done = sorted(latency for slot in latencies for latency in slot)
     p50 = done[len(done) // 2] * 1000 if done else 0.0
     p95 = done[int(len(done) * 0.95)] * 1000 if done else 0.0
