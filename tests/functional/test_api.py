@@ -111,23 +111,40 @@ def test_one_error_shape_naming_the_parameter(api, url, status, parameter):
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ("_size=0", "_size '0' is not a whole number from 1 to 1000."),
-        ("_size=5000", "_size '5000' is not a whole number from 1 to 1000."),
-        ("_size=ten", "_size 'ten' is not a whole number from 1 to 1000."),
-        ("_count=maybe", "_count"),
+        ("rows?_size=0", "_size '0' is not a whole number from 1 to 1000."),
+        ("rows?_size=5000", "_size '5000' is not a whole number from 1 to 1000."),
+        ("rows?_size=ten", "_size 'ten' is not a whole number from 1 to 1000."),
+        ("rows?_count=maybe", "_count"),
+        ("aggregate?_group=year&_size=0", "_size '0' is not a whole number from 1 to 1000."),
     ],
 )
-def test_the_rows_controls_are_checked_by_the_query_parser_and_documented(api, query, message):
-    """One place for the rule: the parser answers (FastAPI does not check them again), and
-    the API docs still list every control with its type."""
-    response = api.get(f"/api/v1/datasets/seattle_uof/rows?{query}")
+def test_the_query_controls_are_checked_by_the_query_parser(api, query, message):
+    """One place for the rule: the parser answers; FastAPI does not check them first."""
+    response = api.get(f"/api/v1/datasets/seattle_uof/{query}")
     assert response.status_code == 400
     assert message in response.json()["error"]["message"]
-    parameters = api.get("/openapi.json").json()["paths"]["/api/v1/datasets/{dataset_id}/rows"]
-    documented = {p["name"]: p["schema"] for p in parameters["get"]["parameters"]}
-    assert documented["_size"] == {"type": "integer", "minimum": 1, "maximum": 1000}
-    assert documented["_count"] == {"type": "boolean"}
-    assert {"dataset_id", "_release", "_q", "_sort", "_fields", "_next"} <= documented.keys()
+
+
+@pytest.mark.parametrize(
+    ("route", "controls"),
+    [
+        ("rows", {"_release", "_q", "_sort", "_fields", "_size", "_next", "_count"}),
+        ("rows.{fmt}", {"_release", "_q", "_sort", "_fields"}),
+        ("facets", {"_facet", "_release", "_q"}),
+        ("aggregate", {"_group", "_agg", "_release", "_q", "_sort", "_size"}),
+    ],
+)
+def test_the_api_docs_list_every_query_control_with_its_type(api, route, controls):
+    paths = api.get("/openapi.json").json()["paths"]
+    listed = paths[f"/api/v1/datasets/{{dataset_id}}/{route}"]["get"]["parameters"]
+    documented = {p["name"]: p["schema"] for p in listed if p["in"] == "query"}
+    assert documented.keys() == controls
+    if "_size" in controls:
+        assert documented["_size"] == {"type": "integer", "minimum": 1, "maximum": 1000}
+    if "_count" in controls:
+        assert documented["_count"] == {"type": "boolean"}
+    if "_facet" in controls:
+        assert documented["_facet"] == {"type": "array", "items": {"type": "string"}}
 
 
 def test_csv_export_streams_every_row_with_formulas_made_inert(api):

@@ -10,7 +10,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import FileResponse, StreamingResponse
 
 from openblotter.domain.formats import format_names
-from openblotter.domain.query.model import MAX_PAGE_SIZE
+from openblotter.domain.query.model import AGGREGATE_GROUP_LIMIT, MAX_PAGE_SIZE
 from openblotter.services import metadata, query
 from openblotter.services.releases import diff_releases, release_file, release_manifest
 from openblotter.web import analysis_api
@@ -97,28 +97,38 @@ class FastJSON(Response):
         return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
 
 
-def _query_parameter(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": False, "schema": schema,
-            "description": description}  # fmt: skip
-
-
-#: The rows route's controls, for the API docs only: the query parser
-#: (domain/query/parse.py) checks them, with every filter, in one place. Declared as
-#: parameters, FastAPI would check them again on every request: 0.1-0.4 ms of the 3-4 ms of
-#: CPU a first page takes (A/B, in process).
-_ROWS_CONTROLS = [
-    _query_parameter("_release", {"type": "string"}, "Release label (default: current)."),
-    _query_parameter("_q", {"type": "string"}, "Full-text search over text columns."),
-    _query_parameter("_sort", {"type": "string"}, "Sort: col,-col2."),
-    _query_parameter("_fields", {"type": "string"}, "Columns to return: a,b."),
-    _query_parameter(
-        "_size",
+#: The controls of the query routes (rows, downloads, facets, aggregate) as the API docs
+#: show them. The query parser (domain/query/parse.py) checks them with the filters, in one
+#: place: declared as FastAPI parameters they were checked twice on every request (0.1-0.4 ms
+#: of the 3-4 ms of CPU a first page takes, A/B in process), by rules that had drifted apart.
+_TEXT = {"type": "string"}
+_TEXTS = {"type": "array", "items": _TEXT}
+_CONTROLS: dict[str, tuple[dict[str, Any], str]] = {
+    "_release": (_TEXT, "Release label (default: current)."),
+    "_q": (_TEXT, "Full-text search over text columns."),
+    "_sort": (_TEXT, "Sort: col,-col2."),
+    "_fields": (_TEXT, "Columns to return: a,b."),
+    "_size": (
         {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
         "Rows per page (default 100).",
     ),
-    _query_parameter("_next", {"type": "string"}, "Opaque token from `next`."),
-    _query_parameter("_count", {"type": "boolean"}, "Add the exact `total`."),
-]
+    "_next": (_TEXT, "Opaque token from `next`."),
+    "_count": ({"type": "boolean"}, "Add the exact `total`."),
+    "_facet": (_TEXTS, "Column to count values of (repeat)."),
+    "_group": (_TEXT, "Group by: quarter,subject_race."),
+    "_agg": (_TEXTS, "count, sum:col, avg:col, min:col, max:col (repeat)."),
+}
+
+
+def _documented(*names: str, **described: str) -> dict[str, Any]:
+    """A route's ``openapi_extra`` listing these controls; ``described`` replaces the
+    description of a control by name (``_sort="Sort groups: col,-count."``)."""
+    parameters = [
+        {"name": name, "in": "query", "required": False, "schema": _CONTROLS[name][0],
+         "description": described.get(name, _CONTROLS[name][1])}
+        for name in names
+    ]  # fmt: skip
+    return {"parameters": parameters}
 
 
 @router.get(
@@ -126,7 +136,7 @@ _ROWS_CONTROLS = [
     tags=["query"],
     description=_FILTER_DOC,
     response_class=FastJSON,
-    openapi_extra={"parameters": _ROWS_CONTROLS},
+    openapi_extra=_documented("_release", "_q", "_sort", "_fields", "_size", "_next", "_count"),
 )
 def get_rows(
     dataset_id: str,
@@ -145,16 +155,17 @@ def get_rows(
     return FastJSON(_with_notice(page.pop("synthetic"), page), headers=dict(response.headers))
 
 
-@router.get("/api/v1/datasets/{dataset_id}/rows.{fmt}", tags=["query"], description=_FILTER_DOC)
+@router.get(
+    "/api/v1/datasets/{dataset_id}/rows.{fmt}",
+    tags=["query"],
+    description=_FILTER_DOC,
+    openapi_extra=_documented("_release", "_q", "_sort", "_fields"),
+)
 def export_rows(
     dataset_id: str,
     fmt: Annotated[str, Path(description=_FORMATS_DOC)],
     request: Request,
     portal: PortalDep,
-    _release: Annotated[str | None, Query(description="Release label (default: current).")] = None,
-    _q: Annotated[str | None, Query(description="Full-text search over text columns.")] = None,
-    _sort: Annotated[str | None, Query(description="Sort: col,-col2.")] = None,
-    _fields: Annotated[str | None, Query(description="Columns: a,b.")] = None,
 ) -> StreamingResponse:
     """Every matching row, streamed (no row cap). CSV cells that would run as formulas are inert."""
     download = query.export(portal, dataset_id, _params(request), fmt)
@@ -169,17 +180,9 @@ def export_rows(
     tags=["query"],
     description=_FILTER_DOC,
     response_class=FastJSON,
+    openapi_extra=_documented("_facet", "_release", "_q"),
 )
-def get_facets(
-    dataset_id: str,
-    request: Request,
-    portal: PortalDep,
-    _facet: Annotated[
-        list[str] | None, Query(description="Column to count values of (repeat).")
-    ] = None,
-    _release: Annotated[str | None, Query(description="Release label (default: current).")] = None,
-    _q: Annotated[str | None, Query(description="Full-text search over text columns.")] = None,
-) -> FastJSON:
+def get_facets(dataset_id: str, request: Request, portal: PortalDep) -> FastJSON:
     """Value counts per `_facet` column under the same filters."""
     result = query.facet_counts(portal, dataset_id, _params(request))
     return FastJSON(_with_notice(result.pop("synthetic"), result))
@@ -190,20 +193,18 @@ def get_facets(
     tags=["query"],
     description=_FILTER_DOC,
     response_class=FastJSON,
+    openapi_extra=_documented(
+        "_group",
+        "_agg",
+        "_release",
+        "_q",
+        "_sort",
+        "_size",
+        _sort="Sort groups: col,-count.",
+        _size=f"Most groups to return (default {AGGREGATE_GROUP_LIMIT:,}; more are flagged).",
+    ),
 )
-def get_aggregate(
-    dataset_id: str,
-    request: Request,
-    portal: PortalDep,
-    _group: Annotated[str | None, Query(description="Group by: quarter,subject_race.")] = None,
-    _agg: Annotated[
-        list[str] | None, Query(description="count, sum:col, avg:col, min:col, max:col.")
-    ] = None,
-    _release: Annotated[str | None, Query(description="Release label (default: current).")] = None,
-    _q: Annotated[str | None, Query(description="Full-text search over text columns.")] = None,
-    _sort: Annotated[str | None, Query(description="Sort groups: col,-count.")] = None,
-    _size: Annotated[int | None, Query(ge=1, description="Most groups to return.")] = None,
-) -> FastJSON:
+def get_aggregate(dataset_id: str, request: Request, portal: PortalDep) -> FastJSON:
     """Grouped counts and sums under the filters."""
     result = query.aggregate(portal, dataset_id, _params(request))
     return FastJSON(_with_notice(result.pop("synthetic"), result))
