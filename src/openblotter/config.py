@@ -166,8 +166,15 @@ class Settings(BaseSettings):
     )
     query_cache_cells: int = Field(
         default=2_000_000,
+        ge=0,
         description="Cells of small query results kept per web process to answer repeated "
         "identical requests (0: no result cache; the benchmarks' uncached figures use 0).",
+    )
+    query_cache_mb: int = Field(
+        default=32,
+        ge=0,
+        description="Megabytes the result cache may hold per web process, estimated from each "
+        "result's rows; the cache keeps within both this and query_cache_cells (0: no cache).",
     )
     query_serving_copies: bool = Field(
         default=True,

@@ -592,6 +592,44 @@ def test_cached_results_are_not_shared(contacts: tuple[Path, pl.DataFrame]) -> N
     assert cached.facets(path, CONTACTS, spec)["facets"]["subject_race"]["values"]
 
 
+def test_the_result_cache_keeps_within_its_memory(contacts: tuple[Path, pl.DataFrame]) -> None:
+    """Distinct pages fill the cache up to its bytes, not its cells; the estimate from a
+    sample of rows is the fetched rows' real size (the 2,000,000 cells of the default were
+    130 MiB of a web process on the benchmark's rows)."""
+    path, _ = contacts
+    budget = 200_000
+    engine = QueryEngine(cache_cells=10_000_000, cache_bytes=budget)
+    for n in range(60):
+        engine.rows(path, CONTACTS, parse_query({"_size": "40", "fine_amount__ne": str(-n)}, CONTACTS))
+    cells, held = engine._cache.held
+    assert 0 < held <= budget and cells < 10_000_000
+    entries = list(engine._cache._entries.values())
+    assert 2 < len(entries) < 60
+    real = sum(
+        sys.getsizeof(rows) + sum(sys.getsizeof(r) + sum(map(sys.getsizeof, r)) for r in rows)
+        for rows, _, _ in entries
+    )
+    assert 0.8 < held / real < 1.25
+
+
+def test_a_result_computed_twice_at_once_is_counted_once() -> None:
+    from threading import Barrier
+
+    from openblotter.storage.engine import _ResultCache
+
+    cache = _ResultCache(max_cells=1000, max_bytes=10**6)
+    both = Barrier(2)
+
+    def compute() -> list[tuple[int, str]]:
+        both.wait(timeout=10)  # the two threads missed the cache before either stored
+        return [(1, "a"), (2, "b")]
+
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: cache.get_or_compute("k", len, compute), range(2)))
+    assert answers[0] == answers[1] and len(cache._entries) == 1
+    assert cache.held[0] == 2
+
+
 def test_threads_share_one_engine(contacts: tuple[Path, pl.DataFrame]) -> None:
     path, _ = contacts
     shared = QueryEngine(cache_cells=0, export_concurrency=6)

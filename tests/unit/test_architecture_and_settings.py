@@ -101,6 +101,9 @@ def test_the_development_salt_is_refused_outside_demo_mode(monkeypatch):
 def test_the_result_cache_size_is_a_setting_that_reaches_the_engine(tmp_path: Path) -> None:
     from openblotter.services.portal import Portal
 
-    for cells in (0, 1234):
-        portal = Portal.open(load_settings(data_dir=tmp_path / str(cells), query_cache_cells=cells))
-        assert portal.query_engine()._cache.max_cells == cells
+    for cells, mb in ((0, 32), (1234, 5)):
+        settings = load_settings(
+            data_dir=tmp_path / str(cells), query_cache_cells=cells, query_cache_mb=mb
+        )
+        cache = Portal.open(settings).query_engine()._cache
+        assert (cache.max_cells, cache.max_bytes) == (cells, mb * 2**20)

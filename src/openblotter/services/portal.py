@@ -57,6 +57,7 @@ class Portal:
                 export_memory_limit=settings.export_memory_limit or None,
                 export_threads=settings.export_threads or None,
                 cache_cells=settings.query_cache_cells,
+                cache_bytes=settings.query_cache_mb * 2**20,
                 serving_directory=self.serving_directory if settings.query_serving_copies else None,
             )
         return self._engine

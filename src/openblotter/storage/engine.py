@@ -14,12 +14,14 @@ by file (path, size, modification time) and query.
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, time
 from functools import partial
+from itertools import chain
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -90,13 +92,26 @@ class AggregateResult:
 
 
 class _ResultCache:
-    """A small LRU of query results keyed by file identity and query; bounded by cell count."""
+    """A small LRU of query results keyed by file identity and query.
 
-    def __init__(self, max_cells: int) -> None:
+    Bounded by cells and by memory, whichever is reached first. A result is the rows DuckDB
+    fetched, Python tuples of Python values: about 65 bytes a cell on the benchmark's rows,
+    far more with free text. Its size is estimated from up to :data:`SIZE_SAMPLE` of its rows
+    (every cell of every row would cost a tenth of a request), and no result takes more than
+    a quarter of the cache."""
+
+    def __init__(self, max_cells: int, max_bytes: int) -> None:
         self.max_cells = max_cells
-        self._entries: OrderedDict[Any, tuple[Any, int]] = OrderedDict()
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[Any, tuple[Any, int, int]] = OrderedDict()
         self._cells = 0
+        self._bytes = 0
         self._lock = threading.Lock()
+
+    @property
+    def held(self) -> tuple[int, int]:
+        """The cells and the estimated bytes the cache holds."""
+        return self._cells, self._bytes
 
     def get_or_compute(
         self, key: Any, cells: Callable[[Any], int], compute: Callable[[], Any]
@@ -106,15 +121,35 @@ class _ResultCache:
                 self._entries.move_to_end(key)
                 return self._entries[key][0]
         value = compute()
-        size = cells(value)
-        if self.max_cells and size <= self.max_cells // 4:
+        if not (self.max_cells and self.max_bytes):
+            return value
+        count = cells(value)
+        size = _estimated_bytes(value)
+        if count <= self.max_cells // 4 and size <= self.max_bytes // 4:
             with self._lock:
-                self._entries[key] = (value, size)
-                self._cells += size
-                while self._cells > self.max_cells:
-                    _, (_, dropped) = self._entries.popitem(last=False)
+                if key not in self._entries:
+                    self._entries[key] = (value, count, size)
+                    self._cells += count
+                    self._bytes += size
+                while self._cells > self.max_cells or self._bytes > self.max_bytes:
+                    _, (_, dropped, freed) = self._entries.popitem(last=False)
                     self._cells -= dropped
+                    self._bytes -= freed
         return value
+
+
+#: Rows of a result whose sizes are summed to estimate the whole result's (evenly spaced).
+SIZE_SAMPLE = 8
+
+
+def _estimated_bytes(rows: list[tuple[Any, ...]]) -> int:
+    """The memory of fetched rows (the list, its tuples and their values), from a sample."""
+    if not rows:
+        return sys.getsizeof(rows)
+    sample = rows[:: max(1, len(rows) // SIZE_SAMPLE)][:SIZE_SAMPLE]
+    sampled = sum(map(sys.getsizeof, sample))
+    sampled += sum(map(sys.getsizeof, chain.from_iterable(sample)))
+    return sys.getsizeof(rows) + sampled * len(rows) // len(sample)
 
 
 class QueryEngine:
@@ -127,6 +162,7 @@ class QueryEngine:
         memory_limit: str | None = None,
         temp_directory: str | None = None,
         cache_cells: int = 2_000_000,
+        cache_bytes: int = 32 * 2**20,
         timeout: float = 30.0,
         concurrency: int = 0,
         export_concurrency: int = 4,
@@ -167,7 +203,7 @@ class QueryEngine:
             if serving_directory is not None
             else None
         )
-        self._cache = _ResultCache(cache_cells)
+        self._cache = _ResultCache(cache_cells, cache_bytes)
         self._ordered: dict[tuple[str, int, int], bool] = {}
         self._types: dict[tuple[str, int, int], dict[str, str]] = {}
 
