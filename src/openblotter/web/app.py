@@ -22,6 +22,7 @@ from openblotter.web.cancellation import CancelOnDisconnect
 from openblotter.web.clients import parse_networks
 from openblotter.web.health import CatalogHealth, HealthAnswer
 from openblotter.web.limits import Buckets, RequestLimits, TokenBuckets
+from openblotter.web.openapi_errors import document_errors
 from openblotter.web.openapi_links import add_links
 from openblotter.web.security import ReadApiCors, SecurityHeaders, TrustedHosts
 
@@ -53,6 +54,7 @@ def create_app(settings: Settings, buckets: Buckets | None = None) -> FastAPI:
     app.include_router(ckan.router)
     app.mount("/static", pages.static_files(), name="static")
     add_links(app)
+    document_errors(app)  # after the links: it keeps the document they made
     # The client going away stops the request's queries; added first, so it sits inside the
     # security headers, hosts and limits (a refused request runs no query to stop).
     app.add_middleware(CancelOnDisconnect, time_limit=settings.query_timeout_seconds)

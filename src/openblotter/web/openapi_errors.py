@@ -1,0 +1,145 @@
+"""Error answers in the OpenAPI document, as each door gives them.
+
+FastAPI documents a "422 Validation Error" in its own ``{"detail": [...]}`` shape on
+every route with a parameter. The portal never answers 422: a parameter it cannot read
+is a 400 in the portal's error shape (web/errors.py), and the SODA and CKAN doors answer
+in Socrata's and CKAN's shapes (web/soda.py, web/ckan.py). A client generated from the
+document would expect the wrong status and the wrong body, so the document says instead:
+
+- on the portal's routes, ``400`` and ``default`` with the portal's error object;
+- on the SODA door (``/resource/``, ``/api/views/``), ``default`` with Socrata's;
+- on the CKAN door (``/api/3/action/``), ``default`` with CKAN's (or, for an action
+  it does not know, a JSON string, as CKAN does);
+- everywhere, ``414`` and ``429`` with the portal's error object: the limits in front
+  of every route answer so (web/limits.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import FastAPI
+from pydantic import BaseModel, Field
+
+
+class ErrorObject(BaseModel):
+    """What went wrong: a code to branch on, a message to show, and what it concerns."""
+
+    code: str = Field(
+        description="What kind of error, to branch on: invalid_input, not_found, gone, "
+        "too_large, conflict, forbidden, rate_limited, unavailable, timeout, http_error.",
+        examples=["invalid_input"],
+    )
+    message: str = Field(description="What went wrong and what to do, for a person.")
+    detail: dict[str, Any] = Field(
+        description="What the error concerns: the parameter, the allowed values or range, "
+        "the problems found, retry_after (seconds)."
+    )
+
+
+class Error(BaseModel):
+    """The portal's answer to a request it refuses or cannot complete."""
+
+    error: ErrorObject
+
+
+class SodaError(BaseModel):
+    """Socrata's error shape (the SODA door)."""
+
+    code: str = Field(description="Socrata's code, e.g. query.soql.no-such-column, not_found.")
+    error: Literal[True]
+    message: str
+    data: dict[str, Any]
+
+
+class CkanErrorObject(BaseModel):
+    """CKAN's error object: its kind, then a message or, for a Validation Error, each
+    parameter with its messages."""
+
+    model_config = {"extra": "allow"}
+
+    type_: str = Field(
+        alias="__type",
+        description="CKAN's kind of error: Validation Error, Not Found Error, "
+        "Authorization Error, Search Query Error, Service Unavailable.",
+    )
+
+
+class CkanError(BaseModel):
+    """CKAN's error shape (the CKAN door): the action's help, success false, the error;
+    a Validation Error names each parameter with its messages."""
+
+    help: str
+    success: Literal[False]
+    error: CkanErrorObject
+
+
+PORTAL = "The portal's error object (see `error.code`)."
+STATUSES = (
+    "The status says which: 400 invalid input, 403 not public, 404 not found, 410 withdrawn, "
+    "413 too large for the format, 429 over the rate limit (Retry-After), 503 busy or out "
+    "of memory (Retry-After), 504 over the time limit."
+)
+LIMITS = {
+    "414": "The path and query string are longer than the portal accepts.",
+    "429": "Over this client's rate limit: wait the seconds of Retry-After.",
+}
+
+
+def _json(schema: str, description: str) -> dict[str, Any]:
+    ref = {"$ref": f"#/components/schemas/{schema}"}
+    return {"description": description, "content": {"application/json": {"schema": ref}}}
+
+
+def _door(path: str) -> str:
+    if path.startswith(("/resource/", "/api/views/")):
+        return "soda"
+    if path.startswith("/api/3/action/"):
+        return "ckan"
+    return "portal"
+
+
+def _document(path: str, responses: dict[str, Any]) -> None:
+    had_parameters = responses.pop("422", None) is not None
+    door = _door(path)
+    if door == "soda":
+        responses["default"] = _json("SodaError", f"An error, in Socrata's shape. {STATUSES}")
+    elif door == "ckan":
+        answer = _json("CkanError", "An error, in CKAN's shape (409 for a Validation Error).")
+        answer["content"]["application/json"]["schema"] = {
+            "oneOf": [
+                answer["content"]["application/json"]["schema"],
+                {"type": "string", "description": "An action the door does not know (400)."},
+            ]
+        }
+        responses["default"] = answer
+    else:
+        if had_parameters:
+            responses["400"] = _json("Error", f"A parameter the portal cannot read. {PORTAL}")
+        responses["default"] = _json("Error", f"{STATUSES} {PORTAL}")
+    for status, description in LIMITS.items():
+        responses.setdefault(status, _json("Error", description))
+
+
+def document_errors(app: FastAPI) -> None:
+    """Make ``app.openapi()`` document the errors each route really answers with."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generate()
+        for path, item in schema["paths"].items():
+            for operation in item.values():
+                _document(path, operation.setdefault("responses", {}))
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        for unused in ("HTTPValidationError", "ValidationError"):
+            schemas.pop(unused, None)
+        for model in (Error, SodaError, CkanError):
+            definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            schemas.update(definition.pop("$defs", {}))
+            schemas[model.__name__] = definition
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -1,0 +1,81 @@
+"""The OpenAPI document says what each door answers when it refuses (web/openapi_errors.py):
+the status and the body a client generated from it will get, not FastAPI's 422."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jsonschema
+import pytest
+
+from openblotter.services.soda_ids import dataset_soda_id
+from tests.factories import make_settings
+
+SEATTLE = dataset_soda_id("seattle_uof")
+
+
+def documented_error(document: dict[str, Any], path: str, status: int) -> dict[str, Any]:
+    """The JSON schema the document gives for ``status`` on ``path`` (its own, else default)."""
+    responses = document["paths"][path]["get"]["responses"]
+    answer = responses.get(str(status)) or responses["default"]
+    schema = answer["content"]["application/json"]["schema"]
+    return {**schema, "components": document["components"]}
+
+
+def test_no_route_documents_an_answer_the_portal_never_gives(api):
+    document = api.get("/openapi.json").json()
+    operations = [
+        (path, operation)
+        for path, item in document["paths"].items()
+        for operation in item.values()
+    ]
+    assert len(operations) > 25
+    for path, operation in operations:
+        assert "422" not in operation["responses"], path
+        assert {"default", "414", "429"} <= operation["responses"].keys(), path
+    schemas = document["components"]["schemas"]
+    assert "HTTPValidationError" not in schemas and {"Error", "SodaError", "CkanError"} <= set(
+        schemas
+    )
+    rows = document["paths"]["/api/v1/datasets/{dataset_id}/rows"]["get"]["responses"]
+    assert rows["400"]["content"]["application/json"]["schema"]["$ref"].endswith("/Error")
+
+
+@pytest.mark.parametrize(
+    ("path", "url", "status"),
+    [
+        ("/api/v1/datasets/{dataset_id}/rows", "/api/v1/datasets/seattle_uof/rows?_size=0", 400),
+        ("/api/v1/datasets/{dataset_id}/rows", "/api/v1/datasets/nowhere/rows", 404),
+        (
+            "/api/v1/datasets/{dataset_id}/releases/{old}/diff/{new}",
+            "/api/v1/datasets/seattle_uof/releases/2026-Q2/diff/2026-Q2?_size=0",
+            400,
+        ),
+        ("/resource/{name}", f"/resource/{SEATTLE}.json?$where=no_such_column=1", 404),
+        ("/resource/{name}", f"/resource/{SEATTLE}.json?$limit=ten", 400),
+        ("/resource/{name}", "/resource/zzzz-0000.json", 404),
+        ("/api/3/action/{name}", "/api/3/action/datastore_search?resource_id=nothing", 404),
+        ("/api/3/action/{name}", "/api/3/action/datastore_search?limit=ten", 409),
+        ("/api/3/action/{name}", "/api/3/action/no_such_action", 400),
+    ],
+)
+def test_each_door_answers_errors_as_its_document_says(api, path, url, status):
+    document = api.get("/openapi.json").json()
+    response = api.get(url)
+    assert response.status_code == status
+    jsonschema.validate(response.json(), documented_error(document, path, status))
+
+
+def test_the_limits_in_front_of_every_route_answer_as_documented(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from openblotter.web.app import create_app
+
+    settings = make_settings(
+        tmp_path, rate_limit_enabled=True, rate_limit_per_minute=1, rate_limit_burst=1
+    )
+    with TestClient(create_app(settings)) as client:
+        document = client.get("/openapi.json").json()
+        answers = [client.get(f"/resource/{SEATTLE}.json") for _ in range(3)]
+    assert answers[-1].status_code == 429
+    jsonschema.validate(answers[-1].json(), documented_error(document, "/resource/{name}", 429))
