@@ -17,6 +17,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from openblotter.services.analyses import registry
 from openblotter.services.analyses.base import Analysis, allowed_values
 from openblotter.services.analyses.base import Result as AnalysisResult
+from openblotter.web.api_answers import files
 from openblotter.web.deps import PortalDep
 
 router = APIRouter(tags=["analysis"])
@@ -83,7 +84,12 @@ for _spec in registry.ANALYSES.values():
 CsvName = Literal[tuple(registry.csv_analyses())]  # type: ignore[valid-type]
 
 
-@router.get("/api/v1/analysis/{name}.csv", description=FILTERS)
+@router.get(
+    "/api/v1/analysis/{name}.csv",
+    description=FILTERS,
+    response_class=Response,
+    responses=files("The analysis's table", "text/csv; charset=utf-8"),
+)
 def get_analysis_csv(
     name: Annotated[CsvName, Path(description="The analysis.")],
     request: Request,

@@ -7,13 +7,21 @@ from typing import Annotated, Any, Literal
 import orjson
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import FileResponse, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 
 from openblotter.domain.formats import format_names
 from openblotter.domain.query.model import AGGREGATE_GROUP_LIMIT, MAX_PAGE_SIZE
 from openblotter.services import metadata, query
 from openblotter.services.releases import diff_releases, release_file, release_manifest
 from openblotter.web import analysis_api
+from openblotter.web.api_answers import (
+    EXPORT_MEDIA_TYPES,
+    Aggregate,
+    Facets,
+    RowsPage,
+    answers,
+    files,
+)
 from openblotter.web.deps import PortalDep
 from openblotter.web.security import public_url
 
@@ -49,7 +57,12 @@ def get_release(dataset_id: str, label: str, portal: PortalDep) -> dict[str, Any
     return release_manifest(portal, dataset_id, label)
 
 
-@router.get("/api/v1/datasets/{dataset_id}/releases/{label}/file.parquet", tags=["releases"])
+@router.get(
+    "/api/v1/datasets/{dataset_id}/releases/{label}/file.parquet",
+    tags=["releases"],
+    response_class=FileResponse,
+    responses=files("The release file", "application/vnd.apache.parquet"),
+)
 def download_release_file(dataset_id: str, label: str, portal: PortalDep) -> FileResponse:
     """The release's stored Parquet file, byte for byte (its sha256 is in the manifest)."""
     stored = release_file(portal, dataset_id, label)
@@ -87,11 +100,10 @@ def _with_notice(portal_dataset_synthetic: bool, body: dict[str, Any]) -> dict[s
     return body
 
 
-class FastJSON(Response):
+class FastJSON(JSONResponse):
     """JSON rendered by orjson. The query results are JSON-ready already, so the hot routes
-    skip FastAPI's response validation (most of a cached page's time otherwise)."""
-
-    media_type = "application/json"
+    skip FastAPI's response validation (most of a cached page's time otherwise); their
+    shapes are documented by web/api_answers.py."""
 
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
@@ -136,6 +148,7 @@ def _documented(*names: str, **described: str) -> dict[str, Any]:
     tags=["query"],
     description=_FILTER_DOC,
     response_class=FastJSON,
+    responses=answers(RowsPage),
     openapi_extra=_documented("_release", "_q", "_sort", "_fields", "_size", "_next", "_count"),
 )
 def get_rows(
@@ -159,6 +172,8 @@ def get_rows(
     "/api/v1/datasets/{dataset_id}/rows.{fmt}",
     tags=["query"],
     description=_FILTER_DOC,
+    response_class=StreamingResponse,
+    responses=files("Every matching row, in the format the path names", *EXPORT_MEDIA_TYPES),
     openapi_extra=_documented("_release", "_q", "_sort", "_fields"),
 )
 def export_rows(
@@ -180,6 +195,7 @@ def export_rows(
     tags=["query"],
     description=_FILTER_DOC,
     response_class=FastJSON,
+    responses=answers(Facets),
     openapi_extra=_documented("_facet", "_release", "_q"),
 )
 def get_facets(dataset_id: str, request: Request, portal: PortalDep) -> FastJSON:
@@ -193,6 +209,7 @@ def get_facets(dataset_id: str, request: Request, portal: PortalDep) -> FastJSON
     tags=["query"],
     description=_FILTER_DOC,
     response_class=FastJSON,
+    responses=answers(Aggregate),
     openapi_extra=_documented(
         "_group",
         "_agg",

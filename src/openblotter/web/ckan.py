@@ -31,6 +31,7 @@ from openblotter.domain.errors import (
 )
 from openblotter.services import ckan, ckan_datastore, ckan_search, ckan_sql
 from openblotter.services.portal import Portal
+from openblotter.web.api_answers import files
 from openblotter.web.deps import PortalDep
 from openblotter.web.security import public_url
 
@@ -210,7 +211,12 @@ async def action(name: str, request: Request, portal: PortalDep) -> Response:
     return _json({"help": _help(request, name), "success": True, "result": result})
 
 
-@router.get("/datastore/dump/{resource_id}", tags=["ckan"])
+@router.get(
+    "/datastore/dump/{resource_id}",
+    tags=["ckan"],
+    response_class=StreamingResponse,
+    responses=files("The rows, as CSV or CKAN's JSON dump", "text/csv", "application/json"),
+)
 def datastore_dump(
     resource_id: str,
     request: Request,

@@ -13,6 +13,7 @@ from feedgen.feed import FeedGenerator
 from openblotter.services import feeds, harvest
 from openblotter.services.feeds import ReleaseEvent
 from openblotter.services.portal import Portal
+from openblotter.web.api_answers import files
 from openblotter.web.deps import PortalDep
 from openblotter.web.security import public_url
 
@@ -42,7 +43,12 @@ def get_datapackage(
     return harvest.datapackage(portal, base_url(request), dataset_id, label)
 
 
-@router.get("/feed.atom", tags=["metadata"], response_class=Response)
+@router.get(
+    "/feed.atom",
+    tags=["metadata"],
+    response_class=Response,
+    responses=files("Atom feed of the portal's releases", ATOM),
+)
 def portal_feed(request: Request, portal: PortalDep) -> Response:
     """Atom feed of every dataset's releases: publications, withdrawals and purges."""
     base = base_url(request)
@@ -51,7 +57,12 @@ def portal_feed(request: Request, portal: PortalDep) -> Response:
     return Response(body, media_type=ATOM)
 
 
-@router.get("/datasets/{dataset_id}/feed.atom", tags=["metadata"], response_class=Response)
+@router.get(
+    "/datasets/{dataset_id}/feed.atom",
+    tags=["metadata"],
+    response_class=Response,
+    responses=files("Atom feed of the dataset's releases", ATOM),
+)
 def dataset_feed(dataset_id: str, request: Request, portal: PortalDep) -> Response:
     """Atom feed of one dataset's releases: publications, withdrawals and purges."""
     base = base_url(request)

@@ -74,15 +74,20 @@ class CkanError(BaseModel):
     error: CkanErrorObject
 
 
-PORTAL = "The portal's error object (see `error.code`)."
+#: The statuses of the portal's errors. Descriptions end without a period: the reference
+#: page (/api/reference) joins a route's answers into one sentence.
 STATUSES = (
-    "The status says which: 400 invalid input, 403 not public, 404 not found, 410 withdrawn, "
-    "413 too large for the format, 429 over the rate limit (Retry-After), 503 busy or out "
-    "of memory (Retry-After), 504 over the time limit."
+    "400 invalid input, 403 not public, 404 not found, 410 withdrawn, 413 too large for "
+    "the format, 429 over the rate limit, 503 busy or out of memory (Retry-After), 504 over "
+    "the time limit"
+)
+SODA_STATUSES = (
+    "400 a query it cannot read, 403 not public, 404 no such dataset or column (a withdrawn "
+    "release too), 503 busy or out of memory (Retry-After), 504 over the time limit"
 )
 LIMITS = {
-    "414": "The path and query string are longer than the portal accepts.",
-    "429": "Over this client's rate limit: wait the seconds of Retry-After.",
+    "414": "The path and query string are longer than the portal accepts",
+    "429": "Over this client's rate limit: wait the seconds of Retry-After",
 }
 
 
@@ -103,22 +108,26 @@ def _document(path: str, responses: dict[str, Any]) -> None:
     had_parameters = responses.pop("422", None) is not None
     door = _door(path)
     if door == "soda":
-        responses["default"] = _json("SodaError", f"An error, in Socrata's shape. {STATUSES}")
+        responses["default"] = _json("SodaError", f"An error in Socrata's shape: {SODA_STATUSES}")
     elif door == "ckan":
-        answer = _json("CkanError", "An error, in CKAN's shape (409 for a Validation Error).")
+        answer = _json("CkanError", "An error in CKAN's shape (409 for a Validation Error)")
         answer["content"]["application/json"]["schema"] = {
             "oneOf": [
                 answer["content"]["application/json"]["schema"],
-                {"type": "string", "description": "An action the door does not know (400)."},
+                {"type": "string", "description": "An action the door does not know (400)"},
             ]
         }
         responses["default"] = answer
     else:
         if had_parameters:
-            responses["400"] = _json("Error", f"A parameter the portal cannot read. {PORTAL}")
-        responses["default"] = _json("Error", f"{STATUSES} {PORTAL}")
+            responses["400"] = _json("Error", "A parameter the portal cannot read")
+        described = f"An error in the portal's error object: {STATUSES}"
+        responses["default"] = _json("Error", described)
     for status, description in LIMITS.items():
         responses.setdefault(status, _json("Error", description))
+    ordered = sorted(responses.items(), key=lambda item: (item[0] == "default", item[0]))
+    responses.clear()
+    responses.update(ordered)  # statuses in order, then default (the reference page's order)
 
 
 def document_errors(app: FastAPI) -> None:

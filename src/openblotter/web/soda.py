@@ -19,6 +19,7 @@ from openblotter.domain.errors import Forbidden, Gone, NotFound, OpenBlotterErro
 from openblotter.services import soda, soda_catalog
 from openblotter.services.query import cancellable_request
 from openblotter.web import soda_render
+from openblotter.web.api_answers import files
 from openblotter.web.deps import PortalDep
 from openblotter.web.errors import status_of
 from openblotter.web.security import public_url
@@ -61,7 +62,16 @@ def _split(name: str) -> tuple[str, str]:
     return soda_id, fmt or "json"
 
 
-@router.get("/resource/{name}", response_class=Response)
+@router.get(
+    "/resource/{name}",
+    response_class=Response,
+    responses=files(
+        "The rows as JSON (an array of objects), CSV or GeoJSON, by the name's extension",
+        soda_render.JSON_TYPE,
+        soda_render.CSV_TYPE,
+        soda_render.GEOJSON_TYPE,
+    ),
+)
 def resource(name: str, request: Request, portal: PortalDep) -> Response:
     """Rows (or groups) of a dataset as SODA 2.1 answers them; every SoQL parameter."""
     params = list(request.query_params.multi_items())
@@ -80,7 +90,7 @@ def resource(name: str, request: Request, portal: PortalDep) -> Response:
     return StreamingResponse(chunks, media_type=media_type, headers=headers)
 
 
-@router.get("/api/views/{name}", response_class=Response)
+@router.get("/api/views/{name}", response_class=JSONResponse)
 def view(name: str, request: Request, portal: PortalDep) -> Response:
     """A dataset's Socrata metadata: id, name, description, columns, rowsUpdatedAt, ..."""
     try:
@@ -90,7 +100,7 @@ def view(name: str, request: Request, portal: PortalDep) -> Response:
         return soda_error(error)
 
 
-@router.get("/api/catalog/v1", response_class=Response)
+@router.get("/api/catalog/v1", response_class=JSONResponse)
 def catalog(request: Request, portal: PortalDep) -> Response:
     """Socrata's Discovery API: every dataset with a published release."""
     params = list(request.query_params.multi_items())
