@@ -25,9 +25,7 @@ def documented_error(document: dict[str, Any], path: str, status: int) -> dict[s
 def test_no_route_documents_an_answer_the_portal_never_gives(api):
     document = api.get("/openapi.json").json()
     operations = [
-        (path, operation)
-        for path, item in document["paths"].items()
-        for operation in item.values()
+        (path, operation) for path, item in document["paths"].items() for operation in item.values()
     ]
     assert len(operations) > 25
     for path, operation in operations:
@@ -54,6 +52,7 @@ def test_no_route_documents_an_answer_the_portal_never_gives(api):
         ("/resource/{name}", f"/resource/{SEATTLE}.json?$where=no_such_column=1", 404),
         ("/resource/{name}", f"/resource/{SEATTLE}.json?$limit=ten", 400),
         ("/resource/{name}", "/resource/zzzz-0000.json", 404),
+        ("/api/catalog/v1", "/api/catalog/v1?limit=ten", 400),
         ("/api/3/action/{name}", "/api/3/action/datastore_search?resource_id=nothing", 404),
         ("/api/3/action/{name}", "/api/3/action/datastore_search?limit=ten", 409),
         ("/api/3/action/{name}", "/api/3/action/no_such_action", 400),

@@ -7,7 +7,8 @@ in Socrata's and CKAN's shapes (web/soda.py, web/ckan.py). A client generated fr
 document would expect the wrong status and the wrong body, so the document says instead:
 
 - on the portal's routes, ``400`` and ``default`` with the portal's error object;
-- on the SODA door (``/resource/``, ``/api/views/``), ``default`` with Socrata's;
+- on the SODA door (``/resource/``, ``/api/views/``, ``/api/catalog/``), ``default``
+  with Socrata's;
 - on the CKAN door (``/api/3/action/``), ``default`` with CKAN's (or, for an action
   it does not know, a JSON string, as CKAN does);
 - everywhere, ``414`` and ``429`` with the portal's error object: the limits in front
@@ -97,15 +98,25 @@ def _json(schema: str, description: str) -> dict[str, Any]:
 
 
 def _door(path: str) -> str:
-    if path.startswith(("/resource/", "/api/views/")):
+    if path.startswith(("/resource/", "/api/views/", "/api/catalog/")):
         return "soda"
     if path.startswith("/api/3/action/"):
         return "ckan"
     return "portal"
 
 
-def _document(path: str, responses: dict[str, Any]) -> None:
-    had_parameters = responses.pop("422", None) is not None
+def _reads_parameters(operation: dict[str, Any]) -> bool:
+    """Whether a request can carry a parameter the route cannot read: a query parameter, or
+    a path parameter that is more than any text (FastAPI's 422 was on every route with one)."""
+    return any(
+        parameter["in"] == "query" or parameter.get("schema", {}).get("type") != "string"
+        for parameter in operation.get("parameters", [])
+    )
+
+
+def _document(path: str, operation: dict[str, Any]) -> None:
+    responses = operation.setdefault("responses", {})
+    responses.pop("422", None)
     door = _door(path)
     if door == "soda":
         responses["default"] = _json("SodaError", f"An error in Socrata's shape: {SODA_STATUSES}")
@@ -119,7 +130,7 @@ def _document(path: str, responses: dict[str, Any]) -> None:
         }
         responses["default"] = answer
     else:
-        if had_parameters:
+        if _reads_parameters(operation):
             responses["400"] = _json("Error", "A parameter the portal cannot read")
         described = f"An error in the portal's error object: {STATUSES}"
         responses["default"] = _json("Error", described)
@@ -140,7 +151,7 @@ def document_errors(app: FastAPI) -> None:
         schema = generate()
         for path, item in schema["paths"].items():
             for operation in item.values():
-                _document(path, operation.setdefault("responses", {}))
+                _document(path, operation)
         schemas = schema.setdefault("components", {}).setdefault("schemas", {})
         for unused in ("HTTPValidationError", "ValidationError"):
             schemas.pop(unused, None)
