@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from fastapi import FastAPI
 
 from openblotter import __version__
@@ -38,7 +41,8 @@ def create_app(settings: Settings, buckets: Buckets | None = None) -> FastAPI:
         version=__version__,
         description=(
             f"Open data of {identity.publisher_name(settings)}: every release of every dataset, queryable. "
-            'Errors have one shape: {"error": {"code", "message", "detail"}}.'
+            'The portal\'s errors have one shape, {"error": {"code", "message", "detail"}}; '
+            "the SODA and CKAN doors answer in Socrata's and CKAN's."
         ),
         docs_url=None,  # web/api_docs.py serves the docs from vendored files, not a CDN
         redoc_url=None,
@@ -53,8 +57,7 @@ def create_app(settings: Settings, buckets: Buckets | None = None) -> FastAPI:
     app.include_router(soda.router)
     app.include_router(ckan.router)
     app.mount("/static", pages.static_files(), name="static")
-    add_links(app)
-    document_errors(app)  # after the links: it keeps the document they made
+    _edit_openapi(app, add_links, document_errors)
     # The client going away stops the request's queries; added first, so it sits inside the
     # security headers, hosts and limits (a refused request runs no query to stop).
     app.add_middleware(CancelOnDisconnect, time_limit=settings.query_timeout_seconds)
@@ -64,6 +67,21 @@ def create_app(settings: Settings, buckets: Buckets | None = None) -> FastAPI:
     app.add_middleware(HealthAnswer, health=app.state.health)
     _add_middleware(app, settings, buckets)
     return app
+
+
+def _edit_openapi(app: FastAPI, *edits: Callable[[dict[str, Any]], None]) -> None:
+    """Make ``app.openapi()`` return FastAPI's document with ``edits`` made to it, once."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if not app.openapi_schema:
+            schema = generate()
+            for edit in edits:
+                edit(schema)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def _add_middleware(app: FastAPI, settings: Settings, shared: Buckets | None) -> None:

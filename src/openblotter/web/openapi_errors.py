@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import FastAPI
 from pydantic import BaseModel, Field
 
 
@@ -141,25 +140,15 @@ def _document(path: str, operation: dict[str, Any]) -> None:
     responses.update(ordered)  # statuses in order, then default (the reference page's order)
 
 
-def document_errors(app: FastAPI) -> None:
-    """Make ``app.openapi()`` document the errors each route really answers with."""
-    generate = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = generate()
-        for path, item in schema["paths"].items():
-            for operation in item.values():
-                _document(path, operation)
-        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
-        for unused in ("HTTPValidationError", "ValidationError"):
-            schemas.pop(unused, None)
-        for model in (Error, SodaError, CkanError):
-            definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
-            schemas.update(definition.pop("$defs", {}))
-            schemas[model.__name__] = definition
-        app.openapi_schema = schema
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]
+def document_errors(schema: dict[str, Any]) -> None:
+    """Document the errors each route really answers with (web/app.py edits it once)."""
+    for path, item in schema["paths"].items():
+        for operation in item.values():
+            _document(path, operation)
+    schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(unused, None)
+    for model in (Error, SodaError, CkanError):
+        definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(definition.pop("$defs", {}))
+        schemas[model.__name__] = definition
