@@ -34,6 +34,8 @@ class RowsPage(BaseModel):
 
 
 class FacetValue(BaseModel):
+    """One value of a facet column and its rows."""
+
     value: Any = Field(description="A value of the column (null for blanks).")
     count: int | None = Field(description="Rows with it; null when hidden (counts only).")
     suppressed: str | None = Field(
@@ -42,6 +44,9 @@ class FacetValue(BaseModel):
 
 
 class FacetInfo(BaseModel):
+    """What a facet's list leaves out; a column the agency's file lacks also says
+    `recorded: false` with a note."""
+
     model_config = {"extra": "allow"}
 
     distinct: int | None = Field(description="Distinct values of the column under the filters.")
