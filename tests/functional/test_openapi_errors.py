@@ -125,3 +125,15 @@ def test_downloads_are_documented_with_their_media_types(api):
     for fmt in ("csv", "ndjson", "parquet", "xlsx"):
         response = api.get(f"/api/v1/datasets/seattle_uof/rows.{fmt}")
         assert response.headers["content-type"].split(";")[0] in content
+
+
+def test_the_reference_page_reads_each_routes_answers_as_one_sentence(api):
+    """/api/reference joins a route's answers with '; ': a description's own closing period
+    is dropped there (the rows route's 200 is a docstring that ends in one)."""
+    import re
+
+    page = api.get("/api/reference").text
+    answers = [re.sub("<[^>]+>", "", found) for found in re.findall(r"Answers:(.*?)</p>", page)]
+    assert len(answers) > 25
+    assert not [text for text in answers if ".;" in text or text.endswith("..")]
+    assert any("A page of rows of the current release (or `_release`); 400" in t for t in answers)

@@ -81,9 +81,8 @@ class Aggregate(BaseModel):
 
 
 def answers(model: type[BaseModel]) -> dict[int | str, dict[str, Any]]:
-    """A JSON route's 200 as ``model`` (its schema in the document's components); the
-    description without its period, as /api/reference joins a route's answers in a sentence."""
-    return {200: {"model": model, "description": (model.__doc__ or "").strip().rstrip(".")}}
+    """A JSON route's 200 as ``model`` (its schema in the document's components)."""
+    return {200: {"model": model, "description": (model.__doc__ or "").strip()}}
 
 
 def files(description: str, *media_types: str) -> dict[int | str, dict[str, Any]]:

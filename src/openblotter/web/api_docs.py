@@ -58,7 +58,8 @@ def _operation(path: str, method: str, operation: dict[str, Any]) -> dict[str, A
         "description": operation.get("description", ""),
         "parameters": [_parameter(p) for p in operation.get("parameters", [])],
         "responses": [
-            {"status": status, "description": answer.get("description", "")}
+            # Joined into one sentence by the page: each without its own closing period.
+            {"status": status, "description": answer.get("description", "").removesuffix(".")}
             for status, answer in operation.get("responses", {}).items()
         ],
     }

@@ -25,7 +25,7 @@ from openblotter.web.cancellation import CancelOnDisconnect
 from openblotter.web.clients import parse_networks
 from openblotter.web.health import CatalogHealth, HealthAnswer
 from openblotter.web.limits import Buckets, RequestLimits, TokenBuckets
-from openblotter.web.openapi_errors import document_errors
+from openblotter.web.openapi_errors import PORTAL_ERRORS, document_errors
 from openblotter.web.openapi_links import add_links
 from openblotter.web.security import ReadApiCors, SecurityHeaders, TrustedHosts
 
@@ -46,6 +46,7 @@ def create_app(settings: Settings, buckets: Buckets | None = None) -> FastAPI:
         ),
         docs_url=None,  # web/api_docs.py serves the docs from vendored files, not a CDN
         redoc_url=None,
+        responses=PORTAL_ERRORS,  # documented on every route; the doors replace default
     )
     app.state.portal = portal
     errors.install(app, html_error=pages.html_error)

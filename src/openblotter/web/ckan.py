@@ -33,6 +33,7 @@ from openblotter.services import ckan, ckan_datastore, ckan_search, ckan_sql
 from openblotter.services.portal import Portal
 from openblotter.web.api_answers import files
 from openblotter.web.deps import PortalDep
+from openblotter.web.openapi_errors import CKAN_ERRORS
 from openblotter.web.security import public_url
 
 router = APIRouter()
@@ -183,8 +184,12 @@ def _help(request: Request, name: str) -> str:
     return public_url(request, f"/api/3/action/help_show?name={name}")
 
 
-@router.get("/api/3/action/{name}", tags=["ckan"], operation_id="ckan_action_get")
-@router.post("/api/3/action/{name}", tags=["ckan"], operation_id="ckan_action_post")
+@router.get(
+    "/api/3/action/{name}", tags=["ckan"], operation_id="ckan_action_get", responses=CKAN_ERRORS
+)
+@router.post(
+    "/api/3/action/{name}", tags=["ckan"], operation_id="ckan_action_post", responses=CKAN_ERRORS
+)
 @router.get("/api/action/{name}", include_in_schema=False)  # the same, without the version
 @router.post("/api/action/{name}", include_in_schema=False)
 async def action(name: str, request: Request, portal: PortalDep) -> Response:

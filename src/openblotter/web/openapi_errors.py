@@ -4,22 +4,22 @@ FastAPI documents a "422 Validation Error" in its own ``{"detail": [...]}`` shap
 every route with a parameter. The portal never answers 422: a parameter it cannot read
 is a 400 in the portal's error shape (web/errors.py), and the SODA and CKAN doors answer
 in Socrata's and CKAN's shapes (web/soda.py, web/ckan.py). A client generated from the
-document would expect the wrong status and the wrong body, so the document says instead:
+document would expect the wrong status and the wrong body, so:
 
-- on the portal's routes, ``400`` and ``default`` with the portal's error object;
-- on the SODA door (``/resource/``, ``/api/views/``, ``/api/catalog/``), ``default``
-  with Socrata's;
-- on the CKAN door (``/api/3/action/``), ``default`` with CKAN's (or, for an action
-  it does not know, a JSON string, as CKAN does);
-- everywhere, ``414`` and ``429`` with the portal's error object: the limits in front
-  of every route answer so (web/limits.py).
+- the app declares :data:`PORTAL_ERRORS` for every route: ``default`` with the portal's
+  error object, and ``414`` and ``429``, which the limits in front of every route answer
+  (web/limits.py);
+- the SODA router declares :data:`SODA_ERRORS` and CKAN's actions :data:`CKAN_ERRORS`,
+  which replace ``default`` on their routes;
+- :func:`document_errors` turns FastAPI's 422 into a 400 in the route's own error shape,
+  where the route reads a parameter it can refuse.
 """
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, RootModel
 
 
 class ErrorObject(BaseModel):
@@ -74,8 +74,10 @@ class CkanError(BaseModel):
     error: CkanErrorObject
 
 
-#: The statuses of the portal's errors. Descriptions end without a period: the reference
-#: page (/api/reference) joins a route's answers into one sentence.
+class CkanAnswer(RootModel[CkanError | str]):
+    """CKAN's error, or for an action the door does not know (400) a JSON string, as CKAN."""
+
+
 STATUSES = (
     "400 invalid input, 403 not public, 404 not found, 410 withdrawn, 413 too large for "
     "the format, 429 over the rate limit, 503 busy or out of memory (Retry-After), 504 over "
@@ -85,23 +87,22 @@ SODA_STATUSES = (
     "400 a query it cannot read, 403 not public, 404 no such dataset or column (a withdrawn "
     "release too), 503 busy or out of memory (Retry-After), 504 over the time limit"
 )
-LIMITS = {
-    "414": "The path and query string are longer than the portal accepts",
-    "429": "Over this client's rate limit: wait the seconds of Retry-After",
+
+#: Every route's errors (the app's ``responses``); a door's own ``default`` replaces it.
+PORTAL_ERRORS: dict[int | str, dict[str, Any]] = {
+    414: {"model": Error, "description": "The path and query string are longer than the portal accepts"},
+    429: {"model": Error, "description": "Over this client's rate limit: wait the seconds of Retry-After"},
+    "default": {"model": Error, "description": f"An error in the portal's error object: {STATUSES}"},
+}  # fmt: skip
+SODA_ERRORS: dict[int | str, dict[str, Any]] = {
+    "default": {"model": SodaError, "description": f"An error in Socrata's shape: {SODA_STATUSES}"}
 }
-
-
-def _json(schema: str, description: str) -> dict[str, Any]:
-    ref = {"$ref": f"#/components/schemas/{schema}"}
-    return {"description": description, "content": {"application/json": {"schema": ref}}}
-
-
-def _door(path: str) -> str:
-    if path.startswith(("/resource/", "/api/views/", "/api/catalog/")):
-        return "soda"
-    if path.startswith("/api/3/action/"):
-        return "ckan"
-    return "portal"
+CKAN_ERRORS: dict[int | str, dict[str, Any]] = {
+    "default": {
+        "model": CkanAnswer,
+        "description": "An error in CKAN's shape (409 for a Validation Error)",
+    }
+}
 
 
 def _reads_parameters(operation: dict[str, Any]) -> bool:
@@ -113,42 +114,21 @@ def _reads_parameters(operation: dict[str, Any]) -> bool:
     )
 
 
-def _document(path: str, operation: dict[str, Any]) -> None:
-    responses = operation.setdefault("responses", {})
-    responses.pop("422", None)
-    door = _door(path)
-    if door == "soda":
-        responses["default"] = _json("SodaError", f"An error in Socrata's shape: {SODA_STATUSES}")
-    elif door == "ckan":
-        answer = _json("CkanError", "An error in CKAN's shape (409 for a Validation Error)")
-        answer["content"]["application/json"]["schema"] = {
-            "oneOf": [
-                answer["content"]["application/json"]["schema"],
-                {"type": "string", "description": "An action the door does not know (400)"},
-            ]
-        }
-        responses["default"] = answer
-    else:
-        if _reads_parameters(operation):
-            responses["400"] = _json("Error", "A parameter the portal cannot read")
-        described = f"An error in the portal's error object: {STATUSES}"
-        responses["default"] = _json("Error", described)
-    for status, description in LIMITS.items():
-        responses.setdefault(status, _json("Error", description))
-    ordered = sorted(responses.items(), key=lambda item: (item[0] == "default", item[0]))
-    responses.clear()
-    responses.update(ordered)  # statuses in order, then default (the reference page's order)
-
-
 def document_errors(schema: dict[str, Any]) -> None:
-    """Document the errors each route really answers with (web/app.py edits it once)."""
-    for path, item in schema["paths"].items():
+    """Replace FastAPI's 422 by a 400 in the route's own error shape (web/app.py edits the
+    generated document once), statuses in order and ``default`` last."""
+    for item in schema["paths"].values():
         for operation in item.values():
-            _document(path, operation)
-    schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+            responses = operation.setdefault("responses", {})
+            responses.pop("422", None)
+            if _reads_parameters(operation):
+                responses["400"] = {
+                    "description": "A parameter the route cannot read",
+                    "content": responses["default"]["content"],
+                }
+            ordered = sorted(responses.items(), key=lambda item: (item[0] == "default", item[0]))
+            responses.clear()
+            responses.update(ordered)
+    schemas = schema.get("components", {}).get("schemas", {})
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
-    for model in (Error, SodaError, CkanError):
-        definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
-        schemas.update(definition.pop("$defs", {}))
-        schemas[model.__name__] = definition

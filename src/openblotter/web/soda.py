@@ -22,9 +22,10 @@ from openblotter.web import soda_render
 from openblotter.web.api_answers import files
 from openblotter.web.deps import PortalDep
 from openblotter.web.errors import status_of
+from openblotter.web.openapi_errors import SODA_ERRORS
 from openblotter.web.security import public_url
 
-router = APIRouter(tags=["socrata"])
+router = APIRouter(tags=["socrata"], responses=SODA_ERRORS)
 
 Body = Callable[..., Iterator[bytes]]
 FORMATS: dict[str, tuple[Body, str]] = {
